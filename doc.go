@@ -1,0 +1,2 @@
+// Package clarifaiauth authenticates gRPC calls to the Clarifai API.
+package clarifaiauth

@@ -1,0 +1,194 @@
+package keysource
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Header names Clarifai reads credentials from.
+const (
+	// AuthorizationHeader carries API keys and personal access tokens as
+	// "Key <secret>".
+	AuthorizationHeader = "authorization"
+	// SessionTokenHeader carries a session token as the bare token.
+	SessionTokenHeader = "x-clarifai-session-token"
+)
+
+// Sentinel errors. Every error this package returns for a missing or invalid
+// key wraps one of them, so callers test with errors.Is.
+var (
+	// ErrNoKey means a source has no key to offer: an unset variable, a
+	// missing file. Chain moves on to its next source on ErrNoKey.
+	ErrNoKey = errors.New("keysource: no key")
+	// ErrInvalidKey means a secret was found but cannot go into a header.
+	ErrInvalidKey = errors.New("keysource: invalid key")
+)
+
+// Kind says how a Key travels on the wire.
+type Kind uint8
+
+const (
+	// KindAPIKey is an app-specific API key: "authorization: Key <secret>".
+	KindAPIKey Kind = iota + 1
+	// KindPAT is a personal access token; it travels like an API key.
+	KindPAT
+	// KindSessionToken is a session token: "x-clarifai-session-token: <token>".
+	KindSessionToken
+)
+
+// String returns the kind's name: "api-key", "pat", "session-token".
+func (k Kind) String() string {
+	switch k {
+	case KindAPIKey:
+		return "api-key"
+	case KindPAT:
+		return "pat"
+	case KindSessionToken:
+		return "session-token"
+	}
+	return "none"
+}
+
+// Key is one validated Clarifai credential. The zero Key holds no credential
+// (IsZero reports true).
+//
+// A Key never prints its secret: String, GoString, Format (every fmt verb),
+// slog's LogValue and MarshalText all give the redacted form, such as
+// "pat(…a1b2)". That holds too where fmt bypasses those methods and prints a
+// Key by reflection (%p, or a Key inside another value's unexported field):
+// it then shows an address. Reading the secret takes an explicit call to
+// Secret or HeaderValue. Keys are immutable values, safe to copy and share
+// between goroutines; the header value is built once, when the Key is made,
+// so sending a Key costs no allocation. Compare Keys with Equal: == only
+// tells whether two Keys come from the same NewKey call.
+type Key struct {
+	// header points at the complete header value; the secret is a suffix of
+	// it, so neither Secret nor HeaderValue allocates. It is a pointer
+	// because fmt prints a struct's unexported fields by reflection when it
+	// cannot call Format (%p; a Key in an unexported field of a struct being
+	// printed): a *string prints as an address there, a string in full.
+	header *string
+	offset uint8 // len("Key ") for API keys and PATs, 0 for session tokens
+	kind   Kind
+}
+
+// NewKey validates secret and returns it as a Key of the given kind.
+// Surrounding white space, including the trailing newline that files and
+// environment variables often carry, is trimmed first. The result is an
+// error wrapping ErrInvalidKey (and never containing the secret) when the
+// secret is empty, holds white space or control characters, or anything but
+// printable ASCII, or when kind is not one of the defined kinds.
+func NewKey(kind Kind, secret string) (Key, error) {
+	if kind < KindAPIKey || kind > KindSessionToken {
+		return Key{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidKey, kind)
+	}
+	secret = strings.TrimSpace(secret)
+	if err := validate(secret); err != nil {
+		return Key{}, err
+	}
+	if kind == KindSessionToken {
+		return Key{header: &secret, kind: kind}, nil
+	}
+	header := "Key " + secret
+	return Key{header: &header, offset: 4, kind: kind}, nil
+}
+
+// validate reports why secret cannot be a header value. The error names the
+// position and class of the first bad byte, never the secret itself.
+func validate(secret string) error {
+	if secret == "" {
+		return fmt.Errorf("%w: empty secret", ErrInvalidKey)
+	}
+	for i := 0; i < len(secret); i++ {
+		c := secret[i]
+		switch {
+		case c == ' ' || c == '\t':
+			return fmt.Errorf("%w: white space at byte %d", ErrInvalidKey, i)
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("%w: control character at byte %d", ErrInvalidKey, i)
+		case c > 0x7e:
+			return fmt.Errorf("%w: non-ASCII byte at byte %d", ErrInvalidKey, i)
+		}
+	}
+	return nil
+}
+
+// Kind returns how the key travels; 0 for the zero Key.
+func (k Key) Kind() Kind { return k.kind }
+
+// IsZero reports whether k holds no credential.
+func (k Key) IsZero() bool { return k.kind == 0 }
+
+// Secret returns the secret itself ("" for the zero Key). Never log or print
+// it. It does not allocate.
+func (k Key) Secret() string { return k.HeaderValue()[k.offset:] }
+
+// HeaderName returns the metadata key the credential travels under:
+// AuthorizationHeader or SessionTokenHeader ("" for the zero Key).
+func (k Key) HeaderName() string {
+	switch k.kind {
+	case 0:
+		return ""
+	case KindSessionToken:
+		return SessionTokenHeader
+	}
+	return AuthorizationHeader
+}
+
+// HeaderValue returns the complete header value, "Key <secret>" for API keys
+// and PATs, the token for session tokens ("" for the zero Key). It does not
+// allocate.
+func (k Key) HeaderValue() string {
+	if k.header == nil {
+		return ""
+	}
+	return *k.header
+}
+
+// Equal reports whether k and other are the same credential of the same
+// kind, without exposing either. Two zero Keys are equal.
+func (k Key) Equal(other Key) bool {
+	return k.kind == other.kind && k.HeaderValue() == other.HeaderValue()
+}
+
+// String returns the redacted form: the kind and, for secrets long enough
+// that it gives nothing away, the last four characters.
+func (k Key) String() string {
+	if k.IsZero() {
+		return "none"
+	}
+	s := k.Secret()
+	if len(s) < 16 {
+		return k.kind.String() + "(…)"
+	}
+	return k.kind.String() + "(…" + s[len(s)-4:] + ")"
+}
+
+// GoString returns the redacted form for %#v.
+func (k Key) GoString() string { return "keysource.Key(" + k.String() + ")" }
+
+// Format prints the redacted form for every verb, so that no fmt directive
+// (%v %+v %#v %s %q %x …) can reveal the secret.
+func (k Key) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'v':
+		if f.Flag('#') {
+			fmt.Fprint(f, k.GoString())
+			return
+		}
+	case 'q':
+		fmt.Fprintf(f, "%q", k.String())
+		return
+	}
+	fmt.Fprint(f, k.String())
+}
+
+// LogValue gives log/slog the redacted form.
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MarshalText gives encoders (encoding/json among them) the redacted form.
+// A Key cannot be unmarshalled: secrets are not meant to round-trip through
+// serialised data.
+func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }

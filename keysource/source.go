@@ -1,0 +1,208 @@
+package keysource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+)
+
+// Source supplies the Clarifai credential for a request.
+//
+// Key is called once per RPC (and once per stream) by the interceptors, so
+// implementations must be safe for concurrent use and should answer from
+// memory. It returns an error wrapping ErrNoKey when the source simply has no
+// key, and any other error for a real failure (an unreadable file, a
+// cancelled context); Chain treats the two differently. Errors must never
+// contain the secret.
+type Source interface {
+	Key(ctx context.Context) (Key, error)
+}
+
+// SourceFunc adapts a plain function to Source. Wrap an expensive function
+// (a call to a secret manager) in Cached.
+type SourceFunc func(ctx context.Context) (Key, error)
+
+// Key calls f(ctx).
+func (f SourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
+
+// Static returns a Source that always yields secret as an API key or PAT
+// ("authorization: Key <secret>"). The secret is validated once, here; if it
+// is invalid every call returns that error (wrapping ErrInvalidKey). Its cost
+// per call is a copy of the Key.
+func Static(secret string) Source {
+	k, err := NewKey(KindAPIKey, secret)
+	return &static{key: k, err: err}
+}
+
+// StaticKey returns a Source that always yields k, for credentials built with
+// NewKey, such as a session token. A zero k yields ErrNoKey.
+func StaticKey(k Key) Source {
+	if k.IsZero() {
+		return &static{err: fmt.Errorf("%w: static source holds no key", ErrNoKey)}
+	}
+	return &static{key: k}
+}
+
+type static struct {
+	key Key
+	err error
+}
+
+func (s *static) Key(context.Context) (Key, error) { return s.key, s.err }
+
+// String describes the source without its secret.
+func (s *static) String() string { return "static " + s.key.String() }
+
+// Names of the environment variables Clarifai's SDKs read, in the order Env
+// reads them when given no names.
+const (
+	EnvPAT          = "CLARIFAI_PAT"
+	EnvAPIKey       = "CLARIFAI_API_KEY"
+	EnvSessionToken = "CLARIFAI_SESSION_TOKEN"
+)
+
+// Env returns a Source that reads the first non-empty environment variable
+// among names. With no names it reads CLARIFAI_PAT, then CLARIFAI_API_KEY,
+// then CLARIFAI_SESSION_TOKEN; a value found under a name ending in
+// SESSION_TOKEN is sent as a session token, any other as "Key <secret>".
+//
+// Env reads the environment on every call, so a variable set after start-up
+// (os.Setenv, a test's t.Setenv) is seen at the next call. Reading a variable
+// is a lookup in the process's in-memory copy of the environment, not a
+// system call; the value is validated again only when it changes, so a
+// steady environment costs no allocation. When every variable is unset or
+// empty the error wraps ErrNoKey and names the variables looked at; a value
+// that is not a valid key gives an error wrapping ErrInvalidKey that names
+// the variable but not its value.
+func Env(names ...string) Source {
+	if len(names) == 0 {
+		names = []string{EnvPAT, EnvAPIKey, EnvSessionToken}
+	}
+	e := &env{names: append([]string(nil), names...)}
+	e.noKey = fmt.Errorf("%w: environment variables %s are unset or empty", ErrNoKey, strings.Join(e.names, ", "))
+	return e
+}
+
+type env struct {
+	names []string
+	noKey error
+	last  atomic.Pointer[envKey] // the value last seen and what it parsed to
+}
+
+type envKey struct {
+	name, raw string
+	key       Key
+	err       error
+}
+
+func (e *env) Key(context.Context) (Key, error) {
+	for _, name := range e.names {
+		raw := os.Getenv(name)
+		if raw == "" {
+			continue
+		}
+		if last := e.last.Load(); last != nil && last.name == name && last.raw == raw {
+			return last.key, last.err
+		}
+		kind := KindAPIKey
+		switch {
+		case strings.HasSuffix(name, "SESSION_TOKEN"):
+			kind = KindSessionToken
+		case strings.HasSuffix(name, "_PAT"):
+			kind = KindPAT
+		}
+		ek := &envKey{name: name, raw: raw}
+		ek.key, ek.err = NewKey(kind, raw)
+		if ek.err != nil {
+			ek.err = fmt.Errorf("environment variable %s: %w", name, ek.err)
+		}
+		e.last.Store(ek)
+		return ek.key, ek.err
+	}
+	return Key{}, e.noKey
+}
+
+// String describes the source by the variables it reads.
+func (e *env) String() string { return "env " + strings.Join(e.names, ", ") }
+
+// Chain returns a Source that asks each source in turn and returns the first
+// key found. A source that answers ErrNoKey is passed over; any other error
+// (an unreadable file, a cancelled context) stops the chain and is returned,
+// because skipping a broken source could silently send a different
+// credential. When every source answers ErrNoKey, the error wraps ErrNoKey
+// and lists each source's own answer, so it says where the chain looked.
+// Chain is safe for concurrent use if its sources are.
+func Chain(sources ...Source) Source {
+	return chain(append([]Source(nil), sources...))
+}
+
+type chain []Source
+
+func (c chain) Key(ctx context.Context) (Key, error) {
+	// Misses are collected on the stack: a chain whose first sources
+	// usually miss (an unset variable before a mounted file) is asked once
+	// per RPC and must not allocate when a later source has the key.
+	var buf [8]error
+	misses := buf[:0]
+	for i, s := range c {
+		k, err := s.Key(ctx)
+		if err == nil {
+			return k, nil
+		}
+		if !errors.Is(err, ErrNoKey) {
+			return Key{}, fmt.Errorf("keysource: chain source %d (%s): %w", i+1, describe(s), err)
+		}
+		misses = append(misses, err)
+	}
+	if len(misses) == 0 {
+		return Key{}, fmt.Errorf("%w: empty chain", ErrNoKey)
+	}
+	e := &chainError{misses: slices.Clone(misses), names: make([]string, len(c))}
+	for i, s := range c {
+		e.names[i] = describe(s)
+	}
+	return Key{}, e
+}
+
+// chainError lists every source of a chain and why each had no key.
+type chainError struct {
+	names  []string // describe(source), in chain order
+	misses []error  // each source's ErrNoKey answer, in chain order
+}
+
+func (e *chainError) Error() string {
+	var b strings.Builder
+	b.WriteString("keysource: no key in any source: ")
+	for i, m := range e.misses {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "source %d (%s): %s", i+1, e.names[i], m.Error())
+	}
+	return b.String()
+}
+
+func (e *chainError) Unwrap() []error { return append([]error{ErrNoKey}, e.misses...) }
+
+// String describes the chain by its sources.
+func (c chain) String() string {
+	parts := make([]string, len(c))
+	for i, s := range c {
+		parts[i] = describe(s)
+	}
+	return "chain(" + strings.Join(parts, " → ") + ")"
+}
+
+// describe names a source for error messages: its String method if it has
+// one (every source in this package does, and none prints a secret), else
+// its type.
+func describe(s Source) string {
+	if st, ok := s.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return fmt.Sprintf("%T", s)
+}
