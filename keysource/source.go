@@ -134,8 +134,10 @@ func (e *env) String() string { return "env " + strings.Join(e.names, ", ") }
 // (an unreadable file, a cancelled context) stops the chain and is returned,
 // because skipping a broken source could silently send a different
 // credential. When every source answers ErrNoKey, the error wraps ErrNoKey
-// and lists each source's own answer, so it says where the chain looked.
-// Chain is safe for concurrent use if its sources are.
+// and each source's answer, and lists every source with its answer, so it
+// says where the chain looked. A chain whose first sources miss costs no
+// allocation when a later one has the key. Chain is safe for concurrent use
+// if its sources are.
 func Chain(sources ...Source) Source {
 	return chain(append([]Source(nil), sources...))
 }

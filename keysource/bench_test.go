@@ -1,0 +1,88 @@
+package keysource
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// sink keeps results alive so the compiler cannot drop the calls.
+var sink Key
+
+func benchSource(b *testing.B, src Source) {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := src.Key(ctx); err != nil { // warm up
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		k, err := src.Key(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = k
+	}
+}
+
+func benchSourceParallel(b *testing.B, src Source) {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := src.Key(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var k Key
+		for pb.Next() {
+			var err error
+			if k, err = src.Key(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+		_ = k
+	})
+}
+
+func BenchmarkStatic(b *testing.B) { benchSource(b, Static(testSecret)) }
+
+func BenchmarkOverride(b *testing.B) {
+	ctx := WithKey(context.Background(), testSecret)
+	b.ReportAllocs()
+	for b.Loop() {
+		k, ok, err := FromContext(ctx)
+		if !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		sink = k
+	}
+}
+
+func BenchmarkEnv(b *testing.B) {
+	b.Setenv("KS_BENCH_KEY", testSecret)
+	benchSource(b, Env("KS_BENCH_KEY"))
+}
+
+// BenchmarkChainMiss is the usual Default-style chain: an unset variable
+// before the source that has the key.
+func BenchmarkChainMiss(b *testing.B) {
+	b.Setenv("KS_BENCH_UNSET", "")
+	benchSource(b, Chain(Env("KS_BENCH_UNSET"), Static(testSecret)))
+}
+
+func benchFile(b *testing.B) *FileSource {
+	path := filepath.Join(b.TempDir(), "key")
+	writeFile(b, path, testSecret)
+	return File(path, FileRefreshInterval(time.Hour))
+}
+
+func BenchmarkFileWarm(b *testing.B)         { benchSource(b, benchFile(b)) }
+func BenchmarkFileWarmParallel(b *testing.B) { benchSourceParallel(b, benchFile(b)) }
+
+func BenchmarkCachedWarm(b *testing.B) { benchSource(b, Cached(Static(testSecret), time.Hour)) }
+func BenchmarkCachedWarmParallel(b *testing.B) {
+	benchSourceParallel(b, Cached(Static(testSecret), time.Hour))
+}
