@@ -1,0 +1,993 @@
+package keysource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Secrets used by these tests. Each is long enough that Key.String shows its
+// last four characters, and the tests check that nothing shows more.
+const (
+	cfgPAT     = "cfgpat0000000000000000000000aaaa"
+	cfgPAT2    = "cfgpat1111111111111111111111bbbb"
+	cfgToken   = "cfgtok2222222222222222222222cccc"
+	cfgEnvPAT  = "envpat3333333333333333333333dddd"
+	cfgEnvTok  = "envtok4444444444444444444444eeee"
+	cfgStaging = "stgpat5555555555555555555555ffff"
+)
+
+var cfgSecrets = []string{cfgPAT, cfgPAT2, cfgToken, cfgEnvPAT, cfgEnvTok, cfgStaging}
+
+// cfgWrite writes content to dir/config and returns the path.
+func cfgWrite(t testing.TB, dir, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, "config")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cfgReplace rewrites the file at path atomically, as an editor or a careful
+// CLI would, and moves its modification time forward so that a rewrite with
+// the same size is seen on file systems with coarse timestamps.
+func cfgReplace(t testing.TB, path, content string, mtime time.Time) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Error(err)
+		return
+	}
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+		t.Error(err)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Error(err)
+	}
+}
+
+// cfgUnsetenv unsets the variables for the test, restoring them after it.
+func cfgUnsetenv(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		t.Setenv(n, "")
+		os.Unsetenv(n)
+	}
+}
+
+// cfgCleanEnv clears every variable that could change the answers of these
+// tests.
+func cfgCleanEnv(t *testing.T) {
+	t.Helper()
+	cfgUnsetenv(t, EnvPAT, EnvAPIKey, EnvSessionToken, EnvUserID, EnvAppID, EnvAPIBase, EnvUI, "CLARIFAI_EXTRA")
+}
+
+// cfgClock is a settable clock for configClock.
+type cfgClock struct{ ns atomic.Int64 }
+
+func (c *cfgClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *cfgClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// cfgNoSecret fails the test if s contains any test secret.
+func cfgNoSecret(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range cfgSecrets {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s reveals a secret: %s", what, s)
+		}
+	}
+}
+
+// cfgNoSecretInSource checks every fmt form of src.
+func cfgNoSecretInSource(t *testing.T, src any) {
+	t.Helper()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		cfgNoSecret(t, "fmt "+verb+" of the source", fmt.Sprintf(verb, src))
+	}
+}
+
+func TestClarifaiConfigLayouts(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		opts    []ConfigOption
+		env     map[string]string
+		kind    Kind
+		secret  string
+		context string
+	}{
+		{
+			name: "keys directly under the context (current CLI)",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_API_BASE: https://api.clarifai.com
+    CLARIFAI_PAT: ` + cfgPAT + `
+    CLARIFAI_USER_ID: alice
+`,
+			kind: KindPAT, secret: cfgPAT, context: "default",
+		},
+		{
+			name: "keys under env (older CLI)",
+			file: `current_context: default
+contexts:
+  default:
+    env:
+      CLARIFAI_PAT: ` + cfgPAT + `
+      CLARIFAI_USER_ID: alice
+`,
+			kind: KindPAT, secret: cfgPAT, context: "default",
+		},
+		{
+			name: "env mapping wins over keys beside it, as in the Python SDK",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT2 + `
+    env:
+      CLARIFAI_PAT: ` + cfgPAT + `
+`,
+			kind: KindPAT, secret: cfgPAT, context: "default",
+		},
+		{
+			name: "current context among several",
+			file: `contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+  staging:
+    CLARIFAI_PAT: ` + cfgStaging + `
+current_context: staging
+`,
+			kind: KindPAT, secret: cfgStaging, context: "staging",
+		},
+		{
+			name: "context named by option overrides current_context",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+  staging:
+    env:
+      CLARIFAI_PAT: ` + cfgStaging + `
+`,
+			opts: []ConfigOption{ConfigContext("staging")},
+			kind: KindPAT, secret: cfgStaging, context: "staging",
+		},
+		{
+			name: "named context without any current_context",
+			file: `contexts:
+  staging:
+    CLARIFAI_PAT: ` + cfgStaging + `
+`,
+			opts: []ConfigOption{ConfigContext("staging")},
+			kind: KindPAT, secret: cfgStaging, context: "staging",
+		},
+		{
+			name: "session token",
+			file: `current_context: web
+contexts:
+  web:
+    CLARIFAI_SESSION_TOKEN: ` + cfgToken + `
+`,
+			kind: KindSessionToken, secret: cfgToken, context: "web",
+		},
+		{
+			name: "ENVVAR resolved from the environment",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ENVVAR
+`,
+			env:  map[string]string{EnvPAT: cfgEnvPAT},
+			kind: KindPAT, secret: cfgEnvPAT, context: "default",
+		},
+		{
+			name: "ENVVAR for a session token, under env",
+			file: `current_context: default
+contexts:
+  default:
+    env:
+      CLARIFAI_SESSION_TOKEN: ENVVAR
+`,
+			env:  map[string]string{EnvSessionToken: cfgEnvTok},
+			kind: KindSessionToken, secret: cfgEnvTok, context: "default",
+		},
+		{
+			name: "ENVVAR for an unset PAT beside a session token",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ENVVAR
+    CLARIFAI_SESSION_TOKEN: ` + cfgToken + `
+`,
+			kind: KindSessionToken, secret: cfgToken, context: "default",
+		},
+		{
+			name: "short lower-case names, as the Python SDK accepts",
+			file: `current_context: default
+contexts:
+  default:
+    pat: ` + cfgPAT + `
+    user_id: alice
+`,
+			kind: KindPAT, secret: cfgPAT, context: "default",
+		},
+		{
+			name: "quoted values, comments, an anchor and a nested mapping",
+			file: `# written by hand
+current_context: "default"
+base: &base https://api.clarifai.com
+contexts:
+  default:
+    CLARIFAI_API_BASE: *base
+    CLARIFAI_PAT: '` + cfgPAT + `'  # the PAT
+    extra:
+      nested: ignored
+`,
+			kind: KindPAT, secret: cfgPAT, context: "default",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfgCleanEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			path := cfgWrite(t, t.TempDir(), tt.file)
+			src := ClarifaiConfig(path, tt.opts...)
+			k, err := src.Key(context.Background())
+			if err != nil {
+				t.Fatalf("Key: %v", err)
+			}
+			if k.Kind() != tt.kind || k.Secret() != tt.secret {
+				t.Errorf("Key = %v, want %v with the expected secret", k, tt.kind)
+			}
+			if got, want := src.String(), "clarifai config "+path+" (context "+tt.context+")"; got != want {
+				t.Errorf("String = %q, want %q", got, want)
+			}
+			if err := src.Err(); err != nil {
+				t.Errorf("Err = %v", err)
+			}
+			cfgNoSecretInSource(t, src)
+		})
+	}
+}
+
+func TestClarifaiConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string // "" for no file at all
+		opts    []ConfigOption
+		env     map[string]string
+		is      error // the sentinel the error must wrap
+		isNot   []error
+		mention []string // what the message must say
+	}{
+		{
+			name:    "missing file",
+			is:      ErrNoKey,
+			mention: []string{"does not exist", "clarifai login"},
+		},
+		{
+			name:    "empty file",
+			file:    "# nothing yet\n",
+			is:      ErrNoKey,
+			mention: []string{"is empty"},
+		},
+		{
+			name: "no current_context",
+			file: `contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+`,
+			is:      ErrNoKey,
+			mention: []string{"no current_context"},
+		},
+		{
+			name: "current context missing",
+			file: `current_context: prod
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+  staging:
+    CLARIFAI_PAT: ` + cfgStaging + `
+`,
+			is:      ErrNoKey,
+			mention: []string{`no context "prod" (its current_context)`, "default, staging"},
+		},
+		{
+			name: "named context missing",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+`,
+			opts:    []ConfigOption{ConfigContext("prod")},
+			is:      ErrNoKey,
+			mention: []string{`no context "prod" (chosen with ConfigContext)`},
+		},
+		{
+			name: "no contexts at all",
+			file: `current_context: default
+`,
+			is:      ErrNoKey,
+			mention: []string{`no context "default"`, "no contexts"},
+		},
+		{
+			name: "context without credential",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_USER_ID: alice
+`,
+			is:      ErrNoKey,
+			mention: []string{`context "default"`, "no CLARIFAI_PAT"},
+		},
+		{
+			name: "empty PAT",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ""
+`,
+			is:      ErrNoKey,
+			mention: []string{"no CLARIFAI_PAT"},
+		},
+		{
+			name: "ENVVAR pointing at an unset variable",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ENVVAR
+`,
+			is:      ErrNoKey,
+			mention: []string{`context "default"`, "CLARIFAI_PAT is ENVVAR", "environment variable CLARIFAI_PAT is unset"},
+		},
+		{
+			name: "PAT and session token",
+			file: `current_context: both
+contexts:
+  both:
+    CLARIFAI_PAT: ` + cfgPAT + `
+    CLARIFAI_SESSION_TOKEN: ` + cfgToken + `
+`,
+			is:      ErrInvalidKey,
+			isNot:   []error{ErrNoKey},
+			mention: []string{`context "both"`, "CLARIFAI_PAT and CLARIFAI_SESSION_TOKEN"},
+		},
+		{
+			name: "PAT and session token through ENVVAR",
+			file: `current_context: both
+contexts:
+  both:
+    env:
+      CLARIFAI_PAT: ` + cfgPAT + `
+      CLARIFAI_SESSION_TOKEN: ENVVAR
+`,
+			env:     map[string]string{EnvSessionToken: cfgEnvTok},
+			is:      ErrInvalidKey,
+			isNot:   []error{ErrNoKey},
+			mention: []string{`context "both"`},
+		},
+		{
+			name: "invalid PAT",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: "` + cfgPAT + ` with spaces"
+`,
+			is:      ErrInvalidKey,
+			isNot:   []error{ErrNoKey},
+			mention: []string{`context "default"`, "CLARIFAI_PAT", "white space"},
+		},
+		{
+			name: "invalid PAT through ENVVAR",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ENVVAR
+`,
+			env:     map[string]string{EnvPAT: cfgEnvPAT + "\x01"},
+			is:      ErrInvalidKey,
+			isNot:   []error{ErrNoKey},
+			mention: []string{"via ENVVAR", "control character"},
+		},
+		{
+			name: "malformed YAML",
+			file: `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+   CLARIFAI_USER_ID: [unclosed
+`,
+			isNot:   []error{ErrNoKey, ErrInvalidKey},
+			mention: []string{"malformed YAML", "line"},
+		},
+		{
+			name: "contexts is a list",
+			file: `current_context: default
+contexts:
+  - ` + cfgPAT + `
+`,
+			isNot:   []error{ErrNoKey, ErrInvalidKey},
+			mention: []string{"line 3", "contexts must be a mapping"},
+		},
+		{
+			name:    "file is a scalar",
+			file:    cfgPAT + "\n",
+			isNot:   []error{ErrNoKey, ErrInvalidKey},
+			mention: []string{"line 1", "must be a mapping"},
+		},
+		{
+			name: "context is a scalar",
+			file: `current_context: default
+contexts:
+  default: ` + cfgPAT + `
+`,
+			isNot:   []error{ErrNoKey, ErrInvalidKey},
+			mention: []string{`context "default" must be a mapping`},
+		},
+		{
+			name: "env is a list",
+			file: `current_context: default
+contexts:
+  default:
+    env: [` + cfgPAT + `]
+`,
+			isNot:   []error{ErrNoKey, ErrInvalidKey},
+			mention: []string{`env of context "default"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfgCleanEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			path := filepath.Join(t.TempDir(), "config")
+			if tt.file != "" {
+				cfgWrite(t, filepath.Dir(path), tt.file)
+			}
+			src := ClarifaiConfig(path, tt.opts...)
+			k, err := src.Key(context.Background())
+			if err == nil {
+				t.Fatalf("Key = %v, want an error", k)
+			}
+			if !k.IsZero() {
+				t.Errorf("Key returned %v with its error", k)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %q does not wrap %v", err, tt.is)
+			}
+			for _, not := range tt.isNot {
+				if errors.Is(err, not) {
+					t.Errorf("error %q wraps %v", err, not)
+				}
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, path) {
+				t.Errorf("error %q does not name the path", msg)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(msg, m) {
+					t.Errorf("error %q does not say %q", msg, m)
+				}
+			}
+			cfgNoSecret(t, "the error", msg)
+			cfgNoSecret(t, "the error (%+v)", fmt.Sprintf("%+v", err))
+			cfgNoSecretInSource(t, src)
+			if _, err := src.Settings(context.Background()); err != nil {
+				cfgNoSecret(t, "the Settings error", err.Error())
+			}
+		})
+	}
+}
+
+// A source is not only a Chain's last resort: a broken file must stop the
+// Chain instead of letting a later source's credential be used.
+func TestClarifaiConfigMalformedStopsChain(t *testing.T) {
+	path := cfgWrite(t, t.TempDir(), "current_context: [\n")
+	_, err := Chain(ClarifaiConfig(path), Static(cfgPAT2)).Key(context.Background())
+	if err == nil || errors.Is(err, ErrNoKey) {
+		t.Fatalf("Chain error = %v, want the parse failure", err)
+	}
+	missing := filepath.Join(t.TempDir(), "config")
+	k, err := Chain(ClarifaiConfig(missing), Static(cfgPAT2)).Key(context.Background())
+	if err != nil || k.Secret() != cfgPAT2 {
+		t.Fatalf("Chain past a missing config = %v, %v; want the next source's key", k, err)
+	}
+}
+
+func TestClarifaiConfigSettings(t *testing.T) {
+	cfgCleanEnv(t)
+	t.Setenv("CLARIFAI_EXTRA", "from-env")
+	t.Setenv(EnvAppID, "app-from-env")
+	path := cfgWrite(t, t.TempDir(), `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: `+cfgPAT+`
+    CLARIFAI_SESSION_TOKEN_NOTE: not a token
+    CLARIFAI_API_KEY: `+cfgPAT2+`
+    CLARIFAI_USER_ID: alice
+    CLARIFAI_APP_ID: ENVVAR
+    CLARIFAI_COMPUTE_CLUSTER_ID: cluster-1
+    CLARIFAI_NODEPOOL_ID: 42
+    CLARIFAI_EXTRA: ENVVAR
+    CLARIFAI_MISSING: ENVVAR
+  staging:
+    env:
+      CLARIFAI_PAT: `+cfgStaging+`
+      CLARIFAI_USER_ID: bob
+      CLARIFAI_API_BASE: https://api-staging.clarifai.com
+      CLARIFAI_UI: https://web-staging.clarifai.com
+`)
+	ctx := context.Background()
+	src := ClarifaiConfig(path)
+	s, err := src.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ConfigSettings{Context: "default", UserID: "alice", AppID: "app-from-env", APIBase: DefaultAPIBase, UI: DefaultUI}
+	if s != want {
+		t.Errorf("Settings = %+v, want %+v", s, want)
+	}
+	for _, tt := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"CLARIFAI_COMPUTE_CLUSTER_ID", "cluster-1", true},
+		{"compute_cluster_id", "cluster-1", true}, // the CLI's short form
+		{"CLARIFAI_NODEPOOL_ID", "42", true},      // a YAML integer, as written
+		{"CLARIFAI_EXTRA", "from-env", true},      // ENVVAR
+		{"CLARIFAI_MISSING", "", false},           // ENVVAR, unset
+		{"CLARIFAI_APP_ID", "app-from-env", true},
+		{"CLARIFAI_UNKNOWN", "", false},
+		{"", "", false},
+		// Credentials never come out of Get.
+		{"CLARIFAI_PAT", "", false},
+		{"pat", "", false},
+		{"CLARIFAI_API_KEY", "", false},
+		{"CLARIFAI_SESSION_TOKEN", "", false},
+	} {
+		v, ok := src.Get(tt.name)
+		if v != tt.value || ok != tt.ok {
+			t.Errorf("Get(%q) = %q, %v; want %q, %v", tt.name, v, ok, tt.value, tt.ok)
+		}
+		cfgNoSecret(t, "Get("+tt.name+")", v)
+	}
+
+	staging := ClarifaiConfig(path, ConfigContext("staging"))
+	s, err = staging.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = ConfigSettings{Context: "staging", UserID: "bob", AppID: "", APIBase: "https://api-staging.clarifai.com", UI: "https://web-staging.clarifai.com"}
+	if s != want {
+		t.Errorf("staging Settings = %+v, want %+v", s, want)
+	}
+	cfgNoSecret(t, "Settings", fmt.Sprintf("%#v", s))
+
+	// Settings do not need a credential, but do need the context.
+	noKey := cfgWrite(t, t.TempDir(), "current_context: a\ncontexts:\n  a:\n    CLARIFAI_USER_ID: carol\n")
+	if s, err := ClarifaiConfig(noKey).Settings(ctx); err != nil || s.UserID != "carol" {
+		t.Errorf("Settings of a context without a key = %+v, %v", s, err)
+	}
+	missing := ClarifaiConfig(filepath.Join(t.TempDir(), "config"))
+	if _, err := missing.Settings(ctx); !errors.Is(err, ErrNoKey) {
+		t.Errorf("Settings of a missing file: error %v does not wrap ErrNoKey", err)
+	}
+	if v, ok := missing.Get("CLARIFAI_USER_ID"); ok {
+		t.Errorf("Get on a missing file = %q, true", v)
+	}
+}
+
+func TestClarifaiConfigDefaultPath(t *testing.T) {
+	cfgCleanEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	src := ClarifaiConfig("")
+	want := filepath.Join(home, ".config", "clarifai", "config")
+	if src.Path() != want {
+		t.Fatalf("Path = %q, want %q", src.Path(), want)
+	}
+	if got := src.String(); got != "clarifai config "+want+" (current context)" {
+		t.Errorf("String before the first read = %q", got)
+	}
+	if _, err := src.Key(context.Background()); !errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Key without a file: %v", err)
+	}
+}
+
+func TestClarifaiConfigCancelledBeforeFirstRead(t *testing.T) {
+	path := cfgWrite(t, t.TempDir(), "current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: "+cfgPAT+"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	src := ClarifaiConfig(path)
+	if _, err := src.Key(ctx); !errors.Is(err, context.Canceled) || errors.Is(err, ErrNoKey) {
+		t.Errorf("Key with a cancelled context before the first read: %v", err)
+	}
+	if k, err := src.Key(context.Background()); err != nil || k.Secret() != cfgPAT {
+		t.Errorf("Key after = %v, %v", k, err)
+	}
+	// Once read, a done context does not matter: the answer is in memory.
+	if k, err := src.Key(ctx); err != nil || k.Secret() != cfgPAT {
+		t.Errorf("Key with a cancelled context after the first read = %v, %v", k, err)
+	}
+}
+
+func cfgSingle(name, pat string) string {
+	return "current_context: " + name + "\ncontexts:\n  " + name + ":\n    CLARIFAI_PAT: " + pat + "\n"
+}
+
+// A new clarifai login is seen after the refresh interval, and not before:
+// the file is not looked at in between.
+func TestClarifaiConfigRotation(t *testing.T) {
+	cfgCleanEnv(t)
+	clock := &cfgClock{}
+	dir := t.TempDir()
+	path := cfgWrite(t, dir, cfgSingle("default", cfgPAT))
+	src := ClarifaiConfig(path, ConfigRefreshInterval(time.Minute), configClock(clock.now))
+	ctx := context.Background()
+	mtime := time.Now()
+
+	wantKey := func(step, secret string) {
+		t.Helper()
+		k, err := src.Key(ctx)
+		if err != nil || k.Secret() != secret {
+			t.Fatalf("%s: Key = %v, %v; want the %s key", step, k, err, secret[len(secret)-4:])
+		}
+	}
+	wantKey("first read", cfgPAT)
+
+	// Same size, new content: a rewrite by clarifai login.
+	mtime = mtime.Add(time.Second)
+	cfgReplace(t, path, cfgSingle("default", cfgPAT2), mtime)
+	clock.advance(time.Minute - time.Nanosecond)
+	wantKey("before the interval", cfgPAT)
+	clock.advance(time.Nanosecond)
+	wantKey("after the interval", cfgPAT2)
+
+	// A new login written in place (truncate and write, like the CLI).
+	mtime = mtime.Add(time.Second)
+	if err := os.WriteFile(path, []byte(cfgSingle("prod", cfgStaging)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(path, mtime, mtime)
+	clock.advance(time.Minute)
+	wantKey("after an in-place rewrite", cfgStaging)
+	if got := src.String(); got != "clarifai config "+path+" (context prod)" {
+		t.Errorf("String = %q", got)
+	}
+
+	// A broken file keeps the last good state serving, and says why.
+	mtime = mtime.Add(time.Second)
+	cfgReplace(t, path, "current_context: prod\ncontexts: {prod: \n", mtime)
+	clock.advance(time.Minute)
+	wantKey("while the file is malformed", cfgStaging)
+	if err := src.Err(); err == nil || !strings.Contains(err.Error(), "malformed YAML") {
+		t.Errorf("Err while the file is malformed = %v", err)
+	}
+	if s, err := src.Settings(ctx); err != nil || s.Context != "prod" {
+		t.Errorf("Settings while the file is malformed = %+v, %v", s, err)
+	}
+	// An empty file (the CLI between truncating and writing) too.
+	mtime = mtime.Add(time.Second)
+	cfgReplace(t, path, "", mtime)
+	clock.advance(time.Second) // a failed read is retried within a second
+	wantKey("while the file is empty", cfgStaging)
+	if err := src.Err(); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("Err while the file is empty = %v", err)
+	}
+
+	// Fixed: the new content is used and Err clears.
+	mtime = mtime.Add(time.Second)
+	cfgReplace(t, path, cfgSingle("default", cfgPAT), mtime)
+	clock.advance(time.Second)
+	wantKey("after the fix", cfgPAT)
+	if err := src.Err(); err != nil {
+		t.Errorf("Err after the fix = %v", err)
+	}
+
+	// A removed file is an answer, not a failure: the login is gone.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Minute)
+	if k, err := src.Key(ctx); !errors.Is(err, ErrNoKey) {
+		t.Errorf("Key after the file was removed = %v, %v; want ErrNoKey", k, err)
+	}
+	if err := src.Err(); err != nil {
+		t.Errorf("Err after the file was removed = %v", err)
+	}
+	mtime = mtime.Add(time.Second)
+	cfgReplace(t, path, cfgSingle("default", cfgPAT2), mtime)
+	clock.advance(time.Minute)
+	wantKey("after a new login", cfgPAT2)
+}
+
+// An ENVVAR credential is looked up again at each check, even when the file
+// has not changed.
+func TestClarifaiConfigEnvVarRecheck(t *testing.T) {
+	cfgCleanEnv(t)
+	clock := &cfgClock{}
+	path := cfgWrite(t, t.TempDir(), cfgSingle("default", "ENVVAR"))
+	src := ClarifaiConfig(path, configClock(clock.now))
+	ctx := context.Background()
+	if _, err := src.Key(ctx); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("Key with the variable unset: %v", err)
+	}
+	t.Setenv(EnvPAT, cfgEnvPAT)
+	clock.advance(DefaultConfigRefreshInterval)
+	if k, err := src.Key(ctx); err != nil || k.Secret() != cfgEnvPAT {
+		t.Fatalf("Key once the variable is set = %v, %v", k, err)
+	}
+}
+
+// Readers see a whole key, old or new, while the file is rewritten under
+// them; run with -race.
+func TestClarifaiConfigConcurrentRewrites(t *testing.T) {
+	cfgCleanEnv(t)
+	path := cfgWrite(t, t.TempDir(), cfgSingle("default", cfgPAT))
+	src := ClarifaiConfig(path, ConfigRefreshInterval(time.Microsecond))
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var seen [2]atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k, err := src.Key(ctx)
+				switch {
+				case err != nil:
+					t.Errorf("Key: %v", err)
+					return
+				case k.Secret() == cfgPAT:
+					seen[0].Add(1)
+				case k.Secret() == cfgPAT2:
+					seen[1].Add(1)
+				default:
+					t.Errorf("Key = %v, neither of the written keys", k)
+					return
+				}
+				if _, err := src.Settings(ctx); err != nil {
+					t.Errorf("Settings: %v", err)
+					return
+				}
+				_ = src.Err()
+				_ = src.String()
+				runtime.Gosched() // let the writer in on a machine with few CPUs
+			}
+		}()
+	}
+	mtime := time.Now()
+	for i := range 40 {
+		pat := cfgPAT
+		if i%2 == 0 {
+			pat = cfgPAT2
+		}
+		mtime = mtime.Add(time.Second)
+		cfgReplace(t, path, cfgSingle("default", pat), mtime)
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if seen[0].Load() == 0 || seen[1].Load() == 0 {
+		t.Errorf("readers saw the keys %d and %d times; want both", seen[0].Load(), seen[1].Load())
+	}
+}
+
+func TestClarifaiConfigKeyAllocs(t *testing.T) {
+	cfgCleanEnv(t)
+	path := cfgWrite(t, t.TempDir(), cfgSingle("default", cfgPAT))
+	src := ClarifaiConfig(path)
+	ctx := context.Background()
+	if _, err := src.Key(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(1000, func() { src.Key(ctx) }); n != 0 {
+		t.Errorf("Key allocates %v times per call, want 0", n)
+	}
+	// The "no key" answer is served from memory too.
+	missing := ClarifaiConfig(filepath.Join(t.TempDir(), "config"))
+	missing.Key(ctx)
+	if n := testing.AllocsPerRun(1000, func() { missing.Key(ctx) }); n != 0 {
+		t.Errorf("Key without a file allocates %v times per call, want 0", n)
+	}
+}
+
+func BenchmarkClarifaiConfigKey(b *testing.B) {
+	path := cfgWrite(b, b.TempDir(), cfgSingle("default", cfgPAT))
+	src := ClarifaiConfig(path)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := src.Key(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// cfgHome points the home directory at a new temporary directory and returns
+// the path of the CLI's config file in it (not yet written).
+func cfgHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home) // os.UserHomeDir on Windows
+	dir := filepath.Join(home, ".config", "clarifai")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "config")
+}
+
+func TestDefault(t *testing.T) {
+	ctx := context.Background()
+	login := `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: ` + cfgPAT + `
+    CLARIFAI_USER_ID: alice
+`
+	t.Run("environment wins", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
+		t.Setenv(EnvPAT, cfgEnvPAT)
+		k, err := Default().Key(ctx)
+		if err != nil || k.Secret() != cfgEnvPAT || k.Kind() != KindPAT {
+			t.Fatalf("Key = %v, %v; want the environment's PAT", k, err)
+		}
+	})
+	t.Run("session token from the environment wins", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
+		t.Setenv(EnvSessionToken, cfgEnvTok)
+		k, err := Default().Key(ctx)
+		if err != nil || k.Secret() != cfgEnvTok || k.Kind() != KindSessionToken {
+			t.Fatalf("Key = %v, %v; want the environment's session token", k, err)
+		}
+	})
+	t.Run("config used when the environment has no key", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
+		src := Default()
+		k, err := src.Key(ctx)
+		if err != nil || k.Secret() != cfgPAT || k.Kind() != KindPAT {
+			t.Fatalf("Key = %v, %v; want the config's PAT", k, err)
+		}
+		if n := testing.AllocsPerRun(1000, func() { src.Key(ctx) }); n != 0 {
+			t.Errorf("Key from the config allocates %v times per call, want 0", n)
+		}
+		t.Setenv(EnvPAT, cfgEnvPAT)
+		if n := testing.AllocsPerRun(1000, func() { src.Key(ctx) }); n != 0 {
+			t.Errorf("Key from the environment allocates %v times per call, want 0", n)
+		}
+		cfgNoSecretInSource(t, src)
+	})
+	t.Run("no key anywhere", func(t *testing.T) {
+		cfgCleanEnv(t)
+		path := cfgHome(t)
+		src := Default()
+		k, err := src.Key(ctx)
+		if !errors.Is(err, ErrNoKey) {
+			t.Fatalf("Key = %v, %v; want ErrNoKey", k, err)
+		}
+		for _, m := range []string{EnvPAT, EnvAPIKey, EnvSessionToken, path, "does not exist", "set CLARIFAI_PAT", `run "clarifai login"`} {
+			if !strings.Contains(err.Error(), m) {
+				t.Errorf("error %q does not say %q", err, m)
+			}
+		}
+	})
+	t.Run("context without a key", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), "current_context: a\ncontexts:\n  a:\n    CLARIFAI_USER_ID: alice\n")
+		_, err := Default().Key(ctx)
+		if !errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), `context "a"`) {
+			t.Fatalf("Key error = %v", err)
+		}
+	})
+	t.Run("PAT and session token in the environment", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
+		t.Setenv(EnvPAT, cfgEnvPAT)
+		t.Setenv(EnvSessionToken, cfgEnvTok)
+		k, err := Default().Key(ctx)
+		if !errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrNoKey) || !k.IsZero() {
+			t.Fatalf("Key = %v, %v; want an ErrInvalidKey conflict", k, err)
+		}
+		if !strings.Contains(err.Error(), EnvPAT) || !strings.Contains(err.Error(), EnvSessionToken) {
+			t.Errorf("error %q does not name both variables", err)
+		}
+		cfgNoSecret(t, "the error", err.Error())
+	})
+	t.Run("API key and session token in the environment", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgHome(t)
+		t.Setenv(EnvAPIKey, cfgEnvPAT)
+		t.Setenv(EnvSessionToken, cfgEnvTok)
+		if _, err := Default().Key(ctx); !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("Key error = %v; want ErrInvalidKey", err)
+		}
+	})
+	t.Run("invalid key in the environment stops the search", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
+		t.Setenv(EnvPAT, "not a key")
+		if _, err := Default().Key(ctx); !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("Key error = %v; want ErrInvalidKey", err)
+		}
+	})
+	t.Run("malformed config stops the search", func(t *testing.T) {
+		cfgCleanEnv(t)
+		cfgWrite(t, filepath.Dir(cfgHome(t)), "contexts: [\n")
+		_, err := Default().Key(ctx)
+		if err == nil || errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), "malformed YAML") {
+			t.Fatalf("Key error = %v; want the parse failure", err)
+		}
+	})
+}
+
+func ExampleClarifaiConfig() {
+	// What clarifai login writes to ~/.config/clarifai/config.
+	dir, err := os.MkdirTemp("", "clarifai")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "config")
+	err = os.WriteFile(path, []byte(`current_context: default
+contexts:
+  default:
+    CLARIFAI_API_BASE: https://api.clarifai.com
+    CLARIFAI_PAT: 0123456789abcdef0123456789ab1234
+    CLARIFAI_USER_ID: alice
+  staging:
+    CLARIFAI_API_BASE: https://api-staging.clarifai.com
+    CLARIFAI_PAT: 0123456789abcdef0123456789ab5678
+    CLARIFAI_USER_ID: alice
+    CLARIFAI_APP_ID: test-app
+`), 0o600)
+	if err != nil {
+		panic(err)
+	}
+
+	ctx := context.Background()
+	src := ClarifaiConfig(path) // ClarifaiConfig("") reads ~/.config/clarifai/config
+	k, err := src.Key(ctx)
+	fmt.Println(k, err)
+	s, err := src.Settings(ctx)
+	fmt.Printf("%s: user %s at %s, %v\n", s.Context, s.UserID, s.APIBase, err)
+
+	staging := ClarifaiConfig(path, ConfigContext("staging"))
+	k, err = staging.Key(ctx)
+	fmt.Println(k, err)
+	s, err = staging.Settings(ctx)
+	fmt.Printf("%s: user %s, app %s at %s, %v\n", s.Context, s.UserID, s.AppID, s.APIBase, err)
+
+	// Output:
+	// pat(…1234) <nil>
+	// default: user alice at https://api.clarifai.com, <nil>
+	// pat(…5678) <nil>
+	// staging: user alice, app test-app at https://api-staging.clarifai.com, <nil>
+}
