@@ -1,0 +1,297 @@
+package scopes
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// Method option extensions Clarifai puts on every V2 method, and the scope
+// enum they refer to. They are read from raw option bytes, so this package
+// works whether or not the extension types are registered.
+const (
+	optDependingScopes protowire.Number      = 80322 // clarifai.auth.util.cl_depending_scopes, repeated S
+	optAuthType        protowire.Number      = 80323 // clarifai.auth.util.cl_auth_type, AuthType
+	scopeEnum          protoreflect.FullName = "clarifai.auth.scope.S"
+)
+
+// AuthType is the kind of credential a method accepts (Clarifai enum
+// clarifai.auth.types.AuthType).
+type AuthType int32
+
+// Clarifai authentication types.
+const (
+	AuthTypeUndef    AuthType = 0 // not annotated
+	NoAuth           AuthType = 1 // no credential needed
+	KeyAuth          AuthType = 2 // app-specific API keys and personal access tokens
+	SessionTokenAuth AuthType = 3 // browser/user session tokens only
+	AdminAuth        AuthType = 4 // Clarifai administrators only
+	PATAuth          AuthType = 5 // personal access tokens only
+)
+
+// String returns the Clarifai name of a, such as "KeyAuth", or
+// "AuthType(<n>)" for numbers this package does not know.
+func (a AuthType) String() string {
+	switch a {
+	case AuthTypeUndef:
+		return "undef"
+	case NoAuth:
+		return "NoAuth"
+	case KeyAuth:
+		return "KeyAuth"
+	case SessionTokenAuth:
+		return "SessionTokenAuth"
+	case AdminAuth:
+		return "AdminAuth"
+	case PATAuth:
+		return "PATAuth"
+	}
+	return "AuthType(" + strconv.FormatInt(int64(a), 10) + ")"
+}
+
+// Requirement is what a method needs from the caller's credential, as
+// Clarifai's method options declare it.
+type Requirement struct {
+	// Method is the full gRPC method name, "/clarifai.api.V2/PostInputs".
+	Method string
+	// Scopes are the minimum scopes a key needs, "Inputs:Add" spelling,
+	// sorted and free of duplicates. Callers must not modify the slice: it
+	// is shared by every Requirement of the method.
+	Scopes []string
+	// AuthType is the kind of credential the method accepts.
+	AuthType AuthType
+}
+
+// Catalog answers what each method needs, from the method options of the
+// service descriptors in a protoregistry.Files. Answers are computed on
+// first use and cached for the Catalog's lifetime, so files registered after
+// a method was first asked about are not seen for that method.
+// A Catalog is safe for concurrent use.
+type Catalog struct {
+	files *protoregistry.Files
+
+	reqs sync.Map // full method name → *catalogEntry
+
+	methodsOnce sync.Once
+	methods     []string            // sorted full method names
+	byShort     map[string][]string // method name → full names, sorted
+}
+
+type catalogEntry struct {
+	req Requirement
+	ok  bool
+}
+
+// NewCatalog returns a Catalog reading the descriptors in files; nil means
+// protoregistry.GlobalFiles.
+func NewCatalog(files *protoregistry.Files) *Catalog {
+	if files == nil {
+		files = protoregistry.GlobalFiles
+	}
+	return &Catalog{files: files}
+}
+
+// defaultCatalog reads the descriptors linked into the program.
+var defaultCatalog = NewCatalog(protoregistry.GlobalFiles)
+
+// DefaultCatalog returns the Catalog over protoregistry.GlobalFiles used by
+// [Required], [CheckReply] and, by default, [Preflight].
+func DefaultCatalog() *Catalog { return defaultCatalog }
+
+// Required returns what fullMethod ("/clarifai.api.V2/PostInputs") needs,
+// read from the descriptors linked into the program
+// (protoregistry.GlobalFiles), typically those of the official Clarifai
+// client. ok is false when no linked service has the method. The answer is
+// computed once per method and cached; later calls cost a map lookup.
+// Required is safe for concurrent use.
+func Required(fullMethod string) (req Requirement, ok bool) {
+	return defaultCatalog.Required(fullMethod)
+}
+
+// Required returns what fullMethod needs: the scopes of option 80322
+// (cl_depending_scopes) and the auth type of option 80323 (cl_auth_type).
+// fullMethod is "/package.Service/Method"; the leading slash may be omitted.
+// ok is false when the method is not in the Catalog's files; a method that is
+// found but carries no options yields ok with an empty Requirement. The
+// options are decoded from their wire bytes, so they are read whether the
+// extensions are registered (known fields) or not (unknown fields), packed or
+// unpacked. The result is cached per method.
+func (c *Catalog) Required(fullMethod string) (Requirement, bool) {
+	if v, ok := c.reqs.Load(fullMethod); ok {
+		e := v.(*catalogEntry)
+		return e.req, e.ok
+	}
+	req, ok := c.compute(fullMethod)
+	v, _ := c.reqs.LoadOrStore(fullMethod, &catalogEntry{req: req, ok: ok})
+	e := v.(*catalogEntry)
+	return e.req, e.ok
+}
+
+func (c *Catalog) compute(fullMethod string) (Requirement, bool) {
+	name := strings.TrimPrefix(fullMethod, "/")
+	svc, meth, ok := strings.Cut(name, "/")
+	if !ok || svc == "" || meth == "" {
+		return Requirement{}, false
+	}
+	d, err := c.files.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		return Requirement{}, false
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return Requirement{}, false
+	}
+	md := sd.Methods().ByName(protoreflect.Name(meth))
+	if md == nil {
+		return Requirement{}, false
+	}
+	return c.requirement(md), true
+}
+
+// requirement reads the Clarifai options of md.
+func (c *Catalog) requirement(md protoreflect.MethodDescriptor) Requirement {
+	req := Requirement{Method: "/" + string(md.Parent().FullName()) + "/" + string(md.Name())}
+	opts := md.Options()
+	if opts == nil {
+		return req
+	}
+	// Marshal serializes known extension fields and unknown fields alike,
+	// so one decoder covers registered and unregistered extensions.
+	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(opts)
+	if err != nil {
+		return req
+	}
+	nums, auth := decodeMethodOptions(b)
+	req.AuthType = auth
+	var enum protoreflect.EnumDescriptor
+	if d, err := c.files.FindDescriptorByName(scopeEnum); err == nil {
+		enum, _ = d.(protoreflect.EnumDescriptor)
+	}
+	for _, n := range nums {
+		if n == 0 { // undef
+			continue
+		}
+		req.Scopes = append(req.Scopes, scopeName(enum, n))
+	}
+	req.Scopes = sortUnique(req.Scopes)
+	return req
+}
+
+// scopeName turns a clarifai.auth.scope.S number into its API spelling,
+// "Inputs_Add" → "Inputs:Add", or "S(<n>)" when the enum is unknown.
+func scopeName(enum protoreflect.EnumDescriptor, n protoreflect.EnumNumber) string {
+	if enum != nil {
+		if v := enum.Values().ByNumber(n); v != nil {
+			return normalizeScope(string(v.Name()))
+		}
+	}
+	return "S(" + strconv.FormatInt(int64(n), 10) + ")"
+}
+
+// decodeMethodOptions reads options 80322 (packed or unpacked repeated enum)
+// and 80323 (enum, last one wins) from serialized MethodOptions. Malformed
+// input yields what was read before the damage.
+func decodeMethodOptions(b []byte) (scopes []protoreflect.EnumNumber, auth AuthType) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return
+		}
+		b = b[n:]
+		switch {
+		case num == optDependingScopes && typ == protowire.VarintType,
+			num == optAuthType && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return
+			}
+			b = b[n:]
+			if num == optAuthType {
+				auth = AuthType(int32(v))
+			} else {
+				scopes = append(scopes, protoreflect.EnumNumber(int32(v)))
+			}
+		case num == optDependingScopes && typ == protowire.BytesType:
+			packed, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return
+			}
+			b = b[n:]
+			for len(packed) > 0 {
+				v, n := protowire.ConsumeVarint(packed)
+				if n < 0 {
+					break
+				}
+				packed = packed[n:]
+				scopes = append(scopes, protoreflect.EnumNumber(int32(v)))
+			}
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return
+			}
+			b = b[n:]
+		}
+	}
+	return
+}
+
+// Methods returns the full names ("/pkg.Service/Method") of every method
+// of every service in the Catalog's files, sorted. It walks the files once
+// and returns a new slice on each call.
+func (c *Catalog) Methods() []string {
+	c.index()
+	return slices.Clone(c.methods)
+}
+
+func (c *Catalog) index() {
+	c.methodsOnce.Do(func() {
+		c.byShort = make(map[string][]string)
+		c.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+			svcs := fd.Services()
+			for i := 0; i < svcs.Len(); i++ {
+				sd := svcs.Get(i)
+				ms := sd.Methods()
+				for j := 0; j < ms.Len(); j++ {
+					full := "/" + string(sd.FullName()) + "/" + string(ms.Get(j).Name())
+					c.methods = append(c.methods, full)
+					short := string(ms.Get(j).Name())
+					c.byShort[short] = append(c.byShort[short], full)
+				}
+			}
+			return true
+		})
+		c.methods = sortUnique(c.methods)
+		for k, v := range c.byShort {
+			c.byShort[k] = sortUnique(v)
+		}
+	})
+}
+
+// Lookup is Required for names as people type them: a full method name
+// with or without its leading slash ("clarifai.api.V2/PostInputs"), or a
+// bare method name ("PostInputs"). A bare name that several services define
+// resolves to the one in clarifai.api.V2 if present, else to the first in
+// sorted order.
+func (c *Catalog) Lookup(name string) (Requirement, bool) {
+	name = strings.TrimSpace(name)
+	if strings.Contains(name, "/") {
+		return c.Required("/" + strings.TrimPrefix(name, "/"))
+	}
+	c.index()
+	fulls := c.byShort[name]
+	if len(fulls) == 0 {
+		return Requirement{}, false
+	}
+	full := fulls[0]
+	if slices.Contains(fulls, defaultService+name) {
+		full = defaultService + name
+	}
+	return c.Required(full)
+}

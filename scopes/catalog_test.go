@@ -1,0 +1,168 @@
+package scopes
+
+import (
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+)
+
+// filesWithoutExtensions loads the fake server's descriptors with a resolver
+// that knows no extension, so Clarifai's method options stay unknown fields.
+func filesWithoutExtensions(t testing.TB) *protoregistry.Files {
+	t.Helper()
+	var set descriptorpb.FileDescriptorSet
+	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(fakev2.Protoset(), &set); err != nil {
+		t.Fatalf("unmarshal protoset: %v", err)
+	}
+	files, err := protodesc.NewFiles(&set)
+	if err != nil {
+		t.Fatalf("NewFiles: %v", err)
+	}
+	return files
+}
+
+func TestRequired(t *testing.T) {
+	// The test binary links clarifaitest: its descriptors are in
+	// GlobalFiles and the extension types are registered.
+	_ = clarifaitest.File_clarifai_api_service_proto
+	unknown := filesWithoutExtensions(t)
+	md, err := unknown.FindDescriptorByName("clarifai.api.V2.PostInputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.(protoreflect.MethodDescriptor).Options().ProtoReflect().GetUnknown()) == 0 {
+		t.Fatal("options of the unregistered load hold no unknown fields: the test would not test that path")
+	}
+	gmd, err := protoregistry.GlobalFiles.FindDescriptorByName("clarifai.api.V2.PostInputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gmd.(protoreflect.MethodDescriptor).Options().ProtoReflect().GetUnknown()) != 0 {
+		t.Fatal("options in GlobalFiles hold unknown fields: extensions are not registered")
+	}
+
+	catalogs := map[string]*Catalog{
+		"registered extensions": DefaultCatalog(),
+		"unknown fields":        NewCatalog(unknown),
+	}
+	tests := []struct {
+		method string
+		ok     bool
+		want   Requirement
+	}{
+		{postInputs, true, Requirement{postInputs, postInputsScopes, KeyAuth}},
+		{postModelOutputs, true, Requirement{postModelOutputs, postModelOutputsScopes, KeyAuth}},
+		{"/clarifai.api.V2/PostKeys", true, Requirement{"/clarifai.api.V2/PostKeys", []string{"Apps:Get", "Keys:Add", "Keys:Get"}, PATAuth}},
+		{MyScopesMethod, true, Requirement{MyScopesMethod, nil, KeyAuth}},
+		{"/clarifai.api.V2/GetUser", true, Requirement{"/clarifai.api.V2/GetUser", nil, PATAuth}},
+		{"/clarifai.api.V2/ListScopes", true, Requirement{"/clarifai.api.V2/ListScopes", nil, SessionTokenAuth}},
+		{"/clarifai.api.V2/ListStatusCodes", true, Requirement{"/clarifai.api.V2/ListStatusCodes", nil, NoAuth}},
+		{"/clarifai.api.V2/StreamModelOutputs", true, Requirement{"/clarifai.api.V2/StreamModelOutputs", postModelOutputsScopes, KeyAuth}},
+		{"clarifai.api.V2/PostInputs", true, Requirement{postInputs, postInputsScopes, KeyAuth}},
+		{"/clarifai.api.V2/NoSuchMethod", false, Requirement{}},
+		{"/clarifai.api.V3/PostInputs", false, Requirement{}},
+		{"/clarifai.api.UserAppIDSet/x", false, Requirement{}},
+		{"", false, Requirement{}},
+		{"PostInputs", false, Requirement{}},
+	}
+	for name, c := range catalogs {
+		for _, tc := range tests {
+			for range 2 { // the second answer comes from the cache
+				got, ok := c.Required(tc.method)
+				if ok != tc.ok || got.Method != tc.want.Method || got.AuthType != tc.want.AuthType || !slices.Equal(got.Scopes, tc.want.Scopes) {
+					t.Errorf("%s: Required(%q) = %+v, %v; want %+v, %v", name, tc.method, got, ok, tc.want, tc.ok)
+				}
+			}
+		}
+	}
+	if got, ok := Required(postInputs); !ok || !slices.Equal(got.Scopes, postInputsScopes) {
+		t.Errorf("package Required(PostInputs) = %+v, %v", got, ok)
+	}
+}
+
+func TestCatalogMethodsAndLookup(t *testing.T) {
+	c := NewCatalog(filesWithoutExtensions(t))
+	methods := c.Methods()
+	if !slices.IsSorted(methods) {
+		t.Errorf("Methods() not sorted: %q", methods)
+	}
+	for _, m := range []string{postInputs, postModelOutputs, MyScopesMethod, "/clarifai.api.V2/StreamModelOutputs"} {
+		if !slices.Contains(methods, m) {
+			t.Errorf("Methods() lacks %s", m)
+		}
+	}
+	methods[0] = "changed"
+	if c.Methods()[0] == "changed" {
+		t.Error("Methods() returned the Catalog's own slice")
+	}
+	for _, name := range []string{"PostInputs", " PostInputs ", "clarifai.api.V2/PostInputs", postInputs} {
+		got, ok := c.Lookup(name)
+		if !ok || got.Method != postInputs || !slices.Equal(got.Scopes, postInputsScopes) {
+			t.Errorf("Lookup(%q) = %+v, %v", name, got, ok)
+		}
+	}
+	for _, name := range []string{"", "NoSuch", "postinputs", "/x.Y/PostInputs"} {
+		if got, ok := c.Lookup(name); ok {
+			t.Errorf("Lookup(%q) = %+v, true; want false", name, got)
+		}
+	}
+}
+
+func TestDecodeMethodOptions(t *testing.T) {
+	var packed, unpacked, mixed []byte
+	// An unrelated option first: google.api.http (72295728) as bytes.
+	packed = protowire.AppendTag(packed, 72295728, protowire.BytesType)
+	packed = protowire.AppendBytes(packed, []byte{0x12, 0x01, 'x'})
+	var list []byte
+	for _, n := range []uint64{4, 2, 5} {
+		list = protowire.AppendVarint(list, n)
+		unpacked = protowire.AppendTag(unpacked, optDependingScopes, protowire.VarintType)
+		unpacked = protowire.AppendVarint(unpacked, n)
+	}
+	packed = protowire.AppendTag(packed, optDependingScopes, protowire.BytesType)
+	packed = protowire.AppendBytes(packed, list)
+	packed = protowire.AppendTag(packed, optAuthType, protowire.VarintType)
+	packed = protowire.AppendVarint(packed, uint64(PATAuth))
+	unpacked = protowire.AppendTag(unpacked, optAuthType, protowire.VarintType)
+	unpacked = protowire.AppendVarint(unpacked, uint64(KeyAuth))
+	// Both encodings in one message: a parser must concatenate them.
+	mixed = append(append(mixed, packed...), unpacked...)
+
+	want := []protoreflect.EnumNumber{4, 2, 5}
+	for name, tc := range map[string]struct {
+		b    []byte
+		want []protoreflect.EnumNumber
+		auth AuthType
+	}{
+		"packed":    {packed, want, PATAuth},
+		"unpacked":  {unpacked, want, KeyAuth},
+		"mixed":     {mixed, append(slices.Clone(want), want...), KeyAuth},
+		"truncated": {packed[:len(packed)-1], want, AuthTypeUndef},
+		"empty":     {nil, nil, AuthTypeUndef},
+		"garbage":   {[]byte{0xff, 0xff, 0xff}, nil, AuthTypeUndef},
+	} {
+		got, auth := decodeMethodOptions(tc.b)
+		if !slices.Equal(got, tc.want) || auth != tc.auth {
+			t.Errorf("%s: decodeMethodOptions = %v, %v; want %v, %v", name, got, auth, tc.want, tc.auth)
+		}
+	}
+}
+
+func BenchmarkRequiredCached(b *testing.B) {
+	Required(postInputs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := Required(postInputs); !ok {
+			b.Fatal("not found")
+		}
+	}
+}

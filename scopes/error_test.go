@@ -1,0 +1,137 @@
+package scopes
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+)
+
+func TestErrorText(t *testing.T) {
+	tests := []struct {
+		desc string
+		err  *Error
+		want []string // substrings
+		not  []string
+	}{
+		{"nil receiver", nil, []string{"<nil>"}, nil},
+		{"zero value", &Error{}, []string{"ZERO (0)"}, nil},
+		{"full", &Error{
+			Method: postInputs, Code: CodeConnInsufficientScopes, Description: "Insufficient scopes",
+			Details: "Missing scopes: [Inputs:Add]", ReqID: "r-9",
+			Missing: []string{"Inputs:Add"}, MissingEndpoints: []string{postInputs},
+		}, []string{postInputs, "CONN_INSUFFICIENT_SCOPES (11007)", "Insufficient scopes", "Missing scopes: [Inputs:Add]",
+			"missing scopes [Inputs:Add]", "or endpoints [" + postInputs + "]", "req_id r-9"}, nil},
+		{"details equal to description once", &Error{Code: 10020, Description: "boom", Details: "boom"},
+			[]string{"FAILURE (10020): boom"}, []string{"boom: boom"}},
+		{"control characters", &Error{Code: 10020, Description: "line1\nline2\r\x00", ReqID: "a\nb"},
+			[]string{"line1 line2"}, []string{"\n", "\r", "\x00"}},
+		{"invalid utf8", &Error{Code: 10020, Description: "\xff\xfe"}, []string{"\uFFFD"}, nil},
+		{"long text is cut", &Error{Code: 10020, Details: strings.Repeat("x", 5000)}, []string{"…"}, []string{strings.Repeat("x", 600)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			msg := tc.err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Error() = %q, missing %q", msg, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("Error() = %q, contains %q", msg, w)
+				}
+			}
+		})
+	}
+	var nilErr *Error
+	if nilErr.Is(ErrInternal) || nilErr.Unwrap() != nil || nilErr.GRPCStatus().Code() != codes.Unknown {
+		t.Error("nil *Error methods misbehave")
+	}
+}
+
+func TestFromError(t *testing.T) {
+	clarifaiStatus, err := anypb.New(&ct.Status{Code: ct.StatusCode_CONN_KEY_NOT_FOUND, Description: "API key not found", ReqId: "r-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := anypb.New(&errdetails.ErrorInfo{Reason: "SCOPES", Metadata: map[string]string{"missing": "Models:Train, Predict"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDetails := func(c codes.Code, msg string, d ...*anypb.Any) error {
+		p := status.New(c, msg).Proto()
+		p.Details = d
+		return status.FromProto(p).Err()
+	}
+	own := &Error{Code: CodeConnThrottled}
+
+	tests := []struct {
+		desc    string
+		err     error
+		ok      bool
+		code    Code
+		grpc    codes.Code
+		missing []string
+		endpts  []string
+		reqID   string
+	}{
+		{"nil", nil, false, 0, 0, nil, nil, ""},
+		{"plain error", errors.New("x"), false, 0, 0, nil, nil, ""},
+		{"other status", status.Error(codes.Unavailable, "down"), false, 0, 0, nil, nil, ""},
+		{"own error", own, true, CodeConnThrottled, codes.ResourceExhausted, nil, nil, ""},
+		{"wrapped own error", fmt.Errorf("ctx: %w", own), true, CodeConnThrottled, codes.ResourceExhausted, nil, nil, ""},
+		{"permission denied", status.Error(codes.PermissionDenied, "key lacks scopes [Inputs:Add Predict]; or endpoint /clarifai.api.V2/PostInputs"),
+			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Add", "Predict"}, []string{postInputs}, ""},
+		{"wrapped permission denied", fmt.Errorf("call: %w", status.Error(codes.PermissionDenied, "missing scope Inputs_Get")),
+			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Get"}, nil, ""},
+		{"unauthenticated", status.Error(codes.Unauthenticated, "bad key"), true, CodeConnKeyInvalid, codes.Unauthenticated, nil, nil, ""},
+		{"unauthenticated not found", status.Error(codes.Unauthenticated, "API key not found"), true, CodeConnKeyNotFound, codes.Unauthenticated, nil, nil, ""},
+		{"clarifai status in details", withDetails(codes.Unauthenticated, "denied", clarifaiStatus),
+			true, CodeConnKeyNotFound, codes.Unauthenticated, nil, nil, "r-7"},
+		{"error info in details", withDetails(codes.PermissionDenied, "denied", info),
+			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Models:Train", "Predict"}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			e, ok := FromError(tc.err)
+			if ok != tc.ok || (ok && e == nil) || (!ok && e != nil) {
+				t.Fatalf("FromError = %v, %v; want ok %v", e, ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			if e.Code != tc.code {
+				t.Errorf("Code = %v, want %v", e.Code, tc.code)
+			}
+			if got := status.Code(e); got != tc.grpc {
+				t.Errorf("status.Code = %v, want %v", got, tc.grpc)
+			}
+			if !slices.Equal(e.Missing, tc.missing) || !slices.Equal(e.MissingEndpoints, tc.endpts) {
+				t.Errorf("Missing = %q %q, want %q %q", e.Missing, e.MissingEndpoints, tc.missing, tc.endpts)
+			}
+			if e.ReqID != tc.reqID {
+				t.Errorf("ReqID = %q, want %q", e.ReqID, tc.reqID)
+			}
+			if e != own {
+				if e.Status == nil || e.Unwrap() != tc.err {
+					t.Errorf("built Error does not keep the original: Status %v, Unwrap %v", e.Status, e.Unwrap())
+				}
+				// The server's own status, details included, is what gRPC sees.
+				var inner interface{ GRPCStatus() *status.Status }
+				if !errors.As(tc.err, &inner) || !proto.Equal(e.GRPCStatus().Proto(), inner.GRPCStatus().Proto()) {
+					t.Errorf("GRPCStatus = %v, want the original", e.GRPCStatus())
+				}
+			}
+		})
+	}
+}

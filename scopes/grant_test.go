@@ -1,0 +1,162 @@
+package scopes
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+)
+
+func TestGrantAllowsAndMissing(t *testing.T) {
+	req := Requirement{Method: postModelOutputs, Scopes: postModelOutputsScopes, AuthType: KeyAuth}
+	tests := []struct {
+		desc    string
+		g       Grant
+		req     Requirement
+		allows  bool
+		missing []string
+	}{
+		{"exact scopes", Grant{Scopes: postModelOutputsScopes}, req, true, nil},
+		{"superset", Grant{Scopes: postInputsScopes}, req, true, nil},
+		{"underscore spelling", Grant{Scopes: []string{"Apps_Get", "Concepts_Get", "Models_Get", "Predict"}}, req, true, nil},
+		{"one missing", Grant{Scopes: []string{"Apps:Get", "Concepts:Get", "Models:Get"}}, req, false, []string{"Predict"}},
+		{"nothing", Grant{}, req, false, postModelOutputsScopes},
+		{"All", Grant{Scopes: []string{"All"}}, req, true, nil},
+		{"endpoint", Grant{Endpoints: []string{postModelOutputs}}, req, true, nil},
+		{"other endpoint", Grant{Endpoints: []string{postInputs}}, req, false, postModelOutputsScopes},
+		{"no scopes needed", Grant{}, Requirement{Method: MyScopesMethod}, true, nil},
+		{"similar but different scope", Grant{Scopes: []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predicts"}}, req, false, []string{"Predict"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if got := tc.g.Allows(tc.req); got != tc.allows {
+				t.Errorf("Allows = %v, want %v", got, tc.allows)
+			}
+			scopes, endpoints := tc.g.Missing(tc.req)
+			if !slices.Equal(scopes, tc.missing) {
+				t.Errorf("Missing scopes = %q, want %q", scopes, tc.missing)
+			}
+			var wantEndpoints []string
+			if !tc.allows {
+				wantEndpoints = []string{tc.req.Method}
+			}
+			if !slices.Equal(endpoints, wantEndpoints) {
+				t.Errorf("Missing endpoints = %q, want %q", endpoints, wantEndpoints)
+			}
+		})
+	}
+	if n := testing.AllocsPerRun(100, func() { Grant{Scopes: postInputsScopes}.Allows(req) }); n != 0 {
+		t.Errorf("Allows allocates %v times", n)
+	}
+}
+
+func TestMyScopes(t *testing.T) {
+	srv, cc := startFake(t)
+	srv.AddKey("k-scopes", []string{"Predict", "Inputs:Add", "Apps:Get"}, []string{postInputs})
+	srv.AddKey("k-all", []string{"All"}, nil)
+	ctx := context.Background()
+
+	g, err := MyScopes(ctx, cc, "u1", "a1", withKey("k-scopes"))
+	if err != nil {
+		t.Fatalf("MyScopes: %v", err)
+	}
+	if want := []string{"Apps:Get", "Inputs:Add", "Predict"}; !slices.Equal(g.Scopes, want) {
+		t.Errorf("Scopes = %q, want %q", g.Scopes, want)
+	}
+	if !slices.Equal(g.Endpoints, []string{postInputs}) || g.UserID != "u1" || g.AppID != "a1" {
+		t.Errorf("Grant = %+v", g)
+	}
+	if g, err := MyScopes(ctx, cc, "", "", withKey("k-all")); err != nil || !slices.Equal(g.Scopes, []string{"All"}) {
+		t.Errorf("MyScopes(all) = %+v, %v", g, err)
+	}
+
+	// In-band failure: an unknown key.
+	_, err = MyScopes(ctx, cc, "u1", "a1", withKey("nope"))
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeConnKeyNotFound || e.Method != MyScopesMethod || e.ReqID == "" {
+		t.Errorf("unknown key: err = %v", err)
+	}
+	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("unknown key: status.Code = %v", status.Code(err))
+	}
+	// In-band failure forced by the server.
+	srv.SetStatus(MyScopesMethod, int32(CodeTryAgain), "busy", "")
+	if _, err := MyScopes(ctx, cc, "", "", withKey("k-all")); !errors.Is(err, ErrTryAgain) || status.Code(err) != codes.Unavailable {
+		t.Errorf("TRY_AGAIN: err = %v", err)
+	}
+	srv.ClearStatus(MyScopesMethod)
+
+	// A gRPC error comes back as it is.
+	srv.SetError(MyScopesMethod, status.Error(codes.Unimplemented, "no MyScopes here"))
+	_, err = MyScopes(ctx, cc, "", "", withKey("k-all"))
+	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "no MyScopes here" {
+		t.Errorf("gRPC error: %v", err)
+	}
+	if _, ok := FromError(err); ok {
+		t.Errorf("an Unimplemented error is not an *Error")
+	}
+	srv.SetError(MyScopesMethod, nil)
+
+}
+
+func TestMyScopesWireFormat(t *testing.T) {
+	b := encodeMyScopesRequest("u", "a")
+	want := []byte{0x0a, 0x06, 0x0a, 0x01, 'u', 0x12, 0x01, 'a'}
+	if !slices.Equal(b, want) {
+		t.Errorf("encode = %x, want %x", b, want)
+	}
+	if b := encodeMyScopesRequest("", ""); len(b) != 0 {
+		t.Errorf("empty request = %x", b)
+	}
+	// status{code 10000}, scopes "Inputs_Add" "Predict", app (3) skipped, endpoint.
+	reply := []byte{0x0a, 0x03, 0x08, 0x90, 0x4e,
+		0x12, 0x0a, 'I', 'n', 'p', 'u', 't', 's', '_', 'A', 'd', 'd',
+		0x12, 0x07, 'P', 'r', 'e', 'd', 'i', 'c', 't',
+		0x1a, 0x02, 0x0a, 0x00,
+		0x22, 0x05, '/', 'a', '.', 'B', 'c'}
+	g, st, err := decodeMultiScopeResponse(reply)
+	if err != nil || st.code != CodeSuccess || !slices.Equal(g.Scopes, []string{"Inputs:Add", "Predict"}) || !slices.Equal(g.Endpoints, []string{"/a.Bc"}) {
+		t.Errorf("decode = %+v %+v %v", g, st, err)
+	}
+	for i := range reply {
+		// Truncated replies fail cleanly or decode a prefix; never panic.
+		_, _, _ = decodeMultiScopeResponse(reply[:i])
+	}
+	if _, _, err := decodeMultiScopeResponse([]byte{0x0a, 0x09}); err == nil {
+		t.Error("truncated status decoded without error")
+	}
+
+	// Agreement with generated code for the same messages.
+	for _, ids := range [][2]string{{"u", "a"}, {"", "a"}, {"user", ""}, {"", ""}} {
+		gen, err := proto.MarshalOptions{Deterministic: true}.Marshal(&ct.MyScopesRequest{UserAppId: &ct.UserAppIDSet{UserId: ids[0], AppId: ids[1]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids == [2]string{"", ""} {
+			gen = nil // proto3 drops an empty sub-message only when unset; ours is unset
+		}
+		if got := encodeMyScopesRequest(ids[0], ids[1]); !slices.Equal(got, gen) {
+			t.Errorf("encode(%q) = %x, generated %x", ids, got, gen)
+		}
+	}
+	genReply, err := proto.Marshal(&ct.MultiScopeResponse{
+		Status:    &ct.Status{Code: ct.StatusCode_CONN_INSUFFICIENT_SCOPES, Description: "d", Details: "x", ReqId: "r"},
+		Scopes:    []string{"Predict", "Inputs_Get"},
+		App:       &ct.App{Id: "a"},
+		Endpoints: []string{postInputs},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, st, err = decodeMultiScopeResponse(genReply)
+	if err != nil || st != (wireStatus{true, CodeConnInsufficientScopes, "d", "x", "r"}) ||
+		!slices.Equal(g.Scopes, []string{"Inputs:Get", "Predict"}) || !slices.Equal(g.Endpoints, []string{postInputs}) {
+		t.Errorf("decode(generated) = %+v %+v %v", g, st, err)
+	}
+}

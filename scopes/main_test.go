@@ -1,0 +1,69 @@
+package scopes
+
+import (
+	"context"
+	"testing"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// keyCreds sends `authorization: Key <secret>` on a call over an insecure
+// test connection.
+type keyCreds string
+
+func (k keyCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Key " + string(k)}, nil
+}
+
+func (keyCreds) RequireTransportSecurity() bool { return false }
+
+// withKey is the per-call option carrying secret.
+func withKey(secret string) grpc.CallOption { return grpc.PerRPCCredentials(keyCreds(secret)) }
+
+// startFake starts a fake V2 server and returns it with a connection to it;
+// both are closed when the test ends.
+func startFake(t *testing.T) (*fakev2.Server, *grpc.ClientConn) {
+	t.Helper()
+	srv := fakev2.New()
+	srv.Start()
+	cc, err := srv.Dial()
+	if err != nil {
+		srv.Stop()
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() {
+		cc.Close()
+		srv.Stop()
+	})
+	return srv, cc
+}
+
+// countCalls returns how many calls of method srv received.
+func countCalls(srv *fakev2.Server, method string) int {
+	n := 0
+	for _, c := range srv.Calls() {
+		if c.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// Scopes of the test methods (Clarifai 12.4.0).
+var (
+	postInputsScopes = []string{"Annotations:Add", "Annotations:Get", "Apps:Get", "Concepts:Get",
+		"Inputs:Add", "Inputs:Get", "Models:Get", "Predict", "Workflows:Get"}
+	postModelOutputsScopes = []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}
+)
+
+const (
+	postInputs       = "/clarifai.api.V2/PostInputs"
+	postModelOutputs = "/clarifai.api.V2/PostModelOutputs"
+)

@@ -1,0 +1,142 @@
+package scopes
+
+import (
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// statusMessage is the full name of Clarifai's status message.
+const statusMessage protoreflect.FullName = "clarifai.api.status.Status"
+
+// replyShape is what CheckReply needs to know about one reply message type,
+// resolved once per message descriptor.
+type replyShape struct {
+	status protoreflect.FieldDescriptor // nil: the type has no Clarifai status
+	code   protoreflect.FieldDescriptor // enum or integer field 1, or nil
+	desc   protoreflect.FieldDescriptor // string field 2, or nil
+	detail protoreflect.FieldDescriptor // string field 3, or nil
+	reqID  protoreflect.FieldDescriptor // string field 7, or nil
+}
+
+// replyShapes caches *replyShape by protoreflect.MessageDescriptor. A
+// sync.Map fits: keys are written once and read on every reply, and its
+// Load takes no lock.
+var replyShapes sync.Map
+
+func shapeOf(md protoreflect.MessageDescriptor) *replyShape {
+	if v, ok := replyShapes.Load(md); ok {
+		return v.(*replyShape)
+	}
+	v, _ := replyShapes.LoadOrStore(md, resolveShape(md))
+	return v.(*replyShape)
+}
+
+func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
+	sh := &replyShape{}
+	fd := md.Fields().ByName("status")
+	if fd == nil || fd.IsList() || fd.IsMap() || fd.Message() == nil || fd.Message().FullName() != statusMessage {
+		return sh
+	}
+	sh.status = fd
+	fields := fd.Message().Fields()
+	if f := fields.ByNumber(1); f != nil && !f.IsList() {
+		switch f.Kind() {
+		case protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+			protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
+			protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+			sh.code = f
+		}
+	}
+	str := func(n protoreflect.FieldNumber) protoreflect.FieldDescriptor {
+		if f := fields.ByNumber(n); f != nil && !f.IsList() && f.Kind() == protoreflect.StringKind {
+			return f
+		}
+		return nil
+	}
+	sh.desc, sh.detail, sh.reqID = str(2), str(3), str(7)
+	return sh
+}
+
+// readCode reads the status code without allocating.
+func (sh *replyShape) readCode(st protoreflect.Message) Code {
+	if sh.code == nil {
+		return CodeZero
+	}
+	v := st.Get(sh.code)
+	switch sh.code.Kind() {
+	case protoreflect.EnumKind:
+		return Code(v.Enum())
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return Code(int32(v.Uint()))
+	default:
+		return Code(int32(v.Int()))
+	}
+}
+
+func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string {
+	if fd == nil {
+		return ""
+	}
+	return m.Get(fd).String()
+}
+
+// CheckReply reports a failed Clarifai status carried in-band by reply, a
+// response or stream message of method (the full gRPC method name).
+//
+// It returns nil when reply is not a proto.Message, when its type has no
+// field named "status" of type clarifai.api.status.Status, or when the status
+// code is not a failure according to failed (nil means [Code.Failed]).
+// Otherwise it returns an *Error with the status' code, description, details
+// and req_id, the missing scopes and endpoints parsed from the text, and
+// Required filled from [Required](method) when known. An unset status counts
+// as code 0 ("reply carries no status"), which Code.Failed treats as failure.
+//
+// CheckReply reads the message by protobuf reflection, so it works with
+// generated and dynamicpb messages of any version of Clarifai's protos. The
+// fields are resolved once per message descriptor; after that, a reply that
+// is not a failure costs a lock-free map lookup and a field read, and does
+// not allocate. CheckReply is safe for concurrent use.
+func CheckReply(method string, reply any, failed func(Code) bool) error {
+	pm, ok := reply.(proto.Message)
+	if !ok || pm == nil {
+		return nil
+	}
+	m := pm.ProtoReflect()
+	if m == nil || !m.IsValid() {
+		// A typed nil message: there is nothing to read.
+		return nil
+	}
+	sh := shapeOf(m.Descriptor())
+	if sh.status == nil {
+		return nil
+	}
+	var (
+		code Code
+		st   protoreflect.Message
+	)
+	if m.Has(sh.status) {
+		st = m.Get(sh.status).Message()
+		code = sh.readCode(st)
+	}
+	if failed == nil {
+		failed = Code.Failed
+	}
+	if !failed(code) {
+		return nil
+	}
+	e := &Error{Method: method, Code: code, Reply: pm}
+	if st == nil {
+		e.Description = "reply carries no status"
+	} else {
+		e.Description = readString(st, sh.desc)
+		e.Details = readString(st, sh.detail)
+		e.ReqID = readString(st, sh.reqID)
+	}
+	e.Missing, e.MissingEndpoints = ParseMissing(e.Description + "\n" + e.Details)
+	if req, ok := Required(method); ok {
+		e.Required = req
+	}
+	return e
+}
