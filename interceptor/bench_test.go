@@ -1,0 +1,139 @@
+package interceptor_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+)
+
+// benchKey is a variable, not a constant, so that the hand-written
+// "Key "+benchKey is concatenated at run time, as it is in real code.
+var benchKey = strings.Clone(sourceKey)
+
+var benchErr error
+
+// BenchmarkUnaryInterceptor measures the interceptor alone, with an invoker
+// that does nothing, against the hand-written way of adding the header.
+// Run: go test -run '^$' -bench 'Interceptor' -benchmem ./interceptor/
+func BenchmarkUnaryInterceptor(b *testing.B) {
+	ctx := context.Background()
+	req := predictReq()
+	reply := &pb.MultiOutputResponse{Status: &pb.Status{Code: pb.StatusCode_SUCCESS}}
+	noop := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	run := func(b *testing.B, call func() error) {
+		b.ReportAllocs()
+		for b.Loop() {
+			benchErr = call()
+		}
+		if benchErr != nil {
+			b.Fatal(benchErr)
+		}
+	}
+	b.Run("a-no-auth", func(b *testing.B) {
+		run(b, func() error { return noop(ctx, predictPath, req, reply, nil) })
+	})
+	b.Run("b-hand-written", func(b *testing.B) {
+		run(b, func() error {
+			return noop(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), predictPath, req, reply, nil)
+		})
+	})
+	static := interceptor.UnaryClient(keysource.Static(benchKey))
+	b.Run("c-static", func(b *testing.B) {
+		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop) })
+	})
+	override := keysource.WithKey(ctx, benchKey)
+	b.Run("d-context-override", func(b *testing.B) {
+		run(b, func() error { return static(override, predictPath, req, reply, nil, noop) })
+	})
+	callOpt := interceptor.CallKey(benchKey)
+	b.Run("d-call-option", func(b *testing.B) {
+		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, callOpt) })
+	})
+	unchecked := interceptor.UnaryClient(keysource.Static(benchKey), interceptor.WithoutStatusCheck())
+	b.Run("c-static-no-status-check", func(b *testing.B) {
+		run(b, func() error { return unchecked(ctx, predictPath, req, reply, nil, noop) })
+	})
+}
+
+// BenchmarkStreamInterceptor measures the stream interceptor alone, with a
+// streamer that returns a stream doing nothing.
+func BenchmarkStreamInterceptor(b *testing.B) {
+	ctx := context.Background()
+	desc := &grpc.StreamDesc{ServerStreams: true}
+	var cs grpc.ClientStream = nopStream{}
+	streamer := func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+		return cs, nil
+	}
+	b.Run("b-hand-written", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, benchErr = streamer(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), desc, nil, generatePath)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		opts []interceptor.Option
+	}{
+		{"e-stream-static", nil},
+		{"e-stream-static-no-status-check", []interceptor.Option{interceptor.WithoutStatusCheck()}},
+	} {
+		ic := interceptor.StreamClient(keysource.Static(benchKey), tt.opts...)
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, benchErr = ic(ctx, desc, nil, generatePath, streamer)
+			}
+		})
+	}
+}
+
+type nopStream struct{ grpc.ClientStream }
+
+// BenchmarkUnaryRPC measures a whole unary call over bufconn to the fake
+// server: the hand-written header against the interceptor.
+func BenchmarkUnaryRPC(b *testing.B) {
+	e := newEnv(b, nil, nil)
+	plain := pbClient(e.conn)
+	withLib, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(keysource.Static(benchKey))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer withLib.Close()
+	lib := pbClient(withLib)
+	req := predictReq()
+	ctx := context.Background()
+	run := func(b *testing.B, call func() error) {
+		b.ReportAllocs()
+		e.srv.ResetCalls()
+		n := 0
+		for b.Loop() {
+			if err := call(); err != nil {
+				b.Fatal(err)
+			}
+			if n++; n%1024 == 0 {
+				e.srv.ResetCalls() // the fake server records every call
+			}
+		}
+	}
+	b.Run("b-hand-written", func(b *testing.B) {
+		run(b, func() error {
+			resp, err := plain.PostModelOutputs(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), req)
+			if err == nil && resp.GetStatus().GetCode() != pb.StatusCode_SUCCESS {
+				b.Fatalf("status %v", resp.GetStatus())
+			}
+			return err
+		})
+	})
+	b.Run("c-interceptor-static", func(b *testing.B) {
+		run(b, func() error {
+			_, err := lib.PostModelOutputs(ctx, req)
+			return err
+		})
+	})
+}

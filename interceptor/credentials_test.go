@@ -1,0 +1,173 @@
+package interceptor_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// serveTLS serves srv over TLS on a loopback port and returns the address
+// and a client TLS config that trusts it.
+func serveTLS(t *testing.T, srv *fakev2.Server) (string, *tls.Config) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLis := tls.NewListener(lis, &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: priv}},
+		NextProtos:   []string{"h2"},
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(tlsLis)
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+	})
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return lis.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+func TestPerRPCCredentialsOverTLS(t *testing.T) {
+	srv := fakev2.New()
+	srv.AddKey(sourceKey, []string{"All"}, nil)
+	srv.AddKey(contextKey, []string{"All"}, nil)
+	addr, tlsConf := serveTLS(t, srv)
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
+		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.WithRequestTag(""))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pbClient(conn)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"source", ctx, "Key " + sourceKey},
+		{"context override", keysource.WithKey(ctx, contextKey), "Key " + contextKey},
+		{"hand-written header left alone", metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+contextKey), "Key " + contextKey},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetCalls()
+			resp, err := client.PostModelOutputs(tt.ctx, predictReq())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.GetStatus().GetCode() != 10000 {
+				t.Fatalf("status %v", resp.GetStatus())
+			}
+			md := srv.Calls()[0].MD
+			if _, v := credentialOf(t, md); v != tt.want {
+				t.Errorf("server saw %q, want %q", v, tt.want)
+			}
+			if got := md.Get(interceptor.RequestIDPrefixHeader); len(got) != 1 {
+				t.Errorf("request tag = %q", got)
+			}
+		})
+	}
+}
+
+func TestPerRPCCredentialsRefusesInsecure(t *testing.T) {
+	creds := interceptor.PerRPCCredentials(keysource.Static(sourceKey))
+	if !creds.RequireTransportSecurity() {
+		t.Fatal("RequireTransportSecurity = false without AllowInsecureTransport")
+	}
+	if _, err := grpc.NewClient("passthrough:///unused",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(creds)); err == nil {
+		t.Fatal("grpc.NewClient accepted a key over an insecure connection")
+	}
+	// Called outside gRPC (no security information): refused too.
+	md, err := creds.GetRequestMetadata(context.Background())
+	if status.Code(err) != codes.Unauthenticated || md != nil {
+		t.Fatalf("GetRequestMetadata = %v, %v; want Unauthenticated", md, err)
+	}
+	assertNoSecret(t, "error", err.Error())
+}
+
+func TestPerRPCCredentialsAllowInsecure(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	e.conn.Close()
+	src := keysource.Env("CLARIFAIAUTH_TEST_UNSET")
+	conn, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.AllowInsecureTransport())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := pbClient(conn).PostModelOutputs(context.Background(), predictReq()); err != nil {
+		t.Fatal(err)
+	}
+	if _, v := credentialOf(t, e.onlyCall(t)); v != "Key "+sourceKey {
+		t.Errorf("server saw %q", v)
+	}
+
+	// No key: the call fails with Unauthenticated before it is sent.
+	e.srv.ResetCalls()
+	conn2, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(src, interceptor.AllowInsecureTransport())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	_, err = pbClient(conn2).PostModelOutputs(context.Background(), predictReq())
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("err = %v, want Unauthenticated", err)
+	}
+	if len(e.srv.Calls()) != 0 {
+		t.Error("a call without a key reached the server")
+	}
+	// Direct use keeps errors.Is working.
+	_, err = interceptor.PerRPCCredentials(src, interceptor.AllowInsecureTransport()).GetRequestMetadata(context.Background())
+	if !errors.Is(err, keysource.ErrNoKey) {
+		t.Errorf("GetRequestMetadata err = %v, want ErrNoKey", err)
+	}
+}
