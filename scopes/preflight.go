@@ -2,6 +2,8 @@ package scopes
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -284,3 +286,16 @@ func resolveRequestShape(md protoreflect.MessageDescriptor) *requestShape {
 	sh.field, sh.userID, sh.appID = fd, str("user_id"), str("app_id")
 	return sh
 }
+
+// String describes the preflight by the number of grants it holds. Grants
+// are keyed by the caller's key fingerprint, never by the key.
+func (p *Preflight) String() string {
+	p.mu.Lock()
+	n := len(p.grants)
+	p.mu.Unlock()
+	return "scopes.Preflight(" + strconv.Itoa(n) + " grants cached)"
+}
+
+// Format prints String for every verb, so that printing a Preflight never
+// reads its cache without its lock.
+func (p *Preflight) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
