@@ -26,8 +26,24 @@ type options struct {
 	// the reply check off.
 	failed        func(scopes.Code) bool
 	preflight     *scopes.Preflight
+	catalog       *scopes.Catalog
 	tag           string
 	allowInsecure bool
+}
+
+// checkReply turns reply into a *scopes.Error if its Clarifai status is a
+// failure the options care about.
+func (o *options) checkReply(method string, reply any) error {
+	if o.failed == nil {
+		return nil
+	}
+	err := scopes.CheckReply(method, reply, o.failed)
+	if se, ok := err.(*scopes.Error); ok && o.catalog != nil {
+		if req, ok := o.catalog.Required(method); ok {
+			se.Required = req
+		}
+	}
+	return err
 }
 
 func newOptions(opts []Option) *options {
@@ -66,6 +82,16 @@ func WithoutStatusCheck() Option {
 // stays the authority either way.
 func WithPreflight(p *scopes.Preflight) Option {
 	return func(o *options) { o.preflight = p }
+}
+
+// WithCatalog names the catalog that fills the Required field of the
+// *scopes.Error the interceptors return, for programs that load Clarifai's
+// descriptors from a descriptor set instead of linking Clarifai's client.
+// By default the descriptors linked into the program are used
+// (scopes.Required). For preflight, give the same catalog to
+// scopes.NewPreflight with scopes.WithCatalog.
+func WithCatalog(c *scopes.Catalog) Option {
+	return func(o *options) { o.catalog = c }
 }
 
 // WithRequestTag adds "x-clarifai-request-id-prefix: <prefix>" to every

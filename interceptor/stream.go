@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 )
 
@@ -91,11 +90,9 @@ func (s *checkedStream) RecvMsg(m any) error {
 		}
 		return err
 	}
-	if s.o.failed != nil {
-		if err := scopes.CheckReply(s.method, m, s.o.failed); err != nil {
-			s.end(err)
-			return err
-		}
+	if err := s.o.checkReply(s.method, m); err != nil {
+		s.end(err)
+		return err
 	}
 	if !s.desc.ServerStreams {
 		// One reply ends a client-streaming call: release the context now.

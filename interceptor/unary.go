@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 )
 
@@ -41,9 +40,6 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		if err := invoker(ctx, method, req, reply, cc, callOpts...); err != nil {
 			return err
 		}
-		if o.failed == nil {
-			return nil
-		}
-		return scopes.CheckReply(method, reply, o.failed)
+		return o.checkReply(method, reply)
 	}
 }
