@@ -105,12 +105,30 @@ func TestTracingSeesCallsWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.SetError(predictPath, status.Error(codes.Unavailable, "down for maintenance"))
-	if _, err := e.client.PostModelOutputs(keysource.WithKey(context.Background(), contextKey), predictReq()); status.Code(err) != codes.Unavailable {
-		t.Fatalf("err = %v, want Unavailable", err)
+	_, callErr := e.client.PostModelOutputs(keysource.WithKey(context.Background(), contextKey), predictReq())
+	if status.Code(callErr) != codes.Unavailable {
+		t.Fatalf("err = %v, want Unavailable", callErr)
+	}
+	// The stats handler may end a span just after the call returns, and
+	// gRPC may make a transparent retry attempt with a span of its own: wait
+	// for the failed call's span rather than counting.
+	hasError := func(spans []sdktrace.ReadOnlySpan) bool {
+		for _, s := range spans {
+			if s.Status().Code.String() == "Error" {
+				return true
+			}
+		}
+		return false
 	}
 	spans := rec.Ended()
-	if len(spans) != 2 {
-		t.Fatalf("%d spans, want 2", len(spans))
+	for deadline := time.Now().Add(5 * time.Second); !hasError(spans) && time.Now().Before(deadline); spans = rec.Ended() {
+		time.Sleep(time.Millisecond)
+	}
+	if len(spans) < 2 || !hasError(spans) {
+		for _, s := range spans {
+			t.Logf("span %v %v", s.Attributes(), s.Status())
+		}
+		t.Fatalf("%d spans, error span seen: %v; want the successful call's and the failed call's (err %v)", len(spans), hasError(spans), callErr)
 	}
 	for i, s := range spans {
 		if s.Name() != "clarifai.api.V2/PostModelOutputs" {
@@ -125,9 +143,6 @@ func TestTracingSeesCallsWithoutSecrets(t *testing.T) {
 		}
 		fmt.Fprintf(&text, "%v", s.Status())
 		assertNoSecret(t, fmt.Sprintf("span %d", i), text.String())
-	}
-	if got := spans[1].Status().Code.String(); got != "Error" {
-		t.Errorf("failed call's span status = %s, want Error", got)
 	}
 }
 

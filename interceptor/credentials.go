@@ -6,6 +6,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -40,7 +41,8 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 			return nil, status.Error(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
 		}
 	}
-	k, _, handWritten, err := resolve(ctx, p.src, nil)
+	md, _ := metadata.FromOutgoingContext(ctx)
+	k, _, handWritten, err := resolve(ctx, p.src, nil, md)
 	if err != nil {
 		return nil, keyError(err)
 	}

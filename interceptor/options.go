@@ -1,6 +1,8 @@
 package interceptor
 
 import (
+	"sync/atomic"
+
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -29,6 +31,8 @@ type options struct {
 	catalog       *scopes.Catalog
 	tag           string
 	allowInsecure bool
+
+	lastMD atomic.Pointer[keyMD] // see sourceMD
 }
 
 // checkReply turns reply into a *scopes.Error if its Clarifai status is a

@@ -17,22 +17,22 @@ import (
 
 // resolve finds the credential for one call, in order of precedence:
 // CallKey, then keysource.WithKey on ctx, then an authorization (or session
-// token) header the caller already put in the outgoing metadata, then src.
-// handWritten reports the third case: the header is already on ctx and k is
-// the parsed copy of it.
-func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOption) (k keysource.Key, override, handWritten bool, err error) {
+// token) header the caller already put in md, the call's outgoing metadata,
+// then src. handWritten reports the third case: the header is already in md
+// and k is the parsed copy of it. fromSource reports the last.
+func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOption, md metadata.MD) (k keysource.Key, fromSource, handWritten bool, err error) {
 	for i := len(callOpts) - 1; i >= 0; i-- {
 		if ck, ok := callOpts[i].(callKey); ok {
 			if ck.err == nil && ck.key.IsZero() {
 				ck.err = fmt.Errorf("%w: CallKeyValue given the zero Key", keysource.ErrNoKey)
 			}
-			return ck.key, true, false, ck.err
+			return ck.key, false, false, ck.err
 		}
 	}
 	if k, ok, err := keysource.FromContext(ctx); ok {
-		return k, true, false, err
+		return k, false, false, err
 	}
-	if k, ok, err := fromOutgoing(ctx); ok {
+	if k, ok, err := fromMetadata(md); ok {
 		return k, false, true, err
 	}
 	if src == nil {
@@ -42,14 +42,13 @@ func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOpti
 	if err == nil && k.IsZero() {
 		err = fmt.Errorf("%w: source returned the zero Key", keysource.ErrNoKey)
 	}
-	return k, false, false, err
+	return k, true, false, err
 }
 
-// fromOutgoing reads a credential the caller wrote into the outgoing
-// metadata by hand. It does not allocate when there is none.
-func fromOutgoing(ctx context.Context) (keysource.Key, bool, error) {
-	auth := metadata.ValueFromOutgoingContext(ctx, keysource.AuthorizationHeader)
-	tok := metadata.ValueFromOutgoingContext(ctx, keysource.SessionTokenHeader)
+// fromMetadata reads a credential the caller wrote into the outgoing
+// metadata by hand.
+func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
+	auth, tok := md[keysource.AuthorizationHeader], md[keysource.SessionTokenHeader]
 	switch {
 	case len(auth) == 0 && len(tok) == 0:
 		return keysource.Key{}, false, nil
@@ -68,11 +67,16 @@ func fromOutgoing(ctx context.Context) (keysource.Key, bool, error) {
 }
 
 // attach resolves the call's credential and returns ctx with exactly one
-// credential header on it. The common case, a key from the Source or an
-// override on a context without hand-written credentials, costs what
-// metadata.AppendToOutgoingContext costs and nothing more.
+// credential header on it.
+//
+// The common case, a key from the Source on a context without outgoing
+// metadata, reuses one metadata map per key: attaching it costs one context
+// value, cheaper than the metadata.AppendToOutgoingContext a caller would
+// write by hand. An override on such a context costs that Append; with other
+// metadata present, the credential is merged into a copy of it.
 func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []grpc.CallOption) (context.Context, keysource.Key, error) {
-	k, override, handWritten, err := resolve(ctx, src, callOpts)
+	md, hasMD := metadata.FromOutgoingContext(ctx) // a copy; nothing when absent
+	k, fromSource, handWritten, err := resolve(ctx, src, callOpts, md)
 	if err != nil {
 		return ctx, keysource.Key{}, keyError(err)
 	}
@@ -82,26 +86,50 @@ func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []g
 			ctx = metadata.AppendToOutgoingContext(ctx, RequestIDPrefixHeader, o.tag)
 		}
 		return ctx, k, nil
-	case override && hasCredentialHeader(ctx):
-		// An override replaces what the caller wrote by hand, so that
-		// exactly one credential goes out.
-		md, _ := metadata.FromOutgoingContext(ctx)
-		md.Delete(keysource.AuthorizationHeader)
-		md.Delete(keysource.SessionTokenHeader)
-		md.Set(k.HeaderName(), k.HeaderValue())
-		if o.tag != "" {
-			md.Set(RequestIDPrefixHeader, o.tag)
-		}
-		return metadata.NewOutgoingContext(ctx, md), k, nil
-	case o.tag != "":
+	case !hasMD && fromSource:
+		return metadata.NewOutgoingContext(ctx, o.sourceMD(k)), k, nil
+	case !hasMD && o.tag != "":
 		return metadata.AppendToOutgoingContext(ctx, k.HeaderName(), k.HeaderValue(), RequestIDPrefixHeader, o.tag), k, nil
+	case !hasMD:
+		return metadata.AppendToOutgoingContext(ctx, k.HeaderName(), k.HeaderValue()), k, nil
 	}
-	return metadata.AppendToOutgoingContext(ctx, k.HeaderName(), k.HeaderValue()), k, nil
+	// An override replaces whatever the caller wrote by hand, so that
+	// exactly one credential goes out.
+	md.Delete(keysource.AuthorizationHeader)
+	md.Delete(keysource.SessionTokenHeader)
+	md.Set(k.HeaderName(), k.HeaderValue())
+	if o.tag != "" {
+		md.Set(RequestIDPrefixHeader, o.tag)
+	}
+	return metadata.NewOutgoingContext(ctx, md), k, nil
 }
 
-func hasCredentialHeader(ctx context.Context) bool {
-	return len(metadata.ValueFromOutgoingContext(ctx, keysource.AuthorizationHeader)) > 0 ||
-		len(metadata.ValueFromOutgoingContext(ctx, keysource.SessionTokenHeader)) > 0
+// newMD returns fresh outgoing metadata holding k and the request tag.
+func (o *options) newMD(k keysource.Key) metadata.MD {
+	if o.tag != "" {
+		return metadata.MD{k.HeaderName(): {k.HeaderValue()}, RequestIDPrefixHeader: {o.tag}}
+	}
+	return metadata.MD{k.HeaderName(): {k.HeaderValue()}}
+}
+
+// sourceMD returns the outgoing metadata for a key from the Source, built
+// once per key: a Source hands out the same Key value until it rotates, and
+// gRPC only reads the metadata a context carries, so calls can share it.
+// The last key's metadata is kept behind an atomic pointer, read without a
+// lock; a rotation replaces it.
+func (o *options) sourceMD(k keysource.Key) metadata.MD {
+	if c := o.lastMD.Load(); c != nil && c.key == k {
+		return c.md
+	}
+	c := &keyMD{key: k, md: o.newMD(k)}
+	o.lastMD.Store(c)
+	return c.md
+}
+
+// keyMD is the outgoing metadata built for one key.
+type keyMD struct {
+	key keysource.Key
+	md  metadata.MD
 }
 
 // credentialError is a local failure to find a usable credential. It carries
