@@ -227,11 +227,11 @@ func TestSecrecyAudit(t *testing.T) {
 		"Key": k, "session token Key": tok, "*Key": &k, "Key from context": fromCtx,
 		"Static": keysource.Static(marker), "StaticKey": keysource.StaticKey(tok),
 		"Env": env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg, "ConfigSettings": settings,
-		"Chain": keysource.Chain(env, warm, cached),
+		"Chain":   keysource.Chain(env, warm, cached),
 		"CallKey": interceptor.CallKey(marker), "CallKeyValue": interceptor.CallKeyValue(tok),
-		"PerRPCCredentials": interceptor.PerRPCCredentials(keysource.Static(marker)),
+		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),
 		"context with override": overrideCtx,
-		"Grant": scopes.Grant{Scopes: []string{"Predict"}},
+		"Grant":                 scopes.Grant{Scopes: []string{"Predict"}},
 	} {
 		a.render(name, v)
 	}

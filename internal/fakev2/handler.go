@@ -80,6 +80,11 @@ func (s *Server) handle(_ any, stream grpc.ServerStream) error {
 	md, _ := metadata.FromIncomingContext(stream.Context())
 	p := s.plan(method, md)
 	if p.err != nil {
+		// Like a real handler, read the request before failing, so the
+		// client is not cut off while still sending it.
+		if p.info != nil && !p.clientSends {
+			_ = p.recv(stream)
+		}
 		return p.err
 	}
 	if p.info == nil {
@@ -145,6 +150,12 @@ func (s *Server) plan(method string, md metadata.MD) *plan {
 	s.calls = append(s.calls, Call{Method: method, MD: md.Copy()})
 
 	p := &plan{reg: reg, method: method, server: s, info: reg.methods[method]}
+	if p.info != nil {
+		p.requestOf = p.info.desc.Input()
+		p.responseOf = p.info.desc.Output()
+		p.clientSends = p.info.desc.IsStreamingClient()
+		p.serverSends = p.info.desc.IsStreamingServer()
+	}
 	if err, ok := s.errs[method]; ok {
 		p.err = err
 		return p
@@ -156,10 +167,6 @@ func (s *Server) plan(method string, md metadata.MD) *plan {
 	if p.info == nil {
 		return p
 	}
-	p.requestOf = p.info.desc.Input()
-	p.responseOf = p.info.desc.Output()
-	p.clientSends = p.info.desc.IsStreamingClient()
-	p.serverSends = p.info.desc.IsStreamingServer()
 	if p.clientSends || p.serverSends {
 		if c, ok := s.streamCodes[method]; ok {
 			p.streamCodes = c
