@@ -136,7 +136,7 @@ func TestTracingSeesCallsWithoutSecrets(t *testing.T) {
 		}
 		var text bytes.Buffer
 		for _, a := range s.Attributes() {
-			fmt.Fprintf(&text, "%s=%s ", a.Key, a.Value.Emit())
+			fmt.Fprintf(&text, "%s=%s ", a.Key, a.Value.String())
 		}
 		for _, ev := range s.Events() {
 			fmt.Fprintf(&text, "%s %v ", ev.Name, ev.Attributes)
