@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -65,6 +66,28 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("c-static-no-status-check", func(b *testing.B) {
 		run(b, func() error { return unchecked(ctx, predictPath, req, reply, nil, noop) })
 	})
+}
+
+// BenchmarkPreflightWarm measures the interceptor with WithPreflight once
+// the key's grant is cached: the cost every call pays for opting in.
+func BenchmarkPreflightWarm(b *testing.B) {
+	e := newEnv(b, nil, nil)
+	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithPreflight(scopes.NewPreflight()))
+	ctx := context.Background()
+	req := predictReq()
+	reply := &pb.MultiOutputResponse{Status: &pb.Status{Code: pb.StatusCode_SUCCESS}}
+	noop := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	if err := ic(ctx, predictPath, req, reply, e.conn, noop); err != nil { // fetches the grant over e.conn
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		benchErr = ic(ctx, predictPath, req, reply, e.conn, noop)
+	}
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
 }
 
 // BenchmarkStreamInterceptor measures the stream interceptor alone, with a

@@ -33,6 +33,7 @@ type options struct {
 	allowInsecure bool
 
 	lastMD atomic.Pointer[keyMD] // see sourceMD
+	lastFP atomic.Pointer[keyFP] // see fingerprint
 }
 
 // checkReply turns reply into a *scopes.Error if its Clarifai status is a

@@ -162,8 +162,20 @@ func (e *credentialError) Unwrap() error { return e.err }
 // GRPCStatus lets status.Code and status.FromError see the gRPC code.
 func (e *credentialError) GRPCStatus() *status.Status { return status.New(e.code, e.Error()) }
 
-// fingerprint identifies k to caches without holding its secret.
-func fingerprint(k keysource.Key) string {
+// fingerprint identifies k to the preflight's grant cache without handing
+// it the secret. The last key's fingerprint is kept, so a steady key is
+// hashed once, not on every call.
+func (o *options) fingerprint(k keysource.Key) string {
+	if c := o.lastFP.Load(); c != nil && c.key == k {
+		return c.fp
+	}
 	sum := sha256.Sum256([]byte(k.HeaderName() + "\x00" + k.Secret()))
-	return hex.EncodeToString(sum[:12])
+	c := &keyFP{key: k, fp: hex.EncodeToString(sum[:12])}
+	o.lastFP.Store(c)
+	return c.fp
+}
+
+type keyFP struct {
+	key keysource.Key
+	fp  string
 }

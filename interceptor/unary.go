@@ -33,7 +33,7 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 			return err
 		}
 		if o.preflight != nil {
-			if err := o.preflight.Check(ctx, cc, method, req, fingerprint(k), CallKeyValue(k)); err != nil {
+			if err := o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKeyValue(k)); err != nil {
 				return err
 			}
 		}

@@ -42,7 +42,12 @@ type Preflight struct {
 	shapes sync.Map // request MessageDescriptor → *requestShape
 
 	mu     sync.Mutex
-	grants map[grantKey]*grantEntry
+	grants map[grantKey]*grantEntry // every entry, fetched or in flight; guarded by mu
+
+	// fresh holds the entries whose fetch is done, for the lock-free path
+	// of grant. Expired ones are replaced by the next fetch for their key
+	// or dropped by sweepLocked.
+	fresh sync.Map // grantKey → *grantEntry
 }
 
 // PreflightOption configures a [Preflight].
@@ -171,9 +176,16 @@ func (p *Preflight) Check(ctx context.Context, cc grpc.ClientConnInterface, meth
 	}
 }
 
-// grant returns the cached grant for k, fetching it if needed.
+// grant returns the cached grant for k, fetching it if needed. A fresh
+// cached grant is found without a lock (p.fresh); only a miss, which starts
+// or joins a fetch, takes p.mu.
 func (p *Preflight) grant(ctx context.Context, cc grpc.ClientConnInterface, method string, k grantKey, opts []grpc.CallOption) (Grant, error) {
 	now := p.now()
+	if v, ok := p.fresh.Load(k); ok {
+		if e := v.(*grantEntry); now.Before(e.expires) {
+			return e.grant, e.err
+		}
+	}
 	p.mu.Lock()
 	e, ok := p.grants[k]
 	if ok {
@@ -216,6 +228,7 @@ func (p *Preflight) fetch(ctx context.Context, cancel context.CancelFunc, cc grp
 	p.mu.Lock()
 	e.grant, e.err, e.expires = g, err, p.now().Add(ttl)
 	close(e.done)
+	p.fresh.Store(k, e) // entries are immutable once done: readers need no lock
 	p.mu.Unlock()
 	if err != nil && p.onFetchError != nil {
 		p.onFetchError(method, err)
@@ -232,6 +245,7 @@ func (p *Preflight) sweepLocked(now time.Time) {
 		case <-e.done:
 			if now.After(e.expires) {
 				delete(p.grants, k)
+				p.fresh.CompareAndDelete(k, e)
 			}
 		default:
 		}
