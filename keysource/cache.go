@@ -56,9 +56,11 @@ func CacheOnError(fn func(error)) CacheOption {
 // SourceFunc). It is safe for concurrent use if src is.
 //
 // While the key is fresh, Key costs an atomic load and a clock reading, with
-// no lock and no allocation. Once it has expired (or before the first key),
-// the first call starts a refresh and every call waits for that one refresh:
-// src is asked once, however many callers there are. The refresh runs on its
+// no lock and no allocation. Once it has expired, the first call starts a
+// refresh, and src is asked once however many callers there are. While the
+// refresh runs, calls keep getting the expired key as long as it is inside
+// its grace window (CacheGrace), so an expiry adds no latency; calls with no
+// usable key (the first ones, or past the window) wait for the refresh. The refresh runs on its
 // own goroutine with a context that keeps the starting call's values but not
 // its cancellation, bounded by CacheRefreshTimeout; a caller whose own
 // context ends stops waiting and returns its context's error, wrapped, while
@@ -176,6 +178,13 @@ func (c *cached) wait(ctx context.Context) (Key, error) {
 		fl = &flight{done: make(chan struct{})}
 		c.inflight = fl
 		go c.refresh(context.WithoutCancel(ctx), fl)
+	}
+	// An expired key still inside its grace window keeps serving while the
+	// refresh runs, so an expiry costs no caller the secret manager's
+	// latency; only a caller with no usable key waits.
+	if s := c.state.Load(); s != nil && !s.key.IsZero() && time.Since(c.start) < s.stale {
+		c.mu.Unlock()
+		return s.key, nil
 	}
 	c.mu.Unlock()
 

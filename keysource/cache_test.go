@@ -107,9 +107,15 @@ func TestCachedRefreshAfterTTL(t *testing.T) {
 		time.Sleep(10*time.Second - time.Nanosecond)
 		wantCached(t, src, 1)
 		time.Sleep(time.Nanosecond)
+		// Expired but inside the grace window (default: ttl): the call that
+		// starts the refresh does not wait for it and gets the old key.
+		wantCached(t, src, 1)
+		synctest.Wait() // the refresh ends
 		wantCached(t, src, 2)
 		wantCached(t, src, 2)
 		time.Sleep(10 * time.Second)
+		wantCached(t, src, 2)
+		synctest.Wait()
 		wantCached(t, src, 3)
 		if n := inner.calls.Load(); n != 3 {
 			t.Errorf("%d inner calls, want 3", n)
@@ -150,7 +156,7 @@ func TestCachedGrace(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 		wantCached(t, src, 1)
-		if n, r := inner.calls.Load(), reports(); n != 3 || r != 2 {
+		if r, n := reports(), inner.calls.Load(); n != 3 || r != 2 {
 			t.Errorf("after the retry delay: %d inner calls, %d reports; want 3, 2", n, r)
 		}
 
