@@ -25,6 +25,26 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const faultKey = "fault0injection00000000000000key1"
 
+// dialFake starts a fake Clarifai server that knows faultKey and returns a
+// client whose connection carries the library's DialOptions(src). Both end
+// with the test.
+func dialFake(t *testing.T, src keysource.Source) (*fakev2.Server, pb.V2Client) {
+	t.Helper()
+	fake := fakev2.New()
+	fake.AddKey(faultKey, []string{"All"}, nil)
+	fake.Start()
+	conn, err := fake.Dial(clarifaiauth.DialOptions(src)...)
+	if err != nil {
+		fake.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		fake.Stop()
+	})
+	return fake, pb.NewV2Client(conn)
+}
+
 // documented is the gRPC code and sentinel every Clarifai failure code must
 // come back with, as the scopes package doc promises. It is written out here
 // rather than read from the scopes package, so the test checks the promise,
@@ -81,16 +101,7 @@ func failureCodes() []int32 {
 }
 
 func TestFaultEveryFailureCode(t *testing.T) {
-	fake := fakev2.New()
-	fake.AddKey(faultKey, []string{"All"}, nil)
-	fake.Start()
-	defer fake.Stop()
-	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(faultKey))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewV2Client(conn)
+	fake, client := dialFake(t, keysource.Static(faultKey))
 
 	codesSeen := failureCodes()
 	if len(codesSeen) < 25 {
@@ -196,17 +207,10 @@ func TestFaultSourceBlocksPastDeadline(t *testing.T) {
 		{"cached source", keysource.Cached(hang, time.Minute, keysource.CacheRefreshTimeout(200*time.Millisecond))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := fakev2.New()
-			fake.Start()
-			defer fake.Stop()
-			conn, err := fake.Dial(clarifaiauth.DialOptions(tt.src)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			fake, client := dialFake(t, tt.src)
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
-			_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, predictRequest())
+			_, err := client.PostModelOutputs(ctx, predictRequest())
 			if status.Code(err) != codes.DeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want DeadlineExceeded", err)
 			}
@@ -220,16 +224,7 @@ func TestFaultSourceBlocksPastDeadline(t *testing.T) {
 // TestFaultCancelledContext: a call and a stream on a cancelled context end
 // with Canceled, before and during the call.
 func TestFaultCancelledContext(t *testing.T) {
-	fake := fakev2.New()
-	fake.AddKey(faultKey, []string{"All"}, nil)
-	fake.Start()
-	defer fake.Stop()
-	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(faultKey))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewV2Client(conn)
+	_, client := dialFake(t, keysource.Static(faultKey))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
