@@ -253,3 +253,27 @@ func TestFaultCancelledContext(t *testing.T) {
 		t.Errorf("stream cancelled mid-way: %v, want Canceled", err)
 	}
 }
+
+// TestFaultSourceTimesOutOnItsOwn: a secret manager that does not answer
+// within Cached's own refresh timeout leaves the call without a credential
+// (Unauthenticated), not with the caller's DeadlineExceeded: the caller's
+// deadline was not reached.
+func TestFaultSourceTimesOutOnItsOwn(t *testing.T) {
+	hang := keysource.SourceFunc(func(ctx context.Context) (keysource.Key, error) {
+		<-ctx.Done()
+		return keysource.Key{}, ctx.Err()
+	})
+	fake, client := dialFake(t, keysource.Cached(hang, time.Minute, keysource.CacheRefreshTimeout(50*time.Millisecond)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := client.PostModelOutputs(ctx, predictRequest())
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("err = %v (code %v), want Unauthenticated", err, status.Code(err))
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the caller's deadline passed; the test proves nothing")
+	}
+	if n := len(fake.Calls()); n != 0 {
+		t.Errorf("server saw %d calls", n)
+	}
+}

@@ -2,6 +2,7 @@ package interceptor
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
@@ -17,7 +18,10 @@ import (
 // Precedence is that of the interceptors without CallKey, which gRPC does
 // not show to credentials: keysource.WithKey on the context, then a
 // credential the caller wrote into the outgoing metadata (then this adds
-// nothing, so one credential goes out), then src. Replies are not checked:
+// nothing, so one credential goes out), then src. Because gRPC only adds
+// what credentials return, an override on a context whose metadata already
+// holds a hand-written credential fails the call (Unauthenticated, wrapping
+// keysource.ErrInvalidKey) rather than send two. Replies are not checked:
 // use the interceptors for that.
 //
 // It refuses to send a key over a connection without transport security
@@ -44,17 +48,29 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 	md, _ := metadata.FromOutgoingContext(ctx)
 	k, _, handWritten, err := resolve(ctx, p.src, nil, md)
 	if err != nil {
-		return nil, keyError(err)
+		return nil, keyError(ctx, err)
+	}
+	if !handWritten {
+		// gRPC adds what this returns to the outgoing metadata and cannot
+		// remove anything from it: an override over a hand-written header
+		// would send two credentials, so refuse it.
+		if _, written, _ := fromMetadata(md); written {
+			return nil, keyError(ctx, fmt.Errorf("%w: the context carries a keysource override and the outgoing metadata a credential written by hand; PerRPCCredentials cannot replace metadata, so send one of them (or use the interceptors, which can)", keysource.ErrInvalidKey))
+		}
+	}
+	tag := p.o.tag
+	if len(md[RequestIDPrefixHeader]) > 0 {
+		tag = "" // a tag the caller set wins
 	}
 	if handWritten {
 		// The caller's own header goes out as it is; add only the tag.
-		if p.o.tag != "" {
-			return map[string]string{RequestIDPrefixHeader: p.o.tag}, nil
+		if tag != "" {
+			return map[string]string{RequestIDPrefixHeader: tag}, nil
 		}
 		return nil, nil
 	}
-	if p.o.tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), RequestIDPrefixHeader: p.o.tag}, nil
+	if tag != "" {
+		return map[string]string{k.HeaderName(): k.HeaderValue(), RequestIDPrefixHeader: tag}, nil
 	}
 	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
 }

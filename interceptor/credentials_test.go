@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"testing"
@@ -114,6 +115,35 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 				t.Errorf("request tag = %q", got)
 			}
 		})
+	}
+}
+
+// TestPerRPCCredentialsOverrideOverHandWritten: gRPC cannot remove the
+// caller's hand-written header, so an override on top of one must fail the
+// call rather than send two credentials.
+func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
+	srv := fakev2.New()
+	srv.AddKey(sourceKey, []string{"All"}, nil)
+	srv.Start()
+	defer srv.Stop()
+	conn, err := srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.AllowInsecureTransport())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hand := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey)
+	for name, ctx := range map[string]context.Context{
+		"WithKey":          keysource.WithKey(hand, contextKey),
+		"WithSessionToken": keysource.WithSessionToken(hand, sessionTok),
+	} {
+		_, err := pbClient(conn).PostModelOutputs(ctx, predictReq())
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s over a hand-written header: %v, want Unauthenticated", name, err)
+		}
+		assertNoSecret(t, "error", fmt.Sprint(err))
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("server saw %d calls", n)
 	}
 }
 

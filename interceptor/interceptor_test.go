@@ -152,27 +152,40 @@ func TestUnaryHeaders(t *testing.T) {
 }
 
 func TestPrecedence(t *testing.T) {
-	type setup struct{ callOpt, ctxKey, hand, ctxToken bool }
+	type setup struct{ callOpt, ctxKey, hand, handToken, ctxToken, bare bool }
 	tests := []struct {
 		name string
 		setup
 		want string // the header value the server must see
 	}{
 		{"source only", setup{}, "Key " + sourceKey},
+		{"source only, no other metadata", setup{bare: true}, "Key " + sourceKey},
 		{"hand-written beats source", setup{hand: true}, "Key " + handKey},
+		{"hand-written session token beats source", setup{handToken: true}, sessionTok},
 		{"context beats hand-written", setup{ctxKey: true, hand: true}, "Key " + contextKey},
+		{"context beats hand-written session token", setup{ctxKey: true, handToken: true}, "Key " + contextKey},
 		{"context beats source", setup{ctxKey: true}, "Key " + contextKey},
+		{"context beats source, no other metadata", setup{ctxKey: true, bare: true}, "Key " + contextKey},
 		{"call option beats context", setup{callOpt: true, ctxKey: true}, "Key " + callKey},
 		{"call option beats all", setup{callOpt: true, ctxKey: true, hand: true}, "Key " + callKey},
+		{"call option beats hand-written session token", setup{callOpt: true, handToken: true}, "Key " + callKey},
+		{"call option, no other metadata", setup{callOpt: true, bare: true}, "Key " + callKey},
 		{"context session token beats hand-written key", setup{ctxToken: true, hand: true}, sessionTok},
+		{"context session token, no other metadata", setup{ctxToken: true, bare: true}, sessionTok},
 	}
 	e := newEnv(t, keysource.Static(sourceKey), nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.srv.ResetCalls()
-			ctx := metadata.AppendToOutgoingContext(context.Background(), "x-trace", "abc")
+			ctx := context.Background()
+			if !tt.bare {
+				ctx = metadata.AppendToOutgoingContext(ctx, "x-trace", "abc")
+			}
 			if tt.hand {
 				ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+handKey)
+			}
+			if tt.handToken {
+				ctx = metadata.AppendToOutgoingContext(ctx, "x-clarifai-session-token", sessionTok)
 			}
 			if tt.ctxKey {
 				ctx = keysource.WithKey(ctx, contextKey)
@@ -196,7 +209,7 @@ func TestPrecedence(t *testing.T) {
 			if value != tt.want {
 				t.Errorf("server saw credential %q, want %q", value, tt.want)
 			}
-			if got := md.Get("x-trace"); len(got) != 1 || got[0] != "abc" {
+			if got := md.Get("x-trace"); !tt.bare && (len(got) != 1 || got[0] != "abc") {
 				t.Errorf("x-trace = %q, want [abc]", got)
 			}
 		})
@@ -282,6 +295,26 @@ func TestKeyResolvedEveryCall(t *testing.T) {
 		_, got := credentialOf(t, c.MD)
 		if want := "Key " + src.keys[i%2]; got != want {
 			t.Errorf("call %d carried %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestRequestTagCallerWins: a request tag the caller set is not doubled,
+// whichever path the credential takes.
+func TestRequestTagCallerWins(t *testing.T) {
+	e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{interceptor.WithRequestTag("")})
+	base := metadata.AppendToOutgoingContext(context.Background(), interceptor.RequestIDPrefixHeader, "mine-1")
+	for name, ctx := range map[string]context.Context{
+		"source":       base,
+		"override":     keysource.WithKey(base, contextKey),
+		"hand-written": metadata.AppendToOutgoingContext(base, "authorization", "Key "+handKey),
+	} {
+		e.srv.ResetCalls()
+		if _, err := e.client.PostModelOutputs(ctx, predictReq()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.onlyCall(t).Get(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != "mine-1" {
+			t.Errorf("%s: tag = %q, want [mine-1]", name, got)
 		}
 	}
 }

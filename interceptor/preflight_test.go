@@ -138,6 +138,9 @@ func TestPreflightStream(t *testing.T) {
 	if _, err := stream.Recv(); !errors.Is(err, scopes.ErrInsufficientScopes) {
 		t.Errorf("Recv after refusal = %v", err)
 	}
+	if err := stream.Context().Err(); err != context.Canceled {
+		t.Errorf("refused stream's context: %v, want context.Canceled", err)
+	}
 	// The refused stream was opened (headers) but no message reached the
 	// server's handler as a request; goleak checks it was released.
 }

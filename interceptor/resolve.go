@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -78,11 +77,11 @@ func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []g
 	md, hasMD := metadata.FromOutgoingContext(ctx) // a copy; nothing when absent
 	k, fromSource, handWritten, err := resolve(ctx, src, callOpts, md)
 	if err != nil {
-		return ctx, keysource.Key{}, keyError(err)
+		return ctx, keysource.Key{}, keyError(ctx, err)
 	}
 	switch {
 	case handWritten:
-		if o.tag != "" {
+		if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
 			ctx = metadata.AppendToOutgoingContext(ctx, RequestIDPrefixHeader, o.tag)
 		}
 		return ctx, k, nil
@@ -98,8 +97,8 @@ func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []g
 	md.Delete(keysource.AuthorizationHeader)
 	md.Delete(keysource.SessionTokenHeader)
 	md.Set(k.HeaderName(), k.HeaderValue())
-	if o.tag != "" {
-		md.Set(RequestIDPrefixHeader, o.tag)
+	if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
+		md.Set(RequestIDPrefixHeader, o.tag) // a tag the caller set wins
 	}
 	return metadata.NewOutgoingContext(ctx, md), k, nil
 }
@@ -113,12 +112,13 @@ func (o *options) newMD(k keysource.Key) metadata.MD {
 }
 
 // sourceMD returns the outgoing metadata for a key from the Source, built
-// once per key: a Source hands out the same Key value until it rotates, and
-// gRPC only reads the metadata a context carries, so calls can share it.
+// once per key (compared by content, so a Source that builds a new Key per
+// call still hits): gRPC only reads the metadata a context carries, so calls
+// can share it.
 // The last key's metadata is kept behind an atomic pointer, read without a
 // lock; a rotation replaces it.
 func (o *options) sourceMD(k keysource.Key) metadata.MD {
-	if c := o.lastMD.Load(); c != nil && c.key == k {
+	if c := o.lastMD.Load(); c != nil && c.key.Equal(k) {
 		return c.md
 	}
 	c := &keyMD{key: k, md: o.newMD(k)}
@@ -134,21 +134,22 @@ type keyMD struct {
 
 // credentialError is a local failure to find a usable credential. It carries
 // a gRPC status (Unauthenticated, or Canceled/DeadlineExceeded when the
-// Source gave up with the call's context) and unwraps to the keysource
-// error, so both status.Code and errors.Is work on it. Its text comes from
-// keysource errors, which never hold a secret.
+// call's own context is done) and unwraps to the keysource error, so both
+// status.Code and errors.Is work on it. Its text comes from keysource
+// errors, which never hold a secret.
 type credentialError struct {
 	err  error
 	code codes.Code
 }
 
-func keyError(err error) error {
+// keyError wraps err, a failure to get the credential for a call on ctx. The
+// code follows the call's context, not err: a Source's own timeout (a secret
+// manager that did not answer within CacheRefreshTimeout) is a missing
+// credential, not the caller's deadline.
+func keyError(ctx context.Context, err error) error {
 	code := codes.Unauthenticated
-	switch {
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		code = status.FromContextError(ctxErr).Code()
 	}
 	return &credentialError{err: err, code: code}
 }
@@ -166,7 +167,7 @@ func (e *credentialError) GRPCStatus() *status.Status { return status.New(e.code
 // it the secret. The last key's fingerprint is kept, so a steady key is
 // hashed once, not on every call.
 func (o *options) fingerprint(k keysource.Key) string {
-	if c := o.lastFP.Load(); c != nil && c.key == k {
+	if c := o.lastFP.Load(); c != nil && c.key.Equal(k) {
 		return c.fp
 	}
 	sum := sha256.Sum256([]byte(k.HeaderName() + "\x00" + k.Secret()))

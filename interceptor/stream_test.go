@@ -92,8 +92,11 @@ func TestServerStreamFailedMessage(t *testing.T) {
 	if _, again := stream.Recv(); !errors.Is(again, scopes.ErrThrottled) {
 		t.Errorf("Recv after failure = %v, want the same error", again)
 	}
-	// goleak (TestMain) proves the cancelled stream left nothing running,
-	// although the caller never cancelled its context.
+	// The underlying stream was cancelled, although the caller never
+	// cancelled its context: nothing keeps receiving from the server.
+	if err := stream.Context().Err(); err != context.Canceled {
+		t.Errorf("stream context after a failed status: %v, want context.Canceled", err)
+	}
 }
 
 func TestBidiStream(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 // already put in the outgoing metadata, then src. Other metadata is kept.
 //
 // Without a usable credential the call is not sent: the error has gRPC code
-// Unauthenticated (Canceled or DeadlineExceeded if the Source gave up with
-// the call's context) and wraps the keysource error, so
+// Unauthenticated (Canceled or DeadlineExceeded when the call's own context
+// ended while the Source was asked) and wraps the keysource error, so
 // errors.Is(err, keysource.ErrNoKey) works. No error holds a secret.
 //
 // When the reply's status is a failure, the reply message is left as the
