@@ -2,6 +2,7 @@ package scopes
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -98,6 +99,11 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// Format prints Error() for every verb, also when an Error value (not a
+// pointer) is printed with %v or %+v: the fields are never dumped, so Reply,
+// which may hold anything the server sent, is never printed by accident.
+func (e Error) Format(f fmt.State, _ rune) { fmt.Fprint(f, (&e).Error()) }
 
 func writeList(b *strings.Builder, list []string) {
 	for i, s := range list {

@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -235,20 +234,42 @@ func (p *Preflight) fetch(ctx context.Context, cancel context.CancelFunc, cc grp
 	}
 }
 
-// sweepLocked drops expired grants once the cache is large. p.mu is held.
+// sweepLocked bounds the cache once it holds maxGrants entries: it drops
+// the expired ones and, if that does not bring it under three quarters
+// full, finished ones in map order (in effect at random) until it does, so
+// a client that sees many keys or apps keeps a bounded cache and each miss
+// pays for a sweep only once in maxGrants/4 misses. In-flight fetches are
+// kept. p.mu is held.
 func (p *Preflight) sweepLocked(now time.Time) {
 	if len(p.grants) < maxGrants {
 		return
 	}
+	drop := func(k grantKey, e *grantEntry) {
+		delete(p.grants, k)
+		p.fresh.CompareAndDelete(k, e)
+	}
 	for k, e := range p.grants {
-		select {
-		case <-e.done:
-			if now.After(e.expires) {
-				delete(p.grants, k)
-				p.fresh.CompareAndDelete(k, e)
-			}
-		default:
+		if e.finished() && now.After(e.expires) {
+			drop(k, e)
 		}
+	}
+	for k, e := range p.grants {
+		if len(p.grants) < maxGrants*3/4 {
+			break
+		}
+		if e.finished() {
+			drop(k, e)
+		}
+	}
+}
+
+// finished reports whether e's fetch is done.
+func (e *grantEntry) finished() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -262,12 +283,8 @@ type requestShape struct {
 // userApp returns the user_id and app_id of req's user_app_id field, or ""
 // when req has none.
 func (p *Preflight) userApp(req any) (userID, appID string) {
-	pm, ok := req.(proto.Message)
+	m, ok := reflectMessage(req)
 	if !ok {
-		return "", ""
-	}
-	m := pm.ProtoReflect()
-	if !m.IsValid() {
 		return "", ""
 	}
 	md := m.Descriptor()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,4 +300,44 @@ func TestPreflightFindsUserAppByName(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPreflightCacheBounded: a client that sees many keys or apps keeps a
+// bounded grant cache; expired grants go first, in-flight fetches stay.
+func TestPreflightCacheBounded(t *testing.T) {
+	p := NewPreflight()
+	now := time.Now()
+	done := make(chan struct{})
+	close(done)
+	inflight := &grantEntry{done: make(chan struct{})}
+	p.grants[grantKey{keyID: "in-flight"}] = inflight
+	for i := range maxGrants {
+		e := &grantEntry{done: done, expires: now.Add(time.Hour)}
+		if i%2 == 0 {
+			e.expires = now.Add(-time.Second)
+		}
+		k := grantKey{keyID: strconv.Itoa(i)}
+		p.grants[k] = e
+		p.fresh.Store(k, e)
+	}
+	p.mu.Lock()
+	p.sweepLocked(now)
+	p.mu.Unlock()
+	if n := len(p.grants); n >= maxGrants*3/4 || n == 0 {
+		t.Errorf("%d grants after the sweep, want fewer than %d", n, maxGrants*3/4)
+	}
+	if p.grants[grantKey{keyID: "in-flight"}] != inflight {
+		t.Error("the sweep dropped an in-flight fetch")
+	}
+	for k, e := range p.grants {
+		if e != inflight && now.After(e.expires) {
+			t.Errorf("expired grant %v kept", k)
+		}
+	}
+	p.fresh.Range(func(k, _ any) bool {
+		if _, ok := p.grants[k.(grantKey)]; !ok {
+			t.Errorf("fresh still holds dropped grant %v", k)
+		}
+		return true
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // statusMessage is the full name of Clarifai's status message.
@@ -129,13 +130,8 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 // is not a failure costs a lock-free map lookup and a field read, and does
 // not allocate. CheckReply is safe for concurrent use.
 func CheckReply(method string, reply any, failed func(Code) bool) error {
-	pm, ok := reply.(proto.Message)
-	if !ok || pm == nil {
-		return nil
-	}
-	m := pm.ProtoReflect()
-	if m == nil || !m.IsValid() {
-		// A typed nil message: there is nothing to read.
+	m, ok := reflectMessage(reply)
+	if !ok {
 		return nil
 	}
 	sh := shapeOf(m.Descriptor())
@@ -152,7 +148,7 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 	if !failed(code) {
 		return nil
 	}
-	e := &Error{Method: method, Code: code, Reply: pm}
+	e := &Error{Method: method, Code: code, Reply: m.Interface()}
 	if !m.Has(sh.status) {
 		e.Description = "reply carries no status"
 	} else {
@@ -165,4 +161,23 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 		e.Required = req
 	}
 	return e
+}
+
+// reflectMessage returns v's protobuf reflection, or false when v is not a
+// message or is a typed nil one. Generated messages report a nil pointer as
+// invalid by themselves; a nil *dynamicpb.Message would panic, so it is
+// caught before.
+func reflectMessage(v any) (protoreflect.Message, bool) {
+	pm, ok := v.(proto.Message)
+	if !ok || pm == nil {
+		return nil, false
+	}
+	if d, ok := pm.(*dynamicpb.Message); ok && d == nil {
+		return nil, false
+	}
+	m := pm.ProtoReflect()
+	if m == nil || !m.IsValid() {
+		return nil, false
+	}
+	return m, true
 }

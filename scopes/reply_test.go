@@ -187,3 +187,20 @@ func BenchmarkCheckReplyFailure(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckReplyTypedNil: a typed nil reply, generated or dynamic, has
+// nothing to read and must not panic.
+func TestCheckReplyTypedNil(t *testing.T) {
+	for name, reply := range map[string]any{
+		"generated": (*ct.MultiInputResponse)(nil),
+		"dynamicpb": (*dynamicpb.Message)(nil),
+		"untyped":   nil,
+	} {
+		if err := CheckReply(postInputs, reply, nil); err != nil {
+			t.Errorf("%s: %v, want nil", name, err)
+		}
+		if u, a := NewPreflight().userApp(reply); u != "" || a != "" {
+			t.Errorf("%s: userApp = %q, %q", name, u, a)
+		}
+	}
+}
