@@ -169,6 +169,8 @@ func TestSecrecyAudit(t *testing.T) {
 	os.WriteFile(yaml, []byte("current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: "+marker+"\n    [broken: "+marker+"\n"), 0o600)
 	both := filepath.Join(dir, "both")
 	os.WriteFile(both, []byte("current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: "+marker+"\n    CLARIFAI_SESSION_TOKEN: "+marker+"\n"), 0o600)
+	alias := filepath.Join(dir, "alias")
+	os.WriteFile(alias, []byte("current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: *"+marker+"\n"), 0o600)
 	badPAT := filepath.Join(dir, "badpat")
 	os.WriteFile(badPAT, []byte("current_context: a\ncontexts:\n  a:\n    env:\n      CLARIFAI_PAT: \""+marker+" x\"\n"), 0o600)
 	failing := keysource.SourceFunc(func(context.Context) (keysource.Key, error) {
@@ -178,6 +180,7 @@ func TestSecrecyAudit(t *testing.T) {
 		"file with invalid content": keysource.File(badFile),
 		"file that is a directory":  keysource.File(dir),
 		"malformed config":          keysource.ClarifaiConfig(yaml),
+		"config with an alias PAT":  keysource.ClarifaiConfig(alias),
 		"config with PAT and token": keysource.ClarifaiConfig(both),
 		"config with invalid PAT":   keysource.ClarifaiConfig(badPAT),
 		"cached failing source":     keysource.Cached(failing, time.Minute),

@@ -480,7 +480,9 @@ func readConfig(path string) ([]byte, error) {
 func (c *ConfigSource) parse(data []byte) (*configState, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("keysource: clarifai config %s: malformed YAML: %w", c.path, err)
+		// The parser quotes some input in its messages (an alias name, for
+		// one, which could be a secret): keep its words, not the quotes.
+		return nil, fmt.Errorf("keysource: clarifai config %s: malformed YAML: %w", c.path, errors.New(unquote(err.Error())))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		// Also what a reader sees between the CLI's truncation of the file
@@ -644,6 +646,33 @@ func viaNote(via bool) string {
 // config. It gives the line, never the value found there.
 func (c *ConfigSource) formatErr(n *yaml.Node, what string) error {
 	return fmt.Errorf("keysource: clarifai config %s: line %d: %s", c.path, n.Line, what)
+}
+
+// unquote replaces every quoted span of a parser message ('…' or "…") with
+// an ellipsis, so the message keeps its line number and words but quotes
+// nothing from the file.
+func unquote(msg string) string {
+	var b strings.Builder
+	var open byte
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		switch {
+		case open != 0 && c == open:
+			open = 0
+			b.WriteString("…")
+			b.WriteByte(c)
+		case open != 0:
+		case c == '\'' || c == '"':
+			open = c
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if open != 0 {
+		b.WriteString("…")
+	}
+	return b.String()
 }
 
 func deref(n *yaml.Node) *yaml.Node {

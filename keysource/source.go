@@ -73,8 +73,11 @@ const (
 // Env reads the environment on every call, so a variable set after start-up
 // (os.Setenv, a test's t.Setenv) is seen at the next call. Reading a variable
 // is a lookup in the process's in-memory copy of the environment, not a
-// system call; the value is validated again only when it changes, so a
-// steady environment costs no allocation. When every variable is unset or
+// system call, under the runtime's environment lock taken shared (readers
+// never wait for each other, only for os.Setenv); the value is validated
+// again only when it changes, so a steady environment costs no allocation.
+// Wrap it in Cached, or read the key once into Static, if even that shared
+// lock is too much for a very hot path. When every variable is unset or
 // empty the error wraps ErrNoKey and names the variables looked at; a value
 // that is not a valid key gives an error wrapping ErrInvalidKey that names
 // the variable but not its value.
@@ -136,10 +139,16 @@ func (e *env) String() string { return "env " + strings.Join(e.names, ", ") }
 // credential. When every source answers ErrNoKey, the error wraps ErrNoKey
 // and each source's answer, and lists every source with its answer, so it
 // says where the chain looked. A chain whose first sources miss costs no
-// allocation when a later one has the key. Chain is safe for concurrent use
-// if its sources are.
+// allocation when a later one has the key. Nil sources are left out. Chain
+// is safe for concurrent use if its sources are.
 func Chain(sources ...Source) Source {
-	return chain(append([]Source(nil), sources...))
+	c := make(chain, 0, len(sources))
+	for _, s := range sources {
+		if s != nil {
+			c = append(c, s)
+		}
+	}
+	return c
 }
 
 type chain []Source

@@ -319,3 +319,15 @@ func TestChainMissFromFileKeepsNotExist(t *testing.T) {
 		t.Errorf("error = %v, want ErrNoKey and fs.ErrNotExist", err)
 	}
 }
+
+// TestChainSkipsNil: a nil source in a chain is left out, not a panic.
+func TestChainSkipsNil(t *testing.T) {
+	c := Chain(nil, Static("chain-nil-test-0123456789"), nil)
+	k, err := c.Key(context.Background())
+	if err != nil || k.Secret() != "chain-nil-test-0123456789" {
+		t.Fatalf("Key = %v, %v", k, err)
+	}
+	if _, err := Chain(nil).Key(context.Background()); !errors.Is(err, ErrNoKey) {
+		t.Errorf("Chain(nil): %v, want ErrNoKey", err)
+	}
+}
