@@ -241,6 +241,9 @@ func TestLocalFailures(t *testing.T) {
 		{"hand-written without Key prefix", keysource.Static(sourceKey), func() context.Context {
 			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+handKey)
 		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
+		{"hand-written with white space around the secret", keysource.Static(sourceKey), func() context.Context {
+			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey+"\n")
+		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
 		{"two hand-written credentials", keysource.Static(sourceKey), func() context.Context {
 			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey, "x-clarifai-session-token", sessionTok)
 		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},

@@ -44,25 +44,39 @@ func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOpti
 	return k, true, false, err
 }
 
-// fromMetadata reads a credential the caller wrote into the outgoing
-// metadata by hand.
+// fromMetadata reads and validates a credential the caller wrote into the
+// outgoing metadata by hand. The header goes out exactly as written, so it
+// must be exactly what the Key would send: no white space around the secret.
 func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 	auth, tok := md[keysource.AuthorizationHeader], md[keysource.SessionTokenHeader]
+	var (
+		k   keysource.Key
+		err error
+		raw string
+	)
 	switch {
 	case len(auth) == 0 && len(tok) == 0:
 		return keysource.Key{}, false, nil
 	case len(auth)+len(tok) > 1:
 		return keysource.Key{}, true, fmt.Errorf("%w: the outgoing metadata holds %d credential values; send exactly one", keysource.ErrInvalidKey, len(auth)+len(tok))
 	case len(tok) == 1:
-		k, err := keysource.NewKey(keysource.KindSessionToken, tok[0])
-		return k, true, err
+		raw = tok[0]
+		k, err = keysource.NewKey(keysource.KindSessionToken, raw)
+	default:
+		raw = auth[0]
+		secret, ok := strings.CutPrefix(raw, "Key ")
+		if !ok {
+			return keysource.Key{}, true, fmt.Errorf("%w: the authorization header must read \"Key <secret>\"", keysource.ErrInvalidKey)
+		}
+		k, err = keysource.NewKey(keysource.KindAPIKey, secret)
 	}
-	secret, ok := strings.CutPrefix(auth[0], "Key ")
-	if !ok {
-		return keysource.Key{}, true, fmt.Errorf("%w: the authorization header must read \"Key <secret>\"", keysource.ErrInvalidKey)
+	if err == nil && k.HeaderValue() != raw {
+		err = fmt.Errorf("%w: white space around the secret in the hand-written header", keysource.ErrInvalidKey)
 	}
-	k, err := keysource.NewKey(keysource.KindAPIKey, secret)
-	return k, true, err
+	if err != nil {
+		return keysource.Key{}, true, err
+	}
+	return k, true, nil
 }
 
 // attach resolves the call's credential and returns ctx with exactly one
