@@ -95,13 +95,22 @@ func Example_perRequestKey() {
 	defer conn.Close()
 	client := pb.NewV2Client(conn)
 
-	ctx := keysource.WithKey(context.Background(), exampleOther)
+	other, err := keysource.NewKey(keysource.KindPAT, exampleOther)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := keysource.WithKey(context.Background(), other)
 	if _, err := client.PostModelOutputs(ctx, predictRequest()); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("WithKey:", lastKey(fake))
 
-	if _, err := client.PostModelOutputs(context.Background(), predictRequest(), interceptor.CallKey(examplePredict)); err != nil {
+	predictKey, err := keysource.NewKey(keysource.KindPAT, examplePredict)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if _, err := client.PostModelOutputs(context.Background(), predictRequest(), interceptor.CallKey(predictKey)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("CallKey:", lastKey(fake))

@@ -50,11 +50,11 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("c-static", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop) })
 	})
-	override := keysource.WithKey(ctx, benchKey)
+	override := keysource.WithKey(ctx, keyOf(benchKey))
 	b.Run("d-context-override", func(b *testing.B) {
 		run(b, func() error { return static(override, predictPath, req, reply, nil, noop) })
 	})
-	callOpt := interceptor.CallKey(benchKey)
+	callOpt := interceptor.CallKey(keyOf(benchKey))
 	b.Run("d-call-option", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, callOpt) })
 	})

@@ -105,7 +105,7 @@ func TestTracingSeesCallsWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.SetError(predictPath, status.Error(codes.Unavailable, "down for maintenance"))
-	_, callErr := e.client.PostModelOutputs(keysource.WithKey(context.Background(), contextKey), predictReq())
+	_, callErr := e.client.PostModelOutputs(keysource.WithKey(context.Background(), keyOf(contextKey)), predictReq())
 	if status.Code(callErr) != codes.Unavailable {
 		t.Fatalf("err = %v, want Unavailable", callErr)
 	}
@@ -169,7 +169,7 @@ func TestLoggingPrintsNoSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		pbClient(conn).PostModelOutputs(context.Background(), predictReq())
-		pbClient(conn).PostModelOutputs(context.Background(), predictReq(), interceptor.CallKey(callKey+"\x00"))
+		pbClient(conn).PostModelOutputs(context.Background(), predictReq(), interceptor.CallKey(keysource.Key{}))
 		conn.Close()
 	}
 	mu.Lock()

@@ -95,7 +95,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 		want string
 	}{
 		{"source", ctx, "Key " + sourceKey},
-		{"context override", keysource.WithKey(ctx, contextKey), "Key " + contextKey},
+		{"context override", keysource.WithKey(ctx, keyOf(contextKey)), "Key " + contextKey},
 		{"hand-written header left alone", metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+contextKey), "Key " + contextKey},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,8 +133,8 @@ func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
 	defer conn.Close()
 	hand := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey)
 	for name, ctx := range map[string]context.Context{
-		"WithKey":          keysource.WithKey(hand, contextKey),
-		"WithSessionToken": keysource.WithSessionToken(hand, sessionTok),
+		"WithKey":          keysource.WithKey(hand, keyOf(contextKey)),
+		"WithSessionToken": keysource.WithKey(hand, tokenOf(sessionTok)),
 	} {
 		_, err := pbClient(conn).PostModelOutputs(ctx, predictReq())
 		if status.Code(err) != codes.Unauthenticated {

@@ -8,7 +8,7 @@
 // Where the credential comes from, highest precedence first:
 //
 //  1. CallKey, a per-call option: client.PostInputs(ctx, req, interceptor.CallKey(k)).
-//  2. keysource.WithKey or keysource.WithSessionToken on the context.
+//  2. keysource.WithKey on the context.
 //  3. An authorization header the caller already appended by hand, as
 //     Clarifai's examples do; it is validated and left as it is.
 //  4. The keysource.Source the interceptor was built with.

@@ -119,22 +119,14 @@ func AllowInsecureTransport() Option {
 	return func(o *options) { o.allowInsecure = true }
 }
 
-// CallKey returns a per-call option that makes one call use secret, sent as
-// "authorization: Key <secret>", over every other credential:
+// CallKey returns a per-call option that makes one call use k over every
+// other credential:
 //
 //	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
 //
-// The secret is validated here; an invalid one fails the call locally with
-// Unauthenticated. The option does nothing without this package's
-// interceptors in the chain.
-func CallKey(secret string) grpc.CallOption {
-	k, err := keysource.NewKey(keysource.KindAPIKey, secret)
-	return callKey{key: k, err: err}
-}
-
-// CallKeyValue is CallKey for a Key built with keysource, such as a session
-// token.
-func CallKeyValue(k keysource.Key) grpc.CallOption {
+// A zero k fails the call locally with Unauthenticated. The option does
+// nothing without this package's interceptors in the chain.
+func CallKey(k keysource.Key) grpc.CallOption {
 	return callKey{key: k}
 }
 

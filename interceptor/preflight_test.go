@@ -72,10 +72,10 @@ func TestPreflightPerKeyAndApp(t *testing.T) {
 	if _, err := e.client.PostInputs(context.Background(), inputs("a")); !errors.Is(err, scopes.ErrInsufficientScopes) {
 		t.Fatalf("limited key: %v", err)
 	}
-	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), contextKey), inputs("a")); err != nil {
+	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputs("a")); err != nil {
 		t.Fatalf("All-scoped key: %v", err)
 	}
-	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), contextKey), inputs("b")); err != nil {
+	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputs("b")); err != nil {
 		t.Fatalf("All-scoped key, other app: %v", err)
 	}
 	if n := e.countCalls()[myScopesPath]; n != 3 {
@@ -126,7 +126,7 @@ func TestPreflightStream(t *testing.T) {
 
 	// Refused: a key scoped only for PostInputs' endpoint may not predict.
 	e.srv.AddKey(unknownKey, nil, []string{"/clarifai.api.V2/PostInputs"})
-	stream, err = e.client.StreamModelOutputs(context.Background(), interceptor.CallKey(unknownKey))
+	stream, err = e.client.StreamModelOutputs(context.Background(), interceptor.CallKey(keyOf(unknownKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,13 +23,13 @@ func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOpti
 	for i := len(callOpts) - 1; i >= 0; i-- {
 		if ck, ok := callOpts[i].(callKey); ok {
 			if ck.err == nil && ck.key.IsZero() {
-				ck.err = fmt.Errorf("%w: CallKeyValue given the zero Key", keysource.ErrNoKey)
+				ck.err = fmt.Errorf("%w: CallKey given the zero Key", keysource.ErrNoKey)
 			}
 			return ck.key, false, false, ck.err
 		}
 	}
-	if k, ok, err := keysource.FromContext(ctx); ok {
-		return k, false, false, err
+	if k, ok := keysource.FromContext(ctx); ok {
+		return k, false, false, nil
 	}
 	if k, ok, err := fromMetadata(md); ok {
 		return k, false, true, err
@@ -68,7 +68,7 @@ func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 		if !ok {
 			return keysource.Key{}, true, fmt.Errorf("%w: the authorization header must read \"Key <secret>\"", keysource.ErrInvalidKey)
 		}
-		k, err = keysource.NewKey(keysource.KindAPIKey, secret)
+		k, err = keysource.NewKey(keysource.KindKey, secret)
 	}
 	if err == nil && k.HeaderValue() != raw {
 		err = fmt.Errorf("%w: white space around the secret in the hand-written header", keysource.ErrInvalidKey)

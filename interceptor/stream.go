@@ -41,7 +41,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		s := &checkedStream{ClientStream: cs, o: o, method: method, desc: desc, cancel: cancel}
 		if o.preflight != nil {
 			s.preflight = func(req any) error {
-				return o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKeyValue(k))
+				return o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKey(k))
 			}
 		}
 		return s, nil

@@ -35,7 +35,7 @@ func TestServerStream(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-custom", "kept")
-			stream, err := e.client.GenerateModelOutputs(ctx, predictReq(), interceptor.CallKey(callKey))
+			stream, err := e.client.GenerateModelOutputs(ctx, predictReq(), interceptor.CallKey(keyOf(callKey)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestBidiStream(t *testing.T) {
 	e := newEnv(t, keysource.Static(sourceKey), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := e.client.StreamModelOutputs(keysource.WithKey(ctx, contextKey))
+	stream, err := e.client.StreamModelOutputs(keysource.WithKey(ctx, keyOf(contextKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 //
 // The credential is resolved on every call, so a rotated key is used from
 // the next call on. Precedence, highest first: CallKey, keysource.WithKey
-// (or WithSessionToken) on the context, an authorization header the caller
+// on the context, an authorization header the caller
 // already put in the outgoing metadata, then src. Other metadata is kept.
 //
 // Without a usable credential the call is not sent: the error has gRPC code
@@ -33,7 +33,7 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 			return err
 		}
 		if o.preflight != nil {
-			if err := o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKeyValue(k)); err != nil {
+			if err := o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKey(k)); err != nil {
 				return err
 			}
 		}

@@ -50,12 +50,16 @@ func benchSourceParallel(b *testing.B, src Source) {
 func BenchmarkStatic(b *testing.B) { benchSource(b, Static(testSecret)) }
 
 func BenchmarkOverride(b *testing.B) {
-	ctx := WithKey(context.Background(), testSecret)
+	k, err := NewKey(KindKey, testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := WithKey(context.Background(), k)
 	b.ReportAllocs()
 	for b.Loop() {
-		k, ok, err := FromContext(ctx)
-		if !ok || err != nil {
-			b.Fatal(ok, err)
+		k, ok := FromContext(ctx)
+		if !ok {
+			b.Fatal(ok)
 		}
 		sink = k
 	}

@@ -341,7 +341,7 @@ func TestCachedFreshKeyDoesNotAllocate(t *testing.T) {
 
 func TestCachedDescription(t *testing.T) {
 	src := Cached(Static(testSecret), time.Hour)
-	if got := describe(src); got != "cached(static api-key(…WXYZ))" {
+	if got := describe(src); got != "cached(static key(…WXYZ))" {
 		t.Errorf("describe = %q", got)
 	}
 	bad := Cached(Static(testSecret+" x"), time.Hour)

@@ -4,47 +4,30 @@ import "context"
 
 type overrideKey struct{}
 
-// override is what WithKey stores: the validated key, or why it is invalid.
-// An invalid override still wins over every Source, so a bad per-request key
-// fails the request instead of silently falling back to another credential.
-type override struct {
-	key Key
-	err error
-}
-
-// WithKey returns a copy of ctx that carries secret as the per-request
-// credential, sent as "authorization: Key <secret>". It always wins over any
-// Source. The secret is validated here, once; an invalid one makes the
-// request fail with an error wrapping ErrInvalidKey.
-func WithKey(ctx context.Context, secret string) context.Context {
-	k, err := NewKey(KindAPIKey, secret)
-	return context.WithValue(ctx, overrideKey{}, &override{key: k, err: err})
-}
-
-// WithSessionToken is WithKey for a session token, sent as
-// "x-clarifai-session-token: <token>".
-func WithSessionToken(ctx context.Context, token string) context.Context {
-	k, err := NewKey(KindSessionToken, token)
-	return context.WithValue(ctx, overrideKey{}, &override{key: k, err: err})
-}
-
-// WithKeyValue returns a copy of ctx that carries k as the per-request
-// credential. A zero k removes an override set further up.
-func WithKeyValue(ctx context.Context, k Key) context.Context {
+// WithKey returns a copy of ctx that carries k as the per-request
+// credential. It wins over every Source. A zero k removes an override set
+// further up, so the call falls back to the Source.
+//
+// The override travels with ctx: every call made with ctx (or a context
+// derived from it) through any connection that uses this library's
+// interceptors carries k, including calls to other Clarifai connections.
+// Derive a fresh context from one without the override where that matters.
+//
+// k was validated when it was made (NewKey), so the hot path only copies it.
+func WithKey(ctx context.Context, k Key) context.Context {
 	if k.IsZero() {
-		return context.WithValue(ctx, overrideKey{}, (*override)(nil))
+		return context.WithValue(ctx, overrideKey{}, (*Key)(nil))
 	}
-	return context.WithValue(ctx, overrideKey{}, &override{key: k})
+	return context.WithValue(ctx, overrideKey{}, &k)
 }
 
-// FromContext returns the per-request override that WithKey,
-// WithSessionToken or WithKeyValue put on ctx. ok reports whether ctx carries
-// one; err is non-nil (wrapping ErrInvalidKey) when the override was not a
-// valid key. It costs one context lookup and does not allocate.
-func FromContext(ctx context.Context) (k Key, ok bool, err error) {
-	o, _ := ctx.Value(overrideKey{}).(*override)
-	if o == nil {
-		return Key{}, false, nil
+// FromContext returns the per-request override that WithKey put on ctx; ok
+// reports whether ctx carries one. It costs one context lookup and does not
+// allocate.
+func FromContext(ctx context.Context) (k Key, ok bool) {
+	p, _ := ctx.Value(overrideKey{}).(*Key)
+	if p == nil {
+		return Key{}, false
 	}
-	return o.key, true, o.err
+	return *p, true
 }

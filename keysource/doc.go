@@ -5,7 +5,7 @@
 // session token that never prints its secret. The package provides the
 // sources a Go service needs:
 //
-//   - Static and StaticKey: a fixed credential.
+//   - Static: a fixed secret; a Key built with NewKey is a Source too.
 //   - Env: CLARIFAI_PAT, CLARIFAI_API_KEY or CLARIFAI_SESSION_TOKEN, or
 //     variables you name.
 //   - File: a mounted secret (Kubernetes, Docker), re-read when it rotates.
@@ -14,7 +14,7 @@
 //     refreshed cache.
 //   - Chain and Default: the first source that has a key.
 //
-// WithKey and WithSessionToken put a per-request override on a context; the
+// WithKey puts a per-request override on a context; the
 // interceptors in package interceptor let it win over any Source.
 //
 // Every Source in this package is safe for concurrent use. Errors wrap

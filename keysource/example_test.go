@@ -24,8 +24,8 @@ func ExampleStatic() {
 	_, err = keysource.Static("not a key").Key(context.Background())
 	fmt.Println(errors.Is(err, keysource.ErrInvalidKey), err)
 	// Output:
-	// api-key(…cdef)
-	// api-key(…cdef) "api-key(…cdef)" keysource.Key(api-key(…cdef))
+	// key(…cdef)
+	// key(…cdef) "key(…cdef)" keysource.Key(key(…cdef))
 	// authorization
 	// true keysource: invalid key: white space at byte 3
 }
@@ -68,7 +68,7 @@ func ExampleChain() {
 	fmt.Println(errors.Is(err, keysource.ErrNoKey))
 	fmt.Println(err)
 	// Output:
-	// api-key(…cdef) <nil>
+	// key(…cdef) <nil>
 	// true
 	// keysource: no key in any source: source 1 (env MY_SERVICE_CLARIFAI_PAT): keysource: no key: environment variables MY_SERVICE_CLARIFAI_PAT are unset or empty
 }
@@ -97,21 +97,26 @@ func ExampleFile() {
 	// true true
 }
 
-// WithKey makes one request use its own key, whatever the Source says.
+// WithKey makes one request use its own key, whatever the Source says. The
+// key is validated once, by NewKey, not on every call.
 func ExampleWithKey() {
-	ctx := keysource.WithKey(context.Background(), "per-request-0123456789")
-	k, ok, err := keysource.FromContext(ctx)
-	fmt.Println(k, ok, err)
+	tenantPAT, err := keysource.NewKey(keysource.KindPAT, "per-request-0123456789")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := keysource.WithKey(context.Background(), tenantPAT)
+	k, ok := keysource.FromContext(ctx)
+	fmt.Println(k, ok)
 
-	ctx = keysource.WithKey(context.Background(), "bad\nkey")
-	_, ok, err = keysource.FromContext(ctx)
-	fmt.Println(ok, errors.Is(err, keysource.ErrInvalidKey))
+	_, err = keysource.NewKey(keysource.KindPAT, "bad\nkey")
+	fmt.Println(errors.Is(err, keysource.ErrInvalidKey))
 
-	_, ok, _ = keysource.FromContext(context.Background())
+	_, ok = keysource.FromContext(context.Background())
 	fmt.Println(ok)
 	// Output:
-	// api-key(…6789) true <nil>
-	// true true
+	// pat(…6789) true
+	// true
 	// false
 }
 

@@ -46,8 +46,8 @@ func FileRefreshInterval(d time.Duration) FileOption {
 	}
 }
 
-// FileKind sets how the file's secret travels (default KindAPIKey, which
-// also suits a PAT): KindPAT or KindSessionToken. An undefined kind makes
+// FileKind declares what the file holds (default KindKey: an API key or a
+// PAT, which one unknown): KindAPIKey, KindPAT or KindSessionToken. An undefined kind makes
 // every read fail with an error wrapping ErrInvalidKey.
 func FileKind(k Kind) FileOption {
 	return func(o *fileOptions) { o.kind = k }
@@ -118,7 +118,7 @@ type fileState struct {
 // served, the failure goes to FileOnError and Err, and the read is retried
 // after the same short delay.
 func File(path string, opts ...FileOption) *FileSource {
-	o := fileOptions{interval: DefaultFileRefreshInterval, kind: KindAPIKey}
+	o := fileOptions{interval: DefaultFileRefreshInterval, kind: KindKey}
 	for _, opt := range opts {
 		opt(&o)
 	}

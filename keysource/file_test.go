@@ -57,8 +57,8 @@ func TestFileFirstRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Secret() != testSecret || k.Kind() != KindAPIKey {
-		t.Errorf("Key = %v with secret %q, want an api-key holding the trimmed content", k, k.Secret())
+	if k.Secret() != testSecret || k.Kind() != KindKey {
+		t.Errorf("Key = %v with secret %q, want a KindKey holding the trimmed content", k, k.Secret())
 	}
 	if err := src.Err(); err != nil {
 		t.Errorf("Err() after a good read = %v", err)

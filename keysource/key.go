@@ -1,6 +1,7 @@
 package keysource
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,17 +31,27 @@ var (
 type Kind uint8
 
 const (
+	// KindKey is an app-specific API key or a personal access token, and
+	// nobody has said which: the two look alike (32 hex characters) and
+	// travel alike ("authorization: Key <secret>"). Static and File yield
+	// it. Nothing is ever refused for being a KindKey: a method that only
+	// PATs may call is tried, and the server decides.
+	KindKey Kind = iota + 1
 	// KindAPIKey is an app-specific API key: "authorization: Key <secret>".
-	KindAPIKey Kind = iota + 1
+	// Declare it (NewKey, FileKind) only when you know it is one: a method
+	// that only PATs may call is then refused before it is sent.
+	KindAPIKey
 	// KindPAT is a personal access token; it travels like an API key.
 	KindPAT
 	// KindSessionToken is a session token: "x-clarifai-session-token: <token>".
 	KindSessionToken
 )
 
-// String returns the kind's name: "api-key", "pat", "session-token".
+// String returns the kind's name: "key", "api-key", "pat", "session-token".
 func (k Kind) String() string {
 	switch k {
+	case KindKey:
+		return "key"
 	case KindAPIKey:
 		return "api-key"
 	case KindPAT:
@@ -81,7 +92,7 @@ type Key struct {
 // secret is empty, holds white space or control characters, or anything but
 // printable ASCII, or when kind is not one of the defined kinds.
 func NewKey(kind Kind, secret string) (Key, error) {
-	if kind < KindAPIKey || kind > KindSessionToken {
+	if kind < KindKey || kind > KindSessionToken {
 		return Key{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidKey, kind)
 	}
 	secret = strings.TrimSpace(secret)
@@ -114,6 +125,19 @@ func validate(secret string) error {
 	}
 	return nil
 }
+
+// Key makes a Key a Source that always yields it, so a credential built
+// with NewKey (a declared PAT, a session token) can be handed to anything
+// that takes a Source. The zero Key yields an error wrapping ErrNoKey. It
+// costs a copy of the Key.
+func (k Key) Key(context.Context) (Key, error) {
+	if k.IsZero() {
+		return Key{}, errZeroKey
+	}
+	return k, nil
+}
+
+var errZeroKey = fmt.Errorf("%w: the zero Key", ErrNoKey)
 
 // Kind returns how the key travels; 0 for the zero Key.
 func (k Key) Kind() Kind { return k.kind }

@@ -59,7 +59,7 @@ func TestNewKeyValidation(t *testing.T) {
 		{desc: "non-ASCII", kind: KindAPIKey, secret: "abcé123", wantErr: "non-ASCII byte at byte 3"},
 		{desc: "invalid UTF-8", kind: KindAPIKey, secret: "abc\xff123", wantErr: "non-ASCII byte at byte 3"},
 		{desc: "zero kind", kind: 0, secret: "abc123", wantErr: "unknown kind 0"},
-		{desc: "kind past the last", kind: KindSessionToken + 1, secret: "abc123", wantErr: "unknown kind 4"},
+		{desc: "kind past the last", kind: KindSessionToken + 1, secret: "abc123", wantErr: "unknown kind 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

@@ -29,22 +29,15 @@ type SourceFunc func(ctx context.Context) (Key, error)
 // Key calls f(ctx).
 func (f SourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
 
-// Static returns a Source that always yields secret as an API key or PAT
-// ("authorization: Key <secret>"). The secret is validated once, here; if it
-// is invalid every call returns that error (wrapping ErrInvalidKey). Its cost
-// per call is a copy of the Key.
+// Static returns a Source that always yields secret as a KindKey: an API key
+// or a PAT, sent as "authorization: Key <secret>". The secret is validated
+// once, here; if it is invalid every call returns that error (wrapping
+// ErrInvalidKey). Its cost per call is a copy of the Key. To declare what
+// the secret is (a PAT, a session token), build it with NewKey and use the
+// Key itself as the Source.
 func Static(secret string) Source {
-	k, err := NewKey(KindAPIKey, secret)
+	k, err := NewKey(KindKey, secret)
 	return &static{key: k, err: err}
-}
-
-// StaticKey returns a Source that always yields k, for credentials built with
-// NewKey, such as a session token. A zero k yields ErrNoKey.
-func StaticKey(k Key) Source {
-	if k.IsZero() {
-		return &static{err: fmt.Errorf("%w: static source holds no key", ErrNoKey)}
-	}
-	return &static{key: k}
 }
 
 type static struct {
@@ -56,6 +49,18 @@ func (s *static) Key(context.Context) (Key, error) { return s.key, s.err }
 
 // String describes the source without its secret.
 func (s *static) String() string { return "static " + s.key.String() }
+
+// Invalidator is implemented by sources that can fetch a fresh key, such as
+// Cached, File and ClarifaiConfig. The interceptors call Invalidate with the
+// key a call carried when the server rejected it (an invalid, unknown or
+// revoked key), so a rotated key that is already waiting is picked up before
+// the source's own refresh would find it. Invalidate must be safe for
+// concurrent use, must not block, and should ignore a key that is no longer
+// the source's current one; sources rate-limit it so that a key that is
+// truly bad cannot make them hammer a secret manager.
+type Invalidator interface {
+	Invalidate(k Key)
+}
 
 // Names of the environment variables Clarifai's SDKs read, in the order Env
 // reads them when given no names.
@@ -111,13 +116,7 @@ func (e *env) Key(context.Context) (Key, error) {
 		if last := e.last.Load(); last != nil && last.name == name && last.raw == raw {
 			return last.key, last.err
 		}
-		kind := KindAPIKey
-		switch {
-		case strings.HasSuffix(name, "SESSION_TOKEN"):
-			kind = KindSessionToken
-		case strings.HasSuffix(name, "_PAT"):
-			kind = KindPAT
-		}
+		kind := envKind(name)
 		ek := &envKey{name: name, raw: raw}
 		ek.key, ek.err = NewKey(kind, raw)
 		if ek.err != nil {
@@ -127,6 +126,21 @@ func (e *env) Key(context.Context) (Key, error) {
 		return ek.key, ek.err
 	}
 	return Key{}, e.noKey
+}
+
+// envKind tells from a variable's name what its key is: names ending in
+// SESSION_TOKEN hold session tokens, _PAT personal access tokens, _API_KEY
+// app-specific API keys; any other name holds a KindKey.
+func envKind(name string) Kind {
+	switch {
+	case strings.HasSuffix(name, "SESSION_TOKEN"):
+		return KindSessionToken
+	case strings.HasSuffix(name, "_PAT"):
+		return KindPAT
+	case strings.HasSuffix(name, "_API_KEY"):
+		return KindAPIKey
+	}
+	return KindKey
 }
 
 // String describes the source by the variables it reads.

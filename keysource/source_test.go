@@ -23,8 +23,8 @@ func TestStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Kind() != KindAPIKey || k.Secret() != testSecret {
-		t.Errorf("Static key = %v (secret match %v), want an api-key holding the secret", k, k.Secret() == testSecret)
+	if k.Kind() != KindKey || k.Secret() != testSecret {
+		t.Errorf("Static key = %v (secret match %v), want a KindKey holding the secret", k, k.Secret() == testSecret)
 	}
 
 	bad := Static(testSecret + " x")
@@ -36,20 +36,8 @@ func TestStatic(t *testing.T) {
 		assertNoSecret(t, "Static error", err.Error(), testSecret)
 	}
 	assertNoSecret(t, "Static String", describe(Static(testSecret)), testSecret)
-	if got := describe(Static(testSecret)); got != "static api-key(…WXYZ)" {
+	if got := describe(Static(testSecret)); got != "static key(…WXYZ)" {
 		t.Errorf("describe(Static) = %q", got)
-	}
-}
-
-func TestStaticKey(t *testing.T) {
-	ctx := context.Background()
-	tok := mustKey(t, KindSessionToken, testSecret)
-	k, err := StaticKey(tok).Key(ctx)
-	if err != nil || !k.Equal(tok) || k.HeaderName() != SessionTokenHeader {
-		t.Errorf("StaticKey(token) = %v, %v; want the token", k, err)
-	}
-	if _, err := StaticKey(Key{}).Key(ctx); !errors.Is(err, ErrNoKey) {
-		t.Errorf("StaticKey(zero) error = %v, want ErrNoKey", err)
 	}
 }
 
@@ -125,8 +113,8 @@ func TestEnv(t *testing.T) {
 		t.Setenv(EnvPAT, "must-not-be-read") // not among the names
 		src := Env("KS_TEST_A", "KS_TEST_B", "KS_TEST_SESSION_TOKEN")
 		k, err := src.Key(ctx)
-		if err != nil || k.Secret() != "b-secret-0123456789" || k.Kind() != KindAPIKey {
-			t.Errorf("got %v, %v; want KS_TEST_B as an api-key", k, err)
+		if err != nil || k.Secret() != "b-secret-0123456789" || k.Kind() != KindKey {
+			t.Errorf("got %v, %v; want KS_TEST_B as a KindKey", k, err)
 		}
 		t.Setenv("KS_TEST_B", "")
 		if k, _ := src.Key(ctx); k.Kind() != KindSessionToken {
@@ -227,7 +215,7 @@ func TestChain(t *testing.T) {
 		}
 	})
 	t.Run("a missing file passes on", func(t *testing.T) {
-		k, err := Chain(File(t.TempDir()+"/absent"), StaticKey(k2)).Key(ctx)
+		k, err := Chain(File(t.TempDir()+"/absent"), k2).Key(ctx)
 		if err != nil || !k.Equal(k2) {
 			t.Errorf("got %v, %v; want the static key", k, err)
 		}
@@ -250,7 +238,7 @@ func TestChain(t *testing.T) {
 		}
 	})
 	t.Run("invalid key stops the chain", func(t *testing.T) {
-		k, err := Chain(Static(testSecret+" x"), StaticKey(k1)).Key(ctx)
+		k, err := Chain(Static(testSecret+" x"), k1).Key(ctx)
 		if !errors.Is(err, ErrInvalidKey) || !k.IsZero() {
 			t.Errorf("got %v, %v; want ErrInvalidKey", k, err)
 		}
@@ -292,10 +280,10 @@ func TestChain(t *testing.T) {
 		}
 	})
 	t.Run("no secret in any error", func(t *testing.T) {
-		secretSrc := StaticKey(mustKey(t, KindAPIKey, testSecret))
+		secretSrc := mustKey(t, KindAPIKey, testSecret)
 		_, err := Chain(miss("m"), &namedSource{name: "bad", err: errors.New("broken")}, secretSrc).Key(ctx)
 		assertNoSecret(t, "chain error", err.Error(), testSecret)
-		_, err = Chain(miss("m"), StaticKey(Key{})).Key(ctx)
+		_, err = Chain(miss("m"), Key{}).Key(ctx)
 		assertNoSecret(t, "chain error", err.Error(), testSecret)
 		assertNoSecret(t, "chain String", describe(Chain(secretSrc, Static(testSecret))), testSecret)
 	})
@@ -306,7 +294,7 @@ func TestChain(t *testing.T) {
 	})
 	t.Run("a miss before the key costs no allocation", func(t *testing.T) {
 		t.Setenv("KS_TEST_UNSET", "")
-		src := Chain(Env("KS_TEST_UNSET"), StaticKey(k1))
+		src := Chain(Env("KS_TEST_UNSET"), k1)
 		if n := testing.AllocsPerRun(100, func() { _, _ = src.Key(ctx) }); n != 0 {
 			t.Errorf("Chain.Key allocates %v times per call, want 0", n)
 		}

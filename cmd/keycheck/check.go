@@ -87,7 +87,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		creds = insecure.NewCredentials()
 	}
 	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)},
-		clarifaiauth.DialOptions(keysource.StaticKey(key), interceptor.WithRequestTag(""))...)
+		clarifaiauth.DialOptions(key, interceptor.WithRequestTag(""))...)
 	conn, err := grpc.NewClient(addr, dialOpts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "keycheck: %s: %v\n", addr, err)

@@ -172,7 +172,15 @@ func (d *demo) run(ctx context.Context, reason string) error {
 
 	// Step 2: per-request overrides.
 	d.heading("Per-request overrides: keysource.WithKey and interceptor.CallKey")
-	withCtx := keysource.WithKey(ctx, demoWithKeyPAT)
+	withKey, err := keysource.NewKey(keysource.KindPAT, demoWithKeyPAT)
+	if err != nil {
+		return err
+	}
+	callKey, err := keysource.NewKey(keysource.KindPAT, demoCallKeyPAT)
+	if err != nil {
+		return err
+	}
+	withCtx := keysource.WithKey(ctx, withKey)
 	g, err := scopes.MyScopes(withCtx, conn, demoUserID, demoAppID)
 	if err != nil {
 		return fmt.Errorf("MyScopes with keysource.WithKey: %w", err)
@@ -181,7 +189,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	if err := d.expectLastKey(demoWithKeyPAT); err != nil {
 		return err
 	}
-	g, err = scopes.MyScopes(withCtx, conn, demoUserID, demoAppID, interceptor.CallKey(demoCallKeyPAT))
+	g, err = scopes.MyScopes(withCtx, conn, demoUserID, demoAppID, interceptor.CallKey(callKey))
 	if err != nil {
 		return fmt.Errorf("MyScopes with interceptor.CallKey: %w", err)
 	}
