@@ -228,7 +228,7 @@ func TestSecrecyAudit(t *testing.T) {
 	for name, v := range map[string]any{
 		"Key": k, "session token Key": tok, "*Key": &k, "Key from context": fromCtx,
 		"Static": keysource.Static(marker),
-		"Env": env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg, "ConfigSettings": settings,
+		"Env":    env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg, "ConfigSettings": settings,
 		"Chain":   keysource.Chain(env, warm, cached),
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),
