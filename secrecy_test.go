@@ -92,7 +92,7 @@ func TestSecrecyAudit(t *testing.T) {
 	logFn := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	preflight := scopes.NewPreflight()
+	preflight := interceptor.WithPreflight()
 	dial := func(src keysource.Source, opts ...interceptor.Option) pb.V2Client {
 		t.Helper()
 		conn, err := fake.Dial(
@@ -152,13 +152,13 @@ func TestSecrecyAudit(t *testing.T) {
 	inputs := &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}}
 	_, err := good.PostInputs(ctx, inputs)
 	a.checkErr("server refusal", err)
-	_, err = dial(keysource.Static(marker), interceptor.WithPreflight(preflight)).PostInputs(ctx, inputs)
+	_, err = dial(keysource.Static(marker), preflight).PostInputs(ctx, inputs)
 	var se *scopes.Error
 	if !errors.As(err, &se) || !se.Local {
 		t.Errorf("preflight did not refuse: %v", err)
 	}
 	a.checkErr("preflight refusal", err)
-	a.render("preflight with a cached grant", preflight)
+	a.render("the preflight option", preflight)
 
 	// Source errors that had the marker in hand.
 	dir := t.TempDir()

@@ -10,7 +10,6 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -58,6 +57,14 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("d-call-option", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, callOpt) })
 	})
+	key := keyOf(benchKey)
+	b.Run("d-call-option-made-per-call", func(b *testing.B) {
+		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, interceptor.CallKey(key)) })
+	})
+	noCheck := interceptor.WithoutStatusCheck()
+	b.Run("d-call-option-no-status-check", func(b *testing.B) {
+		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, noCheck) })
+	})
 	file := interceptor.UnaryClient(warmFile(b))
 	b.Run("c-file-warm", func(b *testing.B) {
 		run(b, func() error { return file(ctx, predictPath, req, reply, nil, noop) })
@@ -72,7 +79,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 // the key's grant is cached: the cost every call pays for opting in.
 func BenchmarkPreflightWarm(b *testing.B) {
 	e := newEnv(b, nil, nil)
-	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithPreflight(scopes.NewPreflight()))
+	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithPreflight())
 	ctx := context.Background()
 	req := predictReq()
 	reply := &pb.MultiOutputResponse{Status: &pb.Status{Code: pb.StatusCode_SUCCESS}}

@@ -15,10 +15,10 @@ import (
 // for grpc.WithPerRPCCredentials or grpc.PerRPCCredentials, where an
 // interceptor does not fit.
 //
-// Precedence is that of the interceptors without CallKey, which gRPC does
-// not show to credentials: keysource.WithKey on the context, then a
-// credential the caller wrote into the outgoing metadata (then this adds
-// nothing, so one credential goes out), then src. Because gRPC only adds
+// Precedence is that of the interceptors, without per-call Options, which
+// gRPC does not show to credentials: CallKey given here, keysource.WithKey
+// on the context, then a credential the caller wrote into the outgoing
+// metadata (then this adds nothing, so one credential goes out), then src. Because gRPC only adds
 // what credentials return, an override on a context whose metadata already
 // holds a hand-written credential fails the call (Unauthenticated, wrapping
 // keysource.ErrInvalidKey) rather than send two. Replies are not checked:
@@ -46,7 +46,7 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		}
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
-	k, _, handWritten, err := resolve(ctx, p.src, nil, md)
+	k, _, handWritten, err := resolve(ctx, p.src, &p.o.call, md)
 	if err != nil {
 		return nil, keyError(ctx, err)
 	}

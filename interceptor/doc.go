@@ -1,23 +1,37 @@
-// Package interceptor puts a Clarifai credential on every gRPC call.
+// Package interceptor holds the gRPC client interceptors that put a Clarifai
+// credential on every call and turn Clarifai's in-band failure statuses into
+// errors.
 //
 // UnaryClient and StreamClient are client interceptors; PerRPCCredentials is
-// the same through gRPC's credentials hook. Each call carries exactly one
-// credential header: "authorization: Key <secret>" for API keys and personal
-// access tokens, "x-clarifai-session-token: <token>" for session tokens.
+// the credential part alone through gRPC's credentials hook. Each call
+// carries exactly one credential header: "authorization: Key <secret>" for
+// API keys and personal access tokens, "x-clarifai-session-token: <token>"
+// for session tokens.
 //
 // Where the credential comes from, highest precedence first:
 //
-//  1. CallKey, a per-call option: client.PostInputs(ctx, req, interceptor.CallKey(k)).
-//  2. keysource.WithKey on the context.
-//  3. An authorization header the caller already appended by hand, as
+//  1. CallKey, as a call option: client.PostInputs(ctx, req, interceptor.CallKey(k)).
+//  2. CallKey given when building the interceptor.
+//  3. keysource.WithKey on the context.
+//  4. An authorization header the caller already appended by hand, as
 //     Clarifai's examples do; it is validated and left as it is.
-//  4. The keysource.Source the interceptor was built with.
+//  5. The keysource.Source the interceptor was built with.
+//
+// A key set with keysource.WithKey travels with the context: every call made
+// with that context, or one derived from it, through any connection that
+// uses this library carries it, including calls to another Clarifai
+// connection or account. Use a context without the override where that
+// matters, or CallKey, which applies to one call only.
 //
 // Clarifai reports most failures inside a successful reply. The
 // interceptors read the reply's status field and turn a failure into a
 // *scopes.Error with the right gRPC code; WithStatusCheck narrows that and
 // WithoutStatusCheck turns it off. WithPreflight refuses a call the key is
 // not scoped for before it is sent.
+//
+// Options are given when building an interceptor, and CallKey,
+// WithStatusCheck and WithoutStatusCheck also per call, as grpc.CallOptions
+// (see Option).
 //
 // # Chain order
 //

@@ -333,7 +333,7 @@ func TestRequestTagCallerWins(t *testing.T) {
 
 func TestRequestTag(t *testing.T) {
 	for _, tt := range []struct{ prefix, want string }{
-		{"", interceptor.DefaultRequestIDPrefix},
+		{"", "clarifaiauth-go-0.1.0"},
 		{"my-service-1.2", "my-service-1.2"},
 	} {
 		e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{interceptor.WithRequestTag(tt.prefix)})

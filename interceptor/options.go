@@ -6,43 +6,170 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// Version is this library's version, sent in the request tag.
-const Version = "0.1.0"
-
-// DefaultRequestIDPrefix is the tag WithRequestTag("") sends as
-// x-clarifai-request-id-prefix, in the "<sdk-name>-<version>" form that
-// Clarifai's own SDKs use.
-const DefaultRequestIDPrefix = "clarifaiauth-go-" + Version
+// version is this library's version, sent in the default request tag.
+const version = "0.1.0"
 
 // RequestIDPrefixHeader is the metadata key Clarifai reads request tags from.
 const RequestIDPrefixHeader = "x-clarifai-request-id-prefix"
 
-// Option configures UnaryClient, StreamClient and PerRPCCredentials. Options
-// are applied once, when the interceptor is built.
-type Option func(*options)
+// defaultRequestIDPrefix is the tag WithRequestTag("") sends, in the
+// "<sdk-name>-<version>" form that Clarifai's own SDKs use.
+const defaultRequestIDPrefix = "clarifaiauth-go-" + version
 
+// Option configures UnaryClient, StreamClient and PerRPCCredentials when
+// they are built, and is also a grpc.CallOption, as go-grpc-middleware's
+// retry options are: an Option given when building is the default for every
+// call, and the same Option given to one call overrides it for that call:
+//
+//	ic := interceptor.UnaryClient(src) // checks every reply…
+//	resp, err := client.PostInputs(ctx, req, interceptor.WithoutStatusCheck()) // …but this one
+//
+// The interceptors take their Options out of a call's options before they
+// call the next interceptor, so gRPC never sees them. CallKey,
+// WithStatusCheck and WithoutStatusCheck work both ways; WithPreflight,
+// WithCatalog, WithRequestTag and AllowInsecureTransport configure what an
+// interceptor holds and work only when building: given to a call, they fail
+// it locally with InvalidArgument rather than be ignored. PerRPCCredentials
+// sees no call options (gRPC does not show them to credentials), only those
+// it was built with.
+//
+// A call without Options pays one type check per call option it carries,
+// and an Option costs nothing to pass once made; build one once (CallKey
+// allocates) and reuse it. Options are immutable and safe for concurrent
+// use. Only this package makes Options; like any grpc.CallOption, a nil
+// Option must not be passed.
+type Option interface {
+	grpc.CallOption
+	interceptorOption() *option
+}
+
+// option is the one implementation of Option. It is a pointer, so passing
+// it as a grpc.CallOption does not allocate.
+type option struct {
+	grpc.EmptyCallOption // gRPC ignores it
+
+	name   string // the constructor's name, for the error when a build-only option is given to a call
+	kind   optionKind
+	key    keysource.Key          // optKey
+	failed func(scopes.Code) bool // optFailed; nil turns the check off
+	build  func(*options)         // optBuild
+}
+
+func (o *option) interceptorOption() *option { return o }
+
+type optionKind uint8
+
+const (
+	optBuild  optionKind = iota // works only when building
+	optKey                      // CallKey
+	optFailed                   // WithStatusCheck, WithoutStatusCheck
+)
+
+// callConfig is what an Option may set for one call. The interceptor's own
+// callConfig holds the defaults built from its Options; a call with Options
+// of its own works on a copy.
+type callConfig struct {
+	key    keysource.Key          // CallKey; zero when unset
+	hasKey bool                   // CallKey was given (possibly with the zero Key)
+	failed func(scopes.Code) bool // which in-band codes are errors; nil: no check
+	bad    string                 // name of a build-only Option given to the call
+}
+
+// options is what an interceptor holds: the per-call defaults and the rest.
 type options struct {
-	// failed decides which in-band Clarifai codes become errors; nil turns
-	// the reply check off.
-	failed        func(scopes.Code) bool
-	preflight     *scopes.Preflight
-	catalog       *scopes.Catalog
+	call          callConfig
+	preflight     *preflight
+	catalog       *scopes.Catalog // nil: scopes.Required
 	tag           string
 	allowInsecure bool
+	preflightOpts []PreflightOption // given to WithPreflight, applied once the catalog is known
+	preflightOn   bool
 
-	lastMD atomic.Pointer[keyMD] // see sourceMD
-	lastFP atomic.Pointer[keyFP] // see fingerprint
+	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD
+	lastOverride atomic.Pointer[keyMD] // the same for the last override
+	lastFP       atomic.Pointer[keyFP] // see fingerprint
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{call: callConfig{failed: scopes.Code.Failed}}
+	for _, opt := range opts {
+		opt := opt.interceptorOption()
+		if opt.kind == optBuild {
+			opt.build(o)
+		} else {
+			o.call = opt.apply(o.call)
+		}
+	}
+	if o.preflightOn {
+		o.preflight = newPreflight(o.catalog, o.preflightOpts)
+	}
+	o.preflightOpts = nil
+	return o
+}
+
+// forCall returns the settings of one call: the interceptor's defaults with
+// the call's Options applied, and the call options without them, to pass
+// on. Without Options among callOpts it returns both unchanged and costs a
+// type check per call option. Options at the end of callOpts (where a
+// generated client's caller puts them) are cut off without copying; others
+// are filtered into a new slice.
+func (o *options) forCall(callOpts []grpc.CallOption) (callConfig, []grpc.CallOption) {
+	cfg := o.call
+	first := -1
+	for i, co := range callOpts {
+		if opt, ok := co.(*option); ok {
+			if first < 0 {
+				first = i
+			}
+			cfg = opt.apply(cfg)
+		}
+	}
+	if first < 0 {
+		return cfg, callOpts
+	}
+	rest := callOpts[:first:first] // appending to it copies
+	for _, co := range callOpts[first+1:] {
+		if _, ok := co.(*option); !ok {
+			rest = append(rest, co)
+		}
+	}
+	return cfg, rest
+}
+
+// apply applies opt to one call's settings.
+func (opt *option) apply(cfg callConfig) callConfig {
+	switch opt.kind {
+	case optKey:
+		cfg.key, cfg.hasKey = opt.key, true
+	case optFailed:
+		cfg.failed = opt.failed
+	default:
+		if cfg.bad == "" {
+			cfg.bad = opt.name
+		}
+	}
+	return cfg
+}
+
+// err reports a build-only Option given to a call.
+func (cfg *callConfig) err() error {
+	if cfg.bad == "" {
+		return nil
+	}
+	return status.Error(codes.InvalidArgument, "clarifaiauth: interceptor."+cfg.bad+" works only when building the interceptor, not as a call option; call not sent")
 }
 
 // checkReply turns reply into a *scopes.Error if its Clarifai status is a
-// failure the options care about.
-func (o *options) checkReply(method string, reply any) error {
-	if o.failed == nil {
+// failure that cfg.failed reports.
+func (o *options) checkReply(cfg *callConfig, method string, reply any) error {
+	if cfg.failed == nil {
 		return nil
 	}
-	err := scopes.CheckReply(method, reply, o.failed)
+	err := scopes.CheckReply(method, reply, cfg.failed)
 	if se, ok := err.(*scopes.Error); ok && o.catalog != nil {
 		if req, ok := o.catalog.Required(method); ok {
 			se.Required = req
@@ -51,89 +178,69 @@ func (o *options) checkReply(method string, reply any) error {
 	return err
 }
 
-func newOptions(opts []Option) *options {
-	o := &options{failed: scopes.Code.Failed}
-	for _, opt := range opts {
-		opt(o)
-	}
-	return o
+// CallKey makes calls use k over every other credential: given to one call,
+// that call; given when building, every call that carries no CallKey of its
+// own.
+//
+//	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
+//
+// Precedence, highest first: CallKey on the call, CallKey given when
+// building, keysource.WithKey on the context, a credential header the
+// caller wrote into the outgoing metadata, the Source. A zero k fails the
+// call locally with Unauthenticated (errors.Is(err, keysource.ErrNoKey)).
+// Given to a call without this package's interceptors in the chain, it does
+// nothing.
+func CallKey(k keysource.Key) Option {
+	return &option{name: "CallKey", kind: optKey, key: k}
 }
 
-// WithStatusCheck narrows which in-band Clarifai status codes the
-// interceptors turn into a *scopes.Error: a reply whose code makes failed
-// return true becomes an error. The default is scopes.Code.Failed: every
-// code but SUCCESS, the SUCCESS_WARNING codes and MIXED_STATUS. A nil failed
-// restores the default.
+// WithStatusCheck narrows which in-band Clarifai status codes become
+// errors: a reply whose code makes failed return true becomes a
+// *scopes.Error. The default is scopes.Code.Failed. A nil failed restores
+// the default. It works when building and per call.
 func WithStatusCheck(failed func(scopes.Code) bool) Option {
-	return func(o *options) {
-		if failed == nil {
-			failed = scopes.Code.Failed
-		}
-		o.failed = failed
+	if failed == nil {
+		failed = scopes.Code.Failed
 	}
+	return &option{name: "WithStatusCheck", kind: optFailed, failed: failed}
 }
 
 // WithoutStatusCheck leaves replies alone: the caller checks
-// resp.Status.Code itself, as with the bare Clarifai client.
-func WithoutStatusCheck() Option {
-	return func(o *options) { o.failed = nil }
-}
+// resp.Status.Code itself, as with the bare Clarifai client. It works when
+// building and per call:
+//
+//	resp, err := client.PostInputs(ctx, req, interceptor.WithoutStatusCheck())
+func WithoutStatusCheck() Option { return withoutStatusCheck }
 
-// WithPreflight makes the interceptors ask p whether the call's key may call
-// the method before sending it, and fail the call locally with a
-// *scopes.Error (PermissionDenied) when it may not. p fetches and caches the
-// key's grant (one MyScopes call per key and app); see scopes.Preflight.
-// Off by default: it costs one extra call per key and app, and the server
-// stays the authority either way.
-func WithPreflight(p *scopes.Preflight) Option {
-	return func(o *options) { o.preflight = p }
-}
+var withoutStatusCheck = &option{name: "WithoutStatusCheck", kind: optFailed}
 
-// WithCatalog names the catalog that fills the Required field of the
-// *scopes.Error the interceptors return, for programs that load Clarifai's
-// descriptors from a descriptor set instead of linking Clarifai's client.
-// By default the descriptors linked into the program are used
-// (scopes.Required). For preflight, give the same catalog to
-// scopes.NewPreflight with scopes.WithCatalog.
+// WithCatalog names the catalog that says what each method needs: it fills
+// the Required field of the *scopes.Error the interceptors return and is
+// what WithPreflight checks against. The default is the descriptors linked
+// into the program (scopes.Required); give a catalog built with
+// scopes.NewCatalog for programs that load Clarifai's descriptors from a
+// descriptor set. Only when building.
 func WithCatalog(c *scopes.Catalog) Option {
-	return func(o *options) { o.catalog = c }
+	return &option{name: "WithCatalog", build: func(o *options) { o.catalog = c }}
 }
 
 // WithRequestTag adds "x-clarifai-request-id-prefix: <prefix>" to every
 // call, as Clarifai's SDKs do, so Clarifai's request ids show which client
-// sent them. An empty prefix means DefaultRequestIDPrefix. Off by default:
-// the tag changes the req_id values the server hands back, which callers may
-// already parse or log, and it is one more header on every call.
+// sent them. An empty prefix means "clarifaiauth-go-" and this library's version. A tag the
+// caller already put in the outgoing metadata wins. Off by default: the tag
+// changes the req_id values the server hands back, which callers may already
+// parse or log, and it is one more header on every call. Only when building.
 func WithRequestTag(prefix string) Option {
 	if prefix == "" {
-		prefix = DefaultRequestIDPrefix
+		prefix = defaultRequestIDPrefix
 	}
-	return func(o *options) { o.tag = prefix }
+	return &option{name: "WithRequestTag", build: func(o *options) { o.tag = prefix }}
 }
 
-// AllowInsecureTransport lets PerRPCCredentials send keys over a connection
-// without transport security: a local proxy, a test server on loopback.
-// Without it, a client dialled with insecure credentials is refused. The
-// interceptors ignore it: they leave transport security to the dial options.
+// AllowInsecureTransport lets keys travel over a connection without
+// transport security: a local proxy, a test server on loopback. Without it,
+// PerRPCCredentials refuses such a connection, and so does one dialled with
+// the root package's DialOptions. Only when building.
 func AllowInsecureTransport() Option {
-	return func(o *options) { o.allowInsecure = true }
-}
-
-// CallKey returns a per-call option that makes one call use k over every
-// other credential:
-//
-//	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
-//
-// A zero k fails the call locally with Unauthenticated. The option does
-// nothing without this package's interceptors in the chain.
-func CallKey(k keysource.Key) grpc.CallOption {
-	return callKey{key: k}
-}
-
-// callKey carries a per-call credential through the CallOption list. It
-// embeds EmptyCallOption so gRPC itself ignores it.
-type callKey struct {
-	grpc.EmptyCallOption
-	key keysource.Key
-	err error
+	return &option{name: "AllowInsecureTransport", build: func(o *options) { o.allowInsecure = true }}
 }

@@ -4,18 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-const myScopesPath = "/clarifai.api.V2/MyScopes"
+const (
+	myScopesPath   = "/clarifai.api.V2/MyScopes"
+	postInputsPath = "/clarifai.api.V2/PostInputs"
+)
+
+// Scopes of the test methods (Clarifai 12.4.0).
+var predictScopes = []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}
 
 // countCalls counts the server's calls per method.
 func (e *env) countCalls() map[string]int {
@@ -26,11 +39,39 @@ func (e *env) countCalls() map[string]int {
 	return n
 }
 
+func inputsReq(user, app string) *pb.PostInputsRequest {
+	return &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: user, AppId: app}}
+}
+
+// gatedConn holds MyScopes calls until release is closed, and counts them.
+type gatedConn struct {
+	grpc.ClientConnInterface
+	release chan struct{}
+	started chan struct{} // receives one value per MyScopes call started
+	calls   atomic.Int32
+}
+
+func newGatedConn(cc grpc.ClientConnInterface) *gatedConn {
+	return &gatedConn{ClientConnInterface: cc, release: make(chan struct{}), started: make(chan struct{}, 2000)}
+}
+
+func (g *gatedConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	if method == myScopesPath {
+		g.calls.Add(1)
+		g.started <- struct{}{}
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
+	return g.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
+}
+
 func TestPreflightRefusesLocally(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(scopes.NewPreflight())})
-	inputs := &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}}
+	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	for i := 0; i < 3; i++ {
-		_, err := e.client.PostInputs(context.Background(), inputs)
+		_, err := e.client.PostInputs(context.Background(), inputsReq("me", "app"))
 		var se *scopes.Error
 		if !errors.As(err, &se) || !se.Local {
 			t.Fatalf("err = %v, want a local *scopes.Error", err)
@@ -41,6 +82,9 @@ func TestPreflightRefusesLocally(t *testing.T) {
 		if want := "[Annotations:Add Annotations:Get Inputs:Add Inputs:Get Workflows:Get]"; fmt.Sprint(se.Missing) != want {
 			t.Errorf("Missing = %v, want %s", se.Missing, want)
 		}
+		if !strings.Contains(se.Error(), "refused locally") {
+			t.Errorf("Error() = %q does not say the call was refused locally", se.Error())
+		}
 		assertNoSecret(t, "error", err.Error())
 	}
 	// A call the key may make goes out.
@@ -48,7 +92,7 @@ func TestPreflightRefusesLocally(t *testing.T) {
 		t.Fatalf("PostModelOutputs: %v", err)
 	}
 	got := e.countCalls()
-	if got["/clarifai.api.V2/PostInputs"] != 0 {
+	if got[postInputsPath] != 0 {
 		t.Errorf("refused calls reached the server: %v", got)
 	}
 	if got[myScopesPath] != 1 || got[predictPath] != 1 {
@@ -62,20 +106,79 @@ func TestPreflightRefusesLocally(t *testing.T) {
 	}
 }
 
-func TestPreflightPerKeyAndApp(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(scopes.NewPreflight())})
-	inputs := func(app string) *pb.PostInputsRequest {
-		return &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: app}}
+// TestPreflightVerdicts runs the check alone, for keys with different
+// grants, and compares a refusal with the server's own.
+func TestPreflightVerdicts(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	e.srv.AddKey("predict00000000000000000000key01", predictScopes, nil)
+	e.srv.AddKey("endpoint0000000000000000000key01", nil, []string{postInputsPath})
+	ctx := context.Background()
+	tests := []struct {
+		desc    string
+		key     string
+		method  string
+		req     any
+		missing []string // nil: allowed
+	}{
+		{"scopes suffice", "predict00000000000000000000key01", predictPath, predictReq(), nil},
+		{"scopes lack", "predict00000000000000000000key01", postInputsPath, inputsReq("u", "a"),
+			[]string{"Annotations:Add", "Annotations:Get", "Inputs:Add", "Inputs:Get", "Workflows:Get"}},
+		{"All", sourceKey, postInputsPath, inputsReq("u", "a"), nil},
+		{"endpoint scope", "endpoint0000000000000000000key01", postInputsPath, inputsReq("u", "a"), nil},
+		{"endpoint scope, other method", "endpoint0000000000000000000key01", predictPath, predictReq(), predictScopes},
+		{"unknown method", "predict00000000000000000000key01", "/clarifai.api.V2/Nope", nil, nil},
+		{"method without scopes", "predict00000000000000000000key01", "/clarifai.api.V2/GetUser", nil, nil},
+		{"MyScopes itself", "predict00000000000000000000key01", myScopesPath, nil, nil},
 	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			p := interceptor.NewPreflight(nil)
+			err := p.Check(ctx, e.conn, tc.method, tc.req, keyOf(tc.key))
+			if tc.missing == nil {
+				if err != nil {
+					t.Fatalf("Check = %v, want nil", err)
+				}
+				return
+			}
+			var se *scopes.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Check = %v, want *scopes.Error", err)
+			}
+			if se.Code != scopes.CodeConnInsufficientScopes || !se.Local || se.Method != tc.method || status.Code(err) != codes.PermissionDenied {
+				t.Errorf("Check error = %+v", se)
+			}
+			if !slices.Equal(se.Missing, tc.missing) || !slices.Equal(se.MissingEndpoints, []string{tc.method}) {
+				t.Errorf("Missing = %q %q, want %q", se.Missing, se.MissingEndpoints, tc.missing)
+			}
+			if se.Required.Method != tc.method || len(se.Required.Scopes) == 0 {
+				t.Errorf("Required = %+v", se.Required)
+			}
+		})
+	}
+
+	// The local verdict agrees with the server's.
+	_, err := e.client.PostInputs(ctx, inputsReq("u", "a"), interceptor.CallKey(keyOf("predict00000000000000000000key01")))
+	server, ok := scopes.FromError(err)
+	if !ok || server.Local {
+		t.Fatalf("server allowed PostInputs: %v", err)
+	}
+	local, _ := scopes.FromError(interceptor.NewPreflight(nil).Check(ctx, e.conn, postInputsPath, inputsReq("u", "a"), keyOf("predict00000000000000000000key01")))
+	if local == nil || !slices.Equal(server.Missing, local.Missing) || !slices.Equal(server.MissingEndpoints, local.MissingEndpoints) {
+		t.Errorf("server says missing %q %q, preflight %v", server.Missing, server.MissingEndpoints, local)
+	}
+}
+
+func TestPreflightPerKeyAndApp(t *testing.T) {
+	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	// The limited key is refused; an All-scoped key on the same client is
 	// not, and each key (and app) gets its own grant.
-	if _, err := e.client.PostInputs(context.Background(), inputs("a")); !errors.Is(err, scopes.ErrInsufficientScopes) {
+	if _, err := e.client.PostInputs(context.Background(), inputsReq("me", "a")); !errors.Is(err, scopes.ErrInsufficientScopes) {
 		t.Fatalf("limited key: %v", err)
 	}
-	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputs("a")); err != nil {
+	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputsReq("me", "a")); err != nil {
 		t.Fatalf("All-scoped key: %v", err)
 	}
-	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputs("b")); err != nil {
+	if _, err := e.client.PostInputs(keysource.WithKey(context.Background(), keyOf(contextKey)), inputsReq("me", "b")); err != nil {
 		t.Fatalf("All-scoped key, other app: %v", err)
 	}
 	if n := e.countCalls()[myScopesPath]; n != 3 {
@@ -83,31 +186,228 @@ func TestPreflightPerKeyAndApp(t *testing.T) {
 	}
 }
 
+func TestPreflightGrantTTL(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p := interceptor.NewPreflight(nil, interceptor.GrantTTL(time.Minute), interceptor.PreflightClock(clock))
+	check := func(key, user, app string) {
+		t.Helper()
+		req := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: user, AppId: app}}
+		if err := p.Check(context.Background(), e.conn, predictPath, req, keyOf(key)); err != nil {
+			t.Fatalf("Check: %v", err)
+		}
+	}
+	check(sourceKey, "u", "a")
+	check(sourceKey, "u", "a")
+	if n := e.countCalls()[myScopesPath]; n != 1 {
+		t.Fatalf("MyScopes calls = %d, want 1 (cached)", n)
+	}
+	check(sourceKey, "u", "b")  // another app
+	check(sourceKey2, "u", "a") // another key
+	if n := e.countCalls()[myScopesPath]; n != 3 {
+		t.Fatalf("MyScopes calls = %d, want 3", n)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	check(sourceKey, "u", "a")
+	if n := e.countCalls()[myScopesPath]; n != 4 {
+		t.Fatalf("MyScopes calls = %d after the TTL, want 4", n)
+	}
+}
+
 func TestPreflightFetchFailureLetsCallThrough(t *testing.T) {
 	var mu sync.Mutex
 	var reported []error
-	p := scopes.NewPreflight(scopes.OnFetchError(func(method string, err error) {
+	var methods []string
+	onErr := interceptor.OnFetchError(func(method string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		reported = append(reported, err)
-	}))
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(p)})
+		reported, methods = append(reported, err), append(methods, method)
+	})
+	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(onErr)})
 	e.srv.SetError(myScopesPath, status.Error(codes.Unavailable, "scopes service down"))
-	_, err := e.client.PostInputs(context.Background(), &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}})
-	// The server, still the authority, refuses it in-band.
-	var se *scopes.Error
-	if !errors.As(err, &se) || se.Local || se.Code != scopes.Code(11007) {
-		t.Fatalf("err = %v, want the server's own CONN_INSUFFICIENT_SCOPES", err)
+	for range 3 {
+		_, err := e.client.PostInputs(context.Background(), inputsReq("me", "app"))
+		// The server, still the authority, refuses it in-band.
+		var se *scopes.Error
+		if !errors.As(err, &se) || se.Local || se.Code != scopes.CodeConnInsufficientScopes {
+			t.Fatalf("err = %v, want the server's own CONN_INSUFFICIENT_SCOPES", err)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(reported) != 1 || status.Code(reported[0]) != codes.Unavailable {
-		t.Errorf("OnFetchError got %v, want one Unavailable", reported)
+	if len(reported) != 1 || status.Code(reported[0]) != codes.Unavailable || methods[0] != postInputsPath {
+		t.Errorf("OnFetchError got %v for %q, want one Unavailable for PostInputs", reported, methods)
+	}
+	if n := e.countCalls()[myScopesPath]; n != 1 {
+		t.Errorf("MyScopes calls = %d, want 1 (the failure is remembered)", n)
+	}
+}
+
+// TestPreflightConcurrentShareOneFetch: callers that miss together share one
+// MyScopes call. The barrier is the preflight's own report that each caller
+// is waiting for a fetch: MyScopes is answered only once all of them have
+// joined one, so none can start a fetch of its own after the first ends,
+// and every fetch they joined has run by the time they all have answers.
+func TestPreflightConcurrentShareOneFetch(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	e.srv.AddKey("predict00000000000000000000key01", predictScopes, nil)
+	gc := newGatedConn(e.conn)
+	const n = 50
+	var waiting sync.WaitGroup
+	waiting.Add(n)
+	p := interceptor.NewPreflight(nil, interceptor.PreflightOnWait(waiting.Done))
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			method, req := predictPath, any(predictReq())
+			if i%2 == 1 {
+				method, req = postInputsPath, inputsReq("me", "app")
+			}
+			errs <- p.Check(context.Background(), gc, method, req, keyOf("predict00000000000000000000key01"))
+		}()
+	}
+	waiting.Wait() // every caller waits for a fetch
+	<-gc.started
+	close(gc.release)
+	wg.Wait()
+	if c := gc.calls.Load(); c != 1 {
+		t.Errorf("%d callers waited together; MyScopes started %d times, want 1", n, c)
+	}
+	close(errs)
+	denied := 0
+	for err := range errs {
+		if err != nil {
+			if !errors.Is(err, scopes.ErrInsufficientScopes) {
+				t.Errorf("Check = %v", err)
+			}
+			denied++
+		}
+	}
+	if denied != n/2 {
+		t.Errorf("denied = %d, want %d", denied, n/2)
+	}
+	if c := e.countCalls()[myScopesPath]; c != 1 {
+		t.Errorf("server saw %d MyScopes calls, want 1", c)
+	}
+}
+
+func TestPreflightWaiterCancellation(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	e.srv.AddKey("nothing0000000000000000000key001", nil, nil)
+	k := keyOf("nothing0000000000000000000key001")
+	gc := newGatedConn(e.conn)
+	p := interceptor.NewPreflight(nil)
+
+	// The first caller starts the fetch and then gives up; the fetch goes on.
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() { leader <- p.Check(leaderCtx, gc, postInputsPath, inputsReq("u", "a"), k) }()
+	<-gc.started
+
+	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
+	waiter := make(chan error, 1)
+	go func() { waiter <- p.Check(waiterCtx, gc, postInputsPath, inputsReq("u", "a"), k) }()
+
+	cancelWaiter()
+	select {
+	case err := <-waiter:
+		if status.Code(err) != codes.Canceled {
+			t.Errorf("cancelled waiter: Check = %v, want Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelled waiter still blocked")
+	}
+	cancelLeader()
+	if err := <-leader; status.Code(err) != codes.Canceled {
+		t.Errorf("cancelled leader: Check = %v, want Canceled", err)
+	}
+
+	// A third caller still gets the shared fetch's answer.
+	third := make(chan error, 1)
+	go func() { third <- p.Check(context.Background(), gc, postInputsPath, inputsReq("u", "a"), k) }()
+	close(gc.release)
+	if err := <-third; !errors.Is(err, scopes.ErrInsufficientScopes) {
+		t.Errorf("third caller: Check = %v, want insufficient scopes", err)
+	}
+	if c := gc.calls.Load(); c != 1 {
+		t.Errorf("MyScopes started %d times, want 1", c)
+	}
+}
+
+func TestPreflightFindsUserApp(t *testing.T) {
+	tests := []struct {
+		desc      string
+		req       any
+		user, app string
+	}{
+		{"field 1", inputsReq("u1", "a1"), "u1", "a1"},
+		{"field 2", &pb.ListScopesRequest{UserAppId: &pb.UserAppIDSet{UserId: "u2", AppId: "a2"}}, "u2", "a2"},
+		{"unset", &pb.PostInputsRequest{}, "", ""},
+		{"no such field", &pb.ListStatusCodesRequest{}, "", ""},
+		{"not a proto", "x", "", ""},
+		{"nil", nil, "", ""},
+		{"typed nil", (*pb.PostInputsRequest)(nil), "", ""},
+		{"typed nil dynamicpb", (*dynamicpb.Message)(nil), "", ""},
+	}
+	for _, tc := range tests {
+		for range 2 { // the second time from the cache
+			if u, a := interceptor.UserApp(tc.req); u != tc.user || a != tc.app {
+				t.Errorf("%s: userApp = %q, %q; want %q, %q", tc.desc, u, a, tc.user, tc.app)
+			}
+		}
+	}
+}
+
+// TestPreflightBoundedWhileMyScopesHangs: with MyScopes hung, calls for many
+// keys and apps keep the cache and the goroutines bounded: fetches in
+// flight count toward the bound, and past it calls go out unchecked.
+func TestPreflightBoundedWhileMyScopesHangs(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	gc := newGatedConn(e.conn)
+	defer close(gc.release)
+	const bound = 16
+	var busy atomic.Int32
+	p := interceptor.NewPreflight(nil, interceptor.PreflightMax(bound), interceptor.FetchTimeout(time.Minute),
+		interceptor.OnFetchError(func(_ string, err error) {
+			if err != nil {
+				busy.Add(1)
+			}
+		}))
+	before := runtime.NumGoroutine()
+	for i := range 20 * bound {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		err := p.Check(ctx, gc, postInputsPath, inputsReq("u", fmt.Sprint("app", i)), keyOf(sourceKey))
+		cancel()
+		if err != nil && status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("Check %d = %v", i, err)
+		}
+	}
+	grants, inflight := p.Sizes()
+	if grants+inflight > bound {
+		t.Errorf("%d grants + %d fetches in flight, want at most %d", grants, inflight, bound)
+	}
+	if inflight != bound {
+		t.Errorf("%d fetches in flight, want the bound %d (MyScopes hangs)", inflight, bound)
+	}
+	if busy.Load() == 0 {
+		t.Error("no call was reported as sent unchecked")
+	}
+	// Each hung fetch holds a goroutine or two (the fetch and gRPC's
+	// stream); the refused ones hold none.
+	if grown := runtime.NumGoroutine() - before; grown > 4*bound {
+		t.Errorf("%d more goroutines after %d calls, want at most %d", grown, 20*bound, 4*bound)
 	}
 }
 
 func TestPreflightStream(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(scopes.NewPreflight())})
+	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	// Allowed: the stream works as usual.
 	stream, err := e.client.StreamModelOutputs(context.Background())
 	if err != nil {
@@ -125,7 +425,7 @@ func TestPreflightStream(t *testing.T) {
 	}
 
 	// Refused: a key scoped only for PostInputs' endpoint may not predict.
-	e.srv.AddKey(unknownKey, nil, []string{"/clarifai.api.V2/PostInputs"})
+	e.srv.AddKey(unknownKey, nil, []string{postInputsPath})
 	stream, err = e.client.StreamModelOutputs(context.Background(), interceptor.CallKey(keyOf(unknownKey)))
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +441,4 @@ func TestPreflightStream(t *testing.T) {
 	if err := stream.Context().Err(); err != context.Canceled {
 		t.Errorf("refused stream's context: %v, want context.Canceled", err)
 	}
-	// The refused stream was opened (headers) but no message reached the
-	// server's handler as a request; goleak checks it was released.
 }

@@ -2,31 +2,27 @@ package interceptor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
 // resolve finds the credential for one call, in order of precedence:
-// CallKey, then keysource.WithKey on ctx, then an authorization (or session
-// token) header the caller already put in md, the call's outgoing metadata,
-// then src. handWritten reports the third case: the header is already in md
-// and k is the parsed copy of it. fromSource reports the last.
-func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOption, md metadata.MD) (k keysource.Key, fromSource, handWritten bool, err error) {
-	for i := len(callOpts) - 1; i >= 0; i-- {
-		if ck, ok := callOpts[i].(callKey); ok {
-			if ck.err == nil && ck.key.IsZero() {
-				ck.err = fmt.Errorf("%w: CallKey given the zero Key", keysource.ErrNoKey)
-			}
-			return ck.key, false, false, ck.err
+// CallKey (cfg), then keysource.WithKey on ctx, then an authorization (or
+// session token) header the caller already put in md, the call's outgoing
+// metadata, then src. handWritten reports the third case: the header is
+// already in md and k is the parsed copy of it. fromSource reports the last.
+func resolve(ctx context.Context, src keysource.Source, cfg *callConfig, md metadata.MD) (k keysource.Key, fromSource, handWritten bool, err error) {
+	if cfg.hasKey {
+		if cfg.key.IsZero() {
+			return keysource.Key{}, false, false, errZeroCallKey
 		}
+		return cfg.key, false, false, nil
 	}
 	if k, ok := keysource.FromContext(ctx); ok {
 		return k, false, false, nil
@@ -35,14 +31,20 @@ func resolve(ctx context.Context, src keysource.Source, callOpts []grpc.CallOpti
 		return k, false, true, err
 	}
 	if src == nil {
-		return keysource.Key{}, false, false, fmt.Errorf("%w: no Source configured", keysource.ErrNoKey)
+		return keysource.Key{}, false, false, errNoSource
 	}
 	k, err = src.Key(ctx)
 	if err == nil && k.IsZero() {
-		err = fmt.Errorf("%w: source returned the zero Key", keysource.ErrNoKey)
+		err = errZeroFromSource
 	}
 	return k, true, false, err
 }
+
+var (
+	errZeroCallKey    = fmt.Errorf("%w: CallKey given the zero Key", keysource.ErrNoKey)
+	errNoSource       = fmt.Errorf("%w: no Source configured", keysource.ErrNoKey)
+	errZeroFromSource = fmt.Errorf("%w: source returned the zero Key", keysource.ErrNoKey)
+)
 
 // fromMetadata reads and validates a credential the caller wrote into the
 // outgoing metadata by hand. The header goes out exactly as written, so it
@@ -82,29 +84,29 @@ func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 // attach resolves the call's credential and returns ctx with exactly one
 // credential header on it.
 //
-// The common case, a key from the Source on a context without outgoing
-// metadata, reuses one metadata map per key: attaching it costs one context
-// value, cheaper than the metadata.AppendToOutgoingContext a caller would
-// write by hand. An override on such a context costs that Append; with other
-// metadata present, the credential is merged into a copy of it.
-func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []grpc.CallOption) (context.Context, keysource.Key, error) {
+// On a context without outgoing metadata, the common case, the metadata
+// holding the key is built once per key and shared by the calls that use
+// it (one cache for the Source's key, one for overrides, so that a mix of
+// both does not evict either): attaching it costs one context value,
+// cheaper than the metadata.AppendToOutgoingContext a caller would write by
+// hand. With other metadata present, the credential is merged into a copy
+// of it.
+func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callConfig) (context.Context, keysource.Key, bool, error) {
 	md, hasMD := metadata.FromOutgoingContext(ctx) // a copy; nothing when absent
-	k, fromSource, handWritten, err := resolve(ctx, src, callOpts, md)
+	k, fromSource, handWritten, err := resolve(ctx, src, cfg, md)
 	if err != nil {
-		return ctx, keysource.Key{}, keyError(ctx, err)
+		return ctx, keysource.Key{}, false, keyError(ctx, err)
 	}
 	switch {
 	case handWritten:
 		if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
 			ctx = metadata.AppendToOutgoingContext(ctx, RequestIDPrefixHeader, o.tag)
 		}
-		return ctx, k, nil
+		return ctx, k, false, nil
 	case !hasMD && fromSource:
-		return metadata.NewOutgoingContext(ctx, o.sourceMD(k)), k, nil
-	case !hasMD && o.tag != "":
-		return metadata.AppendToOutgoingContext(ctx, k.HeaderName(), k.HeaderValue(), RequestIDPrefixHeader, o.tag), k, nil
+		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastMD, k)), k, true, nil
 	case !hasMD:
-		return metadata.AppendToOutgoingContext(ctx, k.HeaderName(), k.HeaderValue()), k, nil
+		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastOverride, k)), k, false, nil
 	}
 	// An override replaces whatever the caller wrote by hand, so that
 	// exactly one credential goes out.
@@ -114,7 +116,7 @@ func (o *options) attach(ctx context.Context, src keysource.Source, callOpts []g
 	if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
 		md.Set(RequestIDPrefixHeader, o.tag) // a tag the caller set wins
 	}
-	return metadata.NewOutgoingContext(ctx, md), k, nil
+	return metadata.NewOutgoingContext(ctx, md), k, fromSource, nil
 }
 
 // newMD returns fresh outgoing metadata holding k and the request tag.
@@ -125,18 +127,17 @@ func (o *options) newMD(k keysource.Key) metadata.MD {
 	return metadata.MD{k.HeaderName(): {k.HeaderValue()}}
 }
 
-// sourceMD returns the outgoing metadata for a key from the Source, built
-// once per key (compared by content, so a Source that builds a new Key per
-// call still hits): gRPC only reads the metadata a context carries, so calls
-// can share it.
-// The last key's metadata is kept behind an atomic pointer, read without a
-// lock; a rotation replaces it.
-func (o *options) sourceMD(k keysource.Key) metadata.MD {
-	if c := o.lastMD.Load(); c != nil && c.key.Equal(k) {
+// cachedMD returns the outgoing metadata for k, built once per key
+// (compared by content, so a Source that builds a new Key per call still
+// hits): gRPC only reads the metadata a context carries, so calls can share
+// it. The last key's metadata is kept in *last, read without a lock; another
+// key replaces it.
+func (o *options) cachedMD(last *atomic.Pointer[keyMD], k keysource.Key) metadata.MD {
+	if c := last.Load(); c != nil && c.key.Equal(k) {
 		return c.md
 	}
 	c := &keyMD{key: k, md: o.newMD(k)}
-	o.lastMD.Store(c)
+	last.Store(c)
 	return c.md
 }
 
@@ -176,21 +177,3 @@ func (e *credentialError) Unwrap() error { return e.err }
 
 // GRPCStatus lets status.Code and status.FromError see the gRPC code.
 func (e *credentialError) GRPCStatus() *status.Status { return status.New(e.code, e.Error()) }
-
-// fingerprint identifies k to the preflight's grant cache without handing
-// it the secret. The last key's fingerprint is kept, so a steady key is
-// hashed once, not on every call.
-func (o *options) fingerprint(k keysource.Key) string {
-	if c := o.lastFP.Load(); c != nil && c.key.Equal(k) {
-		return c.fp
-	}
-	sum := sha256.Sum256([]byte(k.HeaderName() + "\x00" + k.Secret()))
-	c := &keyFP{key: k, fp: hex.EncodeToString(sum[:12])}
-	o.lastFP.Store(c)
-	return c.fp
-}
-
-type keyFP struct {
-	key keysource.Key
-	fp  string
-}

@@ -22,11 +22,15 @@ import (
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-		ctx, k, err := o.attach(ctx, src, callOpts)
+		cfg, callOpts := o.forCall(callOpts)
+		if err := cfg.err(); err != nil {
+			return nil, err
+		}
+		ctx, k, _, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
 		}
-		if o.failed == nil && o.preflight == nil {
+		if cfg.failed == nil && o.preflight == nil {
 			return streamer(ctx, desc, cc, method, callOpts...)
 		}
 		// The stream gets a context of its own so that ending it early (a
@@ -38,10 +42,10 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			cancel()
 			return nil, err
 		}
-		s := &checkedStream{ClientStream: cs, o: o, method: method, desc: desc, cancel: cancel}
+		s := &checkedStream{ClientStream: cs, o: o, cfg: cfg, method: method, desc: desc, cancel: cancel}
 		if o.preflight != nil {
 			s.preflight = func(req any) error {
-				return o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKey(k))
+				return o.preflight.check(ctx, ccOf(cc), o, method, req, k)
 			}
 		}
 		return s, nil
@@ -52,6 +56,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 type checkedStream struct {
 	grpc.ClientStream
 	o      *options
+	cfg    callConfig
 	method string
 	desc   *grpc.StreamDesc
 	cancel context.CancelFunc
@@ -90,7 +95,7 @@ func (s *checkedStream) RecvMsg(m any) error {
 		}
 		return err
 	}
-	if err := s.o.checkReply(s.method, m); err != nil {
+	if err := s.o.checkReply(&s.cfg, s.method, m); err != nil {
 		s.end(err)
 		return err
 	}

@@ -12,9 +12,9 @@ import (
 // status reports a failure into a *scopes.Error.
 //
 // The credential is resolved on every call, so a rotated key is used from
-// the next call on. Precedence, highest first: CallKey, keysource.WithKey
-// on the context, an authorization header the caller
-// already put in the outgoing metadata, then src. Other metadata is kept.
+// the next call on; see CallKey for the precedence of overrides. Other
+// metadata is kept. Options given to a call (CallKey, WithoutStatusCheck, …)
+// override those given here for that call and are not passed on.
 //
 // Without a usable credential the call is not sent: the error has gRPC code
 // Unauthenticated (Canceled or DeadlineExceeded when the call's own context
@@ -23,23 +23,37 @@ import (
 //
 // When the reply's status is a failure, the reply message is left as the
 // server sent it and the error is a *scopes.Error. The interceptor is safe
-// for concurrent use; per call it costs what AppendToOutgoingContext costs
-// plus one cached field read of the reply's status.
+// for concurrent use; per call it costs less than the
+// AppendToOutgoingContext a caller would write by hand, plus one cached field
+// read of the reply's status.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
-		ctx, k, err := o.attach(ctx, src, callOpts)
+		cfg, callOpts := o.forCall(callOpts)
+		if err := cfg.err(); err != nil {
+			return err
+		}
+		ctx, k, _, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return err
 		}
 		if o.preflight != nil {
-			if err := o.preflight.Check(ctx, cc, method, req, o.fingerprint(k), CallKey(k)); err != nil {
+			if err := o.preflight.check(ctx, ccOf(cc), o, method, req, k); err != nil {
 				return err
 			}
 		}
 		if err := invoker(ctx, method, req, reply, cc, callOpts...); err != nil {
 			return err
 		}
-		return o.checkReply(method, reply)
+		return o.checkReply(&cfg, method, reply)
 	}
+}
+
+// ccOf returns cc as the interface the preflight calls MyScopes on, or nil
+// for a nil cc (an interceptor called outside gRPC).
+func ccOf(cc *grpc.ClientConn) grpc.ClientConnInterface {
+	if cc == nil {
+		return nil
+	}
+	return cc
 }

@@ -225,9 +225,8 @@ func (d *demo) run(ctx context.Context, reason string) error {
 
 	// Step 5: preflight refuses before sending.
 	d.heading("Preflight: refused locally, before anything is sent")
-	pf := scopes.NewPreflight(scopes.WithCatalog(d.catalog))
-	d.printf("  interceptor.WithPreflight(scopes.NewPreflight(scopes.WithCatalog(scopes.NewCatalog(fakev2.Files()))))\n")
-	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(pf))...)
+	d.printf("  interceptor.WithPreflight(), interceptor.WithCatalog(scopes.NewCatalog(fakev2.Files()))\n")
+	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(), interceptor.WithCatalog(d.catalog))...)
 	if err != nil {
 		return err
 	}
