@@ -787,6 +787,275 @@ func (x *MultiStatusCodeResponse) GetStatuses() []*Status {
 	return nil
 }
 
+// PostModelVersionsUploadRequest is one message of a model upload: the
+// config first, then content parts. The app is named inside upload_config,
+// not at the top level. (Field numbers follow the project's reading of
+// Clarifai's protos and were not checked against them.)
+type PostModelVersionsUploadRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to UploadData:
+	//
+	//	*PostModelVersionsUploadRequest_UploadConfig
+	//	*PostModelVersionsUploadRequest_ContentPart
+	UploadData    isPostModelVersionsUploadRequest_UploadData `protobuf_oneof:"upload_data"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostModelVersionsUploadRequest) Reset() {
+	*x = PostModelVersionsUploadRequest{}
+	mi := &file_clarifai_api_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostModelVersionsUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostModelVersionsUploadRequest) ProtoMessage() {}
+
+func (x *PostModelVersionsUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostModelVersionsUploadRequest.ProtoReflect.Descriptor instead.
+func (*PostModelVersionsUploadRequest) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PostModelVersionsUploadRequest) GetUploadData() isPostModelVersionsUploadRequest_UploadData {
+	if x != nil {
+		return x.UploadData
+	}
+	return nil
+}
+
+func (x *PostModelVersionsUploadRequest) GetUploadConfig() *PostModelVersionsUploadConfig {
+	if x != nil {
+		if x, ok := x.UploadData.(*PostModelVersionsUploadRequest_UploadConfig); ok {
+			return x.UploadConfig
+		}
+	}
+	return nil
+}
+
+func (x *PostModelVersionsUploadRequest) GetContentPart() *UploadContentPart {
+	if x != nil {
+		if x, ok := x.UploadData.(*PostModelVersionsUploadRequest_ContentPart); ok {
+			return x.ContentPart
+		}
+	}
+	return nil
+}
+
+type isPostModelVersionsUploadRequest_UploadData interface {
+	isPostModelVersionsUploadRequest_UploadData()
+}
+
+type PostModelVersionsUploadRequest_UploadConfig struct {
+	UploadConfig *PostModelVersionsUploadConfig `protobuf:"bytes,1,opt,name=upload_config,json=uploadConfig,proto3,oneof"`
+}
+
+type PostModelVersionsUploadRequest_ContentPart struct {
+	ContentPart *UploadContentPart `protobuf:"bytes,2,opt,name=content_part,json=contentPart,proto3,oneof"`
+}
+
+func (*PostModelVersionsUploadRequest_UploadConfig) isPostModelVersionsUploadRequest_UploadData() {}
+
+func (*PostModelVersionsUploadRequest_ContentPart) isPostModelVersionsUploadRequest_UploadData() {}
+
+// PostModelVersionsUploadConfig describes the upload.
+type PostModelVersionsUploadConfig struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserAppId     *UserAppIDSet          `protobuf:"bytes,1,opt,name=user_app_id,json=userAppId,proto3" json:"user_app_id,omitempty"`
+	ModelId       string                 `protobuf:"bytes,2,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	TotalSize     uint64                 `protobuf:"varint,4,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostModelVersionsUploadConfig) Reset() {
+	*x = PostModelVersionsUploadConfig{}
+	mi := &file_clarifai_api_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostModelVersionsUploadConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostModelVersionsUploadConfig) ProtoMessage() {}
+
+func (x *PostModelVersionsUploadConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostModelVersionsUploadConfig.ProtoReflect.Descriptor instead.
+func (*PostModelVersionsUploadConfig) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PostModelVersionsUploadConfig) GetUserAppId() *UserAppIDSet {
+	if x != nil {
+		return x.UserAppId
+	}
+	return nil
+}
+
+func (x *PostModelVersionsUploadConfig) GetModelId() string {
+	if x != nil {
+		return x.ModelId
+	}
+	return ""
+}
+
+func (x *PostModelVersionsUploadConfig) GetTotalSize() uint64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
+// UploadContentPart is one chunk of the upload.
+type UploadContentPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RangeStart    uint64                 `protobuf:"varint,1,opt,name=range_start,json=rangeStart,proto3" json:"range_start,omitempty"`
+	PartNumber    uint32                 `protobuf:"varint,2,opt,name=part_number,json=partNumber,proto3" json:"part_number,omitempty"`
+	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadContentPart) Reset() {
+	*x = UploadContentPart{}
+	mi := &file_clarifai_api_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadContentPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadContentPart) ProtoMessage() {}
+
+func (x *UploadContentPart) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadContentPart.ProtoReflect.Descriptor instead.
+func (*UploadContentPart) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UploadContentPart) GetRangeStart() uint64 {
+	if x != nil {
+		return x.RangeStart
+	}
+	return 0
+}
+
+func (x *UploadContentPart) GetPartNumber() uint32 {
+	if x != nil {
+		return x.PartNumber
+	}
+	return 0
+}
+
+func (x *UploadContentPart) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// PostModelVersionsUploadResponse reports the upload's progress.
+type PostModelVersionsUploadResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Status         *Status                `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	BytesRemaining uint64                 `protobuf:"varint,2,opt,name=bytes_remaining,json=bytesRemaining,proto3" json:"bytes_remaining,omitempty"`
+	ModelVersionId string                 `protobuf:"bytes,3,opt,name=model_version_id,json=modelVersionId,proto3" json:"model_version_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PostModelVersionsUploadResponse) Reset() {
+	*x = PostModelVersionsUploadResponse{}
+	mi := &file_clarifai_api_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostModelVersionsUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostModelVersionsUploadResponse) ProtoMessage() {}
+
+func (x *PostModelVersionsUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_clarifai_api_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostModelVersionsUploadResponse.ProtoReflect.Descriptor instead.
+func (*PostModelVersionsUploadResponse) Descriptor() ([]byte, []int) {
+	return file_clarifai_api_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PostModelVersionsUploadResponse) GetStatus() *Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *PostModelVersionsUploadResponse) GetBytesRemaining() uint64 {
+	if x != nil {
+		return x.BytesRemaining
+	}
+	return 0
+}
+
+func (x *PostModelVersionsUploadResponse) GetModelVersionId() string {
+	if x != nil {
+		return x.ModelVersionId
+	}
+	return ""
+}
+
 var File_clarifai_api_service_proto protoreflect.FileDescriptor
 
 const file_clarifai_api_service_proto_rawDesc = "" +
@@ -837,7 +1106,26 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"\x16ListStatusCodesRequest\"\x87\x01\n" +
 	"\x17MultiStatusCodeResponse\x123\n" +
 	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x127\n" +
-	"\bstatuses\x18\x02 \x03(\v2\x1b.clarifai.api.status.StatusR\bstatuses2\xf5\x06\n" +
+	"\bstatuses\x18\x02 \x03(\v2\x1b.clarifai.api.status.StatusR\bstatuses\"\xc9\x01\n" +
+	"\x1ePostModelVersionsUploadRequest\x12R\n" +
+	"\rupload_config\x18\x01 \x01(\v2+.clarifai.api.PostModelVersionsUploadConfigH\x00R\fuploadConfig\x12D\n" +
+	"\fcontent_part\x18\x02 \x01(\v2\x1f.clarifai.api.UploadContentPartH\x00R\vcontentPartB\r\n" +
+	"\vupload_data\"\x95\x01\n" +
+	"\x1dPostModelVersionsUploadConfig\x12:\n" +
+	"\vuser_app_id\x18\x01 \x01(\v2\x1a.clarifai.api.UserAppIDSetR\tuserAppId\x12\x19\n" +
+	"\bmodel_id\x18\x02 \x01(\tR\amodelId\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x04 \x01(\x04R\ttotalSize\"i\n" +
+	"\x11UploadContentPart\x12\x1f\n" +
+	"\vrange_start\x18\x01 \x01(\x04R\n" +
+	"rangeStart\x12\x1f\n" +
+	"\vpart_number\x18\x02 \x01(\rR\n" +
+	"partNumber\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"\xa9\x01\n" +
+	"\x1fPostModelVersionsUploadResponse\x123\n" +
+	"\x06status\x18\x01 \x01(\v2\x1b.clarifai.api.status.StatusR\x06status\x12'\n" +
+	"\x0fbytes_remaining\x18\x02 \x01(\x04R\x0ebytesRemaining\x12(\n" +
+	"\x10model_version_id\x18\x03 \x01(\tR\x0emodelVersionId2\x81\b\n" +
 	"\x02V2\x12j\n" +
 	"\x10PostModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\"\f\x92\x9c'\x04-\v\x0f\x02\x98\x9c'\x02\x12b\n" +
 	"\n" +
@@ -849,7 +1137,8 @@ const file_clarifai_api_service_proto_rawDesc = "" +
 	"ListScopes\x12\x1f.clarifai.api.ListScopesRequest\x1a$.clarifai.api.MultiScopeDepsResponse\"\x04\x98\x9c'\x03\x12d\n" +
 	"\x0fListStatusCodes\x12$.clarifai.api.ListStatusCodesRequest\x1a%.clarifai.api.MultiStatusCodeResponse\"\x04\x98\x9c'\x01\x12p\n" +
 	"\x14GenerateModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\"\f\x92\x9c'\x04-\v\x0f\x02\x98\x9c'\x020\x01\x12p\n" +
-	"\x12StreamModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\"\f\x92\x9c'\x04-\v\x0f\x02\x98\x9c'\x02(\x010\x01BIZGgithub.com/grpc-keyauth/clarifaiauth/internal/clarifaitest;clarifaitestb\x06proto3"
+	"\x12StreamModelOutputs\x12%.clarifai.api.PostModelOutputsRequest\x1a!.clarifai.api.MultiOutputResponse\"\f\x92\x9c'\x04-\v\x0f\x02\x98\x9c'\x02(\x010\x01\x12\x89\x01\n" +
+	"\x17PostModelVersionsUpload\x12,.clarifai.api.PostModelVersionsUploadRequest\x1a-.clarifai.api.PostModelVersionsUploadResponse\"\r\x92\x9c'\x05-\x0e\x0f\x1a\x13\x98\x9c'\x02(\x010\x01BIZGgithub.com/grpc-keyauth/clarifaiauth/internal/clarifaitest;clarifaitestb\x06proto3"
 
 var (
 	file_clarifai_api_service_proto_rawDescOnce sync.Once
@@ -863,80 +1152,90 @@ func file_clarifai_api_service_proto_rawDescGZIP() []byte {
 	return file_clarifai_api_service_proto_rawDescData
 }
 
-var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_clarifai_api_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_clarifai_api_service_proto_goTypes = []any{
-	(*PostModelOutputsRequest)(nil), // 0: clarifai.api.PostModelOutputsRequest
-	(*MultiOutputResponse)(nil),     // 1: clarifai.api.MultiOutputResponse
-	(*PostInputsRequest)(nil),       // 2: clarifai.api.PostInputsRequest
-	(*MultiInputResponse)(nil),      // 3: clarifai.api.MultiInputResponse
-	(*MyScopesRequest)(nil),         // 4: clarifai.api.MyScopesRequest
-	(*MultiScopeResponse)(nil),      // 5: clarifai.api.MultiScopeResponse
-	(*PostKeysRequest)(nil),         // 6: clarifai.api.PostKeysRequest
-	(*MultiKeyResponse)(nil),        // 7: clarifai.api.MultiKeyResponse
-	(*GetUserRequest)(nil),          // 8: clarifai.api.GetUserRequest
-	(*SingleUserResponse)(nil),      // 9: clarifai.api.SingleUserResponse
-	(*ListScopesRequest)(nil),       // 10: clarifai.api.ListScopesRequest
-	(*MultiScopeDepsResponse)(nil),  // 11: clarifai.api.MultiScopeDepsResponse
-	(*ListStatusCodesRequest)(nil),  // 12: clarifai.api.ListStatusCodesRequest
-	(*MultiStatusCodeResponse)(nil), // 13: clarifai.api.MultiStatusCodeResponse
-	(*UserAppIDSet)(nil),            // 14: clarifai.api.UserAppIDSet
-	(*Input)(nil),                   // 15: clarifai.api.Input
-	(*Status)(nil),                  // 16: clarifai.api.status.Status
-	(*Output)(nil),                  // 17: clarifai.api.Output
-	(*App)(nil),                     // 18: clarifai.api.App
-	(*Key)(nil),                     // 19: clarifai.api.Key
-	(*User)(nil),                    // 20: clarifai.api.User
-	(*ScopeDeps)(nil),               // 21: clarifai.api.ScopeDeps
-	(*EndpointDeps)(nil),            // 22: clarifai.api.EndpointDeps
+	(*PostModelOutputsRequest)(nil),         // 0: clarifai.api.PostModelOutputsRequest
+	(*MultiOutputResponse)(nil),             // 1: clarifai.api.MultiOutputResponse
+	(*PostInputsRequest)(nil),               // 2: clarifai.api.PostInputsRequest
+	(*MultiInputResponse)(nil),              // 3: clarifai.api.MultiInputResponse
+	(*MyScopesRequest)(nil),                 // 4: clarifai.api.MyScopesRequest
+	(*MultiScopeResponse)(nil),              // 5: clarifai.api.MultiScopeResponse
+	(*PostKeysRequest)(nil),                 // 6: clarifai.api.PostKeysRequest
+	(*MultiKeyResponse)(nil),                // 7: clarifai.api.MultiKeyResponse
+	(*GetUserRequest)(nil),                  // 8: clarifai.api.GetUserRequest
+	(*SingleUserResponse)(nil),              // 9: clarifai.api.SingleUserResponse
+	(*ListScopesRequest)(nil),               // 10: clarifai.api.ListScopesRequest
+	(*MultiScopeDepsResponse)(nil),          // 11: clarifai.api.MultiScopeDepsResponse
+	(*ListStatusCodesRequest)(nil),          // 12: clarifai.api.ListStatusCodesRequest
+	(*MultiStatusCodeResponse)(nil),         // 13: clarifai.api.MultiStatusCodeResponse
+	(*PostModelVersionsUploadRequest)(nil),  // 14: clarifai.api.PostModelVersionsUploadRequest
+	(*PostModelVersionsUploadConfig)(nil),   // 15: clarifai.api.PostModelVersionsUploadConfig
+	(*UploadContentPart)(nil),               // 16: clarifai.api.UploadContentPart
+	(*PostModelVersionsUploadResponse)(nil), // 17: clarifai.api.PostModelVersionsUploadResponse
+	(*UserAppIDSet)(nil),                    // 18: clarifai.api.UserAppIDSet
+	(*Input)(nil),                           // 19: clarifai.api.Input
+	(*Status)(nil),                          // 20: clarifai.api.status.Status
+	(*Output)(nil),                          // 21: clarifai.api.Output
+	(*App)(nil),                             // 22: clarifai.api.App
+	(*Key)(nil),                             // 23: clarifai.api.Key
+	(*User)(nil),                            // 24: clarifai.api.User
+	(*ScopeDeps)(nil),                       // 25: clarifai.api.ScopeDeps
+	(*EndpointDeps)(nil),                    // 26: clarifai.api.EndpointDeps
 }
 var file_clarifai_api_service_proto_depIdxs = []int32{
-	14, // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	15, // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
-	16, // 2: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
-	17, // 3: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
-	14, // 4: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	15, // 5: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
-	16, // 6: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
-	15, // 7: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
-	14, // 8: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	16, // 9: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
-	18, // 10: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
-	14, // 11: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	19, // 12: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
-	16, // 13: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
-	19, // 14: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
-	14, // 15: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	16, // 16: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
-	20, // 17: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
-	14, // 18: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
-	16, // 19: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
-	21, // 20: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
-	22, // 21: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
-	16, // 22: clarifai.api.MultiStatusCodeResponse.status:type_name -> clarifai.api.status.Status
-	16, // 23: clarifai.api.MultiStatusCodeResponse.statuses:type_name -> clarifai.api.status.Status
-	0,  // 24: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	2,  // 25: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
-	4,  // 26: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
-	6,  // 27: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
-	8,  // 28: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
-	10, // 29: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
-	12, // 30: clarifai.api.V2.ListStatusCodes:input_type -> clarifai.api.ListStatusCodesRequest
-	0,  // 31: clarifai.api.V2.GenerateModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	0,  // 32: clarifai.api.V2.StreamModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
-	1,  // 33: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	3,  // 34: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
-	5,  // 35: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
-	7,  // 36: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
-	9,  // 37: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
-	11, // 38: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
-	13, // 39: clarifai.api.V2.ListStatusCodes:output_type -> clarifai.api.MultiStatusCodeResponse
-	1,  // 40: clarifai.api.V2.GenerateModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	1,  // 41: clarifai.api.V2.StreamModelOutputs:output_type -> clarifai.api.MultiOutputResponse
-	33, // [33:42] is the sub-list for method output_type
-	24, // [24:33] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 0: clarifai.api.PostModelOutputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	19, // 1: clarifai.api.PostModelOutputsRequest.inputs:type_name -> clarifai.api.Input
+	20, // 2: clarifai.api.MultiOutputResponse.status:type_name -> clarifai.api.status.Status
+	21, // 3: clarifai.api.MultiOutputResponse.outputs:type_name -> clarifai.api.Output
+	18, // 4: clarifai.api.PostInputsRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	19, // 5: clarifai.api.PostInputsRequest.inputs:type_name -> clarifai.api.Input
+	20, // 6: clarifai.api.MultiInputResponse.status:type_name -> clarifai.api.status.Status
+	19, // 7: clarifai.api.MultiInputResponse.inputs:type_name -> clarifai.api.Input
+	18, // 8: clarifai.api.MyScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	20, // 9: clarifai.api.MultiScopeResponse.status:type_name -> clarifai.api.status.Status
+	22, // 10: clarifai.api.MultiScopeResponse.app:type_name -> clarifai.api.App
+	18, // 11: clarifai.api.PostKeysRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	23, // 12: clarifai.api.PostKeysRequest.keys:type_name -> clarifai.api.Key
+	20, // 13: clarifai.api.MultiKeyResponse.status:type_name -> clarifai.api.status.Status
+	23, // 14: clarifai.api.MultiKeyResponse.keys:type_name -> clarifai.api.Key
+	18, // 15: clarifai.api.GetUserRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	20, // 16: clarifai.api.SingleUserResponse.status:type_name -> clarifai.api.status.Status
+	24, // 17: clarifai.api.SingleUserResponse.user:type_name -> clarifai.api.User
+	18, // 18: clarifai.api.ListScopesRequest.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	20, // 19: clarifai.api.MultiScopeDepsResponse.status:type_name -> clarifai.api.status.Status
+	25, // 20: clarifai.api.MultiScopeDepsResponse.scope_deps:type_name -> clarifai.api.ScopeDeps
+	26, // 21: clarifai.api.MultiScopeDepsResponse.endpoint_deps:type_name -> clarifai.api.EndpointDeps
+	20, // 22: clarifai.api.MultiStatusCodeResponse.status:type_name -> clarifai.api.status.Status
+	20, // 23: clarifai.api.MultiStatusCodeResponse.statuses:type_name -> clarifai.api.status.Status
+	15, // 24: clarifai.api.PostModelVersionsUploadRequest.upload_config:type_name -> clarifai.api.PostModelVersionsUploadConfig
+	16, // 25: clarifai.api.PostModelVersionsUploadRequest.content_part:type_name -> clarifai.api.UploadContentPart
+	18, // 26: clarifai.api.PostModelVersionsUploadConfig.user_app_id:type_name -> clarifai.api.UserAppIDSet
+	20, // 27: clarifai.api.PostModelVersionsUploadResponse.status:type_name -> clarifai.api.status.Status
+	0,  // 28: clarifai.api.V2.PostModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	2,  // 29: clarifai.api.V2.PostInputs:input_type -> clarifai.api.PostInputsRequest
+	4,  // 30: clarifai.api.V2.MyScopes:input_type -> clarifai.api.MyScopesRequest
+	6,  // 31: clarifai.api.V2.PostKeys:input_type -> clarifai.api.PostKeysRequest
+	8,  // 32: clarifai.api.V2.GetUser:input_type -> clarifai.api.GetUserRequest
+	10, // 33: clarifai.api.V2.ListScopes:input_type -> clarifai.api.ListScopesRequest
+	12, // 34: clarifai.api.V2.ListStatusCodes:input_type -> clarifai.api.ListStatusCodesRequest
+	0,  // 35: clarifai.api.V2.GenerateModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	0,  // 36: clarifai.api.V2.StreamModelOutputs:input_type -> clarifai.api.PostModelOutputsRequest
+	14, // 37: clarifai.api.V2.PostModelVersionsUpload:input_type -> clarifai.api.PostModelVersionsUploadRequest
+	1,  // 38: clarifai.api.V2.PostModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	3,  // 39: clarifai.api.V2.PostInputs:output_type -> clarifai.api.MultiInputResponse
+	5,  // 40: clarifai.api.V2.MyScopes:output_type -> clarifai.api.MultiScopeResponse
+	7,  // 41: clarifai.api.V2.PostKeys:output_type -> clarifai.api.MultiKeyResponse
+	9,  // 42: clarifai.api.V2.GetUser:output_type -> clarifai.api.SingleUserResponse
+	11, // 43: clarifai.api.V2.ListScopes:output_type -> clarifai.api.MultiScopeDepsResponse
+	13, // 44: clarifai.api.V2.ListStatusCodes:output_type -> clarifai.api.MultiStatusCodeResponse
+	1,  // 45: clarifai.api.V2.GenerateModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	1,  // 46: clarifai.api.V2.StreamModelOutputs:output_type -> clarifai.api.MultiOutputResponse
+	17, // 47: clarifai.api.V2.PostModelVersionsUpload:output_type -> clarifai.api.PostModelVersionsUploadResponse
+	38, // [38:48] is the sub-list for method output_type
+	28, // [28:38] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_clarifai_api_service_proto_init() }
@@ -947,13 +1246,17 @@ func file_clarifai_api_service_proto_init() {
 	file_clarifai_api_resources_proto_init()
 	file_clarifai_api_status_status_proto_init()
 	file_clarifai_auth_util_extension_proto_init()
+	file_clarifai_api_service_proto_msgTypes[14].OneofWrappers = []any{
+		(*PostModelVersionsUploadRequest_UploadConfig)(nil),
+		(*PostModelVersionsUploadRequest_ContentPart)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clarifai_api_service_proto_rawDesc), len(file_clarifai_api_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,15 +23,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	V2_PostModelOutputs_FullMethodName     = "/clarifai.api.V2/PostModelOutputs"
-	V2_PostInputs_FullMethodName           = "/clarifai.api.V2/PostInputs"
-	V2_MyScopes_FullMethodName             = "/clarifai.api.V2/MyScopes"
-	V2_PostKeys_FullMethodName             = "/clarifai.api.V2/PostKeys"
-	V2_GetUser_FullMethodName              = "/clarifai.api.V2/GetUser"
-	V2_ListScopes_FullMethodName           = "/clarifai.api.V2/ListScopes"
-	V2_ListStatusCodes_FullMethodName      = "/clarifai.api.V2/ListStatusCodes"
-	V2_GenerateModelOutputs_FullMethodName = "/clarifai.api.V2/GenerateModelOutputs"
-	V2_StreamModelOutputs_FullMethodName   = "/clarifai.api.V2/StreamModelOutputs"
+	V2_PostModelOutputs_FullMethodName        = "/clarifai.api.V2/PostModelOutputs"
+	V2_PostInputs_FullMethodName              = "/clarifai.api.V2/PostInputs"
+	V2_MyScopes_FullMethodName                = "/clarifai.api.V2/MyScopes"
+	V2_PostKeys_FullMethodName                = "/clarifai.api.V2/PostKeys"
+	V2_GetUser_FullMethodName                 = "/clarifai.api.V2/GetUser"
+	V2_ListScopes_FullMethodName              = "/clarifai.api.V2/ListScopes"
+	V2_ListStatusCodes_FullMethodName         = "/clarifai.api.V2/ListStatusCodes"
+	V2_GenerateModelOutputs_FullMethodName    = "/clarifai.api.V2/GenerateModelOutputs"
+	V2_StreamModelOutputs_FullMethodName      = "/clarifai.api.V2/StreamModelOutputs"
+	V2_PostModelVersionsUpload_FullMethodName = "/clarifai.api.V2/PostModelVersionsUpload"
 )
 
 // V2Client is the client API for V2 service.
@@ -59,6 +60,11 @@ type V2Client interface {
 	GenerateModelOutputs(ctx context.Context, in *PostModelOutputsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[MultiOutputResponse], error)
 	// Predict on a stream of requests (KeyAuth, bidirectional streaming).
 	StreamModelOutputs(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PostModelOutputsRequest, MultiOutputResponse], error)
+	// Upload a model version in chunks (KeyAuth, bidirectional streaming). The
+	// first message carries upload_config, which names the app; the server
+	// answers each message with UPLOAD_IN_PROGRESS and, once the client has
+	// sent everything, MODEL_BUILDING.
+	PostModelVersionsUpload(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse], error)
 }
 
 type v2Client struct {
@@ -171,6 +177,19 @@ func (c *v2Client) StreamModelOutputs(ctx context.Context, opts ...grpc.CallOpti
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type V2_StreamModelOutputsClient = grpc.BidiStreamingClient[PostModelOutputsRequest, MultiOutputResponse]
 
+func (c *v2Client) PostModelVersionsUpload(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &V2_ServiceDesc.Streams[2], V2_PostModelVersionsUpload_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type V2_PostModelVersionsUploadClient = grpc.BidiStreamingClient[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]
+
 // V2Server is the server API for V2 service.
 // All implementations must embed UnimplementedV2Server
 // for forward compatibility.
@@ -196,6 +215,11 @@ type V2Server interface {
 	GenerateModelOutputs(*PostModelOutputsRequest, grpc.ServerStreamingServer[MultiOutputResponse]) error
 	// Predict on a stream of requests (KeyAuth, bidirectional streaming).
 	StreamModelOutputs(grpc.BidiStreamingServer[PostModelOutputsRequest, MultiOutputResponse]) error
+	// Upload a model version in chunks (KeyAuth, bidirectional streaming). The
+	// first message carries upload_config, which names the app; the server
+	// answers each message with UPLOAD_IN_PROGRESS and, once the client has
+	// sent everything, MODEL_BUILDING.
+	PostModelVersionsUpload(grpc.BidiStreamingServer[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]) error
 	mustEmbedUnimplementedV2Server()
 }
 
@@ -232,6 +256,9 @@ func (UnimplementedV2Server) GenerateModelOutputs(*PostModelOutputsRequest, grpc
 }
 func (UnimplementedV2Server) StreamModelOutputs(grpc.BidiStreamingServer[PostModelOutputsRequest, MultiOutputResponse]) error {
 	return status.Error(codes.Unimplemented, "method StreamModelOutputs not implemented")
+}
+func (UnimplementedV2Server) PostModelVersionsUpload(grpc.BidiStreamingServer[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]) error {
+	return status.Error(codes.Unimplemented, "method PostModelVersionsUpload not implemented")
 }
 func (UnimplementedV2Server) mustEmbedUnimplementedV2Server() {}
 func (UnimplementedV2Server) testEmbeddedByValue()            {}
@@ -398,6 +425,13 @@ func _V2_StreamModelOutputs_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type V2_StreamModelOutputsServer = grpc.BidiStreamingServer[PostModelOutputsRequest, MultiOutputResponse]
 
+func _V2_PostModelVersionsUpload_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(V2Server).PostModelVersionsUpload(&grpc.GenericServerStream[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type V2_PostModelVersionsUploadServer = grpc.BidiStreamingServer[PostModelVersionsUploadRequest, PostModelVersionsUploadResponse]
+
 // V2_ServiceDesc is the grpc.ServiceDesc for V2 service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -443,6 +477,12 @@ var V2_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "StreamModelOutputs",
 			Handler:       _V2_StreamModelOutputs_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "PostModelVersionsUpload",
+			Handler:       _V2_PostModelVersionsUpload_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},

@@ -94,27 +94,41 @@ func parseProtoset(b []byte) (*registry, error) {
 	if r.codes, err = findEnum(files, statusEnum); err != nil {
 		return nil, err
 	}
-	d, err := files.FindDescriptorByName(serviceName)
-	if err != nil {
+	if _, err := files.FindDescriptorByName(serviceName); err != nil {
 		return nil, err
 	}
-	svc, ok := d.(protoreflect.ServiceDescriptor)
-	if !ok {
-		return nil, fmt.Errorf("%s is not a service", serviceName)
+	// Every service in the set is served: clarifai.api.V2, and the test-only
+	// services the fixture adds beside it.
+	var rangeErr error
+	files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		for i := 0; i < fd.Services().Len(); i++ {
+			if rangeErr = r.addService(fd.Services().Get(i)); rangeErr != nil {
+				return false
+			}
+		}
+		return true
+	})
+	if rangeErr != nil {
+		return nil, rangeErr
 	}
+	return r, nil
+}
+
+// addService reads the method options of every method of svc.
+func (r *registry) addService(svc protoreflect.ServiceDescriptor) error {
 	for i := 0; i < svc.Methods().Len(); i++ {
 		md := svc.Methods().Get(i)
 		raw, err := optionBytes(md.Options())
 		if err != nil {
-			return nil, fmt.Errorf("options of %s: %w", md.FullName(), err)
+			return fmt.Errorf("options of %s: %w", md.FullName(), err)
 		}
 		scopes, err := enumList(raw, optDependingScopes)
 		if err != nil {
-			return nil, fmt.Errorf("options of %s: %w", md.FullName(), err)
+			return fmt.Errorf("options of %s: %w", md.FullName(), err)
 		}
 		at, err := enumList(raw, optAuthType)
 		if err != nil {
-			return nil, fmt.Errorf("options of %s: %w", md.FullName(), err)
+			return fmt.Errorf("options of %s: %w", md.FullName(), err)
 		}
 		mi := &methodInfo{desc: md}
 		if len(at) > 0 {
@@ -125,7 +139,7 @@ func parseProtoset(b []byte) (*registry, error) {
 		}
 		r.methods["/"+string(svc.FullName())+"/"+string(md.Name())] = mi
 	}
-	return r, nil
+	return nil
 }
 
 func findEnum(files *protoregistry.Files, name protoreflect.FullName) (protoreflect.EnumDescriptor, error) {

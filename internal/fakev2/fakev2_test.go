@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -530,6 +531,90 @@ func TestBidiStreaming(t *testing.T) {
 	}
 	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
 		t.Errorf("denied stream continues: %v", err)
+	}
+}
+
+// TestUploadStream: an upload answers each message with UPLOAD_IN_PROGRESS
+// and, once the client closes its side, ends with MODEL_BUILDING.
+func TestUploadStream(t *testing.T) {
+	s, c := start(t)
+	s.AddKey("k1", []string{"All"}, nil)
+	stream, err := c.PostModelVersionsUpload(withKey(t, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []*pb.PostModelVersionsUploadRequest{
+		{UploadData: &pb.PostModelVersionsUploadRequest_UploadConfig{UploadConfig: &pb.PostModelVersionsUploadConfig{
+			UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m", TotalSize: 6}}},
+		{UploadData: &pb.PostModelVersionsUploadRequest_ContentPart{ContentPart: &pb.UploadContentPart{PartNumber: 1, Data: []byte("abc")}}},
+		{UploadData: &pb.PostModelVersionsUploadRequest_ContentPart{ContentPart: &pb.UploadContentPart{PartNumber: 2, RangeStart: 3, Data: []byte("def")}}},
+	}
+	var got []pb.StatusCode
+	for _, m := range msgs {
+		if err := stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, resp.GetStatus().GetCode())
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, resp.GetStatus().GetCode())
+	}
+	want := []pb.StatusCode{pb.StatusCode_UPLOAD_IN_PROGRESS, pb.StatusCode_UPLOAD_IN_PROGRESS, pb.StatusCode_UPLOAD_IN_PROGRESS, pb.StatusCode_MODEL_BUILDING}
+	if !slices.Equal(got, want) {
+		t.Errorf("codes = %v, want %v", got, want)
+	}
+}
+
+// TestClientStreaming: the test-only client-streaming method answers once,
+// with an output per input of every message, and checks scopes like V2.
+func TestClientStreaming(t *testing.T) {
+	s, _ := start(t)
+	s.AddKey("k1", predictScopes, nil)
+	s.AddKey("k2", []string{"Predict"}, nil)
+	conn, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := pb.NewChunksClient(conn)
+
+	send := func(ctx context.Context, n int) *pb.MultiOutputResponse {
+		t.Helper()
+		stream, err := c.PostChunks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if err := stream.Send(&pb.PostModelOutputsRequest{ModelId: "m", Inputs: []*pb.Input{{Id: "in-" + strconv.Itoa(i)}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := stream.CloseAndRecv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := send(withKey(t, "k1"), 3)
+	if resp.GetStatus().GetCode() != pb.StatusCode_SUCCESS || len(resp.GetOutputs()) != 3 || resp.GetOutputs()[2].GetInput().GetId() != "in-2" {
+		t.Errorf("reply = %v, want SUCCESS with 3 outputs", resp)
+	}
+	if got := send(withKey(t, "k2"), 2).GetStatus().GetCode(); got != pb.StatusCode_CONN_INSUFFICIENT_SCOPES {
+		t.Errorf("under-scoped key: code %v, want CONN_INSUFFICIENT_SCOPES", got)
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 	codeKeyInvalid         = 11008
 	codeKeyNotFound        = 11009
 	codeInvalidRequest     = 11102
+	codeModelBuilding      = 21107
+	codeUploadInProgress   = 68000
 )
 
 // Metadata keys that carry credentials.
@@ -50,6 +52,8 @@ var descriptions = map[int32]string{
 	codeKeyInvalid:         "Invalid API key or Invalid API key/application pair",
 	codeKeyNotFound:        "API key not found",
 	codeInvalidRequest:     "Invalid request",
+	codeModelBuilding:      "Model is building",
+	codeUploadInProgress:   "Upload in progress",
 }
 
 // plan is how to answer one call, decided when it arrives.
@@ -69,6 +73,10 @@ type plan struct {
 	requestOf   protoreflect.MessageDescriptor
 	clientSends bool
 	serverSends bool
+	// upload marks an upload stream: it answers each message with
+	// UPLOAD_IN_PROGRESS and, after the client's last, MODEL_BUILDING.
+	upload bool
+	final  bool // the reply being sent is the upload's last
 }
 
 // handle serves every call: the server has no registered services.
@@ -127,6 +135,10 @@ func (s *Server) handle(_ any, stream grpc.ServerStream) error {
 		for {
 			err := p.recv(stream)
 			if errors.Is(err, io.EOF) {
+				if p.upload && p.denied == nil && p.streamCodes == nil && p.forced == nil {
+					p.final = true
+					return p.send(stream)
+				}
 				return nil
 			}
 			if err != nil {
@@ -155,6 +167,7 @@ func (s *Server) plan(method string, md metadata.MD) *plan {
 		p.responseOf = p.info.desc.Output()
 		p.clientSends = p.info.desc.IsStreamingClient()
 		p.serverSends = p.info.desc.IsStreamingServer()
+		p.upload = p.clientSends && p.serverSends && strings.HasSuffix(string(p.info.desc.Name()), "Upload")
 	}
 	if err, ok := s.errs[method]; ok {
 		p.err = err
@@ -246,11 +259,17 @@ func InsufficientScopesDetails(missing []string, method string) string {
 	return fmt.Sprintf("Missing scopes: [%s]; or endpoint: %s", strings.Join(missing, " "), method)
 }
 
-// recv receives one request.
+// recv receives one request. A client-streaming method keeps every message
+// received, merged (repeated fields appended), so its one reply covers them
+// all; other methods keep the last.
 func (p *plan) recv(stream grpc.ServerStream) error {
 	req := dynamicpb.NewMessage(p.requestOf)
 	if err := stream.RecvMsg(req); err != nil {
 		return err
+	}
+	if p.clientSends && !p.serverSends && p.request != nil {
+		proto.Merge(p.request, req)
+		return nil
 	}
 	p.request = req
 	return nil
@@ -286,6 +305,10 @@ func (p *plan) nextStatus() (forcedStatus, bool) {
 		return *p.forced, true
 	case p.denied != nil:
 		return *p.denied, false
+	case p.final:
+		return forcedStatus{code: codeModelBuilding, description: descriptions[codeModelBuilding]}, true
+	case p.upload:
+		return forcedStatus{code: codeUploadInProgress, description: descriptions[codeUploadInProgress]}, true
 	default:
 		return forcedStatus{code: codeSuccess, description: descriptions[codeSuccess]}, true
 	}
@@ -323,7 +346,7 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 	userID := getString(getMessage(req, "user_app_id"), "user_id")
 	appID := getString(getMessage(req, "user_app_id"), "app_id")
 	switch method {
-	case "PostModelOutputs", "GenerateModelOutputs", "StreamModelOutputs":
+	case "PostModelOutputs", "GenerateModelOutputs", "StreamModelOutputs", "PostChunks":
 		modelID := getString(req, "model_id")
 		inputs := getList(req, "inputs")
 		n := 1

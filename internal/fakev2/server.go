@@ -50,7 +50,12 @@ type forcedStatus struct {
 // Server-streaming methods send three messages, or one per code given to
 // SetStreamCodes. Bidirectional methods send one message per message
 // received, until the client closes its side; with SetStreamCodes the i-th
-// reply carries the i-th code, and the last code once they run out.
+// reply carries the i-th code, and the last code once they run out. An upload
+// stream (PostModelVersionsUpload) answers each message with
+// UPLOAD_IN_PROGRESS and, when the client closes its side, sends one more
+// reply with MODEL_BUILDING, as Clarifai does. A client-streaming method
+// (clarifaiauth.testonly.Chunks/PostChunks) answers once, when the client
+// closes its side, with one output per input of all the messages received.
 type Server struct {
 	gs    *grpc.Server
 	reqID atomic.Int64

@@ -1,0 +1,98 @@
+// Package testutil holds what the module's tests share: one way to start the
+// fake Clarifai server and dial it, and one check that a text reveals no
+// secret. Only tests import it.
+package testutil
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+)
+
+// StartFake starts a fake Clarifai V2 server on an in-memory listener and
+// dials it with dialOpts (after insecure transport credentials and the
+// in-memory dialer). Both are closed when the test ends. Add keys with the
+// server's AddKey; it is safe while the server serves.
+func StartFake(t testing.TB, dialOpts ...grpc.DialOption) (*fakev2.Server, *grpc.ClientConn) {
+	t.Helper()
+	srv := fakev2.New()
+	srv.Start()
+	conn, err := srv.Dial(dialOpts...)
+	if err != nil {
+		srv.Stop()
+		t.Fatalf("dial the fake server: %v", err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+	})
+	return srv, conn
+}
+
+// Marker returns a fresh secret that is a valid key and appears nowhere else,
+// so that finding it in a text can only mean a leak.
+func Marker(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "MARKER" + hex.EncodeToString(b)
+}
+
+// NoSecret fails the test if text reveals any of secrets: the secret itself,
+// its hex encoding (what %x prints), or any eight consecutive characters of
+// it. what names the text in the failure.
+func NoSecret(t testing.TB, what, text string, secrets ...string) {
+	t.Helper()
+	if leak := Leak(text, secrets...); leak != "" {
+		t.Errorf("%s reveals a secret (%q found): %q", what, leak, Clip(text, 400))
+	}
+}
+
+// NoSecretIn checks every fmt rendering of v with NoSecret: the common verbs,
+// and v inside a struct's exported and unexported fields.
+func NoSecretIn(t testing.TB, what string, v any, secrets ...string) {
+	t.Helper()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T", "%p"} {
+		NoSecret(t, what+" "+verb, fmt.Sprintf(verb, v), secrets...)
+	}
+	NoSecret(t, what+" in a struct", fmt.Sprintf("%+v %#v", struct{ V any }{v}, struct{ v any }{v}), secrets...)
+	if err, ok := v.(error); ok && err != nil {
+		NoSecret(t, what+" Error()", err.Error(), secrets...)
+	}
+}
+
+// Leak returns the first piece of a secret found in text, or "".
+func Leak(text string, secrets ...string) string {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, l := range []string{s, hex.EncodeToString([]byte(s)), strings.ToUpper(hex.EncodeToString([]byte(s)))} {
+			if strings.Contains(text, l) {
+				return l
+			}
+		}
+		for i := 0; i+8 <= len(s); i++ {
+			if strings.Contains(text, s[i:i+8]) {
+				return s[i : i+8]
+			}
+		}
+	}
+	return ""
+}
+
+// Clip shortens s to at most n bytes for a failure message.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+}

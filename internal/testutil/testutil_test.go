@@ -1,0 +1,37 @@
+package testutil
+
+import (
+	"encoding/hex"
+	"testing"
+)
+
+func TestLeak(t *testing.T) {
+	const secret = "abcdefghijklmnop"
+	for _, tt := range []struct {
+		desc, text string
+		leak       bool
+	}{
+		{"absent", "nothing here", false},
+		{"whole", "x " + secret + " y", true},
+		{"hex", hex.EncodeToString([]byte(secret)), true},
+		{"eight characters", "…ghijklmn…", true},
+		{"seven characters", "…ghijklm…", false},
+	} {
+		if got := Leak(tt.text, secret) != ""; got != tt.leak {
+			t.Errorf("%s: Leak = %v, want %v", tt.desc, got, tt.leak)
+		}
+	}
+	if Leak("anything", "") != "" {
+		t.Error("an empty secret leaks")
+	}
+}
+
+func TestStartFake(t *testing.T) {
+	srv, conn := StartFake(t)
+	if srv == nil || conn == nil {
+		t.Fatal("StartFake returned nil")
+	}
+	if Marker(t) == Marker(t) {
+		t.Error("two markers are equal")
+	}
+}

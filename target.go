@@ -1,0 +1,120 @@
+package clarifaiauth
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// DefaultAPIBase is where NewClient connects when neither an option, the
+// environment nor the Clarifai CLI's context names an API base.
+const DefaultAPIBase = "https://api.clarifai.com"
+
+// Environment variables NewClient reads, as Clarifai's own SDKs do.
+const (
+	EnvAPIBase          = "CLARIFAI_API_BASE"
+	EnvRootCertificates = "CLARIFAI_ROOT_CERTIFICATES_PATH"
+	EnvUserID           = "CLARIFAI_USER_ID"
+	EnvAppID            = "CLARIFAI_APP_ID"
+)
+
+// ErrInsecureBase means the API base asks for plaintext ("http://") and the
+// caller did not allow it with AllowInsecure: the key would travel in clear.
+var ErrInsecureBase = errors.New("clarifaiauth: plaintext API base needs AllowInsecure")
+
+// maxRootCertificates bounds the PEM bundle read from
+// CLARIFAI_ROOT_CERTIFICATES_PATH: a bundle of every public CA is ~250 KiB.
+const maxRootCertificates = 4 << 20
+
+// endpoint is a parsed API base: where to dial and how.
+type endpoint struct {
+	target    string // host:port for grpc.NewClient
+	plaintext bool
+}
+
+// parseAPIBase turns an API base such as "https://api.clarifai.com" into a
+// gRPC target. https://host[:port] dials host:443 (or port) over TLS;
+// http://host:port dials in plaintext. Anything else is an error. The base
+// comes from configuration, so the error quotes at most its scheme.
+func parseAPIBase(base string) (endpoint, error) {
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return endpoint{}, fmt.Errorf("clarifaiauth: API base must look like https://host[:port] or http://host:port")
+	}
+	host, port := u.Hostname(), u.Port()
+	switch u.Scheme {
+	case "https":
+		if port == "" {
+			port = "443"
+		}
+		return endpoint{target: net.JoinHostPort(host, port)}, nil
+	case "http":
+		if port == "" {
+			return endpoint{}, fmt.Errorf("clarifaiauth: a plaintext API base needs an explicit port (http://host:port)")
+		}
+		return endpoint{target: net.JoinHostPort(host, port), plaintext: true}, nil
+	}
+	return endpoint{}, fmt.Errorf("clarifaiauth: API base scheme must be https or http, not %.10q", u.Scheme)
+}
+
+// transportCredentials returns TLS credentials with the system roots, or
+// with the PEM bundle at rootsPath when it is not empty, or insecure
+// credentials for a plaintext endpoint that the caller allowed.
+func transportCredentials(ep endpoint, allowInsecure bool, rootsPath string) (credentials.TransportCredentials, error) {
+	if ep.plaintext {
+		if !allowInsecure {
+			return nil, ErrInsecureBase
+		}
+		return insecure.NewCredentials(), nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if rootsPath != "" {
+		pool, err := readRoots(rootsPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// readRoots reads a PEM bundle of CA certificates: a regular file of at most
+// maxRootCertificates bytes holding at least one certificate.
+func readRoots(path string) (*x509.CertPool, error) {
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("clarifaiauth: %s: "+format, append([]any{EnvRootCertificates}, a...)...)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, fail("%w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fail("%w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fail("not a regular file")
+	}
+	pem, err := io.ReadAll(io.LimitReader(f, maxRootCertificates+1))
+	if err != nil {
+		return nil, fail("%w", err)
+	}
+	if len(pem) > maxRootCertificates {
+		return nil, fail("larger than %d bytes", maxRootCertificates)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fail("no PEM certificate in the file")
+	}
+	return pool, nil
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package clarifaiauth
+
+const nonBlock = 0
