@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"go.uber.org/goleak"
@@ -61,25 +61,16 @@ type env struct {
 
 func newEnv(t testing.TB, src keysource.Source, opts []interceptor.Option, dialOpts ...grpc.DialOption) *env {
 	t.Helper()
-	srv := fakev2.New()
+	dialOpts = append([]grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)),
+	}, dialOpts...)
+	srv, conn := testutil.StartFake(t, dialOpts...)
 	for _, k := range []string{sourceKey, sourceKey2, contextKey, callKey, handKey} {
 		srv.AddKey(k, []string{"All"}, nil)
 	}
 	srv.AddSessionToken(sessionTok, []string{"All"}, nil)
 	srv.AddKey(limitedKey, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	srv.Start()
-	dialOpts = append([]grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
-		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)),
-	}, dialOpts...)
-	conn, err := srv.Dial(dialOpts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-	})
 	return &env{srv: srv, conn: conn, client: pb.NewV2Client(conn)}
 }
 
@@ -116,11 +107,7 @@ func credentialOf(t *testing.T, md metadata.MD) (name, value string) {
 
 func assertNoSecret(t *testing.T, what, text string) {
 	t.Helper()
-	for _, s := range allSecrets {
-		if strings.Contains(text, s) {
-			t.Errorf("%s contains a secret: %q", what, text)
-		}
-	}
+	testutil.NoSecret(t, what, text, allSecrets...)
 }
 
 func TestUnaryHeaders(t *testing.T) {
