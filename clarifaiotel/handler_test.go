@@ -199,6 +199,12 @@ func TestUnaryInBandFailure(t *testing.T) {
 		key:   f.key,
 		code:  throttled,
 		cname: "CONN_THROTTLED",
+	}, {
+		name:  "a code no table knows",
+		setup: func() { f.srv.SetStatus(mPostModelOutputs, 12345, "new", "") },
+		key:   f.key,
+		code:  12345,
+		cname: "CODE_12345",
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,9 +238,11 @@ func TestUnaryInBandFailure(t *testing.T) {
 	if got, want := f.meter.counts(), map[string]int{
 		mPostModelOutputs + " CONN_INSUFFICIENT_SCOPES call": 1,
 		mPostModelOutputs + " CONN_THROTTLED call":           1,
+		mPostModelOutputs + " UNKNOWN call":                  1,
 	}; !equalCounts(got, want) {
 		t.Errorf("failure counts = %v, want %v", got, want)
 	}
+	testutil.NoSecret(t, "failure counts", fmt.Sprint(f.meter.counts()), f.key)
 }
 
 func TestUnarySuccess(t *testing.T) {
