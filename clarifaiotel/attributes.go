@@ -24,8 +24,8 @@ const (
 	// FailureKey says, on [FailureMetric], whether a failure failed the call
 	// ("call") or one item of a stream ("item").
 	FailureKey attribute.Key = "clarifai.failure"
-	// MethodKey is the full gRPC method name on [FailureMetric], such as
-	// "/clarifai.api.V2/PostInputs".
+	// MethodKey is the gRPC method on [FailureMetric], spelled as otelgrpc
+	// spells it on its spans and metrics: "clarifai.api.V2/PostInputs".
 	MethodKey attribute.Key = "rpc.method"
 
 	// ItemFailureEvent is the name of the span event added for a per-item

@@ -3,6 +3,7 @@ package clarifaiotel
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -154,7 +155,7 @@ func (h *handler) received(c *call, reply any) {
 		level = "call"
 	}
 	h.failures.Add(c, 1, metric.WithAttributes(
-		MethodKey.String(c.method), NameKey.String(metricName(name)), FailureKey.String(level)))
+		MethodKey.String(strings.TrimPrefix(c.method, "/")), NameKey.String(metricName(name)), FailureKey.String(level)))
 	if c.span == nil {
 		return
 	}

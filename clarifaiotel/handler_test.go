@@ -575,7 +575,7 @@ type counter struct {
 func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
 	set := metric.NewAddConfig(opts).Attributes()
 	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.Emit() }
-	key := get(clarifaiotel.MethodKey) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
+	key := "/" + get(clarifaiotel.MethodKey) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
 	if c.m.n == nil {
