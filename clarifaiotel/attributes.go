@@ -1,0 +1,80 @@
+package clarifaiotel
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// Names this package writes on spans and metrics.
+const (
+	// CodeKey is the Clarifai status code number, such as 11007.
+	CodeKey attribute.Key = "clarifai.status.code"
+	// NameKey is the Clarifai status code name, such as
+	// "CONN_INSUFFICIENT_SCOPES", taken from the library's table or the
+	// program's descriptors, never from server text.
+	NameKey attribute.Key = "clarifai.status.name"
+	// ReqIDKey is the req_id of the failed reply, the id Clarifai's support
+	// asks for: at most maxReqID bytes, printable ASCII only. It is left out
+	// when the reply carried none.
+	ReqIDKey attribute.Key = "clarifai.status.req_id"
+	// ReplyKey is the position of the failed reply in its stream, counting
+	// from 1; it is set on [ItemFailureEvent] events.
+	ReplyKey attribute.Key = "clarifai.reply.index"
+	// FailureKey says, on [FailureMetric], whether a failure failed the call
+	// ("call") or one item of a stream ("item").
+	FailureKey attribute.Key = "clarifai.failure"
+	// MethodKey is the gRPC method on [FailureMetric], spelled as otelgrpc
+	// spells it on its spans and metrics: "clarifai.api.V2/PostInputs".
+	MethodKey attribute.Key = "rpc.method"
+
+	// ItemFailureEvent is the name of the span event added for a per-item
+	// failure: a failed status in a later reply of a stream that goes on.
+	ItemFailureEvent = "clarifai.item_failure"
+
+	// FailureMetric is the name of the counter of in-band failures, by
+	// [MethodKey], [NameKey] and [FailureKey]. Codes the program has no name
+	// for are counted under the name "UNKNOWN", so a server cannot grow the
+	// number of series.
+	FailureMetric = "clarifai.rpc.client.failures"
+
+	// ScopeName is the instrumentation scope of the meter this package uses.
+	ScopeName = "github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
+)
+
+// maxReqID bounds the req_id copied from a reply. Clarifai's ids are well
+// under it.
+const maxReqID = 128
+
+// cleanReqID returns s without the bytes that could hide or forge text in a
+// trace viewer (controls, format and bidi characters, line separators: every
+// byte outside printable ASCII) and cut to maxReqID bytes. A clean id is
+// returned as is, without allocating.
+func cleanReqID(s string) string {
+	clean := len(s) <= maxReqID
+	for i := 0; clean && i < len(s); i++ {
+		clean = printable(s[i])
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), maxReqID))
+	for i := 0; i < len(s) && b.Len() < maxReqID; i++ {
+		if printable(s[i]) {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func printable(c byte) bool { return c > ' ' && c < 0x7f }
+
+// metricName is name for the failure counter: a code without a name (String
+// spells those "CODE_<n>") counts as "UNKNOWN".
+func metricName(name string) string {
+	if strings.HasPrefix(name, "CODE_") {
+		return "UNKNOWN"
+	}
+	return name
+}

@@ -1,0 +1,186 @@
+package clarifaiotel
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/stats"
+
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+)
+
+// Wrap returns a client stats.Handler that does everything next does and, in
+// addition, marks the span next started for a call when a reply of the call
+// carries a failed Clarifai status, as the package documentation describes.
+// next is normally otelgrpc.NewClientHandler(…); Wrap panics if it is nil.
+//
+// The handler is safe for concurrent use and keeps no state between calls.
+// Per call it costs one small allocation (its state, made when the call
+// starts) and, per reply, one cached reflection lookup and a field read; a
+// reply whose status is not a failure allocates nothing. On a server the
+// handler only forwards to next: requests carry no Clarifai status.
+func Wrap(next stats.Handler, opts ...Option) stats.Handler {
+	if next == nil {
+		panic("clarifaiotel: Wrap(nil)")
+	}
+	o := newOptions(opts)
+	counter, err := o.meters.Meter(ScopeName).Int64Counter(FailureMetric,
+		metric.WithDescription("Calls and stream items that failed with an in-band Clarifai status."),
+		metric.WithUnit("{failure}"))
+	if err != nil {
+		otel.Handle(err)
+		counter = noop.Int64Counter{}
+	}
+	return &handler{next: next, failed: o.failed, failures: counter}
+}
+
+type handler struct {
+	next     stats.Handler
+	failed   func(scopes.Code) bool
+	failures metric.Int64Counter
+}
+
+// call is one call's state. It is the context TagRPC returns: next's
+// context with the state attached, in one allocation where
+// context.WithValue would take two.
+type call struct {
+	context.Context
+	method string
+	// span is the span next started for this call, nil when it started
+	// none (otelgrpc's Filter, a sampler that drops it): the handler must
+	// then not mark the caller's span instead.
+	span    trace.Span
+	replies atomic.Uint32 // replies received so far
+	// failed is set by the first failure that failed the call; later ones
+	// are events. Atomic: a stream's End can come from a goroutine other
+	// than the one receiving.
+	failed atomic.Bool
+}
+
+type callKey struct{}
+
+// Value returns the call itself for callKey and asks next's context for
+// every other key.
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func callOf(ctx context.Context) *call {
+	if c, ok := ctx.(*call); ok {
+		return c
+	}
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+// TagConn forwards to the wrapped handler.
+func (h *handler) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
+	return h.next.TagConn(ctx, info)
+}
+
+// HandleConn forwards to the wrapped handler.
+func (h *handler) HandleConn(ctx context.Context, cs stats.ConnStats) {
+	h.next.HandleConn(ctx, cs)
+}
+
+// TagRPC lets the wrapped handler start the call's span and attaches the
+// call's state to the context it returns.
+func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	parent := trace.SpanContextFromContext(ctx)
+	ctx = h.next.TagRPC(ctx, info)
+	c := &call{Context: ctx, method: info.FullMethodName}
+	// A span of next's own has an id the caller's span does not have; a
+	// non-recording span ignores what would be set on it anyway.
+	if sp := trace.SpanFromContext(ctx); sp.IsRecording() && sp.SpanContext().SpanID() != parent.SpanID() {
+		c.span = sp
+	}
+	return c
+}
+
+// HandleRPC reads the Clarifai status of every reply the call receives, then
+// forwards to the wrapped handler.
+func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
+	switch rs := rs.(type) {
+	case *stats.InPayload:
+		if rs.Client {
+			if c := callOf(ctx); c != nil {
+				h.received(c, rs.Payload)
+			}
+		}
+	case *stats.End:
+		// otelgrpc sets the span's status from a gRPC error at the end
+		// (and leaves it alone when the call ends OK). A call that failed
+		// in-band and then ended with an error (typically the cancellation
+		// that ended a stream on that failure) keeps the Clarifai status,
+		// which says why.
+		if rs.Error != nil {
+			if c := callOf(ctx); c != nil && c.span != nil && c.failed.Load() {
+				ctx = trace.ContextWithSpan(ctx, keepStatus{c.span})
+			}
+		}
+	}
+	h.next.HandleRPC(ctx, rs)
+}
+
+// received handles one reply of c.
+func (h *handler) received(c *call, reply any) {
+	n := c.replies.Add(1)
+	err := scopes.CheckReply(c.method, reply, h.failed)
+	if err == nil {
+		return
+	}
+	se, ok := err.(*scopes.Error)
+	if !ok {
+		return
+	}
+	// The stream interceptor's rule: a failure in the first reply, or a
+	// connection-level one in any reply, fails the call; a later per-item
+	// failure is delivered and the stream goes on. Only the first failure
+	// sets the status.
+	callLevel := (n == 1 || connectionLevel(se.Code)) && c.failed.CompareAndSwap(false, true)
+	name := se.Code.String()
+	level := "item"
+	if callLevel {
+		level = "call"
+	}
+	h.failures.Add(c, 1, metric.WithAttributes(
+		MethodKey.String(strings.TrimPrefix(c.method, "/")), NameKey.String(metricName(name)), FailureKey.String(level)))
+	if c.span == nil {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs = append(attrs, CodeKey.Int64(int64(se.Code)), NameKey.String(name))
+	if id := cleanReqID(se.ReqID); id != "" {
+		attrs = append(attrs, ReqIDKey.String(id))
+	}
+	if callLevel {
+		c.span.SetStatus(codes.Error, "clarifai: "+name+" ("+strconv.FormatInt(int64(se.Code), 10)+")")
+		c.span.SetAttributes(attrs...)
+		return
+	}
+	attrs = append(attrs, ReplyKey.Int64(int64(n)))
+	c.span.AddEvent(ItemFailureEvent, trace.WithAttributes(attrs...))
+}
+
+// connectionLevel reports whether c is one of Clarifai's connection-level
+// codes (11xxx: key, scopes, limits, throttling), which fail a stream in any
+// reply.
+func connectionLevel(c scopes.Code) bool { return c >= 11000 && c < 12000 }
+
+// keepStatus is the call's span as the wrapped handler sees it at the end of
+// a call that already failed in-band: everything but SetStatus goes through.
+type keepStatus struct{ trace.Span }
+
+// SetStatus does nothing: the span already has an Error status.
+func (keepStatus) SetStatus(codes.Code, string) {}
