@@ -56,6 +56,7 @@ type option struct {
 	kind   optionKind
 	key    keysource.Key          // optKey
 	failed func(scopes.Code) bool // optFailed; nil turns the check off
+	end    streamEnd              // optEnd; nil restores the default
 	build  func(*options)         // optBuild
 }
 
@@ -67,6 +68,7 @@ const (
 	optBuild  optionKind = iota // works only when building
 	optKey                      // CallKey
 	optFailed                   // WithStatusCheck, WithoutStatusCheck
+	optEnd                      // WithStreamEnd
 )
 
 // callConfig is what an Option may set for one call. The interceptor's own
@@ -76,6 +78,7 @@ type callConfig struct {
 	key    keysource.Key          // CallKey; zero when unset
 	hasKey bool                   // CallKey was given (possibly with the zero Key)
 	failed func(scopes.Code) bool // which in-band codes are errors; nil: no check
+	end    streamEnd              // which failures end a stream; nil: endStreamDefault
 	bad    string                 // name of a build-only Option given to the call
 }
 
@@ -147,6 +150,8 @@ func (opt *option) apply(cfg callConfig) callConfig {
 		cfg.key, cfg.hasKey = opt.key, true
 	case optFailed:
 		cfg.failed = opt.failed
+	case optEnd:
+		cfg.end = opt.end
 	default:
 		if cfg.bad == "" {
 			cfg.bad = opt.name
@@ -213,6 +218,35 @@ func WithStatusCheck(failed func(scopes.Code) bool) Option {
 func WithoutStatusCheck() Option { return withoutStatusCheck }
 
 var withoutStatusCheck = &option{name: "WithoutStatusCheck", kind: optFailed}
+
+// streamEnd decides whether a failed reply status ends a stream.
+type streamEnd func(code scopes.Code, first bool) bool
+
+// WithStreamEnd decides which failed reply statuses end a stream. end is
+// asked about each received message whose status the status check (see
+// WithStatusCheck) calls a failure, with whether it is the stream's first
+// reply: true ends the stream with a *scopes.Error; false delivers the
+// message as it is, and the caller reads its status (scopes.CheckReply
+// turns it into an error on demand). A nil end restores the default.
+//
+// The default ends a stream on a failure in its first reply (the request
+// itself was refused: nothing useful follows) and on a connection-level
+// failure (11xxx: key, scopes, limits, throttling) in any reply; a failure
+// in a later reply is delivered. That is how Clarifai's streams behave: a
+// prediction stream reports a failed item in one reply and goes on with the
+// next, so ending the stream there would lose the replies after it. It
+// works when building and per call.
+func WithStreamEnd(end func(code scopes.Code, first bool) bool) Option {
+	return &option{name: "WithStreamEnd", kind: optEnd, end: end}
+}
+
+// endsStream applies cfg's WithStreamEnd, or the default.
+func (cfg *callConfig) endsStream(code scopes.Code, first bool) bool {
+	if cfg.end != nil {
+		return cfg.end(code, first)
+	}
+	return first || code/1000 == 11
+}
 
 // WithCatalog names the catalog that says what each method needs: it fills
 // the Required field of the *scopes.Error the interceptors return and is

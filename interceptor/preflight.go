@@ -144,11 +144,11 @@ type grantEntry struct {
 // grant allows it, or when the grant cannot be had. A caller whose ctx ends
 // while it waits for a fetch gets its context's error as a gRPC status.
 func (p *preflight) check(ctx context.Context, cc grpc.ClientConnInterface, o *options, method string, req any, k keysource.Key) error {
-	if method == scopes.MyScopesMethod || cc == nil {
-		return nil
-	}
 	need, ok := o.required(method)
-	if !ok || len(need.Scopes) == 0 {
+	if err := refuseAuthType(method, need, ok, k); err != nil {
+		return err
+	}
+	if !ok || len(need.Scopes) == 0 || method == scopes.MyScopesMethod || cc == nil {
 		return nil
 	}
 	userID, appID := userApp(req)
@@ -172,6 +172,44 @@ func (p *preflight) check(ctx context.Context, cc grpc.ClientConnInterface, o *o
 		MissingEndpoints: endpoints,
 		Required:         need,
 		Local:            true,
+	}
+}
+
+// codeAuthMethodDisabled is CONN_AUTH_METHOD_DISABLED, the code of a local
+// refusal for the credential's kind.
+const codeAuthMethodDisabled scopes.Code = 11200
+
+// refuseAuthType returns a local *scopes.Error when k's kind can never
+// satisfy what method accepts: a key declared an app-specific API key
+// (keysource.KindAPIKey) on a method for personal access tokens only
+// (PATAuth), or anything but a session token on a method for session tokens
+// only (SessionTokenAuth). A keysource.KindKey, which may be an API key or a
+// PAT, is never refused on a PATAuth method.
+//
+// The error's code is CONN_AUTH_METHOD_DISABLED, its gRPC code
+// PermissionDenied and errors.Is(err, scopes.ErrAuthMethodDisabled) holds:
+// the credential is valid, only not accepted for this method, so it is not
+// Unauthenticated, which would tell a caller (or its retry and key
+// rotation) that the credential itself is bad.
+func refuseAuthType(method string, need scopes.Requirement, known bool, k keysource.Key) error {
+	if !known {
+		return nil
+	}
+	var why string
+	switch {
+	case need.AuthType == scopes.PATAuth && k.Kind() == keysource.KindAPIKey:
+		why = "accepts only personal access tokens (PATAuth); the key was declared an app-specific API key"
+	case need.AuthType == scopes.SessionTokenAuth && k.Kind() != keysource.KindSessionToken:
+		why = "accepts only session tokens (SessionTokenAuth); the credential is a key or a personal access token"
+	default:
+		return nil
+	}
+	return &scopes.Error{
+		Method:      method,
+		Code:        codeAuthMethodDisabled,
+		Description: "refused locally before sending: the method " + why,
+		Required:    need,
+		Local:       true,
 	}
 }
 

@@ -442,3 +442,78 @@ func TestPreflightStream(t *testing.T) {
 		t.Errorf("refused stream's context: %v, want context.Canceled", err)
 	}
 }
+
+// TestPreflightAuthType: a credential whose kind a method can never accept
+// is refused locally; a key of unknown kind is never refused for its kind.
+func TestPreflightAuthType(t *testing.T) {
+	e := newEnv(t, nil, []interceptor.Option{interceptor.WithPreflight()})
+	ctx := context.Background()
+	postKeys := func(k keysource.Key) error {
+		_, err := e.client.PostKeys(ctx, &pb.PostKeysRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}}, interceptor.CallKey(k))
+		return err
+	}
+	listScopes := func(k keysource.Key) error {
+		_, err := e.client.ListScopes(ctx, &pb.ListScopesRequest{}, interceptor.CallKey(k))
+		return err
+	}
+	getUser := func(k keysource.Key) error {
+		_, err := e.client.GetUser(ctx, &pb.GetUserRequest{}, interceptor.CallKey(k))
+		return err
+	}
+	tests := []struct {
+		desc    string
+		call    func(keysource.Key) error
+		key     keysource.Key
+		refused bool
+	}{
+		{"API key on a PATAuth method", postKeys, mustKey(keysource.KindAPIKey, sourceKey), true},
+		{"API key on a PATAuth method without scopes", getUser, mustKey(keysource.KindAPIKey, sourceKey), true},
+		{"PAT on a PATAuth method", postKeys, mustKey(keysource.KindPAT, sourceKey), false},
+		{"key of unknown kind on a PATAuth method", postKeys, keyOf(sourceKey), false},
+		{"key of unknown kind on a SessionTokenAuth method", listScopes, keyOf(sourceKey), true},
+		{"PAT on a SessionTokenAuth method", listScopes, mustKey(keysource.KindPAT, sourceKey), true},
+		{"API key on a SessionTokenAuth method", listScopes, mustKey(keysource.KindAPIKey, sourceKey), true},
+		{"session token on a SessionTokenAuth method", listScopes, tokenOf(sessionTok), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			e.srv.ResetCalls()
+			err := tt.call(tt.key)
+			if !tt.refused {
+				if se, ok := scopes.FromError(err); ok && se.Local {
+					t.Fatalf("refused locally: %v", err)
+				}
+				return
+			}
+			var se *scopes.Error
+			if !errors.As(err, &se) || !se.Local || se.Code != 11200 {
+				t.Fatalf("err = %v, want a local CONN_AUTH_METHOD_DISABLED", err)
+			}
+			if status.Code(err) != codes.PermissionDenied || !errors.Is(err, scopes.ErrAuthMethodDisabled) {
+				t.Errorf("err = %v (gRPC %v), want PermissionDenied, ErrAuthMethodDisabled", err, status.Code(err))
+			}
+			if n := len(e.srv.Calls()); n != 0 {
+				t.Errorf("server saw %d calls for a refused credential kind", n)
+			}
+			assertNoSecret(t, "error", err.Error())
+		})
+	}
+}
+
+func TestPreflightFindsNestedUserApp(t *testing.T) {
+	content := &pb.PostModelVersionsUploadRequest{UploadData: &pb.PostModelVersionsUploadRequest_ContentPart{
+		ContentPart: &pb.UploadContentPart{PartNumber: 1}}}
+	for _, tc := range []struct {
+		desc      string
+		req       any
+		user, app string
+	}{
+		{"in upload_config", uploadConfig("u3", "a3"), "u3", "a3"},
+		{"a content part has none", content, "", ""},
+		{"empty upload", &pb.PostModelVersionsUploadRequest{}, "", ""},
+	} {
+		if u, a := interceptor.UserApp(tc.req); u != tc.user || a != tc.app {
+			t.Errorf("%s: userApp = %q, %q; want %q, %q", tc.desc, u, a, tc.user, tc.app)
+		}
+	}
+}

@@ -177,3 +177,8 @@ func (e *credentialError) Unwrap() error { return e.err }
 
 // GRPCStatus lets status.Code and status.FromError see the gRPC code.
 func (e *credentialError) GRPCStatus() *status.Status { return status.New(e.code, e.Error()) }
+
+// ctxStatus returns ctx's error as a gRPC status error.
+func ctxStatus(ctx context.Context) error {
+	return status.FromContextError(ctx.Err()).Err()
+}
