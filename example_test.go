@@ -68,7 +68,7 @@ func Example() {
 	os.Setenv("CLARIFAI_PAT", examplePAT)
 	defer os.Unsetenv("CLARIFAI_PAT")
 
-	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Env())...)
+	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Env(), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func Example() {
 func Example_perRequestKey() {
 	fake := startFake()
 	defer fake.Stop()
-	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(examplePAT))...)
+	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(examplePAT), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func Example_perRequestKey() {
 func Example_scopesError() {
 	fake := startFake()
 	defer fake.Stop()
-	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(examplePredict))...)
+	conn, err := fake.Dial(clarifaiauth.DialOptions(keysource.Static(examplePredict), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func Example_mountedSecret() {
 	fake := startFake()
 	defer fake.Stop()
 	src := keysource.File(path, keysource.FileKind(keysource.KindPAT), keysource.FileRefreshInterval(time.Minute))
-	conn, err := fake.Dial(clarifaiauth.DialOptions(src)...)
+	conn, err := fake.Dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -46,7 +47,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	src := keysource.File(path,
 		keysource.FileRefreshInterval(time.Millisecond),
 		keysource.FileOnError(func(error) { reportedErrs.Add(1) }))
-	conn, err := fake.Dial(clarifaiauth.DialOptions(src)...)
+	conn, err := fake.Dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		t.Fatal(err)
 	}

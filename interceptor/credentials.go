@@ -18,15 +18,18 @@ import (
 // Precedence is that of the interceptors, without per-call Options, which
 // gRPC does not show to credentials: CallKey given here, keysource.WithKey
 // on the context, then a credential the caller wrote into the outgoing
-// metadata (then this adds nothing, so one credential goes out), then src. Because gRPC only adds
-// what credentials return, an override on a context whose metadata already
-// holds a hand-written credential fails the call (Unauthenticated, wrapping
-// keysource.ErrInvalidKey) rather than send two. Replies are not checked:
+// metadata (then this adds nothing, so one credential goes out), then src.
+// Because gRPC only adds what credentials return, an override on a context
+// whose metadata already holds a hand-written credential fails the call
+// (Unauthenticated, wrapping keysource.ErrInvalidKey) rather than send two. Replies are not checked:
 // use the interceptors for that.
 //
 // It refuses to send a key over a connection without transport security
-// (RequireTransportSecurity reports true and every call is checked) unless
-// AllowInsecureTransport is among opts. Failures carry gRPC code
+// unless AllowInsecureTransport is among opts: RequireTransportSecurity
+// reports true, so grpc.NewClient refuses insecure transport credentials,
+// and every call checks that the connection reports the security level
+// PrivacyAndIntegrity (TLS, ALTS); a connection that reports no level, or
+// an unknown one, is refused too. Failures carry gRPC code
 // Unauthenticated; no error holds a secret. Each call allocates the one-entry
 // map that the PerRPCCredentials interface returns.
 func PerRPCCredentials(src keysource.Source, opts ...Option) credentials.PerRPCCredentials {
@@ -39,11 +42,8 @@ type perRPC struct {
 }
 
 func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
-	if !p.o.allowInsecure {
-		ri, _ := credentials.RequestInfoFromContext(ctx)
-		if err := credentials.CheckSecurityLevel(ri.AuthInfo, credentials.PrivacyAndIntegrity); err != nil {
-			return nil, status.Error(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
-		}
+	if !p.o.allowInsecure && !secureTransport(ctx) {
+		return nil, errInsecureTransport
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
 	k, _, handWritten, err := resolve(ctx, p.src, &p.o.call, md)
@@ -76,3 +76,18 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 }
 
 func (p *perRPC) RequireTransportSecurity() bool { return !p.o.allowInsecure }
+
+var errInsecureTransport = status.Error(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
+
+// secureTransport reports whether the call on ctx goes over a connection
+// that says it has privacy and integrity. Unlike
+// credentials.CheckSecurityLevel, it refuses a connection that reports no
+// security level, or none it knows: a key is sent only where security is
+// known.
+func secureTransport(ctx context.Context) bool {
+	ri, _ := credentials.RequestInfoFromContext(ctx)
+	ci, ok := ri.AuthInfo.(interface {
+		GetCommonAuthInfo() credentials.CommonAuthInfo
+	})
+	return ok && ci.GetCommonAuthInfo().SecurityLevel >= credentials.PrivacyAndIntegrity
+}

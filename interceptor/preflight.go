@@ -272,7 +272,7 @@ func (p *preflight) fetch(ctx context.Context, cc grpc.ClientConnInterface, meth
 	ttl := p.ttl
 	if err != nil {
 		ttl = p.errTTL
-		p.report(method, err)
+		p.report(method, scrub(err, k))
 	}
 	e := &grantEntry{grant: g, err: err, expires: p.now().Add(ttl)}
 	p.store(gk, e)

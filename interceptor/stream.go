@@ -2,6 +2,7 @@ package interceptor
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -33,15 +34,17 @@ import (
 // stream's own context.
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
+	inv := invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		cfg, callOpts := o.forCall(callOpts)
 		if err := cfg.err(); err != nil {
 			return nil, err
 		}
-		ctx, k, _, err := o.attach(ctx, src, &cfg)
+		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
 		}
+		rk := rejectable{k: k, inv: inv, fromSource: fromSource}
 		lazy := false
 		if o.preflight != nil {
 			need, known := o.required(method)
@@ -51,13 +54,17 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			lazy = known && len(need.Scopes) > 0 && method != scopes.MyScopesMethod && cc != nil
 		}
 		if cfg.failed == nil && !lazy {
-			return streamer(ctx, desc, cc, method, callOpts...)
+			cs, err := streamer(ctx, desc, cc, method, callOpts...)
+			if err != nil {
+				return nil, rk.fail(err)
+			}
+			return &scrubbedStream{ClientStream: cs, rk: rk}, nil
 		}
 		// The stream gets a context of its own so that ending it early (a
 		// failed status, a preflight refusal) releases it, and so that it
 		// is released from its parent once the stream is over.
 		ctx, cancel := context.WithCancel(ctx)
-		s := &checkedStream{o: o, cfg: cfg, method: method, desc: desc, ctx: ctx, cancel: cancel}
+		s := &checkedStream{o: o, cfg: cfg, rk: rk, method: method, desc: desc, ctx: ctx, cancel: cancel}
 		if lazy {
 			s.opened = make(chan struct{})
 			s.open = func(first any) (grpc.ClientStream, error) {
@@ -71,7 +78,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		cs, err := streamer(ctx, desc, cc, method, callOpts...)
 		if err != nil {
 			cancel()
-			return nil, err
+			return nil, rk.fail(err)
 		}
 		s.cs = cs
 		return s, nil
@@ -87,6 +94,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 type checkedStream struct {
 	o      *options
 	cfg    callConfig
+	rk     rejectable
 	method string
 	desc   *grpc.StreamDesc
 	ctx    context.Context
@@ -110,6 +118,7 @@ func (s *checkedStream) openWith(first any) error {
 	s.open = nil
 	cs, err := open(first)
 	if err != nil {
+		err = s.rk.fail(err)
 		s.end(err)
 	} else {
 		s.cs = cs
@@ -163,7 +172,7 @@ func (s *checkedStream) SendMsg(m any) error {
 		if early := s.ended(); early != nil {
 			return early
 		}
-		return err
+		return s.rk.fail(err)
 	}
 	return nil
 }
@@ -195,10 +204,11 @@ func (s *checkedStream) RecvMsg(m any) error {
 		if early := s.ended(); early != nil {
 			return early
 		}
-		return err
+		return s.rk.fail(err)
 	}
 	s.replies++
 	if err := s.checkReply(m); err != nil {
+		err = s.rk.fail(err)
 		s.end(err)
 		s.drain(m)
 		return err
@@ -218,6 +228,7 @@ func (s *checkedStream) checkReply(m any) error {
 		return nil
 	}
 	if se, ok := err.(*scopes.Error); ok && !s.cfg.endsStream(se.Code, s.replies == 1) {
+		invalidate(s.rk.inv, s.rk.fromSource, s.rk.k, err) // delivered, but still a rejection
 		return nil
 	}
 	return err
@@ -272,3 +283,32 @@ func (s *checkedStream) ended() error {
 	defer s.mu.Unlock()
 	return s.err
 }
+
+// rejectable is what a stream needs to turn an error into what the caller
+// gets: the call's key, to scrub it from the error, and the Source's
+// Invalidator, told when the server rejects a key the Source gave.
+type rejectable struct {
+	k          keysource.Key
+	inv        keysource.Invalidator
+	fromSource bool
+}
+
+// fail reports err to the Source when it rejects the key, and returns it
+// scrubbed. io.EOF and nil pass unchanged.
+func (rk *rejectable) fail(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	invalidate(rk.inv, rk.fromSource, rk.k, err)
+	return scrub(err, rk.k)
+}
+
+// scrubbedStream is a stream whose replies are not checked: it only scrubs
+// the key from the errors gRPC returns, and reports rejections.
+type scrubbedStream struct {
+	grpc.ClientStream
+	rk rejectable
+}
+
+func (s *scrubbedStream) SendMsg(m any) error { return s.rk.fail(s.ClientStream.SendMsg(m)) }
+func (s *scrubbedStream) RecvMsg(m any) error { return s.rk.fail(s.ClientStream.RecvMsg(m)) }

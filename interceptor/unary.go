@@ -22,30 +22,42 @@ import (
 // errors.Is(err, keysource.ErrNoKey) works. No error holds a secret.
 //
 // When the reply's status is a failure, the reply message is left as the
-// server sent it and the error is a *scopes.Error. The interceptor is safe
+// server sent it and the error is a *scopes.Error. The call's secret is
+// replaced by its redacted form in every error returned, should the server
+// echo it. When the server rejects a key that src gave (CONN_KEY_INVALID,
+// CONN_KEY_NOT_FOUND, CONN_CREDENTIALS_INVALID, CONN_TOKEN_INVALID, or a gRPC
+// Unauthenticated error) and src implements keysource.Invalidator, it is
+// told so with Invalidate, so it can fetch a fresh key early; overrides
+// (CallKey, keysource.WithKey, a hand-written header) are not reported. The interceptor is safe
 // for concurrent use; per call it costs less than the
 // AppendToOutgoingContext a caller would write by hand, plus one cached field
 // read of the reply's status.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
+	inv := invalidator(src)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		cfg, callOpts := o.forCall(callOpts)
 		if err := cfg.err(); err != nil {
 			return err
 		}
-		ctx, k, _, err := o.attach(ctx, src, &cfg)
+		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return err
 		}
 		if o.preflight != nil {
 			if err := o.preflight.check(ctx, ccOf(cc), o, method, req, k); err != nil {
-				return err
+				return scrub(err, k)
 			}
 		}
-		if err := invoker(ctx, method, req, reply, cc, callOpts...); err != nil {
-			return err
+		err = invoker(ctx, method, req, reply, cc, callOpts...)
+		if err == nil {
+			err = o.checkReply(&cfg, method, reply)
 		}
-		return o.checkReply(&cfg, method, reply)
+		if err != nil {
+			invalidate(inv, fromSource, k, err)
+			return scrub(err, k)
+		}
+		return nil
 	}
 }
 

@@ -86,8 +86,12 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if !tlsOn {
 		creds = insecure.NewCredentials()
 	}
+	icOpts := []interceptor.Option{interceptor.WithRequestTag("")}
+	if !tlsOn {
+		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
+	}
 	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)},
-		clarifaiauth.DialOptions(key, interceptor.WithRequestTag(""))...)
+		clarifaiauth.DialOptions(key, icOpts...)...)
 	conn, err := grpc.NewClient(addr, dialOpts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "keycheck: %s: %v\n", addr, err)

@@ -155,8 +155,8 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	d.printf("  keysource.Env(%q) — the Source that, with no names, reads CLARIFAI_PAT,\n", demoEnvVar)
 	d.printf("  CLARIFAI_API_KEY and CLARIFAI_SESSION_TOKEN; keysource.Default() adds the CLI config.\n")
 	d.printf("  keysource.Env(%q).Key(ctx) = %s\n", demoEnvVar, key)
-	d.printf("  grpc.NewClient(%q, insecure, clarifaiauth.DialOptions(src, interceptor.WithRequestTag(\"\"))...)\n", d.addr)
-	conn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithRequestTag(""))...)
+	d.printf("  grpc.NewClient(%q, insecure, clarifaiauth.DialOptions(src, interceptor.WithRequestTag(\"\"), interceptor.AllowInsecureTransport())...)\n", d.addr)
+	conn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithRequestTag(""), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	// Step 5: preflight refuses before sending.
 	d.heading("Preflight: refused locally, before anything is sent")
 	d.printf("  interceptor.WithPreflight(), interceptor.WithCatalog(scopes.NewCatalog(fakev2.Files()))\n")
-	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(), interceptor.WithCatalog(d.catalog))...)
+	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(), interceptor.WithCatalog(d.catalog), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,291 @@
+package interceptor_test
+
+// The interceptors' part of the adversarial suite: hostile servers. Each
+// case uses a fresh marker key and searches every output the caller can see
+// for it, bounds the time a call may take past its deadline, and checks
+// that goroutines do not pile up.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// hostileReply is what a hostile server answers to one call.
+type hostileReply struct {
+	replies [][]byte // raw reply messages
+	err     error    // gRPC error after the replies
+	hang    bool     // block until the call is cancelled
+}
+
+// hostile is a server that answers every method by behave, with raw bytes.
+type hostile struct {
+	behave func(method, auth string) hostileReply
+}
+
+func (h *hostile) handle(_ any, stream grpc.ServerStream) error {
+	method, _ := grpc.MethodFromServerStream(stream)
+	md, _ := metadata.FromIncomingContext(stream.Context())
+	var auth string
+	if v := md.Get("authorization"); len(v) > 0 {
+		auth = v[0]
+	}
+	var in []byte
+	_ = stream.RecvMsg(&in)
+	r := h.behave(method, auth)
+	for _, b := range r.replies {
+		if err := stream.SendMsg(&b); err != nil {
+			return err
+		}
+	}
+	if r.hang {
+		<-stream.Context().Done()
+		return stream.Context().Err()
+	}
+	return r.err
+}
+
+// rawCodec passes *[]byte through, so the server can send any bytes.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*[]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+// startHostile serves h and returns a client whose connection carries the
+// interceptors built with src and opts.
+func startHostile(t *testing.T, h *hostile, src keysource.Source, opts ...interceptor.Option) *grpc.ClientConn {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer(grpc.UnknownServiceHandler(h.handle), grpc.ForceServerCodecV2(rawCodec{}))
+	go srv.Serve(lis)
+	conn, err := grpc.NewClient("passthrough:///hostile",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+	})
+	return conn
+}
+
+// statusReply encodes a reply message {1: Status{1: code, 2: desc, 3: details, 7: reqID}}.
+func statusReply(code int32, desc, details, reqID string) []byte {
+	var st []byte
+	st = protowire.AppendTag(st, 1, protowire.VarintType)
+	st = protowire.AppendVarint(st, uint64(code))
+	for _, f := range []struct {
+		n protowire.Number
+		s string
+	}{{2, desc}, {3, details}, {7, reqID}} {
+		if f.s != "" {
+			st = protowire.AppendTag(st, f.n, protowire.BytesType)
+			st = protowire.AppendString(st, f.s)
+		}
+	}
+	b := protowire.AppendTag(nil, 1, protowire.BytesType)
+	return protowire.AppendBytes(b, st)
+}
+
+// outputs collects every text a caller can get from an error.
+func outputs(err error) []string {
+	if err == nil {
+		return nil
+	}
+	out := []string{err.Error(), fmt.Sprintf("%v|%+v|%#v|%q|%s", err, err, err, err, err), status.Convert(err).Message()}
+	if st, ok := status.FromError(err); ok {
+		out = append(out, fmt.Sprint(st.Proto()))
+	}
+	if se, ok := scopes.FromError(err); ok {
+		out = append(out, se.Method, se.Description, se.Details, se.ReqID,
+			strings.Join(se.Missing, " "), strings.Join(se.MissingEndpoints, " "), fmt.Sprintf("%v %+v", *se, *se))
+	}
+	return out
+}
+
+// run makes a unary call, a server-streaming call and a bidirectional one
+// against conn, each bounded by timeout, and returns their errors.
+func run(t *testing.T, conn *grpc.ClientConn, timeout time.Duration) map[string]error {
+	t.Helper()
+	client := pb.NewV2Client(conn)
+	errs := make(map[string]error)
+	call := func(name string, f func(ctx context.Context) error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		start := time.Now()
+		errs[name] = f(ctx)
+		if d := time.Since(start); d > timeout+5*time.Second {
+			t.Errorf("%s took %v with a %v deadline", name, d, timeout)
+		}
+	}
+	call("unary", func(ctx context.Context) error {
+		_, err := client.PostModelOutputs(ctx, predictReq())
+		return err
+	})
+	call("server stream", func(ctx context.Context) error {
+		s, err := client.GenerateModelOutputs(ctx, predictReq())
+		for err == nil {
+			_, err = s.Recv()
+		}
+		return err
+	})
+	call("bidi stream", func(ctx context.Context) error {
+		s, err := client.StreamModelOutputs(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.Send(predictReq()); err != nil && err != io.EOF {
+			return err
+		}
+		s.CloseSend()
+		for err == nil {
+			_, err = s.Recv()
+		}
+		_ = s.Trailer()
+		return err
+	})
+	return errs
+}
+
+func TestHostileServers(t *testing.T) {
+	big := strings.Repeat("x", 10<<20)
+	cases := []struct {
+		name   string
+		behave func(auth string) hostileReply
+	}{
+		{"echoes the key in its status", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(11009, "API key not found: "+auth, auth, "req-"+auth)}}
+		}},
+		{"echoes the key in a later reply", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(10000, "", "", ""), statusReply(11008, "bad key "+auth, "", "")}}
+		}},
+		{"echoes the key in a gRPC error", func(auth string) hostileReply {
+			return hostileReply{err: status.Error(codes.Unauthenticated, "who is "+auth+"?")}
+		}},
+		{"echoes the key in scope names", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(11007, "Missing scopes: ["+auth+"]", "or endpoint: /"+auth, "")}}
+		}},
+		{"1 MB description around the key", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(10020, big[:1<<20]+auth+big[:1<<20], auth+big[:1<<20], "")}}
+		}},
+		{"10 MB description around the key", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(10020, big+auth+big, auth+big, "")}}
+		}},
+		{"garbage status bytes", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{
+				append(protowire.AppendTag(nil, 1, protowire.BytesType), 0x7f, 0xff, 0xfe, 0x01),
+				{0x0a, 0x05, 0x08, 0xff, 0xff, 0xff, 0xff}, // a truncated varint code
+			}}
+		}},
+		{"invalid UTF-8 around the key", func(auth string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(10020, "\xff\xfe"+auth+"\u202e\u2028", "", "")}}
+		}},
+		{"hangs", func(string) hostileReply { return hostileReply{hang: true} }},
+		{"sends one reply and hangs", func(string) hostileReply {
+			return hostileReply{replies: [][]byte{statusReply(10000, "", "", "")}, hang: true}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			marker := testutil.Marker(t)
+			key := mustKey(keysource.KindKey, marker)
+			var mu sync.Mutex
+			var reported []string
+			onErr := interceptor.OnFetchError(func(_ string, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				reported = append(reported, outputs(err)...)
+			})
+			conn := startHostile(t, &hostile{behave: func(_, auth string) hostileReply { return tc.behave(auth) }},
+				key, interceptor.WithPreflight(onErr, interceptor.FetchTimeout(time.Second)))
+			before := runtime.NumGoroutine()
+			for name, err := range run(t, conn, 300*time.Millisecond) {
+				for _, text := range outputs(err) {
+					testutil.NoSecret(t, name, text, marker)
+					if len(text) > 64<<10 && !strings.Contains(tc.name, "MB description") {
+						t.Errorf("%s: %d bytes of error text", name, len(text))
+					}
+				}
+				if se, ok := scopes.FromError(err); ok && len(se.Error()) > 16<<10 {
+					t.Errorf("%s: Error() is %d bytes", name, len(se.Error()))
+				}
+			}
+			mu.Lock()
+			for _, text := range reported {
+				testutil.NoSecret(t, "OnFetchError", text, marker)
+			}
+			mu.Unlock()
+			if grown := runtime.NumGoroutine() - before; grown > 20 {
+				t.Errorf("%d more goroutines after the calls", grown)
+			}
+		})
+	}
+}
+
+// TestHungMyScopes: with MyScopes hung, calls with deadlines end on time,
+// and calls for many apps keep the goroutines bounded.
+func TestHungMyScopes(t *testing.T) {
+	marker := testutil.Marker(t)
+	h := &hostile{behave: func(method, _ string) hostileReply {
+		if method == myScopesPath {
+			return hostileReply{hang: true}
+		}
+		return hostileReply{replies: [][]byte{statusReply(10000, "", "", "")}}
+	}}
+	const bound = 64
+	conn := startHostile(t, h, mustKey(keysource.KindKey, marker),
+		interceptor.WithPreflight(interceptor.FetchTimeout(time.Minute), interceptor.PreflightMax(bound)))
+	client := pb.NewV2Client(conn)
+	before := runtime.NumGoroutine()
+	start := time.Now()
+	for i := range 2000 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		req := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: fmt.Sprint("app-", i)}}
+		_, err := client.PostModelOutputs(ctx, req)
+		cancel()
+		if err != nil && status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		testutil.NoSecret(t, "error", fmt.Sprint(err), marker)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("2000 calls with 1 ms deadlines took %v", d)
+	}
+	// Each hung fetch holds a few goroutines (the fetch, gRPC's stream);
+	// the bound on fetches in flight keeps them from growing with the calls.
+	if grown := runtime.NumGoroutine() - before; grown > 4*bound {
+		t.Errorf("%d more goroutines after 2000 calls for distinct apps", grown)
+	}
+}

@@ -1,0 +1,101 @@
+package clarifaiauth_test
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+)
+
+// leveled is transport credentials that do nothing to the connection and
+// report what info says: no security level at all (nil info), or a level.
+type leveled struct {
+	credentials.TransportCredentials
+	info credentials.AuthInfo
+}
+
+func (c leveled) ClientHandshake(_ context.Context, _ string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return conn, c.info, nil
+}
+
+func (c leveled) Info() credentials.ProtocolInfo {
+	return credentials.ProtocolInfo{SecurityProtocol: "test"}
+}
+
+func (c leveled) Clone() credentials.TransportCredentials { return c }
+
+type bareInfo struct{} // an AuthInfo without a security level
+
+func (bareInfo) AuthType() string { return "test" }
+
+type levelInfo struct{ credentials.CommonAuthInfo }
+
+func (levelInfo) AuthType() string { return "test" }
+
+func withLevel(l credentials.SecurityLevel) credentials.AuthInfo {
+	return levelInfo{credentials.CommonAuthInfo{SecurityLevel: l}}
+}
+
+// TestDialOptionsRequireTransportSecurity: the connection DialOptions
+// builds refuses plaintext, and any transport that does not report privacy
+// and integrity, unless the caller allows it.
+func TestDialOptionsRequireTransportSecurity(t *testing.T) {
+	marker := testutil.Marker(t)
+	src := keysource.Static(marker)
+	_, err := grpc.NewClient("passthrough:///unused",
+		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, clarifaiauth.DialOptions(src)...)...)
+	if err == nil {
+		t.Fatal("grpc.NewClient accepted DialOptions over plaintext")
+	}
+	testutil.NoSecret(t, "NewClient error", err.Error(), marker)
+
+	for _, tt := range []struct {
+		name string
+		info credentials.AuthInfo
+		opts []interceptor.Option
+		want codes.Code // OK: the call goes through
+	}{
+		// gRPC lets these through; the library refuses them.
+		{"no security level", bareInfo{}, nil, codes.Unauthenticated},
+		{"unknown security level", withLevel(credentials.InvalidSecurityLevel), nil, codes.Unauthenticated},
+		// gRPC itself refuses the connection for these.
+		{"no security", withLevel(credentials.NoSecurity), nil, codes.Unavailable},
+		{"integrity only", withLevel(credentials.IntegrityOnly), nil, codes.Unavailable},
+		{"privacy and integrity", withLevel(credentials.PrivacyAndIntegrity), nil, codes.OK},
+		{"no security level, allowed", bareInfo{}, []interceptor.Option{interceptor.AllowInsecureTransport()}, codes.OK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			creds := grpc.WithTransportCredentials(leveled{TransportCredentials: insecure.NewCredentials(), info: tt.info})
+			for name, dialOpts := range map[string][]grpc.DialOption{
+				"DialOptions":       clarifaiauth.DialOptions(src, tt.opts...),
+				"PerRPCCredentials": {grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(src, tt.opts...))},
+			} {
+				srv, conn := testutil.StartFake(t, append(dialOpts, creds)...)
+				srv.AddKey(marker, []string{"All"}, nil)
+				_, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{})
+				if status.Code(err) != tt.want {
+					t.Errorf("%s: err = %v, want %v", name, err, tt.want)
+				}
+				if tt.want == codes.OK {
+					continue
+				}
+				if n := len(srv.Calls()); n != 0 {
+					t.Errorf("%s: the server saw %d calls", name, n)
+				}
+				if err != nil {
+					testutil.NoSecret(t, name+" error", err.Error(), marker)
+				}
+			}
+		})
+	}
+}
