@@ -186,7 +186,7 @@ func listLen(m proto.Message, field string) int {
 	return msg.Get(msg.Descriptor().Fields().ByName(protoreflect.Name(field))).List().Len()
 }
 
-func strings_(m proto.Message, field string) []string {
+func stringList(m proto.Message, field string) []string {
 	msg := m.ProtoReflect()
 	l := msg.Get(msg.Descriptor().Fields().ByName(protoreflect.Name(field))).List()
 	var out []string
@@ -204,7 +204,7 @@ func code(m proto.Message) int32 {
 	return int32(v.Enum())
 }
 
-func codes(ms []proto.Message) []int32 {
+func codesOf(ms []proto.Message) []int32 {
 	var out []int32
 	for _, m := range ms {
 		out = append(out, code(m))

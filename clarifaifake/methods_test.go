@@ -206,8 +206,8 @@ func TestMyScopesAnswersTheGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := replies[0]
-	if code(r) != codeSuccess || !slices.Equal(strings_(r, "scopes"), []string{"Inputs:Add", "Predict"}) ||
-		!slices.Equal(strings_(r, "endpoints"), []string{mPostInputs}) || get(r, "app.id").String() != "a1" {
+	if code(r) != codeSuccess || !slices.Equal(stringList(r, "scopes"), []string{"Inputs:Add", "Predict"}) ||
+		!slices.Equal(stringList(r, "endpoints"), []string{mPostInputs}) || get(r, "app.id").String() != "a1" {
 		t.Errorf("MyScopes = %v", r)
 	}
 }
