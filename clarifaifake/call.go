@@ -146,14 +146,18 @@ func (c Call) Request() proto.Message {
 }
 
 // String describes the call with the credential redacted, e.g.
-// `/clarifai.api.V2/PostInputs authorization="Key …c0de" codes=[11007]`.
+// `/clarifai.api.V2/PostInputs authorization="Key …c0de" codes=[11007]`:
+// the method, the metadata the caller set (not gRPC's own, such as
+// user-agent) sorted by key, the reply codes and the error.
 func (c Call) String() string {
 	var b strings.Builder
 	b.WriteString(c.Method)
 	md := c.Metadata()
 	keys := make([]string, 0, len(md))
 	for k := range md {
-		keys = append(keys, k)
+		if !transportHeader(k) {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
@@ -177,6 +181,11 @@ func (c Call) Format(f fmt.State, verb rune) {
 	default:
 		_, _ = f.Write([]byte(c.String()))
 	}
+}
+
+// transportHeader reports whether gRPC itself sets metadata key k.
+func transportHeader(k string) bool {
+	return strings.HasPrefix(k, ":") || strings.HasPrefix(k, "grpc-") || k == "content-type" || k == "user-agent" || k == "te"
 }
 
 // redactValue redacts one credential value: "Key " stays, and only the last

@@ -79,4 +79,3 @@ func TestCallsOfSessionTokens(t *testing.T) {
 		t.Errorf("short secret shown: %s", str)
 	}
 }
-

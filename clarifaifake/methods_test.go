@@ -2,6 +2,7 @@ package clarifaifake_test
 
 import (
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -263,4 +264,27 @@ func TestRegistersNothing(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestNoGeneratedClarifaiDependency: the package's non-test code links no
+// generated Clarifai code, which would register clarifai.* names globally
+// and clash with Clarifai's client.
+func TestNoGeneratedClarifaiDependency(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "google.golang.org/protobuf/types/dynamicpb") {
+		t.Fatalf("go list output looks wrong: %s", out)
+	}
+	for _, d := range deps {
+		if strings.Contains(d, "/internal/") && strings.Contains(d, "clarifaiauth") || strings.Contains(d, "clarifai-go-grpc") {
+			t.Errorf("clarifaifake depends on %s", d)
+		}
+	}
 }
