@@ -45,12 +45,12 @@ func (p *plan) serve(stream grpc.ServerStream) error {
 		if err := p.recv(stream); err != nil {
 			return err
 		}
-		return p.answer(stream, p.request, 1)
+		return p.answer(stream, p.request)
 	case !p.clientSends: // server streaming
 		if err := p.recv(stream); err != nil {
 			return err
 		}
-		return p.answer(stream, p.request, -1)
+		return p.answer(stream, p.request)
 	case !p.serverSends: // client streaming: one reply covering every message
 		for {
 			err := p.recv(stream)
@@ -58,7 +58,7 @@ func (p *plan) serve(stream grpc.ServerStream) error {
 				if p.request == nil {
 					p.request = p.info.newRequest()
 				}
-				return p.answer(stream, p.request, 1)
+				return p.answer(stream, p.request)
 			}
 			if err != nil {
 				return err
@@ -68,12 +68,12 @@ func (p *plan) serve(stream grpc.ServerStream) error {
 		for {
 			err := p.recv(stream)
 			if errors.Is(err, io.EOF) {
-				return p.answer(stream, nil, -1)
+				return p.answer(stream, nil)
 			}
 			if err != nil {
 				return err
 			}
-			if err := p.answer(stream, p.last, -1); err != nil {
+			if err := p.answer(stream, p.last); err != nil {
 				return err
 			}
 			if p.denied != nil && p.streamCodes == nil && p.forced == nil {
@@ -107,10 +107,10 @@ func (p *plan) recv(stream grpc.ServerStream) error {
 	return nil
 }
 
-// answer sends the replies to req: n of them (-1: as many as the plan has).
-// A nil req is the end of a bidirectional stream.
-func (p *plan) answer(stream grpc.ServerStream, req proto.Message, n int) error {
-	replies, err := p.replies(stream, req, n)
+// answer sends the replies to req. A nil req is the end of a bidirectional
+// stream.
+func (p *plan) answer(stream grpc.ServerStream, req proto.Message) error {
+	replies, err := p.replies(stream, req)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (p *plan) answer(stream grpc.ServerStream, req proto.Message, n int) error 
 
 // replies makes the replies to req, in the order of precedence of the
 // package doc: forced codes, forced status, refusal, ReplyFunc, default.
-func (p *plan) replies(stream grpc.ServerStream, req proto.Message, n int) ([]proto.Message, error) {
+func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Message, error) {
 	unary := !p.serverSends
 	end := req == nil
 	switch {
@@ -147,7 +147,7 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message, n int) ([]pr
 		if end {
 			return nil, nil
 		}
-		return p.repeat(p.reply(req, *p.forced, true), unary, n), nil
+		return p.repeat(p.reply(req, *p.forced, true)), nil
 	case p.denied != nil:
 		if end {
 			return nil, nil
@@ -177,13 +177,13 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message, n int) ([]pr
 		if end {
 			return nil, nil
 		}
-		return p.repeat(p.reply(req, statusOf(codeSuccess), true), unary || p.clientSends, n), nil
+		return p.repeat(p.reply(req, statusOf(codeSuccess), true)), nil
 	}
 }
 
 // repeat returns the reply once, or three times for a server stream.
-func (p *plan) repeat(r proto.Message, once bool, n int) []proto.Message {
-	if once || n == 1 {
+func (p *plan) repeat(r proto.Message) []proto.Message {
+	if p.clientSends || !p.serverSends {
 		return []proto.Message{r}
 	}
 	return []proto.Message{r, proto.Clone(r), proto.Clone(r)}

@@ -52,7 +52,6 @@ func TestEnumList(t *testing.T) {
 	}
 }
 
-
 func TestFixtureProtosetIsACopy(t *testing.T) {
 	a := FixtureProtoset()
 	a[0] ^= 0xff
@@ -93,5 +92,30 @@ func TestRedact(t *testing.T) {
 	}
 	if got := redactValue(mdAuthorization, "Bearer 0123456789abcdef"); got != "…cdef" {
 		t.Errorf("redactValue without Key = %q", got)
+	}
+}
+
+// TestPermitKind covers every auth type, AdminAuth included, which the
+// fixture has no method for.
+func TestPermitKind(t *testing.T) {
+	kinds := map[kind]string{kindPAT: "PAT", kindAPIKey: "API key", kindSessionToken: "session token"}
+	allowed := map[int32][]kind{
+		authUndef:        {kindPAT, kindAPIKey, kindSessionToken},
+		authKeyAuth:      {kindPAT, kindAPIKey, kindSessionToken},
+		authPAT:          {kindPAT, kindSessionToken},
+		authSessionToken: {kindSessionToken},
+		authAdmin:        nil,
+	}
+	for at, ok := range allowed {
+		for k, name := range kinds {
+			got := permitKind(at, &credential{kind: k})
+			want := slices.Contains(ok, k)
+			if (got == nil) != want {
+				t.Errorf("%s with a %s: refused = %v, want %v", authTypeName(at), name, got != nil, !want)
+			}
+			if got != nil && got.code != codeAuthMethodDisabled {
+				t.Errorf("%s with a %s: code %d", authTypeName(at), name, got.code)
+			}
+		}
 	}
 }

@@ -75,8 +75,9 @@ func InsufficientScopesDetails(missing []string, method string) string {
 // RPCs may run f concurrently.
 type ReplyFunc func(ctx context.Context, req proto.Message) ([]proto.Message, error)
 
-// Typed adapts f, a function of generated request and reply types (Clarifai's
-// client, or any wire-compatible types), to a ReplyFunc. A request of
+// Typed adapts f, a function of generated request and reply types (pointers
+// to the structs of Clarifai's client, or of any wire-compatible generated
+// code), to a ReplyFunc. A request of
 // another Go type with the same message name (a *dynamicpb.Message) is
 // copied into a Req through the wire format; a request of another message
 // type, or a nil one at the end of a bidirectional stream, is not passed to
