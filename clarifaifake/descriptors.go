@@ -131,7 +131,7 @@ type registry struct {
 }
 
 // errNoV2 says the descriptors do not describe Clarifai's API.
-var errNoV2 = errors.New("clarifaifake: the descriptors have no service " + serviceV2 + " (link Clarifai's Go client, or use WithFiles)")
+var errNoV2 = errors.New("clarifaifake: the descriptors have no service " + serviceV2 + " (link Clarifai's Go client, or pass descriptors that have it)")
 
 // newRegistry reads the method options of clarifai.api.V2 and of every other
 // service whose methods carry Clarifai's options (such as the fixture's

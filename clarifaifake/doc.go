@@ -4,6 +4,19 @@
 // lets a test choose replies, records what each call carried, and reports
 // the least privilege a key needs for the calls your tests made.
 //
+// In a test, NewForTest starts a server and returns it with a connection
+// to hand to your code:
+//
+//	func TestCountConcepts(t *testing.T) {
+//		fake, conn := clarifaifake.NewForTest(t)
+//		fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
+//		n, err := CountConcepts(ctx, pb.NewV2Client(conn), "test-pat") // your code
+//		if err != nil || n != 1 {
+//			t.Fatalf("CountConcepts = %d, %v", n, err)
+//		}
+//		t.Logf("least privilege:\n%s", fake.LeastPrivilege())
+//	}
+//
 // It serves whatever V2 descriptors it is given: by default those of
 // Clarifai's Go client when the program links it (protoregistry.GlobalFiles),
 // else an embedded fixture with a few real methods (FixtureFiles), or any
