@@ -161,13 +161,17 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Mes
 		if unary && len(out) != 1 {
 			return nil, status.Errorf(codes.Internal, "clarifaifake: the ReplyFunc of %s returned %d replies, want 1", p.rec.method, len(out))
 		}
-		for _, r := range out {
-			if r == nil || r.ProtoReflect().Descriptor().FullName() != p.info.desc.Output().FullName() {
-				return nil, status.Errorf(codes.Internal, "clarifaifake: the ReplyFunc of %s returned a %T, want a %s", p.rec.method, r, p.info.desc.Output().FullName())
+		replies := make([]proto.Message, len(out))
+		for i, r := range out {
+			if r == nil || !r.ProtoReflect().IsValid() || r.ProtoReflect().Descriptor().FullName() != p.info.desc.Output().FullName() {
+				return nil, status.Errorf(codes.Internal, "clarifaifake: the ReplyFunc of %s returned a %T, want a non-nil %s", p.rec.method, r, p.info.desc.Output().FullName())
 			}
-			fillStatus(r.ProtoReflect(), forcedStatus{code: codeSuccess, description: descriptions[codeSuccess]})
+			// A copy, since the server sets fields of the reply and f may
+			// hand the same message to concurrent calls.
+			replies[i] = proto.Clone(r)
+			fillStatus(replies[i].ProtoReflect(), statusOf(codeSuccess))
 		}
-		return out, nil
+		return replies, nil
 	case p.upload:
 		if end {
 			return []proto.Message{p.reply(nil, statusOf(codeModelBuilding), true)}, nil

@@ -68,8 +68,9 @@ func InsufficientScopesDetails(missing []string, method string) string {
 // closes its side (return the stream's last words, such as MODEL_BUILDING,
 // or nothing). Unary and client-streaming calls need exactly one reply.
 //
-// A reply without a status gets SUCCESS; every reply without a req_id gets a
-// fresh "fake-<n>". The request is of the client's generated type when the
+// The server sends copies of the replies: a reply without a status code
+// gets SUCCESS "Ok", one without a req_id a fresh "fake-<n>". A panic in f
+// is not recovered. The request is of the client's generated type when the
 // server serves protoregistry.GlobalFiles, a *dynamicpb.Message otherwise;
 // Typed adapts a function of generated types to either. Calls of different
 // RPCs may run f concurrently.

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 )
@@ -171,6 +172,9 @@ func TestReplyFuncErrors(t *testing.T) {
 		{"nil reply", func(context.Context, proto.Message) ([]proto.Message, error) {
 			return []proto.Message{nil}, nil
 		}, codes.Internal},
+		{"typed nil reply", func(context.Context, proto.Message) ([]proto.Message, error) {
+			return []proto.Message{(*dynamicpb.Message)(nil)}, nil
+		}, codes.Internal},
 	} {
 		s.SetReply(mPostInputs, tt.f)
 		_, err := call(withKey(t, "k"), s, conn, mPostInputs)
@@ -260,5 +264,29 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if n := len(s.Calls()); n != 8 {
 		t.Errorf("recorded %d calls, want 8", n)
+	}
+}
+
+// TestReplyFuncSharedReply: one reply message handed to concurrent calls is
+// copied before the server fills it in, so -race stays quiet.
+func TestReplyFuncSharedReply(t *testing.T) {
+	s, conn := start(t)
+	s.AddPAT("k", []string{"All"}, nil)
+	shared := s.NewReply(mPostInputs)
+	s.SetReply(mPostInputs, func(context.Context, proto.Message) ([]proto.Message, error) {
+		return []proto.Message{shared}, nil
+	})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			got, err := call(withKey(t, "k"), s, conn, mPostInputs)
+			if err != nil || code(got[0]) != codeSuccess || get(got[0], "status.req_id").String() == "" {
+				t.Errorf("%v, %v", got, err)
+			}
+		})
+	}
+	wg.Wait()
+	if code(shared) != 0 {
+		t.Error("the server modified the ReplyFunc's message")
 	}
 }
