@@ -3,6 +3,7 @@ package clarifaifake
 import (
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -163,7 +164,7 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Mes
 		}
 		replies := make([]proto.Message, len(out))
 		for i, r := range out {
-			if r == nil || !r.ProtoReflect().IsValid() || r.ProtoReflect().Descriptor().FullName() != p.info.desc.Output().FullName() {
+			if isNil(r) || r.ProtoReflect().Descriptor().FullName() != p.info.desc.Output().FullName() {
 				return nil, status.Errorf(codes.Internal, "clarifaifake: the ReplyFunc of %s returned a %T, want a non-nil %s", p.rec.method, r, p.info.desc.Output().FullName())
 			}
 			// A copy, since the server sets fields of the reply and f may
@@ -183,6 +184,15 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Mes
 		}
 		return p.repeat(p.reply(req, statusOf(codeSuccess), true)), nil
 	}
+}
+
+// isNil reports whether m is nil or a nil pointer.
+func isNil(m proto.Message) bool {
+	if m == nil {
+		return true
+	}
+	v := reflect.ValueOf(m)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // repeat returns the reply once, or three times for a server stream.
