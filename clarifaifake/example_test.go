@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -201,4 +202,31 @@ func ExampleLeastPrivilege() {
 	// credential: API key or PAT
 	// scopes: Annotations:Add Annotations:Get Apps:Get Concepts:Get Inputs:Add Inputs:Get Models:Get Predict Workflows:Get
 	// or endpoints: /clarifai.api.V2/PostInputs /clarifai.api.V2/PostModelOutputs
+}
+
+// get reads the field at a dotted path of singular fields; invalid if absent.
+func get(m proto.Message, path string) protoreflect.Value {
+	msg := m.ProtoReflect()
+	names := strings.Split(path, ".")
+	for i, n := range names {
+		fd := msg.Descriptor().Fields().ByName(protoreflect.Name(n))
+		if fd == nil {
+			return protoreflect.Value{}
+		}
+		v := msg.Get(fd)
+		if i == len(names)-1 {
+			return v
+		}
+		msg = v.Message()
+	}
+	return protoreflect.Value{}
+}
+
+// code reads the status code of a reply; -1 if it has no status.
+func code(m proto.Message) int32 {
+	v := get(m, "status.code")
+	if !v.IsValid() {
+		return -1
+	}
+	return int32(v.Enum())
 }

@@ -138,24 +138,6 @@ func methodDesc(s *clarifaifake.Server, method string) protoreflect.MethodDescri
 	return d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(method[i+1:]))
 }
 
-// get reads the field at a dotted path of singular fields; invalid if absent.
-func get(m proto.Message, path string) protoreflect.Value {
-	msg := m.ProtoReflect()
-	names := strings.Split(path, ".")
-	for i, n := range names {
-		fd := msg.Descriptor().Fields().ByName(protoreflect.Name(n))
-		if fd == nil {
-			return protoreflect.Value{}
-		}
-		v := msg.Get(fd)
-		if i == len(names)-1 {
-			return v
-		}
-		msg = v.Message()
-	}
-	return protoreflect.Value{}
-}
-
 // set sets the field at a dotted path of singular fields.
 func set(m proto.Message, path string, v any) proto.Message {
 	msg := m.ProtoReflect()
@@ -194,14 +176,6 @@ func stringList(m proto.Message, field string) []string {
 		out = append(out, l.Get(i).String())
 	}
 	return out
-}
-
-func code(m proto.Message) int32 {
-	v := get(m, "status.code")
-	if !v.IsValid() {
-		return -1
-	}
-	return int32(v.Enum())
 }
 
 func codesOf(ms []proto.Message) []int32 {
