@@ -73,6 +73,10 @@ func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 	sh.status = fd
 	fields := fd.Message().Fields()
 	if f := fields.ByNumber(1); f != nil && !f.IsList() {
+		if f.Kind() == protoreflect.EnumKind {
+			// Codes newer than the table are read with this enum's names.
+			rememberStatusEnum(f.Enum())
+		}
 		switch f.Kind() {
 		case protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 			protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
@@ -93,7 +97,7 @@ func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 // readCode reads the status code without allocating.
 func (sh *replyShape) readCode(st protoreflect.Message) Code {
 	if sh.code == nil {
-		return CodeZero
+		return codeZero
 	}
 	v := st.Get(sh.code)
 	switch sh.code.Kind() {
@@ -118,11 +122,15 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 //
 // It returns nil when reply is not a proto.Message, when its type has no
 // field named "status" of type clarifai.api.status.Status, or when the status
-// code is not a failure according to failed (nil means [Code.Failed]).
-// Otherwise it returns an *Error with the status' code, description, details
-// and req_id, the missing scopes and endpoints parsed from the text, and
-// Required filled from [Required](method) when known. An unset status counts
-// as code 0 ("reply carries no status"), which Code.Failed treats as failure.
+// code is not a failure according to failed (nil means [Code.Failed]: only
+// codes of [ClassFailure]; progress, state and ok codes pass). Otherwise it
+// returns an *Error with the status' code, description, details and req_id,
+// the missing scopes and endpoints parsed from the text (reading a bounded
+// prefix of it), and Required filled from [Required](method) when known. An
+// unset status counts as code 0 ("reply carries no status"), a failure.
+//
+// The reply's own status enum names codes newer than this package's table
+// (see [Code.Class]).
 //
 // CheckReply reads the message by protobuf reflection, so it works with
 // generated and dynamicpb messages of any version of Clarifai's protos. The
@@ -156,7 +164,7 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 		e.Details = readString(st, sh.detail)
 		e.ReqID = readString(st, sh.reqID)
 	}
-	e.Missing, e.MissingEndpoints = ParseMissing(e.Description + "\n" + e.Details)
+	e.Missing, e.MissingEndpoints = parseMissing(e.Description, e.Details)
 	if req, ok := Required(method); ok {
 		e.Required = req
 	}
