@@ -74,6 +74,7 @@ func (e *Error) Error() string {
 		return "clarifai: <nil>"
 	}
 	var b strings.Builder
+	b.Grow(256)
 	w := cleanWriter{b: &b}
 	b.WriteString("clarifai: ")
 	if e.Method != "" {

@@ -161,3 +161,24 @@ func TestErrorPrintsNoReply(t *testing.T) {
 		}
 	}
 }
+
+// localErr is an error a client makes itself, as the interceptor's "no
+// usable credential" error is: it carries Unauthenticated for status.Code.
+type localErr struct{ local bool }
+
+func (e localErr) Error() string { return "no usable credential, call not sent" }
+func (e localErr) GRPCStatus() *status.Status {
+	return status.New(codes.Unauthenticated, e.Error())
+}
+func (e localErr) Local() bool { return e.local }
+
+// TestFromErrorLeavesLocalErrorsAlone: a credential error the client made
+// is not the server's CONN_KEY_INVALID.
+func TestFromErrorLeavesLocalErrorsAlone(t *testing.T) {
+	if e, ok := FromError(fmt.Errorf("call: %w", localErr{true})); ok {
+		t.Errorf("FromError(local) = %v, true", e)
+	}
+	if e, ok := FromError(localErr{false}); !ok || e.Code != 11008 {
+		t.Errorf("FromError(not local) = %v, %v; want CONN_KEY_INVALID", e, ok)
+	}
+}

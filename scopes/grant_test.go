@@ -3,6 +3,7 @@ package scopes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -174,5 +175,55 @@ func TestMyScopesWireFormat(t *testing.T) {
 	if err != nil || r.status != (wireStatus{true, CodeConnInsufficientScopes, "d", "x", "r"}) ||
 		!slices.Equal(r.scopes, []string{"Predict", "Inputs_Get"}) || !slices.Equal(r.endpoints, []string{postInputs}) {
 		t.Errorf("decode(generated) = %+v %v", r, err)
+	}
+}
+
+// TestGrantLarge: a grant with many scopes answers as a small one does,
+// without allocating, and its lists are copies.
+func TestGrantLarge(t *testing.T) {
+	var many, endpoints []string
+	for i := range 100_000 {
+		many = append(many, fmt.Sprintf("Scope%d_Get", i))
+		endpoints = append(endpoints, fmt.Sprintf("/pkg.Svc/Method%d", i))
+	}
+	g := NewGrant(append(many, postModelOutputsScopes...), endpoints)
+	req, _ := Required(postModelOutputs)
+	if !g.Allows(req) || !g.Allows(Requirement{Method: "/pkg.Svc/Method99999", Scopes: []string{"Nope:Nope"}}) {
+		t.Error("the large grant does not allow what it holds")
+	}
+	if g.Allows(Requirement{Method: postInputs, Scopes: []string{"Scope100000:Get"}}) {
+		t.Error("the large grant allows what it does not hold")
+	}
+	if n := testing.AllocsPerRun(100, func() { g.Allows(req) }); n != 0 {
+		t.Errorf("Allows allocates %v times", n)
+	}
+	s := g.Scopes()
+	s[0] = "changed"
+	if g.Scopes()[0] == "changed" || len(g.Scopes()) != 100_004 || len(g.Endpoints()) != 100_000 {
+		t.Error("Scopes() is not a copy of the grant's scopes")
+	}
+	var zero Grant
+	if zero.Allows(req) || !zero.Allows(Requirement{Method: MyScopesMethod}) || zero.Scopes() != nil {
+		t.Error("the zero Grant misbehaves")
+	}
+}
+
+// BenchmarkGrantAllows: the cost of a check does not grow with the grant.
+func BenchmarkGrantAllows(b *testing.B) {
+	req, _ := Required(postInputs)
+	for _, n := range []int{10, 100_000} {
+		var many []string
+		for i := range n {
+			many = append(many, fmt.Sprintf("Scope%d:Get", i))
+		}
+		g := NewGrant(append(many, postInputsScopes...), nil)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !g.Allows(req) {
+					b.Fatal("not allowed")
+				}
+			}
+		})
 	}
 }
