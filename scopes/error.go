@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -329,64 +328,6 @@ func collectStrings(m protoreflect.Message, depth int, texts *textBudget) {
 		}
 		return texts.left > 0
 	})
-}
-
-// wireStatus is a clarifai.api.status.Status decoded from bytes.
-type wireStatus struct {
-	has                         bool // field 1 was present
-	code                        Code
-	description, details, reqID string
-}
-
-// maxKeptText bounds each text decodeStatus copies out of wire bytes.
-const maxKeptText = 64 << 10
-
-// decodeStatus decodes the fields of clarifai.api.status.Status this package
-// uses; malformed input yields what was read before the damage. Texts are
-// cut at maxKeptText bytes.
-func decodeStatus(b []byte) wireStatus {
-	var st wireStatus
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return st
-		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return st
-			}
-			st.has, st.code = true, Code(int32(v))
-			b = b[n:]
-			continue
-		case (num == 2 || num == 3 || num == 7) && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return st
-			}
-			if len(v) > maxKeptText {
-				v = v[:maxKeptText]
-			}
-			switch num {
-			case 2:
-				st.description = string(v)
-			case 3:
-				st.details = string(v)
-			case 7:
-				st.reqID = string(v)
-			}
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return st
-		}
-		b = b[n:]
-	}
-	return st
 }
 
 // Compile-time checks that the interfaces grpc and errors look for are met.
