@@ -28,7 +28,7 @@ type Code int32
 // of a call refused because the key lacks scopes: by the server, or by a
 // client before sending (then [Error].Local is set). Other codes have no
 // constant here: write Code(n), or convert the enum of Clarifai's client.
-const CodeConnInsufficientScopes Code = codeConnInsufficientScopes
+const CodeConnInsufficientScopes Code = 11007
 
 // Class is how a status code reads when it is a reply's status: whether the
 // request failed, and if not, whether it is done.

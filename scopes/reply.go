@@ -135,8 +135,9 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 //
 // CheckReply reads the message by protobuf reflection, so it works with
 // generated and dynamicpb messages of any version of Clarifai's protos. The
-// fields are resolved once per message descriptor; after that, a reply that
-// is not a failure costs a lock-free map lookup and a field read, and does
+// fields are resolved once per message descriptor; after that, a SUCCESS
+// reply costs a lock-free map lookup and a field read, other codes a binary
+// search of the code table besides, and a reply that is not a failure does
 // not allocate. CheckReply is safe for concurrent use.
 func CheckReply(method string, reply any, failed func(Code) bool) error {
 	m, ok := reflectMessage(reply)
