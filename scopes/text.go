@@ -17,11 +17,9 @@ const (
 	maxListText  = 1024 // one printed list (missing scopes or endpoints)
 )
 
-// cleanWriter writes text on one line into b, spending at most its budget
-// of bytes, and remembers whether it had to cut.
+// cleanWriter writes server text into b on one line, each piece bounded.
 type cleanWriter struct {
-	b   *strings.Builder
-	cut bool
+	b *strings.Builder
 }
 
 // isUnprintable reports whether r must not reach a terminal or a log line
@@ -55,7 +53,6 @@ func (w *cleanWriter) write(s string, max int) {
 		}
 		if n+out > max {
 			w.b.WriteString("…")
-			w.cut = true
 			return
 		}
 		if rep != "" {
@@ -88,7 +85,6 @@ func (w *cleanWriter) writeList(items, skip []string) {
 			w.b.WriteString(" … and ")
 			w.b.WriteString(strconv.Itoa(more))
 			w.b.WriteString(" more")
-			w.cut = true
 			return
 		}
 		if !first {
