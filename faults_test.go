@@ -67,8 +67,10 @@ func documented(code int32) (codes.Code, error) {
 		return codes.PermissionDenied, scopes.ErrInsufficientScopes
 	case code == 11009:
 		return codes.Unauthenticated, scopes.ErrKeyNotFound
-	case code == 11100, code == 11105, code == 90400:
+	case code == 11100, code == 90400:
 		return codes.InvalidArgument, scopes.ErrBadRequest
+	case code == 11105:
+		return codes.OutOfRange, scopes.ErrBadRequest
 	case code == 11101:
 		return codes.NotFound, scopes.ErrNotFound
 	case code == 11102:
@@ -78,7 +80,9 @@ func documented(code int32) (codes.Code, error) {
 	case code == 11104:
 		return codes.FailedPrecondition, scopes.ErrNoGDPRConsent
 	case code == 11200:
-		return codes.Unauthenticated, scopes.ErrAuthMethodDisabled
+		return codes.PermissionDenied, scopes.ErrAuthMethodDisabled
+	case code >= 99001 && code <= 99005: // *_UNCATEGORIZED: whose fault is unknown
+		return codes.Unknown, scopes.ErrInternal
 	case code == 90500, code >= 98000 && code <= 99999:
 		return codes.Internal, scopes.ErrInternal
 	}

@@ -233,7 +233,7 @@ func TestSecrecyAudit(t *testing.T) {
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),
 		"context with override": overrideCtx,
-		"Grant":                 scopes.Grant{Scopes: []string{"Predict"}},
+		"Grant":                 scopes.NewGrant([]string{"Predict"}, nil),
 	} {
 		a.render(name, v)
 	}

@@ -174,6 +174,10 @@ func (e *credentialError) Error() string {
 
 func (e *credentialError) Unwrap() error { return e.err }
 
+// Local marks the error as the client's own, so scopes.FromError does not
+// read it as the server rejecting the key.
+func (e *credentialError) Local() bool { return true }
+
 // GRPCStatus lets status.Code and status.FromError see the gRPC code.
 func (e *credentialError) GRPCStatus() *status.Status { return status.New(e.code, e.Error()) }
 
