@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sort"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,94 +48,103 @@ func dialFake(t *testing.T, src keysource.Source) (*fakev2.Server, pb.V2Client) 
 	return fake, pb.NewV2Client(conn)
 }
 
-// documented is the gRPC code and sentinel every Clarifai failure code must
-// come back with, as the scopes package doc promises. It is written out here
-// rather than read from the scopes package, so the test checks the promise,
-// not the implementation against itself.
-func documented(code int32) (codes.Code, error) {
-	switch {
-	case code == 0:
-		return codes.Unknown, scopes.ErrMissingStatus
-	case code == 10020:
-		return codes.Unknown, scopes.ErrFailure
-	case code == 10030:
-		return codes.Unavailable, scopes.ErrTryAgain
-	case code == 11000:
-		return codes.PermissionDenied, scopes.ErrAccountIssues
-	case code == 11001, code == 11002, code == 11008:
-		return codes.Unauthenticated, scopes.ErrKeyInvalid
-	case code >= 11003 && code <= 11006:
-		return codes.ResourceExhausted, scopes.ErrThrottled
-	case code == 11007:
-		return codes.PermissionDenied, scopes.ErrInsufficientScopes
-	case code == 11009:
-		return codes.Unauthenticated, scopes.ErrKeyNotFound
-	case code == 11100, code == 11105, code == 90400:
-		return codes.InvalidArgument, scopes.ErrBadRequest
-	case code == 11101:
-		return codes.NotFound, scopes.ErrNotFound
-	case code == 11102:
-		return codes.InvalidArgument, scopes.ErrInvalidRequest
-	case code == 11103:
-		return codes.Unimplemented, scopes.ErrMethodNotAllowed
-	case code == 11104:
-		return codes.FailedPrecondition, scopes.ErrNoGDPRConsent
-	case code == 11200:
-		return codes.Unauthenticated, scopes.ErrAuthMethodDisabled
-	case code == 90500, code >= 98000 && code <= 99999:
-		return codes.Internal, scopes.ErrInternal
-	}
-	return codes.Unknown, nil
+// tsvCode is one row of Clarifai's status code list, as the reference copy
+// in scopes/testdata gives it.
+type tsvCode struct {
+	number int32
+	name   string
+	class  string // ok, progress, state, failure
+	grpc   string // the gRPC code a failure carries
 }
 
-// failureCodes lists every status code of the fixture's enum that is not a
-// success, in order.
-func failureCodes() []int32 {
-	var out []int32
-	for n := range pb.StatusCode_name {
-		switch n {
-		case 10000, 10001, 10002, 10010:
+// statusCodes reads the reference list itself rather than asking the scopes
+// package, so the test checks the promise, not the implementation against
+// itself.
+func statusCodes(t *testing.T) []tsvCode {
+	t.Helper()
+	b, err := os.ReadFile("scopes/testdata/clarifai-status-codes.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []tsvCode
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
 			continue
 		}
-		out = append(out, n)
+		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
+		n, err := strconv.Atoi(f[0])
+		if err != nil || len(f) != 5 {
+			t.Fatalf("bad row %q", line)
+		}
+		out = append(out, tsvCode{number: int32(n), name: f[1], class: f[3], grpc: f[4]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	if len(out) != 429 {
+		t.Fatalf("%d codes in the list, want 429", len(out))
+	}
 	return out
 }
 
-func TestFaultEveryFailureCode(t *testing.T) {
-	fake, client := dialFake(t, keysource.Static(faultKey))
+// sentinels are the errors.Is targets the scopes package doc promises for
+// the connection-level codes.
+var sentinels = map[int32]error{
+	10020: scopes.ErrFailure, 10030: scopes.ErrTryAgain, 11000: scopes.ErrAccountIssues,
+	11001: scopes.ErrKeyInvalid, 11002: scopes.ErrKeyInvalid, 11008: scopes.ErrKeyInvalid,
+	11003: scopes.ErrThrottled, 11004: scopes.ErrThrottled, 11005: scopes.ErrThrottled, 11006: scopes.ErrThrottled,
+	11007: scopes.ErrInsufficientScopes, 11009: scopes.ErrKeyNotFound, 11101: scopes.ErrNotFound,
+	11102: scopes.ErrInvalidRequest, 11103: scopes.ErrMethodNotAllowed, 11200: scopes.ErrAuthMethodDisabled,
+}
 
-	codesSeen := failureCodes()
-	if len(codesSeen) < 25 {
-		t.Fatalf("only %d failure codes in the fixture", len(codesSeen))
+// failureCodes lists the numbers of every failure-class status code.
+func failureCodes(t *testing.T) []int32 {
+	var out []int32
+	for _, c := range statusCodes(t) {
+		if c.class == "failure" && c.number != 0 {
+			out = append(out, c.number)
+		}
 	}
-	for _, code := range codesSeen {
-		wantCode, wantErr := documented(code)
-		name := pb.StatusCode(code).String()
+	return out
+}
+
+// TestFaultEveryStatusCode drives every one of Clarifai's 429 status codes
+// through a unary call and the first reply of a stream: a failure comes back
+// as a *scopes.Error with the list's gRPC code; ok, progress and state codes
+// pass, with the reply intact.
+func TestFaultEveryStatusCode(t *testing.T) {
+	fake, client := dialFake(t, keysource.Static(faultKey))
+	for _, c := range statusCodes(t) {
+		if c.number == 0 {
+			continue // ZERO is "no status": see scopes' own tests
+		}
 		check := func(t *testing.T, err error) {
 			t.Helper()
-			if got := status.Code(err); got != wantCode {
-				t.Errorf("status.Code = %v, want %v (err: %v)", got, wantCode, err)
+			if c.class != "failure" {
+				if err != nil {
+					t.Fatalf("%s (%s) is not a failure, but the call failed: %v", c.name, c.class, err)
+				}
+				return
 			}
-			if wantErr != nil && !errors.Is(err, wantErr) {
-				t.Errorf("errors.Is(err, %v) = false (err: %v)", wantErr, err)
+			if got := status.Code(err); got.String() != c.grpc {
+				t.Errorf("status.Code = %v, want %v (err: %v)", got, c.grpc, err)
+			}
+			if want := sentinels[c.number]; want != nil && !errors.Is(err, want) {
+				t.Errorf("errors.Is(err, %v) = false (err: %v)", want, err)
 			}
 			var se *scopes.Error
-			if !errors.As(err, &se) || int32(se.Code) != code {
-				t.Fatalf("err = %#v, want a *scopes.Error with code %d", err, code)
+			if !errors.As(err, &se) || int32(se.Code) != c.number {
+				t.Fatalf("err = %#v, want a *scopes.Error with code %d", err, c.number)
 			}
 		}
-		t.Run("unary/"+name, func(t *testing.T) {
-			fake.SetStatus(predictPath, code, "injected", "")
+		t.Run("unary/"+c.name, func(t *testing.T) {
+			fake.SetStatus(predictPath, c.number, "injected", "")
 			defer fake.ClearStatus(predictPath)
-			_, err := client.PostModelOutputs(context.Background(), predictRequest())
+			resp, err := client.PostModelOutputs(context.Background(), predictRequest())
 			check(t, err)
+			if err == nil && len(resp.GetOutputs()) == 0 {
+				t.Error("the reply lost its outputs")
+			}
 		})
-		t.Run("stream/"+name, func(t *testing.T) {
-			// A failure in the first reply ends a stream (a later one may be
-			// one item's failure, delivered as a message).
-			fake.SetStreamCodes(generatePath, code, 10000)
+		t.Run("stream/"+c.name, func(t *testing.T) {
+			fake.SetStreamCodes(generatePath, c.number, 10000)
 			defer fake.SetStreamCodes(generatePath)
 			stream, err := client.GenerateModelOutputs(context.Background(), predictRequest())
 			if err != nil {

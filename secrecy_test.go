@@ -140,7 +140,7 @@ func TestSecrecyAudit(t *testing.T) {
 	predict("no key (Default)", dial(keysource.Default()), ctx)
 
 	// Every in-band failure code, with the marker as a valid key.
-	for _, code := range failureCodes() {
+	for _, code := range failureCodes(t) {
 		fake.SetStatus(predictPath, code, "injected", "")
 		fake.SetStreamCodes(generatePath, code)
 		predict(fmt.Sprintf("in-band %d", code), good, ctx)
@@ -233,7 +233,7 @@ func TestSecrecyAudit(t *testing.T) {
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),
 		"context with override": overrideCtx,
-		"Grant":                 scopes.Grant{Scopes: []string{"Predict"}},
+		"Grant":                 scopes.NewGrant([]string{"Predict"}, nil),
 	} {
 		a.render(name, v)
 	}

@@ -343,7 +343,7 @@ func TestInBandStatus(t *testing.T) {
 		wantIs   error
 	}{
 		{"success passes", 10000, nil, false, codes.OK, nil},
-		{"deprecation warning passes", 10001, nil, false, codes.OK, nil},
+		{"progress passes", 21107, nil, false, codes.OK, nil}, // MODEL_BUILDING
 		{"mixed status passes", 10010, nil, false, codes.OK, nil},
 		{"insufficient scopes", 11007, nil, true, codes.PermissionDenied, scopes.ErrInsufficientScopes},
 		{"key not found", 11009, nil, true, codes.Unauthenticated, scopes.ErrKeyNotFound},

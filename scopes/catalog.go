@@ -78,9 +78,8 @@ type Catalog struct {
 
 	reqs sync.Map // full method name → *catalogEntry
 
-	methodsOnce sync.Once
-	methods     []string            // sorted full method names
-	byShort     map[string][]string // method name → full names, sorted
+	indexOnce sync.Once
+	byShort   map[string][]string // bare method name → full names, sorted
 }
 
 type catalogEntry struct {
@@ -97,44 +96,60 @@ func NewCatalog(files *protoregistry.Files) *Catalog {
 	return &Catalog{files: files}
 }
 
-// defaultCatalog reads the descriptors linked into the program.
+// defaultCatalog reads the descriptors linked into the program; it serves
+// [Required] and [CheckReply].
 var defaultCatalog = NewCatalog(protoregistry.GlobalFiles)
 
-// DefaultCatalog returns the Catalog over protoregistry.GlobalFiles used by
-// [Required], [CheckReply] and, by default, [Preflight].
-func DefaultCatalog() *Catalog { return defaultCatalog }
-
-// Required returns what fullMethod ("/clarifai.api.V2/PostInputs") needs,
-// read from the descriptors linked into the program
+// Required returns what the method named ("/clarifai.api.V2/PostInputs")
+// needs, read from the descriptors linked into the program
 // (protoregistry.GlobalFiles), typically those of the official Clarifai
-// client. ok is false when no linked service has the method. The answer is
-// computed once per method and cached; later calls cost a map lookup.
-// Required is safe for concurrent use.
-func Required(fullMethod string) (req Requirement, ok bool) {
-	return defaultCatalog.Required(fullMethod)
+// client; it is [Catalog.Required] on a Catalog shared by the package. ok is
+// false when no linked service has the method. The answer is computed once
+// per name and cached; later calls cost a map lookup. Required is safe for
+// concurrent use.
+func Required(method string) (req Requirement, ok bool) {
+	return defaultCatalog.Required(method)
 }
 
-// Required returns what fullMethod needs: the scopes of option 80322
+// Required returns what the method named needs: the scopes of option 80322
 // (cl_depending_scopes) and the auth type of option 80323 (cl_auth_type).
-// fullMethod is "/package.Service/Method"; the leading slash may be omitted.
+//
+// The name is a full method name, "/package.Service/Method", with or
+// without the leading slash, or, as people type it, a bare method name
+// ("PostInputs"): one that several services define resolves to the one in
+// clarifai.api.V2 if present, else to the first in sorted order. The
+// Requirement's Method is always the full name.
+//
 // ok is false when the method is not in the Catalog's files; a method that is
 // found but carries no options yields ok with an empty Requirement. The
 // options are decoded from their wire bytes, so they are read whether the
 // extensions are registered (known fields) or not (unknown fields), packed or
-// unpacked. The result is cached per method.
-func (c *Catalog) Required(fullMethod string) (Requirement, bool) {
-	if v, ok := c.reqs.Load(fullMethod); ok {
+// unpacked. The result is cached per name.
+func (c *Catalog) Required(method string) (Requirement, bool) {
+	if v, ok := c.reqs.Load(method); ok {
 		e := v.(*catalogEntry)
 		return e.req, e.ok
 	}
-	req, ok := c.compute(fullMethod)
-	v, _ := c.reqs.LoadOrStore(fullMethod, &catalogEntry{req: req, ok: ok})
+	req, ok := c.compute(method)
+	v, _ := c.reqs.LoadOrStore(method, &catalogEntry{req: req, ok: ok})
 	e := v.(*catalogEntry)
 	return e.req, e.ok
 }
 
-func (c *Catalog) compute(fullMethod string) (Requirement, bool) {
-	name := strings.TrimPrefix(fullMethod, "/")
+func (c *Catalog) compute(method string) (Requirement, bool) {
+	name := strings.TrimPrefix(strings.TrimSpace(method), "/")
+	if !strings.Contains(name, "/") {
+		c.index()
+		fulls := c.byShort[name]
+		if len(fulls) == 0 {
+			return Requirement{}, false
+		}
+		full := fulls[0]
+		if slices.Contains(fulls, defaultService+name) {
+			full = defaultService + name
+		}
+		name = full[1:]
+	}
 	svc, meth, ok := strings.Cut(name, "/")
 	if !ok || svc == "" || meth == "" {
 		return Requirement{}, false
@@ -242,16 +257,9 @@ func decodeMethodOptions(b []byte) (scopes []protoreflect.EnumNumber, auth AuthT
 	return
 }
 
-// Methods returns the full names ("/pkg.Service/Method") of every method
-// of every service in the Catalog's files, sorted. It walks the files once
-// and returns a new slice on each call.
-func (c *Catalog) Methods() []string {
-	c.index()
-	return slices.Clone(c.methods)
-}
-
+// index lists the Catalog's methods by bare name, once.
 func (c *Catalog) index() {
-	c.methodsOnce.Do(func() {
+	c.indexOnce.Do(func() {
 		c.byShort = make(map[string][]string)
 		c.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 			svcs := fd.Services()
@@ -260,38 +268,14 @@ func (c *Catalog) index() {
 				ms := sd.Methods()
 				for j := 0; j < ms.Len(); j++ {
 					full := "/" + string(sd.FullName()) + "/" + string(ms.Get(j).Name())
-					c.methods = append(c.methods, full)
 					short := string(ms.Get(j).Name())
 					c.byShort[short] = append(c.byShort[short], full)
 				}
 			}
 			return true
 		})
-		c.methods = sortUnique(c.methods)
 		for k, v := range c.byShort {
 			c.byShort[k] = sortUnique(v)
 		}
 	})
-}
-
-// Lookup is Required for names as people type them: a full method name
-// with or without its leading slash ("clarifai.api.V2/PostInputs"), or a
-// bare method name ("PostInputs"). A bare name that several services define
-// resolves to the one in clarifai.api.V2 if present, else to the first in
-// sorted order.
-func (c *Catalog) Lookup(name string) (Requirement, bool) {
-	name = strings.TrimSpace(name)
-	if strings.Contains(name, "/") {
-		return c.Required("/" + strings.TrimPrefix(name, "/"))
-	}
-	c.index()
-	fulls := c.byShort[name]
-	if len(fulls) == 0 {
-		return Requirement{}, false
-	}
-	full := fulls[0]
-	if slices.Contains(fulls, defaultService+name) {
-		full = defaultService + name
-	}
-	return c.Required(full)
 }

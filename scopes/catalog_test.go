@@ -51,7 +51,7 @@ func TestRequired(t *testing.T) {
 	}
 
 	catalogs := map[string]*Catalog{
-		"registered extensions": DefaultCatalog(),
+		"registered extensions": defaultCatalog,
 		"unknown fields":        NewCatalog(unknown),
 	}
 	tests := []struct {
@@ -72,7 +72,8 @@ func TestRequired(t *testing.T) {
 		{"/clarifai.api.V3/PostInputs", false, Requirement{}},
 		{"/clarifai.api.UserAppIDSet/x", false, Requirement{}},
 		{"", false, Requirement{}},
-		{"PostInputs", false, Requirement{}},
+		{"PostInputs", true, Requirement{postInputs, postInputsScopes, KeyAuth}},
+		{"NoSuchMethod", false, Requirement{}},
 	}
 	for name, c := range catalogs {
 		for _, tc := range tests {
@@ -89,30 +90,18 @@ func TestRequired(t *testing.T) {
 	}
 }
 
-func TestCatalogMethodsAndLookup(t *testing.T) {
+// TestCatalogNamesAsTyped: Required takes a method name as people type it.
+func TestCatalogNamesAsTyped(t *testing.T) {
 	c := NewCatalog(filesWithoutExtensions(t))
-	methods := c.Methods()
-	if !slices.IsSorted(methods) {
-		t.Errorf("Methods() not sorted: %q", methods)
-	}
-	for _, m := range []string{postInputs, postModelOutputs, MyScopesMethod, "/clarifai.api.V2/StreamModelOutputs"} {
-		if !slices.Contains(methods, m) {
-			t.Errorf("Methods() lacks %s", m)
-		}
-	}
-	methods[0] = "changed"
-	if c.Methods()[0] == "changed" {
-		t.Error("Methods() returned the Catalog's own slice")
-	}
 	for _, name := range []string{"PostInputs", " PostInputs ", "clarifai.api.V2/PostInputs", postInputs} {
-		got, ok := c.Lookup(name)
+		got, ok := c.Required(name)
 		if !ok || got.Method != postInputs || !slices.Equal(got.Scopes, postInputsScopes) {
-			t.Errorf("Lookup(%q) = %+v, %v", name, got, ok)
+			t.Errorf("Required(%q) = %+v, %v", name, got, ok)
 		}
 	}
-	for _, name := range []string{"", "NoSuch", "postinputs", "/x.Y/PostInputs"} {
-		if got, ok := c.Lookup(name); ok {
-			t.Errorf("Lookup(%q) = %+v, true; want false", name, got)
+	for _, name := range []string{"", "NoSuch", "postinputs", "/x.Y/PostInputs", "/"} {
+		if got, ok := c.Required(name); ok {
+			t.Errorf("Required(%q) = %+v, true; want false", name, got)
 		}
 	}
 }

@@ -1,127 +1,280 @@
 package scopes
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 )
 
-// codeTable lists every code of the facts file with what the package must
-// say about it.
-var codeTable = []struct {
-	code     Code
-	name     string
-	failed   bool
-	grpc     codes.Code
+// tsvRow is one code of testdata/clarifai-status-codes.tsv, read here on
+// its own so that the test does not trust the generator.
+type tsvRow struct {
+	number                 int32
+	name, class, grpc      string
+	deprecated, hasCurrent bool // hasCurrent: a current name shares the number
+}
+
+func readTSV(t *testing.T) []tsvRow {
+	t.Helper()
+	f, err := os.Open("testdata/clarifai-status-codes.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []tsvRow
+	current := map[int32]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		n, err := strconv.Atoi(f[0])
+		if err != nil || len(f) != 5 {
+			t.Fatalf("bad line %q", line)
+		}
+		r := tsvRow{number: int32(n), name: f[1], deprecated: f[2] == "deprecated", class: f[3], grpc: f[4]}
+		if !r.deprecated {
+			current[r.number] = true
+		}
+		rows = append(rows, r)
+	}
+	for i := range rows {
+		rows[i].hasCurrent = current[rows[i].number]
+	}
+	return rows
+}
+
+// TestEveryCode: each of the 429 names has the class and gRPC code the TSV
+// gives it, through Code's methods and through CheckReply on a reply.
+func TestEveryCode(t *testing.T) {
+	rows := readTSV(t)
+	if len(rows) != 429 {
+		t.Fatalf("the TSV lists %d codes, want 429", len(rows))
+	}
+	for _, r := range rows {
+		c := Code(r.number)
+		if got := c.Class().String(); got != r.class {
+			t.Errorf("%s: Class = %s, want %s", r.name, got, r.class)
+		}
+		if got := c.GRPCCode().String(); got != r.grpc {
+			t.Errorf("%s: GRPCCode = %s, want %s", r.name, got, r.grpc)
+		}
+		if got := c.Failed(); got != (r.class == "failure") {
+			t.Errorf("%s: Failed = %v", r.name, got)
+		}
+		// String gives the current name where a deprecated one shares it.
+		if r.deprecated && r.hasCurrent {
+			if got := c.String(); got == r.name {
+				t.Errorf("%d: String = deprecated %s", r.number, got)
+			}
+		} else if got := c.String(); got != r.name {
+			t.Errorf("%d: String = %s, want %s", r.number, got, r.name)
+		}
+
+		err := CheckReply(postInputs, genReply(ct.StatusCode(r.number), "d", ""), nil)
+		if r.class != "failure" {
+			if err != nil {
+				t.Errorf("%s: CheckReply = %v, want nil", r.name, err)
+			}
+			continue
+		}
+		if got := status.Code(err); got.String() != r.grpc || err == nil {
+			t.Errorf("%s: CheckReply = %v with gRPC code %v, want %s", r.name, err, got, r.grpc)
+		}
+	}
+}
+
+func TestCodesOutsideTheTable(t *testing.T) {
+	tests := []struct {
+		code  Code
+		name  string
+		class Class
+	}{
+		{12345, "CODE_12345", ClassFailure},
+		{-7, "CODE_-7", ClassFailure},
+		{10001, "CODE_10001", ClassFailure}, // the invented code is gone
+	}
+	for _, tc := range tests {
+		if got := tc.code.String(); got != tc.name {
+			t.Errorf("Code(%d).String = %q, want %q", tc.code, got, tc.name)
+		}
+		if tc.code.Class() != tc.class || tc.code.GRPCCode() != codes.Unknown || !tc.code.Failed() {
+			t.Errorf("Code(%d): %v %v %v", tc.code, tc.code.Class(), tc.code.GRPCCode(), tc.code.Failed())
+		}
+	}
+	if got := Class(9).String(); got != "Class(9)" {
+		t.Errorf("Class(9) = %q", got)
+	}
+}
+
+// newerEnumReply builds, in a private registry, a Clarifai status whose enum
+// has codes this package's table does not know, and a reply carrying it.
+func newerEnumReply(t *testing.T) protoreflect.MessageDescriptor {
+	t.Helper()
+	val := func(name string, n int32) *descriptorpb.EnumValueDescriptorProto {
+		return &descriptorpb.EnumValueDescriptorProto{Name: proto.String(name), Number: proto.Int32(n)}
+	}
+	field := func(name string, n int32, typ descriptorpb.FieldDescriptorProto_Type, typeName string) *descriptorpb.FieldDescriptorProto {
+		f := &descriptorpb.FieldDescriptorProto{
+			Name: proto.String(name), Number: proto.Int32(n), JsonName: proto.String(name),
+			Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Type: typ.Enum(),
+		}
+		if typeName != "" {
+			f.TypeName = proto.String(typeName)
+		}
+		return f
+	}
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name:    proto.String("scopes_test/newer_status.proto"),
+		Package: proto.String("clarifai.api.status"),
+		Syntax:  proto.String("proto3"),
+		EnumType: []*descriptorpb.EnumDescriptorProto{{
+			Name: proto.String("StatusCode"),
+			Value: []*descriptorpb.EnumValueDescriptorProto{
+				val("ZERO", 0), val("SUCCESS", 10000),
+				val("NEWER_EXPORT_SUCCESS", 77001), val("NEWER_EXPORT_PENDING", 77002),
+				val("NEWER_EXPORT_IN_PROGRESS", 77003), val("NEWER_EXPORT_BROKE", 77004),
+			},
+		}},
+		MessageType: []*descriptorpb.DescriptorProto{
+			{Name: proto.String("Status"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("code", 1, descriptorpb.FieldDescriptorProto_TYPE_ENUM, ".clarifai.api.status.StatusCode"),
+				field("description", 2, descriptorpb.FieldDescriptorProto_TYPE_STRING, ""),
+			}},
+			{Name: proto.String("NewerReply"), Field: []*descriptorpb.FieldDescriptorProto{
+				field("status", 1, descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, ".clarifai.api.status.Status"),
+			}},
+		},
+	}
+	fd, err := protodesc.NewFile(fdp, new(protoregistry.Files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd.Messages().ByName("NewerReply")
+}
+
+// TestNewerCodesNamedByTheReply: a code newer than the table is read with
+// the names of the reply's own enum, which is not in GlobalFiles.
+func TestNewerCodesNamedByTheReply(t *testing.T) {
+	md := newerEnumReply(t)
+	reply := func(code int32) proto.Message {
+		m := dynamicpb.NewMessage(md)
+		sfd := md.Fields().ByName("status")
+		st := dynamicpb.NewMessage(sfd.Message())
+		st.Set(sfd.Message().Fields().ByName("code"), protoreflect.ValueOfEnum(protoreflect.EnumNumber(code)))
+		m.Set(sfd, protoreflect.ValueOfMessage(st))
+		return m
+	}
+	for _, tc := range []struct {
+		code  int32
+		name  string
+		class Class
+	}{
+		{77001, "NEWER_EXPORT_SUCCESS", ClassOK},
+		{77002, "NEWER_EXPORT_PENDING", ClassProgress},
+		{77003, "NEWER_EXPORT_IN_PROGRESS", ClassProgress},
+		{77004, "NEWER_EXPORT_BROKE", ClassFailure},
+	} {
+		err := CheckReply("/x.Y/Z", reply(tc.code), nil)
+		if (err != nil) != (tc.class == ClassFailure) {
+			t.Errorf("%s: CheckReply = %v", tc.name, err)
+		}
+		c := Code(tc.code)
+		if c.String() != tc.name || c.Class() != tc.class {
+			t.Errorf("Code(%d) = %s, %v; want %s, %v", tc.code, c, c.Class(), tc.name, tc.class)
+		}
+		if want := codes.OK; tc.class == ClassFailure {
+			if got := status.Code(err); got != codes.Unknown {
+				t.Errorf("%s: gRPC code %v, want Unknown", tc.name, got)
+			}
+		} else if got := c.GRPCCode(); got != want {
+			t.Errorf("%s: GRPCCode = %v, want OK", tc.name, got)
+		}
+	}
+}
+
+// sentinelOf lists the codes each sentinel names.
+var sentinelOf = []struct {
+	codes    []Code
 	sentinel error
 }{
-	{0, "ZERO", true, codes.Unknown, ErrMissingStatus},
-	{10000, "SUCCESS", false, codes.OK, nil},
-	{10001, "SUCCESS_WARNING_API_DEPRECATED", false, codes.OK, nil},
-	{10002, "SUCCESS_WARNING_CLIENT_DEPRECATED", false, codes.OK, nil},
-	{10010, "MIXED_STATUS", false, codes.OK, nil},
-	{10020, "FAILURE", true, codes.Unknown, ErrFailure},
-	{10030, "TRY_AGAIN", true, codes.Unavailable, ErrTryAgain},
-	{11000, "CONN_ACCOUNT_ISSUES", true, codes.PermissionDenied, ErrAccountIssues},
-	{11001, "CONN_TOKEN_INVALID", true, codes.Unauthenticated, ErrKeyInvalid},
-	{11002, "CONN_CREDENTIALS_INVALID", true, codes.Unauthenticated, ErrKeyInvalid},
-	{11003, "CONN_EXCEED_HOURLY_LIMIT", true, codes.ResourceExhausted, ErrThrottled},
-	{11004, "CONN_EXCEED_MONTHLY_LIMIT", true, codes.ResourceExhausted, ErrThrottled},
-	{11005, "CONN_THROTTLED", true, codes.ResourceExhausted, ErrThrottled},
-	{11006, "CONN_EXCEEDS_LIMITS", true, codes.ResourceExhausted, ErrThrottled},
-	{11007, "CONN_INSUFFICIENT_SCOPES", true, codes.PermissionDenied, ErrInsufficientScopes},
-	{11008, "CONN_KEY_INVALID", true, codes.Unauthenticated, ErrKeyInvalid},
-	{11009, "CONN_KEY_NOT_FOUND", true, codes.Unauthenticated, ErrKeyNotFound},
-	{11100, "CONN_BAD_REQUEST_FORMAT", true, codes.InvalidArgument, ErrBadRequest},
-	{11101, "CONN_DOES_NOT_EXIST", true, codes.NotFound, ErrNotFound},
-	{11102, "CONN_INVALID_REQUEST", true, codes.InvalidArgument, ErrInvalidRequest},
-	{11103, "CONN_METHOD_NOT_ALLOWED", true, codes.Unimplemented, ErrMethodNotAllowed},
-	{11104, "CONN_NO_GDPR_CONSENT", true, codes.FailedPrecondition, ErrNoGDPRConsent},
-	{11105, "CONN_INVALID_RANGE", true, codes.InvalidArgument, ErrBadRequest},
-	{11200, "CONN_AUTH_METHOD_DISABLED", true, codes.Unauthenticated, ErrAuthMethodDisabled},
-	{90400, "BAD_REQUEST", true, codes.InvalidArgument, ErrBadRequest},
-	{90500, "SERVER_ERROR", true, codes.Internal, ErrInternal},
-	{98004, "INTERNAL_SERVER_ISSUE", true, codes.Internal, ErrInternal},
-	{98005, "INTERNAL_FETCHING_ISSUE", true, codes.Internal, ErrInternal},
-	{98006, "INTERNAL_DATABASE_ISSUE", true, codes.Internal, ErrInternal},
-	{98009, "INTERNAL_UNEXPECTED_TIMEOUT", true, codes.Internal, ErrInternal},
-	{98010, "INTERNAL_UNEXPECTED_V1", true, codes.Internal, ErrInternal},
-	{98011, "INTERNAL_UNEXPECTED_PANIC", true, codes.Internal, ErrInternal},
-	{98012, "INTERNAL_UNEXPECTED_SPIRE", true, codes.Internal, ErrInternal},
-	{98013, "INTERNAL_REDIS_UNAVAILABLE", true, codes.Internal, ErrInternal},
-	{98014, "INTERNAL_RESOURCE_EXHAUSTED", true, codes.Internal, ErrInternal},
-	{98015, "INTERNAL_REDIS_UNCATEGORIZED", true, codes.Internal, ErrInternal},
-	{98016, "INTERNAL_AWS_UNCATEGORIZED", true, codes.Internal, ErrInternal},
-	{98017, "INTERNAL_AZURE_UNCATEGORIZED", true, codes.Internal, ErrInternal},
-	{98021, "", true, codes.Internal, ErrInternal}, // in the facts' range, name not published
-	{99001, "CONN_UNCATEGORIZED", true, codes.Internal, ErrInternal},
-	{99009, "INTERNAL_UNCATEGORIZED", true, codes.Internal, ErrInternal},
-	{12345, "CODE_12345", true, codes.Unknown, nil},
-	{-7, "CODE_-7", true, codes.Unknown, nil},
+	{[]Code{0}, ErrMissingStatus},
+	{[]Code{10020}, ErrFailure},
+	{[]Code{10030}, ErrTryAgain},
+	{[]Code{11000}, ErrAccountIssues},
+	{[]Code{11001, 11002, 11008}, ErrKeyInvalid},
+	{[]Code{11003, 11004, 11005, 11006}, ErrThrottled},
+	{[]Code{11007}, ErrInsufficientScopes},
+	{[]Code{11009}, ErrKeyNotFound},
+	{[]Code{11100, 11105, 90400}, ErrBadRequest},
+	{[]Code{11101}, ErrNotFound},
+	{[]Code{11102}, ErrInvalidRequest},
+	{[]Code{11103}, ErrMethodNotAllowed},
+	{[]Code{11104}, ErrNoGDPRConsent},
+	{[]Code{11200}, ErrAuthMethodDisabled},
+	{[]Code{90500, 98004, 98021, 99001, 99009}, ErrInternal},
+	{[]Code{10000, 10010, 21107, 68000, 21200, 12345}, nil},
 }
 
-var allSentinels = []error{
-	ErrMissingStatus, ErrFailure, ErrTryAgain, ErrAccountIssues, ErrKeyInvalid, ErrThrottled,
-	ErrInsufficientScopes, ErrKeyNotFound, ErrBadRequest, ErrNotFound, ErrInvalidRequest,
-	ErrMethodNotAllowed, ErrNoGDPRConsent, ErrAuthMethodDisabled, ErrInternal,
-}
-
-func TestCodeTable(t *testing.T) {
+func TestSentinels(t *testing.T) {
 	const method = "/clarifai.api.V2/PostInputs"
-	for _, tc := range codeTable {
-		t.Run(fmt.Sprint(int32(tc.code)), func(t *testing.T) {
-			if tc.name != "" {
-				if got := tc.code.String(); got != tc.name {
-					t.Errorf("String() = %q, want %q", got, tc.name)
+	for _, s := range sentinelOf {
+		for _, c := range s.codes {
+			e := &Error{Method: method, Code: c, Description: "desc", ReqID: "req-42"}
+			for _, other := range sentinelOf {
+				if other.sentinel == nil {
+					continue
 				}
-			} else if got := tc.code.String(); got == "" {
-				t.Errorf("String() is empty")
-			}
-			if got := tc.code.Failed(); got != tc.failed {
-				t.Errorf("Failed() = %v, want %v", got, tc.failed)
-			}
-			if got := tc.code.GRPCCode(); got != tc.grpc {
-				t.Errorf("GRPCCode() = %v, want %v", got, tc.grpc)
-			}
-
-			e := &Error{Method: method, Code: tc.code, Description: "desc", ReqID: "req-42"}
-			for _, s := range allSentinels {
-				if got, want := errors.Is(e, s), s == tc.sentinel; got != want {
-					t.Errorf("errors.Is(e, %v) = %v, want %v", s, got, want)
+				if got, want := errors.Is(e, other.sentinel), other.sentinel == s.sentinel; got != want {
+					t.Errorf("%v: errors.Is(%v) = %v", c, other.sentinel, got)
 				}
+			}
+			wrapped := fmt.Errorf("calling: %w", e)
+			wantGRPC := c.GRPCCode()
+			if wantGRPC == codes.OK {
+				wantGRPC = codes.Unknown
+			}
+			if got := status.Code(wrapped); got != wantGRPC {
+				t.Errorf("%v: status.Code(wrapped) = %v, want %v", c, got, wantGRPC)
+			}
+			var got *Error
+			if !errors.As(wrapped, &got) || got != e {
+				t.Errorf("%v: errors.As(wrapped) did not find the *Error", c)
 			}
 			msg := e.Error()
-			for _, want := range []string{method, tc.code.String(), fmt.Sprint(int32(tc.code)), "req-42", "desc"} {
+			for _, want := range []string{method, c.String(), fmt.Sprint(int32(c)), "req-42", "desc"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("Error() = %q, missing %q", msg, want)
 				}
 			}
-			wantGRPC := tc.grpc
-			if wantGRPC == codes.OK {
-				wantGRPC = codes.Unknown
-			}
-			wrapped := fmt.Errorf("calling: %w", e)
-			if got := status.Code(e); got != wantGRPC {
-				t.Errorf("status.Code(e) = %v, want %v", got, wantGRPC)
-			}
-			if got := status.Code(wrapped); got != wantGRPC {
-				t.Errorf("status.Code(wrapped) = %v, want %v", got, wantGRPC)
-			}
-			if st, ok := status.FromError(wrapped); !ok || st.Code() != wantGRPC {
-				t.Errorf("status.FromError(wrapped) = %v, %v", st, ok)
-			}
-			if tc.sentinel != nil && !errors.Is(wrapped, tc.sentinel) {
-				t.Errorf("errors.Is(wrapped, %v) = false", tc.sentinel)
-			}
-			var got *Error
-			if !errors.As(wrapped, &got) || got != e {
-				t.Errorf("errors.As(wrapped) did not find the *Error")
-			}
-		})
+		}
+	}
+}
+
+// TestFailedFastPathAllocs: SUCCESS is answered without the table, and no
+// code's methods but String allocate.
+func TestCodeMethodsDoNotAllocate(t *testing.T) {
+	for _, c := range []Code{10000, 68000, 21200, 12345} {
+		if n := testing.AllocsPerRun(100, func() { _, _, _ = c.Failed(), c.Class(), c.GRPCCode() }); n != 0 {
+			t.Errorf("Code(%d): %v allocations", c, n)
+		}
 	}
 }
 

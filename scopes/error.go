@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -18,20 +15,26 @@ import (
 
 // Error is a failed Clarifai call: an in-band status whose code is a
 // failure (see [CheckReply]), a gRPC Unauthenticated or PermissionDenied
-// error (see [FromError]), a failed MyScopes call (see [MyScopes]), or a call
-// refused locally (see [Preflight]).
+// error from the server (see [FromError]), a failed [MyScopes] call, or a
+// call a client refused before sending it (Local).
 //
 // Error is built only from server replies and from the method's
-// descriptors; it never holds request metadata, so it carries no credential.
-// Its methods accept odd input (nil receiver, empty fields, control
-// characters in server text) without panicking.
+// descriptors; it never holds request metadata, so it carries no credential
+// of its own. A server may echo one in its text, though: the text Error()
+// prints comes only from the exported fields Method, Description, Details,
+// Missing, MissingEndpoints and ReqID (and the code's name from the table),
+// and GRPCStatus returns Status when it is set, so a caller that rewrites
+// those fields (and Status) controls all the text an Error shows. Its
+// methods accept odd input (nil receiver, empty fields, hostile text)
+// without panicking.
 type Error struct {
 	// Method is the full gRPC method name, "/clarifai.api.V2/PostInputs".
 	Method string
 	// Code is the Clarifai status code.
 	Code Code
 	// Description, Details and ReqID are fields 2, 3 and 7 of the Clarifai
-	// status, as the server sent them.
+	// status, as the server sent them; text decoded from bytes (status
+	// details, a MyScopes reply) is cut at 64 KiB.
 	Description, Details, ReqID string
 	// Missing lists the scopes the key lacks, "Inputs:Add" spelling, sorted.
 	Missing []string
@@ -41,7 +44,7 @@ type Error struct {
 	// Required is what the method needs, when the program's descriptors
 	// know the method (see [Required]).
 	Required Requirement
-	// Local is true when the call was refused by [Preflight] and never sent.
+	// Local is true when the call was refused by the client and never sent.
 	Local bool
 	// Status is the original gRPC status when the Error was built from a
 	// gRPC error by [FromError]; nil for in-band statuses.
@@ -55,85 +58,77 @@ type Error struct {
 	err error // the original error, for Unwrap
 }
 
-// maxText bounds how much of one server-supplied text Error() prints.
-const maxText = 512
-
-// Error returns a one-line description:
+// Error returns a description on one line, at most a few KiB long:
 //
 //	clarifai: /clarifai.api.V2/PostInputs: CONN_INSUFFICIENT_SCOPES (11007): Insufficient scopes; missing scopes [Inputs:Add]; req_id abc
+//
+// Server text is cleaned: control characters, format characters (such as
+// the bidirectional overrides U+202A-U+202E and U+2066-U+2069) and line or
+// paragraph separators become spaces, invalid UTF-8 becomes U+FFFD, and each
+// text is cut with "…" (the description and details at 512 bytes, a list
+// after about 1 KiB with "… and N more"). Scopes and endpoints the printed
+// server text already names are not listed again.
 func (e *Error) Error() string {
 	if e == nil {
 		return "clarifai: <nil>"
 	}
 	var b strings.Builder
+	b.Grow(256)
+	w := cleanWriter{b: &b}
 	b.WriteString("clarifai: ")
 	if e.Method != "" {
-		writeClean(&b, e.Method)
+		w.write(e.Method, maxShortText)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Code.String())
+	w.write(e.Code.String(), maxShortText)
 	b.WriteString(" (")
 	b.WriteString(strconv.FormatInt(int64(e.Code), 10))
 	b.WriteString(")")
+	text := b.Len()
 	if e.Description != "" {
 		b.WriteString(": ")
-		writeClean(&b, e.Description)
+		w.write(e.Description, maxText)
 	}
 	if e.Details != "" && e.Details != e.Description {
 		b.WriteString(": ")
-		writeClean(&b, e.Details)
+		w.write(e.Details, maxText)
 	}
-	if len(e.Missing) > 0 {
-		b.WriteString("; missing scopes [")
-		writeList(&b, e.Missing)
-		b.WriteString("]")
-	}
-	if len(e.MissingEndpoints) > 0 {
-		b.WriteString("; or endpoints [")
-		writeList(&b, e.MissingEndpoints)
-		b.WriteString("]")
+	if len(e.Missing) > 0 || len(e.MissingEndpoints) > 0 {
+		// State each missing scope once: the server's text usually lists
+		// them already.
+		said, saidEndpoints := parseMissing(b.String()[text:])
+		if anyNotIn(e.Missing, said) {
+			b.WriteString("; missing scopes [")
+			w.writeList(e.Missing, said)
+			b.WriteString("]")
+		}
+		if anyNotIn(e.MissingEndpoints, saidEndpoints) {
+			b.WriteString("; or endpoints [")
+			w.writeList(e.MissingEndpoints, saidEndpoints)
+			b.WriteString("]")
+		}
 	}
 	if e.ReqID != "" {
 		b.WriteString("; req_id ")
-		writeClean(&b, e.ReqID)
+		w.write(e.ReqID, maxShortText)
 	}
 	return b.String()
+}
+
+// anyNotIn reports whether items holds a string that sorted does not.
+func anyNotIn(items, sorted []string) bool {
+	for _, s := range items {
+		if !contains(sorted, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Format prints Error() for every verb, also when an Error value (not a
 // pointer) is printed with %v or %+v: the fields are never dumped, so Reply,
 // which may hold anything the server sent, is never printed by accident.
 func (e Error) Format(f fmt.State, _ rune) { fmt.Fprint(f, (&e).Error()) }
-
-func writeList(b *strings.Builder, list []string) {
-	for i, s := range list {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		writeClean(b, s)
-	}
-}
-
-// writeClean writes s on one line: control characters and invalid UTF-8
-// become spaces or U+FFFD, and text past maxText bytes is cut with "…".
-func writeClean(b *strings.Builder, s string) {
-	n := 0
-	for _, r := range s {
-		if n >= maxText {
-			b.WriteString("…")
-			return
-		}
-		switch {
-		case r == utf8.RuneError:
-			b.WriteRune(utf8.RuneError)
-		case unicode.IsControl(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-		n += utf8.RuneLen(r)
-	}
-}
 
 // Is reports whether target is the sentinel of e's code family (for
 // example [ErrInsufficientScopes] for CONN_INSUFFICIENT_SCOPES).
@@ -174,15 +169,19 @@ func (e *Error) GRPCStatus() *status.Status {
 }
 
 // FromError returns the *Error in err's chain, if there is one. Otherwise,
-// when err is a gRPC status error (possibly wrapped) with code
+// when err is a gRPC status error from a server (possibly wrapped) with code
 // Unauthenticated or PermissionDenied, it builds an *Error from the status:
 // PermissionDenied becomes CONN_INSUFFICIENT_SCOPES; Unauthenticated becomes
 // CONN_KEY_NOT_FOUND when the message says the key was not found and
 // CONN_KEY_INVALID otherwise. A clarifai.api.status.Status packed in the
-// status details overrides these; missing scopes and endpoints are parsed from
-// the message and the details' text as [ParseMissing] does. The built Error
-// keeps the original status (GRPCStatus returns it) and unwraps to err.
-// FromError returns (nil, false) for nil and for every other error.
+// status details overrides these; missing scopes and endpoints are parsed
+// from the message and the details' text. The built Error keeps the
+// original status (GRPCStatus returns it) and unwraps to err.
+//
+// FromError returns (nil, false) for nil, for every other error, and for an
+// error the client made itself: one whose chain holds an error with a
+// method Local() bool that returns true, as the interceptor's "no usable
+// credential" errors have, is not the server's verdict on the key.
 func FromError(err error) (*Error, bool) {
 	if err == nil {
 		return nil, false
@@ -190,6 +189,9 @@ func FromError(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) && e != nil {
 		return e, true
+	}
+	if isLocal(err) {
+		return nil, false
 	}
 	st, ok := status.FromError(err)
 	if !ok {
@@ -210,29 +212,55 @@ func FromError(err error) (*Error, bool) {
 	}
 	e = &Error{Status: st, err: err, Description: st.Message()}
 	if st.Code() == codes.PermissionDenied {
-		e.Code = CodeConnInsufficientScopes
-	} else if strings.Contains(strings.ToLower(st.Message()), "not found") {
-		e.Code = CodeConnKeyNotFound
+		e.Code = codeConnInsufficientScopes
+	} else if strings.Contains(strings.ToLower(prefix(st.Message(), maxParseText)), "not found") {
+		e.Code = codeConnKeyNotFound
 	} else {
-		e.Code = CodeConnKeyInvalid
+		e.Code = codeConnKeyInvalid
 	}
-	texts := []string{st.Message()}
-	for _, d := range st.Proto().GetDetails() {
-		texts = append(texts, e.fromDetail(d)...)
+	texts := &textBudget{left: maxParseText}
+	texts.add(st.Message())
+	for i, d := range st.Proto().GetDetails() {
+		if i >= maxDetails {
+			break
+		}
+		e.fromDetail(d, texts)
 	}
-	e.Missing, e.MissingEndpoints = ParseMissing(strings.Join(texts, "\n"))
+	e.Missing, e.MissingEndpoints = parseMissing(texts.list...)
 	return e, true
+}
+
+// isLocal reports whether err says of itself that the client made it.
+func isLocal(err error) bool {
+	var l interface{ Local() bool }
+	return errors.As(err, &l) && l.Local()
+}
+
+// maxDetails bounds how many status details FromError reads.
+const maxDetails = 16
+
+// textBudget collects texts to parse, up to a total number of bytes.
+type textBudget struct {
+	list []string
+	left int
+}
+
+func (t *textBudget) add(s string) {
+	if t.left <= 0 || s == "" {
+		return
+	}
+	if len(s) > t.left {
+		s = s[:t.left]
+	}
+	t.list = append(t.list, s)
+	t.left -= len(s) + 1
 }
 
 // fromDetail reads one status detail: a Clarifai status fills e's fields;
 // any other message type the program knows contributes its string fields as
 // text to parse for scopes.
-func (e *Error) fromDetail(d *anypb.Any) []string {
-	name := d.GetTypeUrl()
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	if protoreflect.FullName(name) == statusMessage {
+func (e *Error) fromDetail(d *anypb.Any, texts *textBudget) {
+	if isClarifaiStatus(d) {
 		st := decodeStatus(d.GetValue())
 		if st.has {
 			e.Code = st.code
@@ -240,15 +268,24 @@ func (e *Error) fromDetail(d *anypb.Any) []string {
 		e.Description = firstNonEmpty(st.description, e.Description)
 		e.Details = firstNonEmpty(st.details, e.Details)
 		e.ReqID = firstNonEmpty(st.reqID, e.ReqID)
-		return []string{st.description, st.details}
+		texts.add(st.description)
+		texts.add(st.details)
+		return
 	}
 	m, err := d.UnmarshalNew()
 	if err != nil {
-		return nil
+		return
 	}
-	var out []string
-	collectStrings(m.ProtoReflect(), 0, &out)
-	return out
+	collectStrings(m.ProtoReflect(), 0, texts)
+}
+
+// isClarifaiStatus reports whether d holds a clarifai.api.status.Status.
+func isClarifaiStatus(d *anypb.Any) bool {
+	name := d.GetTypeUrl()
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return protoreflect.FullName(name) == statusMessage
 }
 
 func firstNonEmpty(a, b string) string {
@@ -258,9 +295,9 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// collectStrings appends the string fields (and string map values) of m,
-// descending at most a few levels.
-func collectStrings(m protoreflect.Message, depth int, out *[]string) {
+// collectStrings adds the string fields (and string map entries) of m to
+// texts, descending at most a few levels, until the budget is spent.
+func collectStrings(m protoreflect.Message, depth int, texts *textBudget) {
 	if depth > 4 {
 		return
 	}
@@ -269,78 +306,28 @@ func collectStrings(m protoreflect.Message, depth int, out *[]string) {
 		case fd.IsMap():
 			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
 				if fd.MapValue().Kind() == protoreflect.StringKind {
-					*out = append(*out, k.String()+" "+mv.String())
+					texts.add(k.String())
+					texts.add(mv.String())
 				}
-				return true
+				return texts.left > 0
 			})
 		case fd.IsList():
 			l := v.List()
-			for i := 0; i < l.Len(); i++ {
+			for i := 0; i < l.Len() && texts.left > 0; i++ {
 				switch fd.Kind() {
 				case protoreflect.StringKind:
-					*out = append(*out, l.Get(i).String())
+					texts.add(l.Get(i).String())
 				case protoreflect.MessageKind, protoreflect.GroupKind:
-					collectStrings(l.Get(i).Message(), depth+1, out)
+					collectStrings(l.Get(i).Message(), depth+1, texts)
 				}
 			}
 		case fd.Kind() == protoreflect.StringKind:
-			*out = append(*out, v.String())
+			texts.add(v.String())
 		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
-			collectStrings(v.Message(), depth+1, out)
+			collectStrings(v.Message(), depth+1, texts)
 		}
-		return true
+		return texts.left > 0
 	})
-}
-
-// wireStatus is a clarifai.api.status.Status decoded from bytes.
-type wireStatus struct {
-	has                         bool // field 1 was present
-	code                        Code
-	description, details, reqID string
-}
-
-// decodeStatus decodes the fields of clarifai.api.status.Status this package
-// uses; malformed input yields what was read before the damage.
-func decodeStatus(b []byte) wireStatus {
-	var st wireStatus
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return st
-		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return st
-			}
-			st.has, st.code = true, Code(int32(v))
-			b = b[n:]
-			continue
-		case (num == 2 || num == 3 || num == 7) && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return st
-			}
-			switch num {
-			case 2:
-				st.description = string(v)
-			case 3:
-				st.details = string(v)
-			case 7:
-				st.reqID = string(v)
-			}
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return st
-		}
-		b = b[n:]
-	}
-	return st
 }
 
 // Compile-time checks that the interfaces grpc and errors look for are met.

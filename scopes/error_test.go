@@ -28,13 +28,24 @@ func TestErrorText(t *testing.T) {
 		{"full", &Error{
 			Method: postInputs, Code: CodeConnInsufficientScopes, Description: "Insufficient scopes",
 			Details: "Missing scopes: [Inputs:Add]", ReqID: "r-9",
-			Missing: []string{"Inputs:Add"}, MissingEndpoints: []string{postInputs},
+			Missing: []string{"Inputs:Add", "Predict"}, MissingEndpoints: []string{postInputs},
 		}, []string{postInputs, "CONN_INSUFFICIENT_SCOPES (11007)", "Insufficient scopes", "Missing scopes: [Inputs:Add]",
-			"missing scopes [Inputs:Add]", "or endpoints [" + postInputs + "]", "req_id r-9"}, nil},
+			"; missing scopes [Predict]", "or endpoints [" + postInputs + "]", "req_id r-9"}, []string{"missing scopes [Inputs:Add"}},
+		{"missing scopes said once", &Error{
+			Code: CodeConnInsufficientScopes, Description: "Insufficient scopes",
+			Details: "Missing scopes: [Inputs_Add, Predict]; or endpoint PostInputs",
+			Missing: []string{"Inputs:Add", "Predict"}, MissingEndpoints: []string{postInputs},
+		}, []string{"Missing scopes: [Inputs_Add, Predict]; or endpoint PostInputs"}, []string{"; missing scopes", "; or endpoints"}},
+		{"local refusal lists what is missing", &Error{
+			Code: CodeConnInsufficientScopes, Description: "refused locally", Local: true,
+			Missing: []string{"Inputs:Add"}, MissingEndpoints: []string{postInputs},
+		}, []string{"refused locally; missing scopes [Inputs:Add]; or endpoints [" + postInputs + "]"}, nil},
 		{"details equal to description once", &Error{Code: 10020, Description: "boom", Details: "boom"},
 			[]string{"FAILURE (10020): boom"}, []string{"boom: boom"}},
 		{"control characters", &Error{Code: 10020, Description: "line1\nline2\r\x00", ReqID: "a\nb"},
 			[]string{"line1 line2"}, []string{"\n", "\r", "\x00"}},
+		{"format and separator characters", &Error{Code: 10020, Description: "abc\u202edcba\u2066x\u2069\u2028y\u2029z\u200b\ufeff\u0085"},
+			[]string{"abc dcba x  y z"}, []string{"\u202e", "\u2066", "\u2069", "\u2028", "\u2029", "\u200b", "\ufeff", "\u0085"}},
 		{"invalid utf8", &Error{Code: 10020, Description: "\xff\xfe"}, []string{"\uFFFD"}, nil},
 		{"long text is cut", &Error{Code: 10020, Details: strings.Repeat("x", 5000)}, []string{"…"}, []string{strings.Repeat("x", 600)}},
 	}
@@ -73,7 +84,7 @@ func TestFromError(t *testing.T) {
 		p.Details = d
 		return status.FromProto(p).Err()
 	}
-	own := &Error{Code: CodeConnThrottled}
+	own := &Error{Code: Code(11005)}
 
 	tests := []struct {
 		desc    string
@@ -88,16 +99,16 @@ func TestFromError(t *testing.T) {
 		{"nil", nil, false, 0, 0, nil, nil, ""},
 		{"plain error", errors.New("x"), false, 0, 0, nil, nil, ""},
 		{"other status", status.Error(codes.Unavailable, "down"), false, 0, 0, nil, nil, ""},
-		{"own error", own, true, CodeConnThrottled, codes.ResourceExhausted, nil, nil, ""},
-		{"wrapped own error", fmt.Errorf("ctx: %w", own), true, CodeConnThrottled, codes.ResourceExhausted, nil, nil, ""},
+		{"own error", own, true, Code(11005), codes.ResourceExhausted, nil, nil, ""},
+		{"wrapped own error", fmt.Errorf("ctx: %w", own), true, Code(11005), codes.ResourceExhausted, nil, nil, ""},
 		{"permission denied", status.Error(codes.PermissionDenied, "key lacks scopes [Inputs:Add Predict]; or endpoint /clarifai.api.V2/PostInputs"),
 			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Add", "Predict"}, []string{postInputs}, ""},
 		{"wrapped permission denied", fmt.Errorf("call: %w", status.Error(codes.PermissionDenied, "missing scope Inputs_Get")),
 			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Get"}, nil, ""},
-		{"unauthenticated", status.Error(codes.Unauthenticated, "bad key"), true, CodeConnKeyInvalid, codes.Unauthenticated, nil, nil, ""},
-		{"unauthenticated not found", status.Error(codes.Unauthenticated, "API key not found"), true, CodeConnKeyNotFound, codes.Unauthenticated, nil, nil, ""},
+		{"unauthenticated", status.Error(codes.Unauthenticated, "bad key"), true, Code(11008), codes.Unauthenticated, nil, nil, ""},
+		{"unauthenticated not found", status.Error(codes.Unauthenticated, "API key not found"), true, Code(11009), codes.Unauthenticated, nil, nil, ""},
 		{"clarifai status in details", withDetails(codes.Unauthenticated, "denied", clarifaiStatus),
-			true, CodeConnKeyNotFound, codes.Unauthenticated, nil, nil, "r-7"},
+			true, Code(11009), codes.Unauthenticated, nil, nil, "r-7"},
 		{"error info in details", withDetails(codes.PermissionDenied, "denied", info),
 			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Models:Train", "Predict"}, nil, ""},
 	}
@@ -148,5 +159,26 @@ func TestErrorPrintsNoReply(t *testing.T) {
 				t.Errorf("%s %s = %s", name, verb, out)
 			}
 		}
+	}
+}
+
+// localErr is an error a client makes itself, as the interceptor's "no
+// usable credential" error is: it carries Unauthenticated for status.Code.
+type localErr struct{ local bool }
+
+func (e localErr) Error() string { return "no usable credential, call not sent" }
+func (e localErr) GRPCStatus() *status.Status {
+	return status.New(codes.Unauthenticated, e.Error())
+}
+func (e localErr) Local() bool { return e.local }
+
+// TestFromErrorLeavesLocalErrorsAlone: a credential error the client made
+// is not the server's CONN_KEY_INVALID.
+func TestFromErrorLeavesLocalErrorsAlone(t *testing.T) {
+	if e, ok := FromError(fmt.Errorf("call: %w", localErr{true})); ok {
+		t.Errorf("FromError(local) = %v, true", e)
+	}
+	if e, ok := FromError(localErr{false}); !ok || e.Code != 11008 {
+		t.Errorf("FromError(not local) = %v, %v; want CONN_KEY_INVALID", e, ok)
 	}
 }

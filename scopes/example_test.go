@@ -4,16 +4,34 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
-func ExampleParseMissing() {
-	s, e := scopes.ParseMissing("Insufficient scopes. Missing scopes: [Inputs_Add Predict]; or endpoint: /clarifai.api.V2/PostInputs")
-	fmt.Println(s, e)
-	// Output: [Inputs:Add Predict] [/clarifai.api.V2/PostInputs]
+func ExampleCode_Class() {
+	for _, c := range []scopes.Code{10000, 68000, 21107, 21100, 21200, 11004} {
+		fmt.Println(c, c.Class(), c.GRPCCode())
+	}
+	// Output:
+	// SUCCESS ok OK
+	// UPLOAD_IN_PROGRESS progress OK
+	// MODEL_BUILDING progress OK
+	// MODEL_TRAINED state OK
+	// MODEL_DOES_NOT_EXIST failure NotFound
+	// CONN_EXCEED_MONTHLY_LIMIT failure ResourceExhausted
+}
+
+func ExampleRetriable() {
+	throttled := &scopes.Error{Code: 11005} // CONN_THROTTLED: clears with time
+	monthly := &scopes.Error{Code: 11004}   // CONN_EXCEED_MONTHLY_LIMIT: does not
+	fmt.Println(scopes.Retriable(throttled), scopes.Retriable(monthly))
+	fmt.Println(scopes.Retriable(status.Error(codes.Unavailable, "connection reset")))
+	// Output:
+	// true false
+	// true
 }
 
 func ExampleCheckReply() {
@@ -27,13 +45,13 @@ func ExampleCheckReply() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, scopes.ErrInsufficientScopes), status.Code(err))
 	// Output:
-	// clarifai: /clarifai.api.V2/PostInputs: CONN_INSUFFICIENT_SCOPES (11007): Insufficient scopes: Missing scopes: [Inputs:Add]; missing scopes [Inputs:Add]; req_id req-1
+	// clarifai: /clarifai.api.V2/PostInputs: CONN_INSUFFICIENT_SCOPES (11007): Insufficient scopes: Missing scopes: [Inputs:Add]; req_id req-1
 	// true PermissionDenied
 }
 
 func ExampleGrant_Missing() {
 	req, _ := scopes.Required("/clarifai.api.V2/PostModelOutputs")
-	g := scopes.Grant{Scopes: []string{"Apps:Get", "Models:Get"}}
+	g := scopes.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
 	fmt.Println(g.Allows(req))
 	fmt.Println(g.Missing(req))
 	// Output:

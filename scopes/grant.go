@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
@@ -17,28 +18,70 @@ const MyScopesMethod = "/clarifai.api.V2/MyScopes"
 // scopeAll grants every scope.
 const scopeAll = "All"
 
-// Grant is what a key may do in one app, as MyScopes reports it.
+// Grant is what a key may do in one app, as [MyScopes] reports it: its
+// operation scopes and its endpoint scopes. A Grant is built once (by
+// MyScopes or [NewGrant]) and never changes; it answers each scope or
+// endpoint query with a map lookup, without allocating, and is safe for
+// concurrent use. The zero Grant holds nothing: it allows only methods that
+// need no scopes.
 type Grant struct {
-	// Scopes are operation scopes, "Inputs:Add" spelling; "All" grants
-	// every scope.
-	Scopes []string
-	// Endpoints are endpoint scopes: full method names that are allowed
-	// whatever the operation scopes say.
-	Endpoints []string
-	// UserID and AppID name the app the grant was asked for ("" when the
-	// request named none).
-	UserID, AppID string
+	scopes, endpoints []string            // normalised, sorted, unique
+	scopeSet          map[string]struct{} // scopes
+	endpointSet       map[string]struct{} // endpoints
+	all               bool                // scopes holds "All"
 }
+
+// NewGrant returns the Grant of the given operation scopes ("Inputs:Add" or
+// "Inputs_Add") and endpoint scopes (full method names, with or without the
+// leading slash, or bare method names of clarifai.api.V2), normalised as
+// [MyScopes] normalises the server's lists. It copies its arguments.
+func NewGrant(scopes, endpoints []string) Grant {
+	g := Grant{
+		scopes:    make([]string, 0, len(scopes)),
+		endpoints: make([]string, 0, len(endpoints)),
+	}
+	for _, s := range scopes {
+		if s = normalizeScope(strings.TrimSpace(s)); s != "" {
+			g.scopes = append(g.scopes, s)
+		}
+	}
+	for _, s := range endpoints {
+		if s = normalizeEndpoint(s); s != "" {
+			g.endpoints = append(g.endpoints, s)
+		}
+	}
+	g.scopes, g.endpoints = sortUnique(g.scopes), sortUnique(g.endpoints)
+	g.scopeSet = make(map[string]struct{}, len(g.scopes))
+	for _, s := range g.scopes {
+		g.scopeSet[s] = struct{}{}
+	}
+	g.endpointSet = make(map[string]struct{}, len(g.endpoints))
+	for _, s := range g.endpoints {
+		g.endpointSet[s] = struct{}{}
+	}
+	_, g.all = g.scopeSet[scopeAll]
+	return g
+}
+
+// Scopes returns the grant's operation scopes, "Inputs:Add" spelling,
+// sorted; "All" grants every scope. The slice is the caller's.
+func (g Grant) Scopes() []string { return slices.Clone(g.scopes) }
+
+// Endpoints returns the grant's endpoint scopes: full method names, such as
+// "/clarifai.api.V2/PostInputs", that are allowed whatever the operation
+// scopes say, sorted. The slice is the caller's.
+func (g Grant) Endpoints() []string { return slices.Clone(g.endpoints) }
 
 // Allows reports whether the grant covers req: when it holds "All", when
 // req.Method is one of its endpoints, or when it holds every scope in
 // req.Scopes (":" and "_" spellings compare equal). A requirement without
-// scopes is always allowed. Allows does not allocate.
+// scopes is always allowed. Allows costs a map lookup per scope and does
+// not allocate for requirements from a [Catalog].
 func (g Grant) Allows(req Requirement) bool {
-	if g.hasScope(scopeAll) {
+	if len(req.Scopes) == 0 || g.all {
 		return true
 	}
-	if req.Method != "" && slices.Contains(g.Endpoints, req.Method) {
+	if req.Method != "" && g.hasEndpoint(req.Method) {
 		return true
 	}
 	for _, s := range req.Scopes {
@@ -49,33 +92,29 @@ func (g Grant) Allows(req Requirement) bool {
 	return true
 }
 
+// hasScope reports whether the grant holds s, in either spelling.
 func (g Grant) hasScope(s string) bool {
-	for _, have := range g.Scopes {
-		if sameScope(have, s) {
-			return true
-		}
+	if _, ok := g.scopeSet[s]; ok {
+		return true
+	}
+	if n := normalizeScope(s); n != s {
+		_, ok := g.scopeSet[n]
+		return ok
 	}
 	return false
 }
 
-// sameScope compares two scope names, treating ':' and '_' as equal.
-func sameScope(a, b string) bool {
-	if len(a) != len(b) {
-		return false
+// hasEndpoint reports whether the grant holds the endpoint m, however m is
+// spelled.
+func (g Grant) hasEndpoint(m string) bool {
+	if _, ok := g.endpointSet[m]; ok {
+		return true
 	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == '_' {
-			x = ':'
-		}
-		if y == '_' {
-			y = ':'
-		}
-		if x != y {
-			return false
-		}
+	if n := normalizeEndpoint(m); n != m {
+		_, ok := g.endpointSet[n]
+		return ok
 	}
-	return true
+	return false
 }
 
 // Missing returns what the grant lacks for req: the required scopes it does
@@ -91,7 +130,7 @@ func (g Grant) Missing(req Requirement) (scopes, endpoints []string) {
 		}
 	}
 	if req.Method != "" {
-		endpoints = []string{req.Method}
+		endpoints = []string{normalizeEndpoint(req.Method)}
 	}
 	return sortUnique(scopes), endpoints
 }
@@ -103,9 +142,12 @@ func (g Grant) Missing(req Requirement) (scopes, endpoints []string) {
 //
 // MyScopes needs no Clarifai Go types: it encodes the request and decodes
 // the reply itself and sends them with a pass-through codec. A gRPC error is
-// returned as it is (status.Code works on it). A reply whose status is a
-// failure, or absent, is returned as an *Error with Method set. Scopes are
-// returned in "Inputs:Add" spelling, sorted.
+// returned as it is (status.Code works on it). A reply whose status is not
+// a success (ok class), or is absent, is returned as an *Error with Method
+// set, and so is a reply that does not decode or lists more than 4096
+// scopes or endpoints (no real key has that many; a grant that large would
+// only cost memory). Names are normalised as by [NewGrant]; a name longer
+// than 1 KiB is left out.
 func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (Grant, error) {
 	req := encodeMyScopesRequest(userID, appID)
 	var reply []byte
@@ -113,22 +155,28 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 	if err := cc.Invoke(ctx, MyScopesMethod, &req, &reply, opts...); err != nil {
 		return Grant{}, err
 	}
-	g, st, err := decodeMultiScopeResponse(reply)
+	r, err := decodeMultiScopeResponse(reply)
 	if err != nil {
-		return Grant{}, &Error{Method: MyScopesMethod, Code: CodeZero, Description: err.Error()}
+		return Grant{}, &Error{Method: MyScopesMethod, Code: codeZero, Description: err.Error()}
 	}
-	g.UserID, g.AppID = userID, appID
-	if !st.has || st.code.Failed() {
+	st := r.status
+	if !st.has || st.code.Class() != ClassOK {
 		e := &Error{Method: MyScopesMethod, Code: st.code, Description: st.description, Details: st.details, ReqID: st.reqID}
 		if !st.has {
-			e.Code, e.Description = CodeZero, "reply carries no status"
+			e.Code, e.Description = codeZero, "reply carries no status"
 		}
-		e.Missing, e.MissingEndpoints = ParseMissing(e.Description + "\n" + e.Details)
+		e.Missing, e.MissingEndpoints = parseMissing(e.Description, e.Details)
 		e.Required, _ = Required(MyScopesMethod)
 		return Grant{}, e
 	}
-	return g, nil
+	return NewGrant(r.scopes, r.endpoints), nil
 }
+
+// Bounds on a MyScopes reply.
+const (
+	maxGrantItems   = 4096    // scopes, and endpoints, in one reply
+	maxGrantItemLen = 1 << 10 // bytes of one scope or endpoint name
+)
 
 // encodeMyScopesRequest encodes
 // MyScopesRequest{1: user_app_id UserAppIDSet{1: user_id, 2: app_id}}.
@@ -150,45 +198,52 @@ func encodeMyScopesRequest(userID, appID string) []byte {
 	return b
 }
 
+// myScopesReply is a decoded MultiScopeResponse.
+type myScopesReply struct {
+	status            wireStatus
+	scopes, endpoints []string // as sent, overlong names left out
+}
+
 // decodeMultiScopeResponse decodes MultiScopeResponse{1: status, 2: scopes,
 // 4: endpoints}, skipping the other fields.
-func decodeMultiScopeResponse(b []byte) (Grant, wireStatus, error) {
-	var (
-		g  Grant
-		st wireStatus
-	)
+func decodeMultiScopeResponse(b []byte) (myScopesReply, error) {
+	var r myScopesReply
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return g, st, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
+			return r, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
 		}
 		b = b[n:]
 		if typ == protowire.BytesType && (num == 1 || num == 2 || num == 4) {
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
-				return g, st, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
+				return r, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
 			}
 			b = b[n:]
+			list := &r.scopes
 			switch num {
 			case 1:
-				st = decodeStatus(v)
-				st.has = true
-			case 2:
-				g.Scopes = append(g.Scopes, normalizeScope(string(v)))
+				r.status = decodeStatus(v)
+				r.status.has = true
+				continue
 			case 4:
-				g.Endpoints = append(g.Endpoints, string(v))
+				list = &r.endpoints
+			}
+			if len(*list) >= maxGrantItems {
+				return r, fmt.Errorf("MyScopes reply lists more than %d scopes or endpoints", maxGrantItems)
+			}
+			if len(v) <= maxGrantItemLen {
+				*list = append(*list, string(v))
 			}
 			continue
 		}
 		n = protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
-			return g, st, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
+			return r, fmt.Errorf("malformed MyScopes reply: %w", protowire.ParseError(n))
 		}
 		b = b[n:]
 	}
-	g.Scopes = sortUnique(g.Scopes)
-	g.Endpoints = sortUnique(g.Endpoints)
-	return g, st, nil
+	return r, nil
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"

@@ -3,6 +3,7 @@ package scopes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -22,16 +23,21 @@ func TestGrantAllowsAndMissing(t *testing.T) {
 		allows  bool
 		missing []string
 	}{
-		{"exact scopes", Grant{Scopes: postModelOutputsScopes}, req, true, nil},
-		{"superset", Grant{Scopes: postInputsScopes}, req, true, nil},
-		{"underscore spelling", Grant{Scopes: []string{"Apps_Get", "Concepts_Get", "Models_Get", "Predict"}}, req, true, nil},
-		{"one missing", Grant{Scopes: []string{"Apps:Get", "Concepts:Get", "Models:Get"}}, req, false, []string{"Predict"}},
+		{"exact scopes", NewGrant(postModelOutputsScopes, nil), req, true, nil},
+		{"superset", NewGrant(postInputsScopes, nil), req, true, nil},
+		{"underscore spelling", NewGrant([]string{"Apps_Get", "Concepts_Get", "Models_Get", "Predict"}, nil), req, true, nil},
+		{"one missing", NewGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get"}, nil), req, false, []string{"Predict"}},
 		{"nothing", Grant{}, req, false, postModelOutputsScopes},
-		{"All", Grant{Scopes: []string{"All"}}, req, true, nil},
-		{"endpoint", Grant{Endpoints: []string{postModelOutputs}}, req, true, nil},
-		{"other endpoint", Grant{Endpoints: []string{postInputs}}, req, false, postModelOutputsScopes},
+		{"All", NewGrant([]string{"All"}, nil), req, true, nil},
+		{"endpoint", NewGrant(nil, []string{postModelOutputs}), req, true, nil},
+		{"other endpoint", NewGrant(nil, []string{postInputs}), req, false, postModelOutputsScopes},
 		{"no scopes needed", Grant{}, Requirement{Method: MyScopesMethod}, true, nil},
-		{"similar but different scope", Grant{Scopes: []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predicts"}}, req, false, []string{"Predict"}},
+		{"endpoint without slash", NewGrant(nil, []string{"clarifai.api.V2/PostModelOutputs"}), req, true, nil},
+		{"bare endpoint", NewGrant(nil, []string{"PostModelOutputs"}), req, true, nil},
+		{"requirement spelled without slash", NewGrant(nil, []string{postModelOutputs}),
+			Requirement{Method: "clarifai.api.V2/PostModelOutputs", Scopes: postModelOutputsScopes}, true, nil},
+		{"requirement in underscore spelling", NewGrant([]string{"Predict"}, nil), Requirement{Method: postInputs, Scopes: []string{"Predict", "Inputs_Add"}}, false, []string{"Inputs:Add"}},
+		{"similar but different scope", NewGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get", "Predicts"}, nil), req, false, []string{"Predict"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -51,7 +57,8 @@ func TestGrantAllowsAndMissing(t *testing.T) {
 			}
 		})
 	}
-	if n := testing.AllocsPerRun(100, func() { Grant{Scopes: postInputsScopes}.Allows(req) }); n != 0 {
+	g := NewGrant(postInputsScopes, []string{postInputs})
+	if n := testing.AllocsPerRun(100, func() { g.Allows(req) }); n != 0 {
 		t.Errorf("Allows allocates %v times", n)
 	}
 }
@@ -66,27 +73,37 @@ func TestMyScopes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MyScopes: %v", err)
 	}
-	if want := []string{"Apps:Get", "Inputs:Add", "Predict"}; !slices.Equal(g.Scopes, want) {
-		t.Errorf("Scopes = %q, want %q", g.Scopes, want)
+	if want := []string{"Apps:Get", "Inputs:Add", "Predict"}; !slices.Equal(g.Scopes(), want) {
+		t.Errorf("Scopes = %q, want %q", g.Scopes(), want)
 	}
-	if !slices.Equal(g.Endpoints, []string{postInputs}) || g.UserID != "u1" || g.AppID != "a1" {
+	if !slices.Equal(g.Endpoints(), []string{postInputs}) {
 		t.Errorf("Grant = %+v", g)
 	}
-	if g, err := MyScopes(ctx, cc, "", "", withKey("k-all")); err != nil || !slices.Equal(g.Scopes, []string{"All"}) {
+	if g, err := MyScopes(ctx, cc, "", "", withKey("k-all")); err != nil || !slices.Equal(g.Scopes(), []string{"All"}) {
 		t.Errorf("MyScopes(all) = %+v, %v", g, err)
+	}
+	// Endpoint names as a server may spell them are normalised.
+	srv.AddKey("k-endpoints", nil, []string{"clarifai.api.V2/PostInputs", "PostModelOutputs", " /clarifai.api.V2/GetUser "})
+	g, err = MyScopes(ctx, cc, "", "", withKey("k-endpoints"))
+	want := []string{"/clarifai.api.V2/GetUser", postInputs, postModelOutputs}
+	if err != nil || !slices.Equal(g.Endpoints(), want) {
+		t.Errorf("MyScopes(endpoints) = %q, %v; want %q", g.Endpoints(), err, want)
+	}
+	if req, _ := Required(postInputs); !g.Allows(req) {
+		t.Errorf("a grant of the endpoint clarifai.api.V2/PostInputs does not allow %s", postInputs)
 	}
 
 	// In-band failure: an unknown key.
 	_, err = MyScopes(ctx, cc, "u1", "a1", withKey("nope"))
 	var e *Error
-	if !errors.As(err, &e) || e.Code != CodeConnKeyNotFound || e.Method != MyScopesMethod || e.ReqID == "" {
+	if !errors.As(err, &e) || e.Code != 11009 || e.Method != MyScopesMethod || e.ReqID == "" {
 		t.Errorf("unknown key: err = %v", err)
 	}
 	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, ErrKeyNotFound) {
 		t.Errorf("unknown key: status.Code = %v", status.Code(err))
 	}
 	// In-band failure forced by the server.
-	srv.SetStatus(MyScopesMethod, int32(CodeTryAgain), "busy", "")
+	srv.SetStatus(MyScopesMethod, 10030, "busy", "")
 	if _, err := MyScopes(ctx, cc, "", "", withKey("k-all")); !errors.Is(err, ErrTryAgain) || status.Code(err) != codes.Unavailable {
 		t.Errorf("TRY_AGAIN: err = %v", err)
 	}
@@ -120,15 +137,15 @@ func TestMyScopesWireFormat(t *testing.T) {
 		0x12, 0x07, 'P', 'r', 'e', 'd', 'i', 'c', 't',
 		0x1a, 0x02, 0x0a, 0x00,
 		0x22, 0x05, '/', 'a', '.', 'B', 'c'}
-	g, st, err := decodeMultiScopeResponse(reply)
-	if err != nil || st.code != CodeSuccess || !slices.Equal(g.Scopes, []string{"Inputs:Add", "Predict"}) || !slices.Equal(g.Endpoints, []string{"/a.Bc"}) {
-		t.Errorf("decode = %+v %+v %v", g, st, err)
+	r, err := decodeMultiScopeResponse(reply)
+	if err != nil || r.status.code != 10000 || !slices.Equal(r.scopes, []string{"Inputs_Add", "Predict"}) || !slices.Equal(r.endpoints, []string{"/a.Bc"}) {
+		t.Errorf("decode = %+v %v", r, err)
 	}
 	for i := range reply {
 		// Truncated replies fail cleanly or decode a prefix; never panic.
-		_, _, _ = decodeMultiScopeResponse(reply[:i])
+		_, _ = decodeMultiScopeResponse(reply[:i])
 	}
-	if _, _, err := decodeMultiScopeResponse([]byte{0x0a, 0x09}); err == nil {
+	if _, err := decodeMultiScopeResponse([]byte{0x0a, 0x09}); err == nil {
 		t.Error("truncated status decoded without error")
 	}
 
@@ -154,9 +171,59 @@ func TestMyScopesWireFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, st, err = decodeMultiScopeResponse(genReply)
-	if err != nil || st != (wireStatus{true, CodeConnInsufficientScopes, "d", "x", "r"}) ||
-		!slices.Equal(g.Scopes, []string{"Inputs:Get", "Predict"}) || !slices.Equal(g.Endpoints, []string{postInputs}) {
-		t.Errorf("decode(generated) = %+v %+v %v", g, st, err)
+	r, err = decodeMultiScopeResponse(genReply)
+	if err != nil || r.status != (wireStatus{true, CodeConnInsufficientScopes, "d", "x", "r"}) ||
+		!slices.Equal(r.scopes, []string{"Predict", "Inputs_Get"}) || !slices.Equal(r.endpoints, []string{postInputs}) {
+		t.Errorf("decode(generated) = %+v %v", r, err)
+	}
+}
+
+// TestGrantLarge: a grant with many scopes answers as a small one does,
+// without allocating, and its lists are copies.
+func TestGrantLarge(t *testing.T) {
+	var many, endpoints []string
+	for i := range 100_000 {
+		many = append(many, fmt.Sprintf("Scope%d_Get", i))
+		endpoints = append(endpoints, fmt.Sprintf("/pkg.Svc/Method%d", i))
+	}
+	g := NewGrant(append(many, postModelOutputsScopes...), endpoints)
+	req, _ := Required(postModelOutputs)
+	if !g.Allows(req) || !g.Allows(Requirement{Method: "/pkg.Svc/Method99999", Scopes: []string{"Nope:Nope"}}) {
+		t.Error("the large grant does not allow what it holds")
+	}
+	if g.Allows(Requirement{Method: postInputs, Scopes: []string{"Scope100000:Get"}}) {
+		t.Error("the large grant allows what it does not hold")
+	}
+	if n := testing.AllocsPerRun(100, func() { g.Allows(req) }); n != 0 {
+		t.Errorf("Allows allocates %v times", n)
+	}
+	s := g.Scopes()
+	s[0] = "changed"
+	if g.Scopes()[0] == "changed" || len(g.Scopes()) != 100_004 || len(g.Endpoints()) != 100_000 {
+		t.Error("Scopes() is not a copy of the grant's scopes")
+	}
+	var zero Grant
+	if zero.Allows(req) || !zero.Allows(Requirement{Method: MyScopesMethod}) || zero.Scopes() != nil {
+		t.Error("the zero Grant misbehaves")
+	}
+}
+
+// BenchmarkGrantAllows: the cost of a check does not grow with the grant.
+func BenchmarkGrantAllows(b *testing.B) {
+	req, _ := Required(postInputs)
+	for _, n := range []int{10, 100_000} {
+		var many []string
+		for i := range n {
+			many = append(many, fmt.Sprintf("Scope%d:Get", i))
+		}
+		g := NewGrant(append(many, postInputsScopes...), nil)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !g.Allows(req) {
+					b.Fatal("not allowed")
+				}
+			}
+		})
 	}
 }

@@ -8,8 +8,16 @@ import (
 // defaultService is the service a bare endpoint name ("PostInputs") belongs to.
 const defaultService = "/clarifai.api.V2/"
 
-// ParseMissing extracts the scopes and endpoints named in text, a Clarifai
-// error description or details such as
+// Bounds on parsing server text for scopes: a hostile status costs at most
+// this much work, and yields at most this much.
+const (
+	maxParseText = 16 << 10     // bytes of server text read, all texts together
+	maxParsed    = 1024         // scopes, and endpoints, collected before sorting
+	maxItem      = maxShortText // a longer word is neither a scope nor an endpoint
+)
+
+// parseMissing extracts the scopes and endpoints named in texts, Clarifai
+// error descriptions or details such as
 //
 //	Missing scopes: [Inputs:Add, Predict]; or endpoints: [/clarifai.api.V2/PostInputs]
 //
@@ -17,15 +25,18 @@ const defaultService = "/clarifai.api.V2/"
 // separated by commas and/or spaces; scopes may be spelled "Inputs:Add" or
 // "Inputs_Add"; endpoints may be full method names with or without the
 // leading slash, or bare method names following the word "endpoint(s)".
+// Each text ends a clause, as a new line does.
 //
 // Only tokens that look like scopes are returned: Resource:Action pairs
 // anywhere, and the single-word scopes All, Predict and Search only inside a
 // list of scopes (after the word "scope(s)", next to another scope, or in
 // brackets with one). Scopes use the colon spelling; endpoints are full
 // method names with a leading slash. Both results are sorted and free of
-// duplicates; either may be nil. ParseMissing never panics.
-func ParseMissing(text string) (scopes, endpoints []string) {
-	toks := tokenize(text)
+// duplicates; either may be nil. It reads at most maxParseText bytes in all,
+// returns at most maxParsed of each, ignores words longer than maxItem, and
+// never panics.
+func parseMissing(texts ...string) (scopes, endpoints []string) {
+	toks := tokenize(texts)
 	groups := scopeGroups(toks)
 	var (
 		inScopes    bool // in a list introduced by "scope(s)" or by a scope
@@ -50,33 +61,41 @@ func ParseMissing(text string) (scopes, endpoints []string) {
 			inScopes, inEndpoints, listItems = false, false, 0
 			continue
 		}
-		w := t.text
-		switch lw := strings.ToLower(strings.TrimSuffix(w, ":")); lw {
-		case "scope", "scopes":
+		w := strings.TrimSuffix(t.text, ":")
+		switch {
+		case isWord(w, "scope", "scopes"):
 			inScopes, inEndpoints, listItems = true, false, 0
 			continue
-		case "endpoint", "endpoints":
+		case isWord(w, "endpoint", "endpoints"):
 			inEndpoints, inScopes, listItems = true, false, 0
 			continue
-		case "and", "or", "&", "+", "plus", "or:", "and:":
+		case isWord(w, "and", "or", "&", "+", "plus"):
 			continue
 		}
-		w = strings.TrimSuffix(w, ":")
 		switch {
+		case len(w) > maxItem:
+			if listItems > 0 {
+				inScopes, inEndpoints, listItems = false, false, 0
+			}
 		case isPairScope(w):
-			scopes = append(scopes, normalizeScope(w))
+			if len(scopes) < maxParsed {
+				scopes = append(scopes, normalizeScope(w))
+			}
 			inScopes, listItems = true, listItems+1
 		case isSingleScope(w) && (inScopes || bracket >= 0):
-			scopes = append(scopes, w)
+			if len(scopes) < maxParsed {
+				scopes = append(scopes, w)
+			}
 			listItems++
 		case isEndpoint(w):
-			if w[0] != '/' {
-				w = "/" + w
+			if len(endpoints) < maxParsed {
+				endpoints = append(endpoints, normalizeEndpoint(w))
 			}
-			endpoints = append(endpoints, w)
 			listItems++
 		case inEndpoints && isIdent(w) && isUpper(w[0]):
-			endpoints = append(endpoints, defaultService+w)
+			if len(endpoints) < maxParsed {
+				endpoints = append(endpoints, defaultService+w)
+			}
 			listItems++
 		default:
 			// An ordinary word ends a list that has begun; before the
@@ -103,10 +122,26 @@ type token struct {
 	text string
 }
 
-// tokenize splits text into words, brackets and clause ends. ':' '_' '/' and
-// '.' stay inside words; a trailing '.' ends a sentence.
-func tokenize(text string) []token {
+// tokenize splits texts into words, brackets and clause ends, reading at
+// most maxParseText bytes in all. ':' '_' '/' and '.' stay inside words; a
+// trailing '.' ends a sentence, and so does the end of each text.
+func tokenize(texts []string) []token {
 	var toks []token
+	left := maxParseText
+	for _, text := range texts {
+		if left <= 0 {
+			break
+		}
+		text = prefix(text, left)
+		left -= len(text)
+		toks = tokenizeText(toks, text)
+		toks = append(toks, token{kind: tokStop})
+	}
+	return toks
+}
+
+// tokenizeText appends the tokens of text to toks.
+func tokenizeText(toks []token, text string) []token {
 	start := -1
 	flush := func(end int) {
 		if start < 0 {
@@ -120,8 +155,7 @@ func tokenize(text string) []token {
 		}
 		// "scopes:Predict" and the like: split the keyword off.
 		if i := strings.IndexByte(w, ':'); i > 0 && i < len(w)-1 {
-			switch strings.ToLower(w[:i]) {
-			case "scope", "scopes", "endpoint", "endpoints":
+			if isWord(w[:i], "scope", "scopes", "endpoint", "endpoints") {
 				toks = append(toks, token{tokWord, w[:i]})
 				w = w[i+1:]
 			}
@@ -198,6 +232,30 @@ func scopeGroups(toks []token) map[int]int {
 	return groups
 }
 
+// isWord reports whether w is one of words, ignoring ASCII case.
+func isWord(w string, words ...string) bool {
+	for _, k := range words {
+		if len(w) != len(k) {
+			continue
+		}
+		i := 0
+		for i < len(w) && lower(w[i]) == k[i] {
+			i++
+		}
+		if i == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if isUpper(c) {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // isPairScope reports whether w looks like "Inputs:Add" or "Inputs_Add":
 // two CamelCase identifiers joined by one ':' or '_'.
 func isPairScope(w string) bool {
@@ -249,19 +307,36 @@ func isIdent(w string) bool {
 func isEndpoint(w string) bool {
 	w = strings.TrimPrefix(w, "/")
 	svc, meth, ok := strings.Cut(w, "/")
-	if !ok || !isIdent(meth) || !isUpper(meth[0]) {
+	if !ok || !isIdent(meth) || !isUpper(meth[0]) || !strings.Contains(svc, ".") {
 		return false
 	}
-	parts := strings.Split(svc, ".")
-	if len(parts) < 2 {
-		return false
-	}
-	for _, p := range parts {
-		if !isIdent(p) {
+	for part, rest, more := "", svc, true; more; {
+		part, rest, more = strings.Cut(rest, ".")
+		if !isIdent(part) {
 			return false
 		}
 	}
 	return true
+}
+
+// normalizeEndpoint returns an endpoint scope as a full method name with
+// its leading slash: "clarifai.api.V2/PostInputs" and " /clarifai.api.V2/PostInputs"
+// become "/clarifai.api.V2/PostInputs", and a bare method name ("PostInputs")
+// is taken to be one of clarifai.api.V2. Other text is returned trimmed.
+func normalizeEndpoint(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return s
+	case isEndpoint(s):
+		if s[0] != '/' {
+			return "/" + s
+		}
+		return s
+	case isIdent(s) && isUpper(s[0]):
+		return defaultService + s
+	}
+	return s
 }
 
 // normalizeScope returns s with its first '_' turned into ':' when s has no

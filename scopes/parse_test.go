@@ -1,6 +1,7 @@
 package scopes
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -44,7 +45,7 @@ func TestParseMissing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			s, e := ParseMissing(tc.text)
+			s, e := parseMissing(tc.text)
 			if !slices.Equal(s, tc.scopes) {
 				t.Errorf("scopes = %q, want %q", s, tc.scopes)
 			}
@@ -64,19 +65,19 @@ var (
 func checkNormalised(t *testing.T, text string, scopes, endpoints []string) {
 	t.Helper()
 	if !slices.IsSorted(scopes) || len(slices.Compact(slices.Clone(scopes))) != len(scopes) {
-		t.Fatalf("ParseMissing(%q) scopes not sorted/unique: %q", text, scopes)
+		t.Fatalf("parseMissing(%q) scopes not sorted/unique: %q", text, scopes)
 	}
 	if !slices.IsSorted(endpoints) || len(slices.Compact(slices.Clone(endpoints))) != len(endpoints) {
-		t.Fatalf("ParseMissing(%q) endpoints not sorted/unique: %q", text, endpoints)
+		t.Fatalf("parseMissing(%q) endpoints not sorted/unique: %q", text, endpoints)
 	}
 	for _, s := range scopes {
 		if !scopeRE.MatchString(s) {
-			t.Fatalf("ParseMissing(%q) returned scope %q", text, s)
+			t.Fatalf("parseMissing(%q) returned scope %q", text, s)
 		}
 	}
 	for _, e := range endpoints {
 		if !endpointRE.MatchString(e) {
-			t.Fatalf("ParseMissing(%q) returned endpoint %q", text, e)
+			t.Fatalf("parseMissing(%q) returned endpoint %q", text, e)
 		}
 	}
 }
@@ -95,22 +96,62 @@ func FuzzParseMissing(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		scopes, endpoints := ParseMissing(text)
+		scopes, endpoints := parseMissing(text)
 		checkNormalised(t, text, scopes, endpoints)
+		if len(scopes) > maxParsed || len(endpoints) > maxParsed {
+			t.Fatalf("parseMissing(%q): %d scopes, %d endpoints", text, len(scopes), len(endpoints))
+		}
 		// What was found in text is found again when listed plainly.
 		list := "scopes: " + strings.Join(scopes, ", ") + "; endpoints: " + strings.Join(endpoints, " ")
-		s2, e2 := ParseMissing(list)
+		if len(list) > maxParseText {
+			return // past what parseMissing reads
+		}
+		s2, e2 := parseMissing(list)
 		if !slices.Equal(s2, scopes) || !slices.Equal(e2, endpoints) {
 			t.Fatalf("round trip of %q: got %q %q, want %q %q", text, s2, e2, scopes, endpoints)
 		}
 	})
 }
 
-func TestParseMissingLinear(t *testing.T) {
-	// Deeply nested and unclosed brackets must not make parsing quadratic.
-	text := strings.Repeat("[ Predict ", 50000) + strings.Repeat("scopes Inputs:Add ] ", 50000)
-	scopes, endpoints := ParseMissing(text)
+func TestParseMissingNesting(t *testing.T) {
+	// Deeply nested and unclosed brackets, within the parse bound.
+	text := strings.Repeat("[ Predict ", 700) + strings.Repeat("scopes Inputs:Add ] ", 400)
+	if len(text) > maxParseText {
+		t.Fatalf("test text of %d bytes is past the parse bound", len(text))
+	}
+	scopes, endpoints := parseMissing(text)
 	if !slices.Equal(scopes, []string{"Inputs:Add", "Predict"}) || endpoints != nil {
 		t.Fatalf("got %q %q", scopes, endpoints)
+	}
+}
+
+// TestParseMissingBounds: hostile text yields a bounded result for bounded
+// work: only the first maxParseText bytes are read, at most maxParsed items
+// come back, and no item is longer than maxItem.
+func TestParseMissingBounds(t *testing.T) {
+	var many strings.Builder
+	many.WriteString("missing scopes: ")
+	for i := range 276_000 {
+		fmt.Fprintf(&many, "Scope%d:Get ", i)
+	}
+	long := "missing scopes: A" + strings.Repeat("a", 10<<20) + ":Get Predict; endpoints /a.B/" + strings.Repeat("C", 300)
+	for name, text := range map[string]string{"276k scopes": many.String(), "10 MB scope": long} {
+		allocs := testing.AllocsPerRun(3, func() { parseMissing(text, text) })
+		scopes, endpoints := parseMissing(text, text)
+		if len(scopes) > maxParsed || len(endpoints) > maxParsed {
+			t.Errorf("%s: %d scopes, %d endpoints", name, len(scopes), len(endpoints))
+		}
+		for _, s := range append(scopes, endpoints...) {
+			if len(s) > maxItem+len(defaultService) {
+				t.Errorf("%s: item of %d bytes", name, len(s))
+			}
+		}
+		// Bounded by the bytes read, not by the input.
+		if allocs > 3*maxParsed {
+			t.Errorf("%s: %v allocations per parse", name, allocs)
+		}
+	}
+	if s, _ := parseMissing(long); !slices.Equal(s, nil) {
+		t.Errorf("the 10 MB scope: got %q", s)
 	}
 }

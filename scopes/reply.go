@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -73,6 +74,10 @@ func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 	sh.status = fd
 	fields := fd.Message().Fields()
 	if f := fields.ByNumber(1); f != nil && !f.IsList() {
+		if f.Kind() == protoreflect.EnumKind {
+			// Codes newer than the table are read with this enum's names.
+			rememberStatusEnum(f.Enum())
+		}
 		switch f.Kind() {
 		case protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 			protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
@@ -93,7 +98,7 @@ func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 // readCode reads the status code without allocating.
 func (sh *replyShape) readCode(st protoreflect.Message) Code {
 	if sh.code == nil {
-		return CodeZero
+		return codeZero
 	}
 	v := st.Get(sh.code)
 	switch sh.code.Kind() {
@@ -118,16 +123,21 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 //
 // It returns nil when reply is not a proto.Message, when its type has no
 // field named "status" of type clarifai.api.status.Status, or when the status
-// code is not a failure according to failed (nil means [Code.Failed]).
-// Otherwise it returns an *Error with the status' code, description, details
-// and req_id, the missing scopes and endpoints parsed from the text, and
-// Required filled from [Required](method) when known. An unset status counts
-// as code 0 ("reply carries no status"), which Code.Failed treats as failure.
+// code is not a failure according to failed (nil means [Code.Failed]: only
+// codes of [ClassFailure]; progress, state and ok codes pass). Otherwise it
+// returns an *Error with the status' code, description, details and req_id,
+// the missing scopes and endpoints parsed from the text (reading a bounded
+// prefix of it), and Required filled from [Required](method) when known. An
+// unset status counts as code 0 ("reply carries no status"), a failure.
+//
+// The reply's own status enum names codes newer than this package's table
+// (see [Code.Class]).
 //
 // CheckReply reads the message by protobuf reflection, so it works with
 // generated and dynamicpb messages of any version of Clarifai's protos. The
-// fields are resolved once per message descriptor; after that, a reply that
-// is not a failure costs a lock-free map lookup and a field read, and does
+// fields are resolved once per message descriptor; after that, a SUCCESS
+// reply costs a lock-free map lookup and a field read, other codes a binary
+// search of the code table besides, and a reply that is not a failure does
 // not allocate. CheckReply is safe for concurrent use.
 func CheckReply(method string, reply any, failed func(Code) bool) error {
 	m, ok := reflectMessage(reply)
@@ -156,7 +166,7 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 		e.Details = readString(st, sh.detail)
 		e.ReqID = readString(st, sh.reqID)
 	}
-	e.Missing, e.MissingEndpoints = ParseMissing(e.Description + "\n" + e.Details)
+	e.Missing, e.MissingEndpoints = parseMissing(e.Description, e.Details)
 	if req, ok := Required(method); ok {
 		e.Required = req
 	}
@@ -180,4 +190,62 @@ func reflectMessage(v any) (protoreflect.Message, bool) {
 		return nil, false
 	}
 	return m, true
+}
+
+// wireStatus is a clarifai.api.status.Status decoded from bytes.
+type wireStatus struct {
+	has                         bool // field 1 was present
+	code                        Code
+	description, details, reqID string
+}
+
+// maxKeptText bounds each text decodeStatus copies out of wire bytes.
+const maxKeptText = 64 << 10
+
+// decodeStatus decodes the fields of clarifai.api.status.Status this package
+// uses; malformed input yields what was read before the damage. Texts are
+// cut at maxKeptText bytes.
+func decodeStatus(b []byte) wireStatus {
+	var st wireStatus
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return st
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return st
+			}
+			st.has, st.code = true, Code(int32(v))
+			b = b[n:]
+			continue
+		case (num == 2 || num == 3 || num == 7) && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return st
+			}
+			if len(v) > maxKeptText {
+				v = v[:maxKeptText]
+			}
+			switch num {
+			case 2:
+				st.description = string(v)
+			case 3:
+				st.details = string(v)
+			case 7:
+				st.reqID = string(v)
+			}
+			b = b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return st
+		}
+		b = b[n:]
+	}
+	return st
 }

@@ -67,17 +67,17 @@ func TestCheckReply(t *testing.T) {
 		{"generated success", func(testing.TB) any { return genReply(ct.StatusCode_SUCCESS, "Ok", "") }, nil, -1, nil, nil},
 		{"generated mixed", func(testing.TB) any { return genReply(ct.StatusCode_MIXED_STATUS, "", "") }, nil, -1, nil, nil},
 		{"generated mixed, strict", func(testing.TB) any { return genReply(ct.StatusCode_MIXED_STATUS, "", "") },
-			func(c Code) bool { return c != CodeSuccess }, CodeMixedStatus, nil, nil},
+			func(c Code) bool { return c != codeSuccess }, codeMixedStatus, nil, nil},
 		{"generated scopes", func(testing.TB) any {
 			return genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes", details)
 		}, nil, CodeConnInsufficientScopes, []string{"Inputs:Add", "Predict"}, []string{postInputs}},
-		{"generated unset status", func(testing.TB) any { return &ct.MultiInputResponse{} }, nil, CodeZero, nil, nil},
+		{"generated unset status", func(testing.TB) any { return &ct.MultiInputResponse{} }, nil, codeZero, nil, nil},
 		{"generated key not found", func(testing.TB) any { return genReply(ct.StatusCode_CONN_KEY_NOT_FOUND, "API key not found", "") },
-			nil, CodeConnKeyNotFound, nil, nil},
+			nil, codeConnKeyNotFound, nil, nil},
 		{"dynamic success", func(t testing.TB) any { return dynReply(t, files, 10000, "Ok", "", true) }, nil, -1, nil, nil},
 		{"dynamic scopes", func(t testing.TB) any { return dynReply(t, files, 11007, "Insufficient scopes", details, true) },
 			nil, CodeConnInsufficientScopes, []string{"Inputs:Add", "Predict"}, []string{postInputs}},
-		{"dynamic unset status", func(t testing.TB) any { return dynReply(t, files, 0, "", "", false) }, nil, CodeZero, nil, nil},
+		{"dynamic unset status", func(t testing.TB) any { return dynReply(t, files, 0, "", "", false) }, nil, codeZero, nil, nil},
 		{"dynamic unknown code", func(t testing.TB) any { return dynReply(t, files, 12345, "odd", "", true) }, nil, 12345, nil, nil},
 	}
 	for _, tc := range tests {
@@ -102,7 +102,7 @@ func TestCheckReply(t *testing.T) {
 			if !slices.Equal(e.Required.Scopes, postInputsScopes) || e.Required.AuthType != KeyAuth {
 				t.Errorf("Required = %+v", e.Required)
 			}
-			if tc.want == CodeZero {
+			if tc.want == codeZero {
 				if e.Description != "reply carries no status" || !errors.Is(err, ErrMissingStatus) {
 					t.Errorf("unset status: %v", e)
 				}

@@ -105,6 +105,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	}
 
 	r := newReport(grant, reqs)
+	r.UserID, r.AppID = userID, appID
 	r.Server, r.TLS = addr, tlsOn
 	r.Key, r.KeySource = key.String(), origin
 	if err := r.write(stdout, o.json); err != nil {
@@ -289,7 +290,7 @@ func lookupMethods(catalog *scopes.Catalog, names []string) ([]scopes.Requiremen
 	seen := make(map[string]bool)
 	var unknown []string
 	for _, name := range names {
-		req, ok := catalog.Lookup(name)
+		req, ok := catalog.Required(name)
 		if !ok {
 			unknown = append(unknown, name)
 			continue

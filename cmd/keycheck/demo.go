@@ -165,7 +165,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	if err != nil {
 		return fmt.Errorf("MyScopes with the environment key: %w", err)
 	}
-	d.printf("  scopes.MyScopes(ctx, conn, %q, %q) → scopes %v, endpoints %v\n", demoUserID, demoAppID, grant.Scopes, grant.Endpoints)
+	d.printf("  scopes.MyScopes(ctx, conn, %q, %q) → scopes %v, endpoints %v\n", demoUserID, demoAppID, grant.Scopes(), grant.Endpoints())
 	if err := d.expectLastKey(demoPAT); err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	if err != nil {
 		return fmt.Errorf("MyScopes with keysource.WithKey: %w", err)
 	}
-	d.printf("  ctx = keysource.WithKey(ctx, <override>); MyScopes(ctx, …) → scopes %v, endpoints %v\n", g.Scopes, g.Endpoints)
+	d.printf("  ctx = keysource.WithKey(ctx, <override>); MyScopes(ctx, …) → scopes %v, endpoints %v\n", g.Scopes(), g.Endpoints())
 	if err := d.expectLastKey(demoWithKeyPAT); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	if err != nil {
 		return fmt.Errorf("MyScopes with interceptor.CallKey: %w", err)
 	}
-	d.printf("  same ctx, plus the call option interceptor.CallKey(<other key>) → scopes %v\n", g.Scopes)
+	d.printf("  same ctx, plus the call option interceptor.CallKey(<other key>) → scopes %v\n", g.Scopes())
 	if err := d.expectLastKey(demoCallKeyPAT); err != nil {
 		return err
 	}
@@ -264,6 +264,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 		reqs = append(reqs, req)
 	}
 	r := newReport(grant, reqs)
+	r.UserID, r.AppID = demoUserID, demoAppID
 	r.Demo, r.Server, r.TLS = true, d.addr, false
 	r.Key, r.KeySource = key.String(), "$"+demoEnvVar
 	if err := r.writeTable(d.w); err != nil {

@@ -51,10 +51,8 @@ type methodCheck struct {
 // newReport checks each requirement against grant.
 func newReport(grant scopes.Grant, reqs []scopes.Requirement) *report {
 	r := &report{
-		UserID:    grant.UserID,
-		AppID:     grant.AppID,
-		Scopes:    nonNil(grant.Scopes),
-		Endpoints: nonNil(grant.Endpoints),
+		Scopes:    nonNil(grant.Scopes()),
+		Endpoints: nonNil(grant.Endpoints()),
 		Allowed:   true,
 	}
 	for _, req := range reqs {

@@ -1,0 +1,218 @@
+package clarifaifake
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+)
+
+// Metadata keys that carry credentials.
+const (
+	mdAuthorization = "authorization"
+	mdSessionToken  = "x-clarifai-session-token"
+	keyPrefix       = "Key "
+)
+
+// Call is what one call carried, as the server received it, and the in-band
+// status codes it answered with. Calls returns snapshots: a Call does not
+// change after it is returned.
+//
+// Printing a Call with any fmt verb shows the credential only redacted;
+// Metadata is redacted too. Header returns the raw values, secrets
+// included, for assertions.
+type Call struct {
+	// Method is the full method name, e.g. "/clarifai.api.V2/PostInputs".
+	Method string
+	// Codes are the in-band status codes of the replies sent so far, in
+	// order (none when the call ended with a gRPC error).
+	Codes []int32
+	// Err is the gRPC error the server ended the call with: one set with
+	// SetError or returned by a ReplyFunc, Unimplemented for an unknown
+	// method, or the stream's own error. It is nil while the call runs and
+	// after a normal end.
+	Err error
+
+	// d is behind a pointer so that fmt, which prints nested pointers as
+	// addresses, never walks into the secret even when a Call sits in an
+	// unexported field that its Format method cannot reach.
+	d *callData
+}
+
+// callData is the part of a Call that may hold secrets.
+type callData struct {
+	md       metadata.MD
+	requests []proto.Message
+}
+
+// record is the server's live record of a call; s.mu guards it.
+type record struct {
+	method   string
+	md       metadata.MD
+	requests []proto.Message
+	codes    []int32
+	err      error
+}
+
+func (r *record) snapshot() Call {
+	return Call{
+		Method: r.method,
+		Codes:  slices.Clone(r.codes),
+		Err:    r.err,
+		d:      &callData{md: r.md, requests: slices.Clone(r.requests)},
+	}
+}
+
+// Calls returns the calls received so far, oldest first, including those
+// still running, refused or to unknown methods. It copies the list: O(calls).
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	for i, r := range s.calls {
+		out[i] = r.snapshot()
+	}
+	return out
+}
+
+// ResetCalls forgets the calls received so far; calls still running are no
+// longer recorded either. LeastPrivilege then covers only later calls.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// Header returns the raw values of the incoming metadata key name (lower
+// case), as sent: for "authorization" or "x-clarifai-session-token" that is
+// the secret itself, so keep the result out of logs and failure messages.
+func (c Call) Header(name string) []string {
+	if c.d == nil {
+		return nil
+	}
+	return slices.Clone(c.d.md.Get(name))
+}
+
+// Secret returns the key (without "Key ") or session token the call carried,
+// or "" when it carried none, several, or a malformed authorization value.
+// The result is the secret: keep it out of logs.
+func (c Call) Secret() string {
+	auth, token := c.Header(mdAuthorization), c.Header(mdSessionToken)
+	switch {
+	case len(auth) == 1 && len(token) == 0:
+		if k, ok := strings.CutPrefix(auth[0], keyPrefix); ok {
+			return k
+		}
+	case len(auth) == 0 && len(token) == 1:
+		return token[0]
+	}
+	return ""
+}
+
+// Metadata returns a copy of the incoming metadata with every credential
+// value (authorization, x-clarifai-session-token) redacted: safe to print.
+func (c Call) Metadata() metadata.MD {
+	if c.d == nil {
+		return metadata.MD{}
+	}
+	md := c.d.md.Copy()
+	for _, k := range []string{mdAuthorization, mdSessionToken} {
+		for i, v := range md[k] {
+			md[k][i] = redactValue(k, v)
+		}
+	}
+	return md
+}
+
+// Requests returns the request messages received, in order: one for a unary
+// or server-streaming call, one per message of a client stream. They are
+// the server's own messages: do not modify them.
+func (c Call) Requests() []proto.Message {
+	if c.d == nil {
+		return nil
+	}
+	return slices.Clone(c.d.requests)
+}
+
+// Request returns the first request message received, or nil.
+func (c Call) Request() proto.Message {
+	if c.d == nil || len(c.d.requests) == 0 {
+		return nil
+	}
+	return c.d.requests[0]
+}
+
+// String describes the call with the credential redacted, e.g.
+// `/clarifai.api.V2/PostInputs authorization="Key …c0de" codes=[11007]`:
+// the method, the metadata the caller set (not gRPC's own, such as
+// user-agent) sorted by key, the reply codes and the error.
+func (c Call) String() string {
+	var b strings.Builder
+	b.WriteString(c.Method)
+	md := c.Metadata()
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		if !transportHeader(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range md[k] {
+			fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(clip(v, 200)))
+		}
+	}
+	fmt.Fprintf(&b, " codes=%v", c.Codes)
+	if c.Err != nil {
+		fmt.Fprintf(&b, " err=%q", clip(c.Err.Error(), 200))
+	}
+	return b.String()
+}
+
+// Format prints String for every verb, so that %#v, %+v or %x cannot reveal
+// the secret either.
+func (c Call) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'x', 'X', 'q':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+	default:
+		_, _ = f.Write([]byte(c.String()))
+	}
+}
+
+// transportHeader reports whether gRPC itself sets metadata key k.
+func transportHeader(k string) bool {
+	return strings.HasPrefix(k, ":") || strings.HasPrefix(k, "grpc-") || k == "content-type" || k == "user-agent" || k == "te"
+}
+
+// redactValue redacts one credential value: "Key " stays, and only the last
+// four characters of a secret of 16 or more are shown.
+func redactValue(key, v string) string {
+	prefix := ""
+	if key == mdAuthorization {
+		if k, ok := strings.CutPrefix(v, keyPrefix); ok {
+			prefix, v = keyPrefix, k
+		}
+	}
+	return prefix + redact(v)
+}
+
+// redact shows at most the last four characters of a secret, and none of a
+// short one, where four would be too large a part of it.
+func redact(secret string) string {
+	if len(secret) < 16 {
+		return "…"
+	}
+	return "…" + secret[len(secret)-4:]
+}
+
+// clip shortens s to at most n bytes.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

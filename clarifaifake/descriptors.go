@@ -1,0 +1,301 @@
+package clarifaifake
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// fixtureProtoset is a FileDescriptorSet, imports included, generated from
+// internal/clarifaitest/proto by `go generate ./internal/clarifaitest`.
+//
+//go:embed fixture.protoset
+var fixtureProtoset []byte
+
+// Wire facts of the Clarifai API that the server relies on.
+const (
+	serviceV2  = "clarifai.api.V2"
+	scopeEnum  = "clarifai.auth.scope.S"
+	statusEnum = "clarifai.api.status.StatusCode"
+
+	// Extension numbers of google.protobuf.MethodOptions.
+	optDependingScopes = 80322 // repeated clarifai.auth.scope.S
+	optAuthType        = 80323 // clarifai.auth.types.AuthType
+	// Extension number of google.protobuf.EnumValueOptions.
+	optScopeDependingScopes = 80319 // repeated clarifai.auth.scope.S
+)
+
+// clarifai.auth.types.AuthType values.
+const (
+	authUndef        = 0
+	authNoAuth       = 1
+	authKeyAuth      = 2
+	authSessionToken = 3
+	authAdmin        = 4
+	authPAT          = 5
+)
+
+// authTypeNames spells the AuthType values as Clarifai's enum does.
+var authTypeNames = map[int32]string{
+	authUndef:        "undef",
+	authNoAuth:       "NoAuth",
+	authKeyAuth:      "KeyAuth",
+	authSessionToken: "SessionTokenAuth",
+	authAdmin:        "AdminAuth",
+	authPAT:          "PATAuth",
+}
+
+func authTypeName(a int32) string {
+	if n, ok := authTypeNames[a]; ok {
+		return n
+	}
+	return fmt.Sprintf("AuthType(%d)", a)
+}
+
+// FixtureFiles returns a private registry of the fixture's descriptors: a
+// cut-down clarifai.api.V2 with Clarifai's names, numbers and method options
+// (PostModelOutputs, PostInputs, MyScopes, PostKeys, GetUser, ListScopes,
+// ListStatusCodes, GenerateModelOutputs, StreamModelOutputs,
+// PostModelVersionsUpload), every status code and scope, and a test-only
+// client-streaming service clarifaiauth.testonly.Chunks. It is built once,
+// on first use, from an embedded FileDescriptorSet alone: it neither reads
+// nor adds to protoregistry.GlobalFiles, so it cannot clash with Clarifai's
+// client. Use it with WithFiles when the program does not link Clarifai's
+// client, and build requests with dynamicpb. The registry is safe for
+// concurrent use and must not be modified.
+func FixtureFiles() *protoregistry.Files {
+	return fixture().files
+}
+
+// FixtureProtoset returns a copy of the fixture's FileDescriptorSet (binary
+// protobuf), with all its imports: the descriptors of FixtureFiles, for tools
+// that take a -protoset file.
+func FixtureProtoset() []byte {
+	return append([]byte(nil), fixtureProtoset...)
+}
+
+// ParseDescriptorSet builds a private registry from a binary
+// FileDescriptorSet that includes every import (as `protoc
+// --include_imports` or `buf build` write it). It registers nothing
+// globally, and extensions in options stay unknown fields, which the server
+// reads as well as known ones. It returns an error for malformed bytes or an
+// incomplete set.
+func ParseDescriptorSet(b []byte) (*protoregistry.Files, error) {
+	var set descriptorpb.FileDescriptorSet
+	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(b, &set); err != nil {
+		return nil, fmt.Errorf("clarifaifake: descriptor set: %w", err)
+	}
+	files, err := protodesc.NewFiles(&set)
+	if err != nil {
+		return nil, fmt.Errorf("clarifaifake: descriptor set: %w", err)
+	}
+	return files, nil
+}
+
+var fixture = sync.OnceValue(func() *registry {
+	files, err := ParseDescriptorSet(fixtureProtoset)
+	if err == nil {
+		var r *registry
+		if r, err = newRegistry(files); err == nil {
+			return r
+		}
+	}
+	// The protoset is generated and embedded at build time: a bad one is a
+	// bug in this package, not a run-time condition.
+	panic("clarifaifake: embedded fixture.protoset: " + err.Error())
+})
+
+// methodInfo is what the server knows about one method.
+type methodInfo struct {
+	name     string // full method name, "/clarifai.api.V2/PostInputs"
+	desc     protoreflect.MethodDescriptor
+	authType int32
+	scopes   []string // depending scopes, spelled like "Inputs:Add"
+}
+
+// registry is what the server reads from its descriptors, once.
+type registry struct {
+	files   *protoregistry.Files
+	methods map[string]*methodInfo // by full method name
+	scopes  protoreflect.EnumDescriptor
+	codes   protoreflect.EnumDescriptor // nil if the descriptors lack it
+}
+
+// errNoV2 says the descriptors do not describe Clarifai's API.
+var errNoV2 = errors.New("clarifaifake: the descriptors have no service " + serviceV2 + " (link Clarifai's Go client, or pass descriptors that have it)")
+
+// newRegistry reads the method options of clarifai.api.V2 and of every other
+// service whose methods carry Clarifai's options (such as the fixture's
+// test-only service). It needs the scope enum to spell scopes.
+func newRegistry(files *protoregistry.Files) (*registry, error) {
+	r := &registry{files: files, methods: make(map[string]*methodInfo)}
+	if _, err := files.FindDescriptorByName(serviceV2); err != nil {
+		return nil, errNoV2
+	}
+	d, err := files.FindDescriptorByName(scopeEnum)
+	if err != nil {
+		return nil, fmt.Errorf("clarifaifake: the descriptors lack the scope enum %s: %w", scopeEnum, err)
+	}
+	var ok bool
+	if r.scopes, ok = d.(protoreflect.EnumDescriptor); !ok {
+		return nil, fmt.Errorf("clarifaifake: %s is not an enum", scopeEnum)
+	}
+	if d, err := files.FindDescriptorByName(statusEnum); err == nil {
+		r.codes, _ = d.(protoreflect.EnumDescriptor)
+	}
+	var rangeErr error
+	files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			if rangeErr = r.addService(fd.Services().Get(i)); rangeErr != nil {
+				return false
+			}
+		}
+		return true
+	})
+	if rangeErr != nil {
+		return nil, rangeErr
+	}
+	return r, nil
+}
+
+// addService adds the methods of svc if it is V2 or if any of its methods
+// carries Clarifai's method options.
+func (r *registry) addService(svc protoreflect.ServiceDescriptor) error {
+	var infos []*methodInfo
+	clarifai := svc.FullName() == serviceV2
+	for i := range svc.Methods().Len() {
+		md := svc.Methods().Get(i)
+		raw, err := optionBytes(md.Options())
+		if err != nil {
+			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
+		}
+		scopes, err := enumList(raw, optDependingScopes)
+		if err != nil {
+			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
+		}
+		at, err := enumList(raw, optAuthType)
+		if err != nil {
+			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
+		}
+		mi := &methodInfo{name: "/" + string(svc.FullName()) + "/" + string(md.Name()), desc: md}
+		if len(at) > 0 {
+			mi.authType = at[len(at)-1] // the last one wins for a singular field
+			clarifai = true
+		}
+		for _, s := range scopes {
+			mi.scopes = append(mi.scopes, r.scopeName(s))
+			clarifai = true
+		}
+		infos = append(infos, mi)
+	}
+	if clarifai {
+		for _, mi := range infos {
+			r.methods[mi.name] = mi
+		}
+	}
+	return nil
+}
+
+// method finds a method by its full name ("/clarifai.api.V2/PostInputs"),
+// its dotted name ("clarifai.api.V2.PostInputs") or, for V2, its bare name
+// ("PostInputs").
+func (r *registry) method(name string) *methodInfo {
+	if mi := r.methods[name]; mi != nil {
+		return mi
+	}
+	if !strings.Contains(name, "/") && !strings.Contains(name, ".") {
+		return r.methods["/"+serviceV2+"/"+name]
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 && !strings.Contains(name, "/") {
+		return r.methods["/"+name[:i]+"/"+name[i+1:]]
+	}
+	return nil
+}
+
+// optionBytes returns the wire form of an options message, so that an
+// extension reads the same whether it is unknown (a private registry) or
+// known (Clarifai's client linked).
+func optionBytes(opts proto.Message) ([]byte, error) {
+	if opts == nil {
+		return nil, nil
+	}
+	return proto.MarshalOptions{Deterministic: true}.Marshal(opts)
+}
+
+// enumList decodes every occurrence of field num in raw as enum values,
+// accepting both the packed (one length-delimited record) and the unpacked
+// (one varint record per value) encodings of a repeated enum.
+func enumList(raw []byte, num protowire.Number) ([]int32, error) {
+	var out []int32
+	for len(raw) > 0 {
+		n, typ, tagLen := protowire.ConsumeTag(raw)
+		if tagLen < 0 {
+			return nil, protowire.ParseError(tagLen)
+		}
+		raw = raw[tagLen:]
+		if n != num {
+			m := protowire.ConsumeFieldValue(n, typ, raw)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			raw = raw[m:]
+			continue
+		}
+		switch typ {
+		case protowire.VarintType:
+			v, m := protowire.ConsumeVarint(raw)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			out = append(out, int32(v))
+			raw = raw[m:]
+		case protowire.BytesType:
+			packed, m := protowire.ConsumeBytes(raw)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			raw = raw[m:]
+			for len(packed) > 0 {
+				v, k := protowire.ConsumeVarint(packed)
+				if k < 0 {
+					return nil, protowire.ParseError(k)
+				}
+				out = append(out, int32(v))
+				packed = packed[k:]
+			}
+		default:
+			return nil, fmt.Errorf("field %d has wire type %d, want varint or bytes", num, typ)
+		}
+	}
+	return out, nil
+}
+
+// scopeName spells scope number n the way the API does: the enum name with
+// its first underscore turned into a colon ("Inputs_Add" is "Inputs:Add").
+func (r *registry) scopeName(n int32) string {
+	v := r.scopes.Values().ByNumber(protoreflect.EnumNumber(n))
+	if v == nil {
+		return fmt.Sprintf("S(%d)", n)
+	}
+	return strings.Replace(string(v.Name()), "_", ":", 1)
+}
+
+// codeName returns the enum name of a status code, or "".
+func (r *registry) codeName(code int32) string {
+	if r.codes == nil {
+		return ""
+	}
+	if v := r.codes.Values().ByNumber(protoreflect.EnumNumber(code)); v != nil {
+		return string(v.Name())
+	}
+	return ""
+}

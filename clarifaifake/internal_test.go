@@ -1,0 +1,121 @@
+package clarifaifake
+
+import (
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+func TestEnumList(t *testing.T) {
+	packed := protowire.AppendTag(nil, optDependingScopes, protowire.BytesType)
+	packed = protowire.AppendBytes(packed, []byte{45, 11, 0x80, 0x01}) // 45, 11, 128
+	var unpacked []byte
+	for _, v := range []uint64{45, 11, 128} {
+		unpacked = protowire.AppendTag(unpacked, optDependingScopes, protowire.VarintType)
+		unpacked = protowire.AppendVarint(unpacked, v)
+	}
+	other := protowire.AppendTag(nil, optAuthType, protowire.VarintType)
+	other = protowire.AppendVarint(other, 2)
+	other = protowire.AppendTag(other, 72295728, protowire.BytesType) // google.api.http
+	other = protowire.AppendBytes(other, []byte("x"))
+
+	tests := []struct {
+		name string
+		raw  []byte
+		want []int32
+	}{
+		{"empty", nil, nil},
+		{"packed", packed, []int32{45, 11, 128}},
+		{"unpacked", unpacked, []int32{45, 11, 128}},
+		{"mixed with other fields", slices.Concat(other, unpacked[:8], packed, other), []int32{45, 11, 45, 11, 128}},
+		{"other fields only", other, nil},
+	}
+	for _, tt := range tests {
+		got, err := enumList(tt.raw, optDependingScopes)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: enumList = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+	if at, err := enumList(other, optAuthType); err != nil || !slices.Equal(at, []int32{2}) {
+		t.Errorf("auth type = %v, %v", at, err)
+	}
+
+	for name, raw := range map[string][]byte{
+		"truncated packed": packed[:len(packed)-1],
+		"truncated tag":    {0x80},
+		"wrong wire type":  protowire.AppendFixed32(protowire.AppendTag(nil, optDependingScopes, protowire.Fixed32Type), 1),
+	} {
+		if _, err := enumList(raw, optDependingScopes); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestFixtureProtosetIsACopy(t *testing.T) {
+	a := FixtureProtoset()
+	a[0] ^= 0xff
+	if FixtureProtoset()[0] == a[0] {
+		t.Error("FixtureProtoset returns the embedded bytes themselves")
+	}
+}
+
+func TestMethodNames(t *testing.T) {
+	r := fixture()
+	for _, name := range []string{"PostInputs", "clarifai.api.V2.PostInputs", "/clarifai.api.V2/PostInputs"} {
+		if mi := r.method(name); mi == nil || mi.name != "/clarifai.api.V2/PostInputs" {
+			t.Errorf("method(%q) = %v", name, mi)
+		}
+	}
+	if mi := r.method("clarifaiauth.testonly.Chunks.PostChunks"); mi == nil {
+		t.Error("dotted name of another service not found")
+	}
+	for _, name := range []string{"", "NoSuch", "/clarifai.api.V2/NoSuch", "clarifai.api.V2/PostInputs", "PostChunks"} {
+		if mi := r.method(name); mi != nil {
+			t.Errorf("method(%q) = %v, want nil", name, mi.name)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                 "…",
+		"short":            "…",
+		"0123456789abcdef": "…cdef",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := redactValue(mdAuthorization, "Key 0123456789abcdef"); got != "Key …cdef" {
+		t.Errorf("redactValue = %q", got)
+	}
+	if got := redactValue(mdAuthorization, "Bearer 0123456789abcdef"); got != "…cdef" {
+		t.Errorf("redactValue without Key = %q", got)
+	}
+}
+
+// TestPermitKind covers every auth type, AdminAuth included, which the
+// fixture has no method for.
+func TestPermitKind(t *testing.T) {
+	kinds := map[kind]string{kindPAT: "PAT", kindAPIKey: "API key", kindSessionToken: "session token"}
+	allowed := map[int32][]kind{
+		authUndef:        {kindPAT, kindAPIKey, kindSessionToken},
+		authKeyAuth:      {kindPAT, kindAPIKey, kindSessionToken},
+		authPAT:          {kindPAT, kindSessionToken},
+		authSessionToken: {kindSessionToken},
+		authAdmin:        nil,
+	}
+	for at, ok := range allowed {
+		for k, name := range kinds {
+			got := permitKind(at, &credential{kind: k})
+			want := slices.Contains(ok, k)
+			if (got == nil) != want {
+				t.Errorf("%s with a %s: refused = %v, want %v", authTypeName(at), name, got != nil, !want)
+			}
+			if got != nil && got.code != codeAuthMethodDisabled {
+				t.Errorf("%s with a %s: code %d", authTypeName(at), name, got.code)
+			}
+		}
+	}
+}

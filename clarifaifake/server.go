@@ -1,0 +1,306 @@
+package clarifaifake
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// bufSize is the buffer size of the in-memory listener made by Start.
+const bufSize = 1 << 20
+
+// kind is what sort of credential the server knows a secret as.
+type kind int
+
+const (
+	kindPAT kind = iota + 1
+	kindAPIKey
+	kindSessionToken
+)
+
+// credential is a secret the server knows, with what it may do.
+type credential struct {
+	kind      kind
+	scopes    []string
+	endpoints []string
+}
+
+// forcedStatus is an in-band status: code, description and details.
+type forcedStatus struct {
+	code                 int32
+	description, details string
+}
+
+// Server is a fake Clarifai V2 server. Create it with New, give it
+// credentials (AddPAT, AddAPIKey, AddSessionToken), serve it (Start and Dial,
+// or Serve), make your calls, then read what it saw (Calls, LeastPrivilege)
+// and Stop it.
+//
+// Every method of Server is safe for concurrent use, also while it serves:
+// settings take effect for calls that start after they are made. The
+// server holds every call it served, with every message received, until
+// ResetCalls; a test that makes very many calls should reset them.
+type Server struct {
+	reg   *registry
+	gs    *grpc.Server
+	reqID atomic.Int64
+
+	mu          sync.Mutex
+	creds       map[credKey]credential
+	statuses    map[string]forcedStatus
+	streamCodes map[string][]int32
+	errs        map[string]error
+	replies     map[string]ReplyFunc
+	calls       []*record
+	lis         *bufconn.Listener
+}
+
+// credKey tells a key from a session token with the same text.
+type credKey struct {
+	session bool
+	secret  string
+}
+
+// An Option configures New.
+type Option func(*options)
+
+type options struct {
+	files *protoregistry.Files
+}
+
+// WithFiles serves the Clarifai services found in files: pass
+// protoregistry.GlobalFiles to insist on the descriptors of Clarifai's client
+// linked into the program, FixtureFiles() for the fixture, or the result of
+// ParseDescriptorSet for a descriptor set read from a file.
+func WithFiles(files *protoregistry.Files) Option {
+	return func(o *options) { o.files = files }
+}
+
+// New returns a server with no credentials. It serves the descriptors given
+// with WithFiles; without it, protoregistry.GlobalFiles when it holds
+// clarifai.api.V2 (the program links Clarifai's Go client: requests and
+// replies are then of the client's generated types), and the fixture
+// (FixtureFiles) otherwise. New reads every method's options once; it
+// returns an error when the descriptors lack clarifai.api.V2 or Clarifai's
+// scope enum, or carry malformed options. New registers nothing in the
+// global protobuf registry.
+func New(opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var reg *registry
+	switch {
+	case o.files == FixtureFiles():
+		reg = fixture()
+	case o.files != nil:
+		r, err := newRegistry(o.files)
+		if err != nil {
+			return nil, err
+		}
+		reg = r
+	default:
+		r, err := newRegistry(protoregistry.GlobalFiles)
+		switch {
+		case errors.Is(err, errNoV2):
+			reg = fixture()
+		case err != nil:
+			return nil, err
+		default:
+			reg = r
+		}
+	}
+	s := &Server{
+		reg:         reg,
+		creds:       make(map[credKey]credential),
+		statuses:    make(map[string]forcedStatus),
+		streamCodes: make(map[string][]int32),
+		errs:        make(map[string]error),
+		replies:     make(map[string]ReplyFunc),
+	}
+	s.gs = grpc.NewServer(
+		grpc.UnknownServiceHandler(s.handle),
+		grpc.WaitForHandlers(true),
+	)
+	return s, nil
+}
+
+// Files returns the descriptors the server serves. Build dynamicpb requests
+// from them when the program does not link Clarifai's client.
+func (s *Server) Files() *protoregistry.Files { return s.reg.files }
+
+// AddPAT adds a personal access token, sent by clients as
+// `authorization: Key <secret>`: it may call KeyAuth and PATAuth methods.
+// Scopes are spelled like "Inputs:Add" or "All" (every scope); endpoints are
+// full method names like "/clarifai.api.V2/PostInputs" (that method, whatever
+// its scopes). Adding a secret again replaces it, whatever its kind.
+func (s *Server) AddPAT(secret string, scopes, endpoints []string) {
+	s.add(credKey{secret: secret}, kindPAT, scopes, endpoints)
+}
+
+// AddAPIKey adds an app-specific API key, sent like a PAT, with scopes and
+// endpoints as in AddPAT. Unlike a PAT it may not call PATAuth methods: such
+// a call gets 11200 CONN_AUTH_METHOD_DISABLED. That code, not 11008
+// CONN_KEY_INVALID, because the key is genuine and this method needs another
+// kind of credential: a permission failure, where a client reading 11008 as
+// "this key was rejected" would discard a good key and fetch it again to the
+// same answer. (Clarifai does not publish the code it sends here.)
+func (s *Server) AddAPIKey(secret string, scopes, endpoints []string) {
+	s.add(credKey{secret: secret}, kindAPIKey, scopes, endpoints)
+}
+
+// AddSessionToken adds a session token, sent by clients as
+// `x-clarifai-session-token: <token>`, with scopes and endpoints as in
+// AddPAT. A session token may call every method but AdminAuth ones: it is
+// the only credential SessionTokenAuth methods accept (others get 11200
+// CONN_AUTH_METHOD_DISABLED).
+func (s *Server) AddSessionToken(token string, scopes, endpoints []string) {
+	s.add(credKey{session: true, secret: token}, kindSessionToken, scopes, endpoints)
+}
+
+func (s *Server) add(k credKey, kd kind, scopes, endpoints []string) {
+	c := credential{kind: kd, scopes: slices.Clone(scopes), endpoints: slices.Clone(endpoints)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creds[k] = c
+}
+
+// Remove forgets a key or session token: later calls with it get
+// CONN_KEY_NOT_FOUND (or CONN_TOKEN_INVALID), as for a revoked key.
+func (s *Server) Remove(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.creds, credKey{secret: secret})
+	delete(s.creds, credKey{session: true, secret: secret})
+}
+
+// SetStatus makes every reply of method (a full method name, or "" for all
+// methods) carry this in-band status, whatever the credentials: the call is
+// neither authenticated nor checked for scopes. Replies keep their usual
+// payload. A setting for a method wins over the one for "".
+func (s *Server) SetStatus(method string, code int32, description, details string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statuses[method] = forcedStatus{code: code, description: description, details: details}
+}
+
+// ClearStatus undoes SetStatus for method.
+func (s *Server) ClearStatus(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.statuses, method)
+}
+
+// SetStreamCodes sets the in-band status code of each reply a streaming
+// method (a full method name, or "" for all) sends, in order, whatever the
+// credentials: for example UPLOAD_IN_PROGRESS twice then MODEL_BUILDING, or
+// SUCCESS then a per-item FAILURE then SUCCESS. Once the codes run out, a
+// bidirectional stream repeats the last; a server stream sends one reply per
+// code. Descriptions are the codes' enum names. It wins over SetStatus and
+// SetReply. No codes clears the setting.
+func (s *Server) SetStreamCodes(method string, codes ...int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(codes) == 0 {
+		delete(s.streamCodes, method)
+		return
+	}
+	s.streamCodes[method] = slices.Clone(codes)
+}
+
+// SetError makes method (a full method name, or "" for all methods) fail
+// with err as its gRPC status (build it with status.Error) instead of
+// replying, before any other check. A nil err clears the setting.
+func (s *Server) SetError(method string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.errs, method)
+		return
+	}
+	s.errs[method] = err
+}
+
+// SetReply makes f answer the calls of method (a full method name, or "" for
+// all methods) that pass authentication and the scope check; see ReplyFunc.
+// A nil f restores the server's own replies.
+func (s *Server) SetReply(method string, f ReplyFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == nil {
+		delete(s.replies, method)
+		return
+	}
+	s.replies[method] = f
+}
+
+// Serve serves on lis, for example a loopback TCP listener, until Stop is
+// called. It returns nil after Stop, and the listener's error otherwise.
+func (s *Server) Serve(lis net.Listener) error {
+	err := s.gs.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Start serves on a new in-memory listener, in a goroutine that Stop ends,
+// and returns the listener. Dial and DialOptions connect to it. Start panics
+// if called twice.
+func (s *Server) Start() *bufconn.Listener {
+	lis := bufconn.Listen(bufSize)
+	s.mu.Lock()
+	if s.lis != nil {
+		s.mu.Unlock()
+		panic("clarifaifake: Start called twice")
+	}
+	s.lis = lis
+	s.mu.Unlock()
+	go func() { _ = s.gs.Serve(lis) }()
+	return lis
+}
+
+// DialOptions returns the options that connect a client to the listener made
+// by Start: insecure transport credentials (the fake has no TLS) and the
+// in-memory dialer. Use them with grpc.NewClient("passthrough:///clarifai",
+// …), or use Dial. It returns an error before Start.
+func (s *Server) DialOptions() ([]grpc.DialOption, error) {
+	s.mu.Lock()
+	lis := s.lis
+	s.mu.Unlock()
+	if lis == nil {
+		return nil, errors.New("clarifaifake: DialOptions before Start")
+	}
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return lis.DialContext(ctx)
+		}),
+	}, nil
+}
+
+// Dial returns a client connection to the listener made by Start, with
+// DialOptions and then opts (your interceptors, for example). The caller
+// closes it. It returns an error before Start.
+func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	base, err := s.DialOptions()
+	if err != nil {
+		return nil, err
+	}
+	return grpc.NewClient("passthrough:///clarifai", append(base, opts...)...)
+}
+
+// Stop stops serving: it closes the listeners and connections, cancels calls
+// in progress and waits for their handlers to return. The recorded calls
+// stay readable.
+func (s *Server) Stop() {
+	s.gs.Stop()
+}

@@ -1,0 +1,90 @@
+// Command apicount counts the exported identifiers of Go packages, so that
+// the size of the library's API can be tracked (see CHANGELOG.md):
+//
+//	go run ./internal/apicount . ./keysource ./interceptor ./scopes
+//
+// It counts exported constants, variables, functions, types, methods of
+// exported types and exported fields of exported structs, and the exported
+// methods of exported interfaces; test files are not read.
+package main
+
+import (
+	"fmt"
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+func main() {
+	dirs := os.Args[1:]
+	if len(dirs) == 0 {
+		dirs = []string{"."}
+	}
+	total := 0
+	for _, dir := range dirs {
+		n, err := count(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "apicount:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("%-20s %d\n", dir, n)
+		total += n
+	}
+	if len(dirs) > 1 {
+		fmt.Printf("%-20s %d\n", "total", total)
+	}
+}
+
+func count(dir string) (int, error) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range pkgs {
+		d := doc.New(p, dir, 0)
+		for _, v := range append(d.Consts, d.Vars...) {
+			n += len(v.Names)
+		}
+		n += len(d.Funcs)
+		for _, t := range d.Types {
+			n++
+			for _, v := range append(t.Consts, t.Vars...) {
+				n += len(v.Names)
+			}
+			n += len(t.Funcs) + len(t.Methods)
+			for _, spec := range t.Decl.Specs {
+				ts, ok := spec.(*ast.TypeSpec)
+				if !ok {
+					continue
+				}
+				switch x := ts.Type.(type) {
+				case *ast.StructType:
+					n += exportedFields(x.Fields)
+				case *ast.InterfaceType:
+					n += exportedFields(x.Methods)
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+func exportedFields(fl *ast.FieldList) int {
+	n := 0
+	for _, f := range fl.List {
+		for _, name := range f.Names {
+			if name.IsExported() {
+				n++
+			}
+		}
+	}
+	return n
+}

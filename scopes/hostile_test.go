@@ -1,0 +1,184 @@
+package scopes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+)
+
+// Text a hostile server can put in a status, and what Error() must make of
+// it: a bounded line without control, format or separator characters.
+
+// manyScopes is a status text listing n distinct scopes.
+func manyScopes(n int) string {
+	var b strings.Builder
+	b.WriteString("Missing scopes: [")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "Scope%d:Get", i)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// nasty is every kind of character Error() must not print as it is.
+const nasty = "a\x00b\x1b[31mc\r\nd\u0085e\u200bf\u202ag\u202bh\u202ci\u202dj\u202ek\u2066l\u2067m\u2068n\u2069o\u2028p\u2029q\ufeffr\xffs\u061ct"
+
+// checkLine fails t unless msg is one bounded, printable line.
+func checkLine(t *testing.T, what, msg string) {
+	t.Helper()
+	if len(msg) > maxErrorText {
+		t.Errorf("%s: Error() is %d bytes, want at most %d", what, len(msg), maxErrorText)
+	}
+	if !utf8.ValidString(msg) {
+		t.Errorf("%s: Error() is not valid UTF-8", what)
+	}
+	for _, r := range msg {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+			t.Errorf("%s: Error() holds %U", what, r)
+			return
+		}
+	}
+}
+
+// allocatedBytes returns the bytes f allocates, on average over runs.
+func allocatedBytes(runs int, f func()) uint64 {
+	f() // warm caches
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
+}
+
+// TestHostileStatusText: a status listing 276k scopes, 10 MB texts and
+// terminal or bidi control characters give a bounded one-line Error(), for
+// a bounded allocation per call.
+func TestHostileStatusText(t *testing.T) {
+	huge := strings.Repeat("x", 10<<20)
+	tests := []struct {
+		desc, description, details, reqID string
+	}{
+		{"276k scopes", "Insufficient scopes", manyScopes(276_000), "r"},
+		{"10 MB description", huge, "", "r"},
+		{"10 MB everywhere", huge, huge + "y", huge},
+		{"control, format and separators", nasty, nasty + " Missing scopes: Inputs:Add", nasty},
+		{"invalid UTF-8 everywhere", strings.Repeat("\xff", 10000), strings.Repeat("\xfe", 10000), strings.Repeat("\xc0", 1000)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			reply := &ct.MultiInputResponse{Status: &ct.Status{
+				Code: ct.StatusCode_CONN_INSUFFICIENT_SCOPES, Description: tc.description, Details: tc.details, ReqId: tc.reqID,
+			}}
+			var msg string
+			call := func() {
+				err := CheckReply(postInputs, reply, nil)
+				msg = err.Error()
+			}
+			if n := allocatedBytes(5, call); n > 1<<20 {
+				t.Errorf("CheckReply and Error() allocate %d bytes per call, want under 1 MiB", n)
+			}
+			checkLine(t, tc.desc, msg)
+			if n := testing.AllocsPerRun(5, call); n > 2*maxParsed {
+				t.Errorf("%v allocations per call", n)
+			}
+		})
+	}
+}
+
+// TestErrorBoundedWhatever: Error() stays bounded whatever the fields hold,
+// also when a caller filled them (no parse bound applies then).
+func TestErrorBoundedWhatever(t *testing.T) {
+	var list []string
+	for i := range 276_000 {
+		list = append(list, fmt.Sprintf("Scope%d:Get\u202e\xff", i))
+	}
+	long := strings.Repeat("\xff\u202e", 1<<20)
+	e := &Error{
+		Method: long, Code: 77777, Description: long, Details: long + "x", ReqID: long,
+		Missing: list, MissingEndpoints: list,
+	}
+	msg := e.Error()
+	checkLine(t, "every field at its worst", msg)
+	if !strings.Contains(msg, "more]") {
+		t.Errorf("lists are not cut with \"… and N more\": %q", msg[len(msg)-200:])
+	}
+	if n := testing.AllocsPerRun(3, func() { _ = e.Error() }); n > 40 {
+		t.Errorf("Error() allocates %v times", n)
+	}
+	if got := fmt.Sprint(*e); got != msg {
+		t.Error("printing an Error value differs from Error()")
+	}
+	// The count of what is left out is exact.
+	e = &Error{Code: 11007, Missing: list[:2000]}
+	msg = e.Error()
+	shown := strings.Count(msg, "Scope")
+	if want := fmt.Sprintf("… and %d more]", 2000-shown); !strings.Contains(msg, want) {
+		t.Errorf("Error() = …%q, want it to end with %q", msg[len(msg)-40:], want)
+	}
+}
+
+// TestGarbageStatusBytes: random bytes where a Clarifai status or a
+// MyScopes reply should be never panic, and give bounded results.
+func TestGarbageStatusBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		b := make([]byte, rng.IntN(512))
+		for j := range b {
+			b[j] = byte(rng.UintN(256))
+		}
+		if i%3 == 0 && len(b) > 2 {
+			b[0], b[1] = 0x12, 0x7f // a length-delimited field 2 that overruns
+		}
+		_ = decodeStatus(b)
+		if r, err := decodeMultiScopeResponse(b); err == nil && (len(r.scopes) > maxGrantItems || len(r.endpoints) > maxGrantItems) {
+			t.Fatalf("decode returned %d scopes", len(r.scopes))
+		}
+		p := status.New(codes.PermissionDenied, string(b)).Proto()
+		p.Details = []*anypb.Any{{TypeUrl: "type.googleapis.com/clarifai.api.status.Status", Value: b}}
+		err := status.FromProto(p).Err()
+		if e, ok := FromError(err); ok {
+			checkLine(t, "garbage details", e.Error())
+		}
+		_ = Retriable(err)
+	}
+}
+
+// TestMyScopesRefusesHugeGrants: a MyScopes reply past the bound is an
+// error (the preflight then lets the call go and the server decides), not a
+// grant that costs memory on every check.
+func TestMyScopesRefusesHugeGrants(t *testing.T) {
+	srv, cc := startFake(t)
+	var many []string
+	for i := range maxGrantItems + 1 {
+		many = append(many, fmt.Sprintf("Scope%d:Get", i))
+	}
+	srv.AddKey("k-huge", many, nil)
+	srv.AddKey("k-long", []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
+	_, err := MyScopes(context.Background(), cc, "", "", withKey("k-huge"))
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(e.Error(), "more than") {
+		t.Errorf("MyScopes(huge) = %v, want an *Error", err)
+	}
+	g, err := MyScopes(context.Background(), cc, "", "", withKey("k-long"))
+	if err != nil || len(g.Scopes()) != 1 {
+		t.Errorf("MyScopes(long) = %q, %v; want the overlong name left out", g.Scopes(), err)
+	}
+}
