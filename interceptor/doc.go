@@ -30,8 +30,19 @@
 // not scoped for before it is sent.
 //
 // Options are given when building an interceptor, and CallKey,
-// WithStatusCheck and WithoutStatusCheck also per call, as grpc.CallOptions
-// (see Option).
+// WithStatusCheck, WithoutStatusCheck and WithStreamEnd also per call, as
+// grpc.CallOptions (see Option). Streams end on a failure in their first
+// reply or a connection-level one (see WithStreamEnd); a later reply that
+// reports one item's failure is delivered as it is.
+//
+// Every error the interceptors return has the call's secret replaced by its
+// redacted form, should the server echo it; a Source that implements
+// keysource.Invalidator is told when the server rejects its key.
+//
+// PerRPCCredentials, like the connection the root package's DialOptions
+// builds, sends keys only over a connection that reports transport security
+// (TLS, ALTS); AllowInsecureTransport opts in to plaintext for a local
+// server or a test.
 //
 // # Chain order
 //

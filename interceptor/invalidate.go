@@ -2,6 +2,7 @@ package interceptor
 
 import (
 	"errors"
+	"io"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -15,14 +16,25 @@ func invalidator(src keysource.Source) keysource.Invalidator {
 	return inv
 }
 
-// invalidate tells inv that the server rejected k, when err says so and k
-// came from the Source (fromSource): an override was chosen by the caller,
-// and the Source may well hold a good key. It costs nothing unless err is
-// non-nil.
-func invalidate(inv keysource.Invalidator, fromSource bool, k keysource.Key, err error) {
-	if inv != nil && fromSource && err != nil && rejectsKey(err) {
-		inv.Invalidate(k)
+// invalidate tells the Source that the server rejected k, when err says
+// so, k came from the Source (fromSource: an override was chosen by the
+// caller, and the Source may well hold a good key) and the Source is a
+// keysource.Invalidator. It costs nothing unless err is non-nil.
+func (o *options) invalidate(err error, k keysource.Key, fromSource bool) {
+	if o.inv != nil && fromSource && err != nil && rejectsKey(err) {
+		o.inv.Invalidate(k)
 	}
+}
+
+// fail turns err, from gRPC or the server, into what the caller gets: it
+// tells the Source of a rejected key and scrubs k from the text. nil and
+// io.EOF pass unchanged.
+func (o *options) fail(err error, k keysource.Key, fromSource bool) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	o.invalidate(err, k, fromSource)
+	return scrub(err, k)
 }
 
 // rejectsKey reports whether err is the server's rejection of the key it

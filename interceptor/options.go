@@ -30,10 +30,10 @@ const defaultRequestIDPrefix = "clarifaiauth-go-" + version
 //
 // The interceptors take their Options out of a call's options before they
 // call the next interceptor, so gRPC never sees them. CallKey,
-// WithStatusCheck and WithoutStatusCheck work both ways; WithPreflight,
-// WithCatalog, WithRequestTag and AllowInsecureTransport configure what an
-// interceptor holds and work only when building: given to a call, they fail
-// it locally with InvalidArgument rather than be ignored. PerRPCCredentials
+// WithStatusCheck, WithoutStatusCheck and WithStreamEnd work both ways;
+// WithPreflight, WithCatalog, WithRequestTag and AllowInsecureTransport
+// configure what an interceptor holds and work only when building: given to
+// a call, they fail it locally with InvalidArgument rather than be ignored. PerRPCCredentials
 // sees no call options (gRPC does not show them to credentials), only those
 // it was built with.
 //
@@ -91,6 +91,7 @@ type options struct {
 	allowInsecure bool
 	preflightOpts []PreflightOption // given to WithPreflight, applied once the catalog is known
 	preflightOn   bool
+	inv           keysource.Invalidator // the Source's, or nil
 
 	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD] // the same for the last override
@@ -169,12 +170,12 @@ func (cfg *callConfig) err() error {
 }
 
 // checkReply turns reply into a *scopes.Error if its Clarifai status is a
-// failure that cfg.failed reports.
-func (o *options) checkReply(cfg *callConfig, method string, reply any) error {
-	if cfg.failed == nil {
+// failure that failed reports; a nil failed checks nothing.
+func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply any) error {
+	if failed == nil {
 		return nil
 	}
-	err := scopes.CheckReply(method, reply, cfg.failed)
+	err := scopes.CheckReply(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.catalog != nil {
 		if req, ok := o.catalog.Required(method); ok {
 			se.Required = req
@@ -240,10 +241,10 @@ func WithStreamEnd(end func(code scopes.Code, first bool) bool) Option {
 	return &option{name: "WithStreamEnd", kind: optEnd, end: end}
 }
 
-// endsStream applies cfg's WithStreamEnd, or the default.
-func (cfg *callConfig) endsStream(code scopes.Code, first bool) bool {
-	if cfg.end != nil {
-		return cfg.end(code, first)
+// endsStream applies end, a WithStreamEnd, or the default rule when nil.
+func endsStream(end streamEnd, code scopes.Code, first bool) bool {
+	if end != nil {
+		return end(code, first)
 	}
 	return first || code/1000 == 11
 }

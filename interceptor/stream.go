@@ -2,8 +2,7 @@ package interceptor
 
 import (
 	"context"
-	"io"
-	"sync"
+	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -34,7 +33,7 @@ import (
 // stream's own context.
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
-	inv := invalidator(src)
+	o.inv = invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		cfg, callOpts := o.forCall(callOpts)
 		if err := cfg.err(); err != nil {
@@ -44,7 +43,6 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		if err != nil {
 			return nil, err
 		}
-		rk := rejectable{k: k, inv: inv, fromSource: fromSource}
 		lazy := false
 		if o.preflight != nil {
 			need, known := o.required(method)
@@ -56,29 +54,29 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		if cfg.failed == nil && !lazy {
 			cs, err := streamer(ctx, desc, cc, method, callOpts...)
 			if err != nil {
-				return nil, rk.fail(err)
+				return nil, o.fail(err, k, fromSource)
 			}
-			return &scrubbedStream{ClientStream: cs, rk: rk}, nil
+			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource}, nil
 		}
 		// The stream gets a context of its own so that ending it early (a
 		// failed status, a preflight refusal) releases it, and so that it
 		// is released from its parent once the stream is over.
 		ctx, cancel := context.WithCancel(ctx)
-		s := &checkedStream{o: o, cfg: cfg, rk: rk, method: method, desc: desc, ctx: ctx, cancel: cancel}
+		s := &checkedStream{o: o, failed: cfg.failed, ends: cfg.end, k: k, method: method, cancel: cancel,
+			serverStreams: desc.ServerStreams, fromSource: fromSource}
 		if lazy {
-			s.opened = make(chan struct{})
-			s.open = func(first any) (grpc.ClientStream, error) {
+			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, error) {
 				if err := o.preflight.check(ctx, cc, o, method, first, k); err != nil {
 					return nil, err
 				}
 				return streamer(ctx, desc, cc, method, callOpts...)
-			}
+			}}
 			return s, nil
 		}
 		cs, err := streamer(ctx, desc, cc, method, callOpts...)
 		if err != nil {
 			cancel()
-			return nil, rk.fail(err)
+			return nil, o.fail(err, k, fromSource)
 		}
 		s.cs = cs
 		return s, nil
@@ -87,58 +85,64 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 
 // checkedStream checks each received message's Clarifai status, and opens
 // the underlying stream lazily when the preflight needs its first message.
+// It is kept small: every checked stream allocates one.
 //
 // gRPC lets one goroutine send (SendMsg, CloseSend) while another receives
 // (RecvMsg); Header, Trailer and Context may be called from either. Only the
-// sending side opens a lazy stream; the others wait for opened.
+// sending side opens a lazy stream; the others wait for it (lazyOpen).
 type checkedStream struct {
-	o      *options
-	cfg    callConfig
-	rk     rejectable
-	method string
-	desc   *grpc.StreamDesc
-	ctx    context.Context
-	cancel context.CancelFunc
-
 	// cs is the underlying stream. For a lazy stream it is set by the
-	// sending side before opened is closed, and read by the others after.
+	// sending side before lazy.opened is closed, and read by the others
+	// after.
 	cs     grpc.ClientStream
-	opened chan struct{}                              // nil: opened when created
-	open   func(first any) (grpc.ClientStream, error) // nil once tried
+	o      *options
+	failed func(scopes.Code) bool // the call's status check
+	ends   streamEnd              // the call's WithStreamEnd
+	k      keysource.Key          // the call's key: scrubbed from errors
+	method string
+	cancel context.CancelFunc
+	lazy   *lazyOpen             // nil: opened when created
+	err    atomic.Pointer[error] // the error that ended the stream early
 
-	replies int // messages received; RecvMsg's own
+	serverStreams bool
+	fromSource    bool // k came from the Source: tell it of rejections
+	replied       bool // a reply was received; RecvMsg's own
+}
 
-	mu  sync.Mutex // guards err: RecvMsg may run beside SendMsg
-	err error      // the error that ended the stream early
+// lazyOpen is a stream's opening deferred to its first message.
+type lazyOpen struct {
+	ctx    context.Context                            // the stream's context, until it is opened
+	opened chan struct{}                              // closed once opened, or refused
+	open   func(first any) (grpc.ClientStream, error) // nil once tried; the sending side's
 }
 
 // openWith opens a lazy stream, checking first; it runs on the sending side.
 func (s *checkedStream) openWith(first any) error {
-	open := s.open
-	s.open = nil
+	open := s.lazy.open
+	s.lazy.open = nil
 	cs, err := open(first)
 	if err != nil {
-		err = s.rk.fail(err)
+		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
 	} else {
 		s.cs = cs
 	}
-	close(s.opened)
+	close(s.lazy.opened)
 	return err
 }
 
 // wait waits until the stream is opened, or ended without being opened.
 // It returns false when there is no underlying stream to use.
 func (s *checkedStream) wait() bool {
-	if s.opened == nil {
+	if s.lazy == nil {
 		return true
 	}
 	select {
-	case <-s.opened:
+	case <-s.lazy.opened:
 		return s.cs != nil
-	case <-s.ctx.Done():
+	case <-s.lazy.ctx.Done():
 		select {
-		case <-s.opened: // opened or refused as ctx ended
+		case <-s.lazy.opened: // opened or refused as ctx ended
 			return s.cs != nil
 		default:
 			return false
@@ -148,11 +152,11 @@ func (s *checkedStream) wait() bool {
 
 // isOpen reports, without waiting, whether the underlying stream is open.
 func (s *checkedStream) isOpen() bool {
-	if s.opened == nil {
+	if s.lazy == nil {
 		return true
 	}
 	select {
-	case <-s.opened:
+	case <-s.lazy.opened:
 		return s.cs != nil
 	default:
 		return false
@@ -163,7 +167,7 @@ func (s *checkedStream) SendMsg(m any) error {
 	if err := s.ended(); err != nil {
 		return err
 	}
-	if s.open != nil {
+	if s.lazy != nil && s.lazy.open != nil {
 		if err := s.openWith(m); err != nil {
 			return err
 		}
@@ -172,13 +176,13 @@ func (s *checkedStream) SendMsg(m any) error {
 		if early := s.ended(); early != nil {
 			return early
 		}
-		return s.rk.fail(err)
+		return s.o.fail(err, s.k, s.fromSource)
 	}
 	return nil
 }
 
 func (s *checkedStream) CloseSend() error {
-	if s.open != nil {
+	if s.lazy != nil && s.lazy.open != nil {
 		if err := s.openWith(nil); err != nil {
 			return err
 		}
@@ -197,23 +201,24 @@ func (s *checkedStream) RecvMsg(m any) error {
 		if err := s.ended(); err != nil {
 			return err
 		}
-		return ctxStatus(s.ctx)
+		return ctxStatus(s.lazy.ctx)
 	}
 	if err := s.cs.RecvMsg(m); err != nil {
 		s.cancel()
 		if early := s.ended(); early != nil {
 			return early
 		}
-		return s.rk.fail(err)
+		return s.o.fail(err, s.k, s.fromSource)
 	}
-	s.replies++
-	if err := s.checkReply(m); err != nil {
-		err = s.rk.fail(err)
+	first := !s.replied
+	s.replied = true
+	if err := s.checkReply(m, first); err != nil {
+		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
 		s.drain(m)
 		return err
 	}
-	if !s.desc.ServerStreams {
+	if !s.serverStreams {
 		// One reply ends a client-streaming call: release the context now.
 		s.cancel()
 	}
@@ -222,13 +227,13 @@ func (s *checkedStream) RecvMsg(m any) error {
 
 // checkReply returns the error that ends the stream at reply m, or nil to
 // deliver m.
-func (s *checkedStream) checkReply(m any) error {
-	err := s.o.checkReply(&s.cfg, s.method, m)
+func (s *checkedStream) checkReply(m any, first bool) error {
+	err := s.o.checkReply(s.failed, s.method, m)
 	if err == nil {
 		return nil
 	}
-	if se, ok := err.(*scopes.Error); ok && !s.cfg.endsStream(se.Code, s.replies == 1) {
-		invalidate(s.rk.inv, s.rk.fromSource, s.rk.k, err) // delivered, but still a rejection
+	if se, ok := err.(*scopes.Error); ok && !endsStream(s.ends, se.Code, first) {
+		s.o.invalidate(err, s.k, s.fromSource) // delivered, but still a rejection
 		return nil
 	}
 	return err
@@ -263,52 +268,37 @@ func (s *checkedStream) Trailer() metadata.MD {
 
 func (s *checkedStream) Context() context.Context {
 	if !s.isOpen() {
-		return s.ctx
+		return s.lazy.ctx
 	}
 	return s.cs.Context()
 }
 
 // end records why the stream ended early and cancels it.
 func (s *checkedStream) end(err error) {
-	s.mu.Lock()
-	if s.err == nil {
-		s.err = err
-	}
-	s.mu.Unlock()
+	s.err.CompareAndSwap(nil, &err)
 	s.cancel()
 }
 
 func (s *checkedStream) ended() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-// rejectable is what a stream needs to turn an error into what the caller
-// gets: the call's key, to scrub it from the error, and the Source's
-// Invalidator, told when the server rejects a key the Source gave.
-type rejectable struct {
-	k          keysource.Key
-	inv        keysource.Invalidator
-	fromSource bool
-}
-
-// fail reports err to the Source when it rejects the key, and returns it
-// scrubbed. io.EOF and nil pass unchanged.
-func (rk *rejectable) fail(err error) error {
-	if err == nil || err == io.EOF {
-		return err
+	if p := s.err.Load(); p != nil {
+		return *p
 	}
-	invalidate(rk.inv, rk.fromSource, rk.k, err)
-	return scrub(err, rk.k)
+	return nil
 }
 
 // scrubbedStream is a stream whose replies are not checked: it only scrubs
 // the key from the errors gRPC returns, and reports rejections.
 type scrubbedStream struct {
 	grpc.ClientStream
-	rk rejectable
+	o          *options
+	k          keysource.Key
+	fromSource bool
 }
 
-func (s *scrubbedStream) SendMsg(m any) error { return s.rk.fail(s.ClientStream.SendMsg(m)) }
-func (s *scrubbedStream) RecvMsg(m any) error { return s.rk.fail(s.ClientStream.RecvMsg(m)) }
+func (s *scrubbedStream) SendMsg(m any) error {
+	return s.o.fail(s.ClientStream.SendMsg(m), s.k, s.fromSource)
+}
+
+func (s *scrubbedStream) RecvMsg(m any) error {
+	return s.o.fail(s.ClientStream.RecvMsg(m), s.k, s.fromSource)
+}

@@ -34,7 +34,7 @@ import (
 // read of the reply's status.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
-	inv := invalidator(src)
+	o.inv = invalidator(src)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		cfg, callOpts := o.forCall(callOpts)
 		if err := cfg.err(); err != nil {
@@ -51,13 +51,9 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		}
 		err = invoker(ctx, method, req, reply, cc, callOpts...)
 		if err == nil {
-			err = o.checkReply(&cfg, method, reply)
+			err = o.checkReply(cfg.failed, method, reply)
 		}
-		if err != nil {
-			invalidate(inv, fromSource, k, err)
-			return scrub(err, k)
-		}
-		return nil
+		return o.fail(err, k, fromSource)
 	}
 }
 
