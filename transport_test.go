@@ -99,3 +99,37 @@ func TestDialOptionsRequireTransportSecurity(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDialOptionsTransportGuard measures what requiring transport
+// security costs per call: a connection built by DialOptions over a
+// transport that reports privacy and integrity (the guard runs on every
+// call) against the same connection with AllowInsecureTransport (no guard).
+// Run: go test -run '^$' -bench DialOptionsTransportGuard -benchmem .
+func BenchmarkDialOptionsTransportGuard(b *testing.B) {
+	const key = "bench000000000000000000000000key1"
+	creds := grpc.WithTransportCredentials(leveled{TransportCredentials: insecure.NewCredentials(), info: withLevel(credentials.PrivacyAndIntegrity)})
+	for _, tt := range []struct {
+		name string
+		opts []interceptor.Option
+	}{
+		{"allow-insecure-no-guard", []interceptor.Option{interceptor.AllowInsecureTransport()}},
+		{"guarded", nil},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			srv, conn := testutil.StartFake(b, append(clarifaiauth.DialOptions(keysource.Static(key), tt.opts...), creds)...)
+			srv.AddKey(key, []string{"All"}, nil)
+			client := pb.NewV2Client(conn)
+			req := &pb.PostModelOutputsRequest{}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if _, err := client.PostModelOutputs(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+				if n++; n%1024 == 0 {
+					srv.ResetCalls()
+				}
+			}
+		})
+	}
+}
