@@ -539,7 +539,7 @@ func TestFileUnchangedContentKeepsKey(t *testing.T) {
 		writeFile(t, path, testSecret+"\n")
 		src := File(path)
 		k1, _ := src.Key(context.Background())
-		time.Sleep(DefaultFileRefreshInterval)
+		time.Sleep(defaultFileRefreshInterval)
 		k2, _ := src.Key(context.Background())
 		if k1 != k2 { // same NewKey result, not merely Equal
 			t.Error("an unchanged file produced a new Key")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unsafe"
 )
 
 // Header names Clarifai reads credentials from.
@@ -65,25 +66,33 @@ func (k Kind) String() string {
 // Key is one validated Clarifai credential. The zero Key holds no credential
 // (IsZero reports true).
 //
-// A Key never prints its secret: String, GoString, Format (every fmt verb),
-// slog's LogValue and MarshalText all give the redacted form, such as
-// "pat(…a1b2)". That holds too where fmt bypasses those methods and prints a
-// Key by reflection (%p, or a Key inside another value's unexported field):
-// it then shows an address. Reading the secret takes an explicit call to
-// Secret or HeaderValue. Keys are immutable values, safe to copy and share
-// between goroutines; the header value is built once, when the Key is made,
-// so sending a Key costs no allocation. Compare Keys with Equal: == only
-// tells whether two Keys come from the same NewKey call.
+// A Key never prints its secret: String, Format (every fmt verb), slog's
+// LogValue and MarshalText all give the redacted form, such as "pat(…a1b2)".
+// That holds too for printers that walk values by reflection (fmt on a Key
+// in an unexported field, spew, go-cmp, testify's diffs): a Key holds no
+// string and no pointer they can follow to the secret, only an
+// unsafe.Pointer, which they print as an address. Reading the secret takes
+// an explicit call to Secret or HeaderValue. Keys are immutable values, safe
+// to copy and share between goroutines; the header value is built once,
+// when the Key is made, so sending a Key costs no allocation. Compare Keys
+// with Equal: == (and reflect.DeepEqual) only tell whether two Keys come
+// from the same NewKey call.
 type Key struct {
-	// header points at the complete header value; the secret is a suffix of
-	// it, so neither Secret nor HeaderValue allocates. It is a pointer
-	// because fmt prints a struct's unexported fields by reflection when it
-	// cannot call Format (%p; a Key in an unexported field of a struct being
-	// printed): a *string prints as an address there, a string in full.
-	header *string
+	// header points at the bytes of the complete header value, n bytes
+	// long; the secret is a suffix of it, so neither Secret nor HeaderValue
+	// allocates. It is an unsafe.Pointer, not a string or a *string,
+	// because reflection-based printers print every string they reach and
+	// follow typed pointers; an unsafe.Pointer has no type to follow. It
+	// keeps the bytes alive like any pointer.
+	header unsafe.Pointer
+	n      uint32
 	offset uint8 // len("Key ") for API keys and PATs, 0 for session tokens
 	kind   Kind
 }
+
+// maxSecretLen bounds a secret; a header value is far smaller than a gRPC
+// server accepts anyway.
+const maxSecretLen = 64 << 10
 
 // NewKey validates secret and returns it as a Key of the given kind.
 // Surrounding white space, including the trailing newline that files and
@@ -100,10 +109,10 @@ func NewKey(kind Kind, secret string) (Key, error) {
 		return Key{}, err
 	}
 	if kind == KindSessionToken {
-		return Key{header: &secret, kind: kind}, nil
+		return Key{header: unsafe.Pointer(unsafe.StringData(secret)), n: uint32(len(secret)), kind: kind}, nil
 	}
 	header := "Key " + secret
-	return Key{header: &header, offset: 4, kind: kind}, nil
+	return Key{header: unsafe.Pointer(unsafe.StringData(header)), n: uint32(len(header)), offset: 4, kind: kind}, nil
 }
 
 // validate reports why secret cannot be a header value. The error names the
@@ -111,6 +120,12 @@ func NewKey(kind Kind, secret string) (Key, error) {
 func validate(secret string) error {
 	if secret == "" {
 		return fmt.Errorf("%w: empty secret", ErrInvalidKey)
+	}
+	if len(secret) > maxSecretLen {
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidKey, maxSecretLen)
+	}
+	if len(secret) > 4 && strings.EqualFold(secret[:4], "Key ") {
+		return fmt.Errorf("%w: white space at byte 3: drop the %q prefix, give the secret alone (%q is added when the key is sent)", ErrInvalidKey, secret[:4], "Key ")
 	}
 	for i := 0; i < len(secret); i++ {
 		c := secret[i]
@@ -168,7 +183,7 @@ func (k Key) HeaderValue() string {
 	if k.header == nil {
 		return ""
 	}
-	return *k.header
+	return unsafe.String((*byte)(k.header), k.n)
 }
 
 // Equal reports whether k and other are the same credential of the same
@@ -190,16 +205,13 @@ func (k Key) String() string {
 	return k.kind.String() + "(…" + s[len(s)-4:] + ")"
 }
 
-// GoString returns the redacted form for %#v.
-func (k Key) GoString() string { return "keysource.Key(" + k.String() + ")" }
-
 // Format prints the redacted form for every verb, so that no fmt directive
 // (%v %+v %#v %s %q %x …) can reveal the secret.
 func (k Key) Format(f fmt.State, verb rune) {
 	switch verb {
 	case 'v':
 		if f.Flag('#') {
-			fmt.Fprint(f, k.GoString())
+			fmt.Fprint(f, "keysource.Key("+k.String()+")")
 			return
 		}
 	case 'q':

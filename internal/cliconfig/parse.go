@@ -51,8 +51,14 @@ var (
 	ErrEmpty = errors.New("the file is empty")
 	// ErrNoContext means the file sets no current_context (and none was
 	// asked for), or has no context of the name wanted.
-	ErrNoContext = errors.New("no such context")
+	ErrNoContext = errors.New("no context to read")
 )
+
+// contextError says which context is missing; it wraps ErrNoContext.
+type contextError struct{ msg string }
+
+func (e *contextError) Error() string        { return e.msg }
+func (e *contextError) Is(target error) bool { return target == ErrNoContext }
 
 // Settings are the settings of a context that address Clarifai, beside the
 // credential. They hold no secret. A field is "" when the context does not
@@ -132,11 +138,11 @@ func Parse(data []byte, name string) (Context, error) {
 		name, which = string(f.Current), "its current_context"
 	}
 	if name == "" {
-		return Context{}, fmt.Errorf("%w: it sets no current_context", ErrNoContext)
+		return Context{}, &contextError{"it sets no current_context"}
 	}
 	n := f.Contexts.find(name)
 	if n == nil {
-		return Context{}, fmt.Errorf("%w: no context %s (%s); %s", ErrNoContext, DescribeName(name), which, f.Contexts.describe())
+		return Context{}, &contextError{"it has no context " + DescribeName(name) + " (" + which + "); " + f.Contexts.describe()}
 	}
 	values, err := contextValues(name, n)
 	if err != nil {

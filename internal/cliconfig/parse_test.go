@@ -115,7 +115,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "empty file", file: "# nothing yet\n", is: ErrEmpty},
 		{name: "null document", file: "~\n", is: ErrEmpty},
 		{name: "no current_context", file: "contexts:\n  default:\n    CLARIFAI_PAT: " + pat + "\n", is: ErrNoContext, mention: []string{"no current_context"}},
-		{name: "current context missing", file: "current_context: prod\ncontexts:\n  default:\n    CLARIFAI_PAT: " + pat + "\n  staging:\n    CLARIFAI_PAT: " + staging + "\n", is: ErrNoContext, mention: []string{`no context "prod" (its current_context)`, "default, staging"}},
+		{name: "current context missing", file: "current_context: prod\ncontexts:\n  default:\n    CLARIFAI_PAT: " + pat + "\n  staging:\n    CLARIFAI_PAT: " + staging + "\n", is: ErrNoContext, mention: []string{`it has no context "prod" (its current_context)`, "default, staging"}},
 		{name: "context asked for missing", file: "current_context: default\ncontexts:\n  default: {}\n", ask: "prod", is: ErrNoContext, mention: []string{`no context "prod" (asked for)`}},
 		{name: "no contexts at all", file: "current_context: default\n", is: ErrNoContext, mention: []string{"no contexts"}},
 		{name: "a PAT as current_context", file: "current_context: " + pat + "\ncontexts:\n  default: {}\n", is: ErrNoContext, mention: []string{"not shown", "default"}},

@@ -13,6 +13,13 @@ import (
 // MaxSize bounds what Load reads: the CLI's file is a few hundred bytes.
 const MaxSize = 256 << 10
 
+var (
+	// ErrTooLarge means the file is larger than the limit it was read with.
+	ErrTooLarge = errors.New("file too large")
+	// ErrNotRegular means the path is a directory, FIFO, socket or device.
+	ErrNotRegular = errors.New("not a regular file")
+)
+
 // ReadFile reads the file at path, following symbolic links, if it is a
 // regular file of at most limit bytes. It never blocks on what is not a
 // regular file: the path is checked before it is opened, opened without
@@ -50,7 +57,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, unwrapPath(err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrTooLarge, limit)
 	}
 	return b, nil
 }
@@ -62,7 +69,7 @@ func regular(info fs.FileInfo, limit int64) error {
 	switch {
 	case m.IsRegular():
 		if info.Size() > limit {
-			return fmt.Errorf("larger than %d bytes (%d)", limit, info.Size())
+			return fmt.Errorf("%w: larger than %d bytes (%d)", ErrTooLarge, limit, info.Size())
 		}
 		return nil
 	case m.IsDir():
@@ -78,7 +85,7 @@ func regular(info fs.FileInfo, limit int64) error {
 	default:
 		what = "not a regular file"
 	}
-	return fmt.Errorf("not a regular file: %s", what)
+	return fmt.Errorf("%w: %s", ErrNotRegular, what)
 }
 
 // unwrapPath drops the path an *fs.PathError repeats, keeping its operation
