@@ -1,7 +1,6 @@
 package keysource
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -219,7 +218,7 @@ func (f *FileSource) read(prev *fileState) (Key, error) {
 	case err != nil:
 		return Key{}, fmt.Errorf("keysource: file %s: %w", f.path, err)
 	}
-	if prev != nil && !prev.key.IsZero() && prev.key.kind == f.kind && string(bytes.TrimSpace(b)) == prev.key.Secret() {
+	if prev != nil && !prev.key.IsZero() && prev.key.kind == f.kind && trimSecret(string(b)) == prev.key.Secret() {
 		return prev.key, nil
 	}
 	k, err := NewKey(f.kind, string(b))

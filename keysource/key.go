@@ -95,8 +95,8 @@ type Key struct {
 const maxSecretLen = 64 << 10
 
 // NewKey validates secret and returns it as a Key of the given kind.
-// Surrounding white space, including the trailing newline that files and
-// environment variables often carry, is trimmed first. The result is an
+// Surrounding ASCII white space, including the trailing newline that files
+// and environment variables often carry, is trimmed first. The result is an
 // error wrapping ErrInvalidKey (and never containing the secret) when the
 // secret is empty, holds white space or control characters, or anything but
 // printable ASCII, or when kind is not one of the defined kinds.
@@ -104,7 +104,7 @@ func NewKey(kind Kind, secret string) (Key, error) {
 	if kind < KindKey || kind > KindSessionToken {
 		return Key{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidKey, kind)
 	}
-	secret = strings.TrimSpace(secret)
+	secret = trimSecret(secret)
 	if err := validate(secret); err != nil {
 		return Key{}, err
 	}
@@ -114,6 +114,11 @@ func NewKey(kind Kind, secret string) (Key, error) {
 	header := "Key " + secret
 	return Key{header: unsafe.Pointer(unsafe.StringData(header)), n: uint32(len(header)), offset: 4, kind: kind}, nil
 }
+
+// trimSecret trims the ASCII white space around a secret: the newline a
+// file or a variable often ends with. Other space (U+2028, U+00A0) is left,
+// and refused by validate.
+func trimSecret(s string) string { return strings.Trim(s, " \t\r\n\v\f") }
 
 // validate reports why secret cannot be a header value. The error names the
 // position and class of the first bad byte, never the secret itself.

@@ -8,15 +8,6 @@ import (
 	"testing"
 )
 
-func mustKey(t testing.TB, kind Kind, secret string) Key {
-	t.Helper()
-	k, err := NewKey(kind, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestStatic(t *testing.T) {
 	ctx := context.Background()
 	k, err := Static(" " + testSecret + "\n").Key(ctx)
