@@ -133,6 +133,7 @@ type cached struct {
 type cachedLive struct {
 	state       atomic.Pointer[cacheState] // nil until the first read ends
 	refreshes   singleflight.Group
+	started     atomic.Pointer[cacheState] // the state a refresh was last started for by a caller that does not wait
 	invalidated rateLimit
 }
 
@@ -178,22 +179,32 @@ func (c *cached) wait(ctx context.Context) (Key, error) {
 	if err := ctx.Err(); err != nil {
 		return Key{}, fmt.Errorf("keysource: %s: %w", c, err)
 	}
-	// The refresh keeps the starting call's values (a trace) but not its
-	// cancellation: the others still want its answer.
-	refreshCtx := context.WithoutCancel(ctx)
-	ch := c.live.refreshes.DoChan("", func() (any, error) { return c.refresh(refreshCtx), nil })
 	// An expired key still inside its grace window keeps serving while the
 	// refresh runs, so an expiry costs no caller the secret manager's
-	// latency; only a caller with no usable key waits.
+	// latency; only a caller with no usable key waits. Such a caller only
+	// makes sure a refresh is running: joining it would register one more
+	// waiter per RPC for as long as the refresh takes.
 	if s := c.live.state.Load(); s != nil && !s.waitFor && !s.key.IsZero() && time.Since(c.start) < s.stale {
+		if old := c.live.started.Load(); old != s && c.live.started.CompareAndSwap(old, s) {
+			c.start1(ctx)
+		}
 		return s.key, nil
 	}
+	ch := c.start1(ctx)
 	select {
 	case r := <-ch:
 		return r.Val.(*cacheState).answer(time.Since(c.start))
 	case <-ctx.Done():
 		return Key{}, fmt.Errorf("keysource: %s: %w", c, ctx.Err())
 	}
+}
+
+// start1 starts a refresh, or joins the one running, and returns the channel
+// its outcome comes on. The refresh keeps ctx's values (a trace) but not its
+// cancellation: other callers still want its answer.
+func (c *cached) start1(ctx context.Context) <-chan singleflight.Result {
+	ctx = context.WithoutCancel(ctx)
+	return c.live.refreshes.DoChan("", func() (any, error) { return c.refresh(ctx), nil })
 }
 
 // refresh asks src for a key, unless a refresh that ended since the caller

@@ -23,7 +23,9 @@ type invalidateCase struct {
 	rotate func(n int) // make secret(n) the one the source would read next
 }
 
-func invalidateSecret(n int) string { return "rotated-key-" + string(rune('a'+n)) + "-0123456789abcdef" }
+func invalidateSecret(n int) string {
+	return "rotated-key-" + string(rune('a'+n)) + "-0123456789abcdef"
+}
 
 func TestInvalidate(t *testing.T) {
 	cases := map[string]func(t *testing.T) invalidateCase{
