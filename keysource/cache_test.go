@@ -12,56 +12,6 @@ import (
 	"time"
 )
 
-// countingSource answers key-1, key-2, … (or fail's error while fail is
-// set), counting calls. If gate is non-nil each call first waits for it or
-// for its context.
-type countingSource struct {
-	calls atomic.Int64
-	fail  atomic.Pointer[error]
-	gate  chan struct{}
-	ctxs  chan context.Context // if non-nil, receives each call's context
-}
-
-func (s *countingSource) Key(ctx context.Context) (Key, error) {
-	n := s.calls.Add(1)
-	if s.ctxs != nil {
-		s.ctxs <- ctx
-	}
-	if s.gate != nil {
-		select {
-		case <-s.gate:
-		case <-ctx.Done():
-			return Key{}, ctx.Err()
-		}
-	}
-	if err := s.fail.Load(); err != nil {
-		return Key{}, *err
-	}
-	return NewKey(KindAPIKey, fmt.Sprintf("key-%d-0123456789abcdef", n))
-}
-
-func (s *countingSource) setFail(err error) {
-	if err == nil {
-		s.fail.Store(nil)
-		return
-	}
-	s.fail.Store(&err)
-}
-
-func (s *countingSource) String() string { return "counting" }
-
-// wantCached asserts that src answers key-n.
-func wantCached(t *testing.T, src Source, n int) {
-	t.Helper()
-	k, err := src.Key(context.Background())
-	if err != nil {
-		t.Fatalf("Key: %v; want key-%d", err, n)
-	}
-	if want := fmt.Sprintf("key-%d-0123456789abcdef", n); k.Secret() != want {
-		t.Fatalf("Key = %q, want %q", k.Secret(), want)
-	}
-}
-
 func TestCachedConcurrentCallersShareOneRefresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := &countingSource{gate: make(chan struct{})}

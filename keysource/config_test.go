@@ -457,10 +457,6 @@ func TestClarifaiConfigCancelledBeforeFirstRead(t *testing.T) {
 	}
 }
 
-func cfgSingle(name, pat string) string {
-	return "current_context: " + name + "\ncontexts:\n  " + name + ":\n    CLARIFAI_PAT: " + pat + "\n"
-}
-
 // A new clarifai login is seen after the refresh interval, and not before:
 // the file is not looked at in between.
 func TestClarifaiConfigRotation(t *testing.T) {
@@ -648,20 +644,6 @@ func BenchmarkClarifaiConfigKey(b *testing.B) {
 			}
 		}
 	})
-}
-
-// cfgHome points the home directory at a new temporary directory and returns
-// the path of the CLI's config file in it (not yet written).
-func cfgHome(t *testing.T) string {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("USERPROFILE", home) // os.UserHomeDir on Windows
-	dir := filepath.Join(home, ".config", "clarifai")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "config")
 }
 
 func TestDefault(t *testing.T) {

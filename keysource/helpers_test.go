@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -234,4 +235,72 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 	case <-time.After(d):
 		t.Fatalf("%s did not return within %v", what, d)
 	}
+}
+
+// countingSource answers key-1, key-2, … (or fail's error while fail is
+// set), counting calls. If gate is non-nil each call first waits for it or
+// for its context.
+type countingSource struct {
+	calls atomic.Int64
+	fail  atomic.Pointer[error]
+	gate  chan struct{}
+	ctxs  chan context.Context // if non-nil, receives each call's context
+}
+
+func (s *countingSource) Key(ctx context.Context) (Key, error) {
+	n := s.calls.Add(1)
+	if s.ctxs != nil {
+		s.ctxs <- ctx
+	}
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return Key{}, ctx.Err()
+		}
+	}
+	if err := s.fail.Load(); err != nil {
+		return Key{}, *err
+	}
+	return NewKey(KindAPIKey, fmt.Sprintf("key-%d-0123456789abcdef", n))
+}
+
+func (s *countingSource) setFail(err error) {
+	if err == nil {
+		s.fail.Store(nil)
+		return
+	}
+	s.fail.Store(&err)
+}
+
+func (s *countingSource) String() string { return "counting" }
+
+// wantCached asserts that src answers key-n.
+func wantCached(t *testing.T, src Source, n int) {
+	t.Helper()
+	k, err := src.Key(context.Background())
+	if err != nil {
+		t.Fatalf("Key: %v; want key-%d", err, n)
+	}
+	if want := fmt.Sprintf("key-%d-0123456789abcdef", n); k.Secret() != want {
+		t.Fatalf("Key = %q, want %q", k.Secret(), want)
+	}
+}
+
+// cfgHome points the home directory at a new temporary directory and returns
+// the path of the CLI's config file in it (not yet written).
+func cfgHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home) // os.UserHomeDir on Windows
+	dir := filepath.Join(home, ".config", "clarifai")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "config")
+}
+
+func cfgSingle(name, pat string) string {
+	return "current_context: " + name + "\ncontexts:\n  " + name + ":\n    CLARIFAI_PAT: " + pat + "\n"
 }
