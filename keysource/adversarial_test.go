@@ -142,7 +142,7 @@ func TestDefaultNoKeyErrorLists(t *testing.T) {
 		t.Fatalf("error = %v, want ErrNoKey", err)
 	}
 	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[1], "  - env ") || !strings.HasPrefix(lines[2], "  - clarifai config "+path) || !strings.HasPrefix(lines[3], "set CLARIFAI_PAT") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "  - environment variables CLARIFAI_PAT, ") || !strings.HasPrefix(lines[2], "  - clarifai config "+path+" does not exist") || !strings.HasPrefix(lines[3], "set CLARIFAI_PAT") {
 		t.Errorf("error lines = %q", lines)
 	}
 	if n := strings.Count(err.Error(), "keysource:"); n != 1 {

@@ -71,7 +71,7 @@ func ExampleChain() {
 	// key(…cdef) <nil>
 	// true
 	// keysource: no key in any source:
-	//   1. env MY_SERVICE_CLARIFAI_PAT: environment variables MY_SERVICE_CLARIFAI_PAT are unset or empty
+	//   1. environment variables MY_SERVICE_CLARIFAI_PAT are unset or empty
 }
 
 // File reads a mounted secret, such as a Kubernetes secret volume, and

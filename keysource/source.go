@@ -230,7 +230,8 @@ func (e *chainError) Unwrap() []error { return append([]error{ErrNoKey}, e.misse
 
 // listMisses writes one line per source: its number (or bullet), its
 // description and why it had no key, without the "keysource: no key: "
-// prefix every miss repeats. A miss of several lines (a Chain in a Chain)
+// prefix every miss repeats, and without the description when the miss
+// starts with it. A miss of several lines (a Chain in a Chain)
 // is indented under its source.
 func listMisses(b *strings.Builder, names []string, misses []error, bullet string) {
 	for i, m := range misses {
@@ -240,11 +241,15 @@ func listMisses(b *strings.Builder, names []string, misses []error, bullet strin
 		} else {
 			b.WriteString(bullet[2:])
 		}
-		b.WriteString(names[i])
-		b.WriteString(": ")
 		msg := m.Error()
 		for _, p := range []string{ErrNoKey.Error() + ": ", "keysource: "} {
 			msg = strings.TrimPrefix(msg, p)
+		}
+		// This package's misses start by naming their source ("file /x:
+		// …", "environment variables …"); say it once.
+		if word, _, _ := strings.Cut(names[i], " "); !strings.HasPrefix(msg, word) {
+			b.WriteString(names[i])
+			b.WriteString(": ")
 		}
 		b.WriteString(strings.ReplaceAll(msg, "\n", "\n     "))
 	}

@@ -242,7 +242,7 @@ func TestChain(t *testing.T) {
 		if !errors.Is(err, ErrNoKey) {
 			t.Fatalf("error = %v, want ErrNoKey", err)
 		}
-		for _, want := range []string{"\n  1. first-src: no key\n     first-src is empty", "\n  2. env KS_TEST_UNSET: environment variables KS_TEST_UNSET are unset or empty", "\n  3. keysource.SourceFunc: no key"} {
+		for _, want := range []string{"\n  1. first-src: no key\n     first-src is empty", "\n  2. environment variables KS_TEST_UNSET are unset or empty", "\n  3. keysource.SourceFunc: no key"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}
