@@ -313,3 +313,34 @@ func TestCachedNilSourcePanics(t *testing.T) {
 	}()
 	Cached(nil, time.Minute)
 }
+
+// TestCachedGraceCallsDoNotPileUp: while a slow refresh runs, callers served
+// the expired key inside its grace window neither wait nor register with
+// the refresh: they cost no allocation, and the source is asked once.
+func TestCachedGraceCallsDoNotPileUp(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	src := Cached(SourceFunc(func(ctx context.Context) (Key, error) {
+		if calls.Add(1) > 1 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return NewKey(KindKey, testSecret)
+	}), time.Millisecond, CacheGrace(time.Hour))
+	ctx := context.Background()
+	wantKey(t, src, testSecret)
+	time.Sleep(2 * time.Millisecond) // expired, inside the grace window
+	wantKey(t, src, testSecret)      // starts the refresh, does not wait
+	if n := testing.AllocsPerRun(1000, func() { _, _ = src.Key(ctx) }); n != 0 {
+		t.Errorf("Key during a refresh allocates %v times per call, want 0", n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); calls.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the refresh goroutine reaches the source
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d calls to the source, want 2", n)
+	}
+	close(release)
+}
