@@ -222,13 +222,12 @@ func TestSecrecyAudit(t *testing.T) {
 	os.WriteFile(goodCfg, []byte("current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: "+marker+"\n    CLARIFAI_USER_ID: me\n"), 0o600)
 	cfg := keysource.ClarifaiConfig(goodCfg)
 	cfg.Key(ctx)
-	settings, _ := cfg.Settings(ctx)
 	overrideCtx := keysource.WithKey(ctx, k)
 	fromCtx, _ := keysource.FromContext(overrideCtx)
 	for name, v := range map[string]any{
 		"Key": k, "session token Key": tok, "*Key": &k, "Key from context": fromCtx,
 		"Static": keysource.Static(marker),
-		"Env":    env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg, "ConfigSettings": settings,
+		"Env":    env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg,
 		"Chain":   keysource.Chain(env, warm, cached),
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),

@@ -2,15 +2,17 @@ package keysource
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// DefaultCacheRefreshTimeout bounds one refresh of a Cached source unless
+// defaultCacheRefreshTimeout bounds one refresh of a Cached source unless
 // CacheRefreshTimeout says otherwise.
-const DefaultCacheRefreshTimeout = 30 * time.Second
+const defaultCacheRefreshTimeout = 30 * time.Second
 
 // maxCacheRetry caps the delay before a failed refresh is retried.
 const maxCacheRetry = time.Second
@@ -31,10 +33,13 @@ func CacheGrace(d time.Duration) CacheOption {
 	return func(o *cacheOptions) { o.grace, o.graceSet = max(d, 0), true }
 }
 
-// CacheRefreshTimeout bounds each refresh: the inner source is called with a
-// context that carries the values of the call that started the refresh, is
-// not cancelled with it, and times out after d (default
-// DefaultCacheRefreshTimeout). A d of zero or less keeps the default.
+// CacheRefreshTimeout bounds each refresh (default 30s): the inner source is
+// called with a context that carries the values of the call that started
+// the refresh, is not cancelled with it, and times out after d. A refresh
+// still running then is abandoned: it fails with an error wrapping
+// context.DeadlineExceeded, and the next refresh may start while the
+// abandoned call, which ignored its context, goes on. A d of zero or less
+// keeps the default.
 func CacheRefreshTimeout(d time.Duration) CacheOption {
 	return func(o *cacheOptions) {
 		if d > 0 {
@@ -60,11 +65,15 @@ func CacheOnError(fn func(error)) CacheOption {
 // refresh, and src is asked once however many callers there are. While the
 // refresh runs, calls keep getting the expired key as long as it is inside
 // its grace window (CacheGrace), so an expiry adds no latency; calls with no
-// usable key (the first ones, or past the window) wait for the refresh. The refresh runs on its
-// own goroutine with a context that keeps the starting call's values but not
-// its cancellation, bounded by CacheRefreshTimeout; a caller whose own
-// context ends stops waiting and returns its context's error, wrapped, while
-// the refresh goes on for the others.
+// usable key (the first ones, or past the window) wait for the refresh. The
+// refresh runs on its own goroutine with a context that keeps the starting
+// call's values but not its cancellation, bounded by CacheRefreshTimeout; a
+// caller whose own context ends stops waiting and returns its context's
+// error, wrapped, while the refresh goes on for the others. A refresh that
+// outlives CacheRefreshTimeout is abandoned (see there), so a source that
+// hangs and ignores its context cannot wedge the cache; a panic in src
+// becomes an error (which says only that src panicked) for the callers
+// waiting on it.
 //
 // When a refresh fails, the previous key is still served until the grace
 // window (CacheGrace) after its expiry ends, and the error goes to
@@ -75,15 +84,19 @@ func CacheOnError(fn func(error)) CacheOption {
 // A src answering a zero Key with a nil error counts as failing with
 // ErrNoKey.
 //
+// The source implements Invalidator: after Invalidate with the key it
+// serves (at most once per 5 seconds), the next call waits for a refresh
+// instead of being served that key; if the refresh fails, the key keeps
+// serving within its grace window.
+//
 // A ttl of zero or less makes every key stale at once: each call waits for a
-// refresh, which concurrent calls still share. Cached panics if src is nil;
-// a panic in src, which runs on the refresh goroutine, ends the program.
+// refresh, which concurrent calls still share. Cached panics if src is nil.
 func Cached(src Source, ttl time.Duration, opts ...CacheOption) Source {
 	if src == nil {
 		panic("keysource: Cached with a nil Source")
 	}
 	ttl = max(ttl, 0)
-	o := cacheOptions{timeout: DefaultCacheRefreshTimeout}
+	o := cacheOptions{timeout: defaultCacheRefreshTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -98,6 +111,7 @@ func Cached(src Source, ttl time.Duration, opts ...CacheOption) Source {
 		timeout: o.timeout,
 		onError: o.onError,
 		start:   time.Now(),
+		live:    new(cachedLive),
 	}
 }
 
@@ -110,10 +124,17 @@ type cached struct {
 	onError func(error)
 	start   time.Time // times are durations since start, on the monotonic clock
 
-	state atomic.Pointer[cacheState] // nil until the first refresh ends
+	// live is what changes; behind a pointer, so that fmt's %#v and other
+	// reflection-based printers show an address instead of reading it
+	// while another goroutine writes it.
+	live *cachedLive
+}
 
-	mu       sync.Mutex
-	inflight *flight // the refresh in progress, if any; guarded by mu
+type cachedLive struct {
+	state       atomic.Pointer[cacheState] // nil until the first read ends
+	refreshes   singleflight.Group
+	started     atomic.Pointer[cacheState] // the state a refresh was last started for by a caller that does not wait
+	invalidated rateLimit
 }
 
 // cacheState is an immutable snapshot; each refresh replaces it whole.
@@ -123,6 +144,7 @@ type cacheState struct {
 	stale   time.Duration // key is served when a refresh fails until then
 	err     error         // the last refresh's error; nil after a success
 	retryAt time.Duration // after a failure, no refresh before then
+	waitFor bool          // invalidated: callers wait for the refresh
 }
 
 // answer is what a call at now gets from s without refreshing: the key if
@@ -135,17 +157,10 @@ func (s *cacheState) answer(now time.Duration) (Key, error) {
 	return Key{}, s.err
 }
 
-// flight is one refresh; key and err are set before done is closed.
-type flight struct {
-	done chan struct{}
-	key  Key
-	err  error
-}
-
 // Key returns the cached key, refreshing it first if it has expired; see
 // Cached.
 func (c *cached) Key(ctx context.Context) (Key, error) {
-	if s := c.state.Load(); s != nil {
+	if s := c.live.state.Load(); s != nil {
 		// time.Since reads only the monotonic clock, one vDSO call.
 		now := time.Since(c.start)
 		if now < s.fresh {
@@ -164,50 +179,46 @@ func (c *cached) wait(ctx context.Context) (Key, error) {
 	if err := ctx.Err(); err != nil {
 		return Key{}, fmt.Errorf("keysource: %s: %w", c, err)
 	}
-	c.mu.Lock()
-	// A refresh may have ended since Key loaded the state.
-	if s := c.state.Load(); s != nil {
-		now := time.Since(c.start)
-		if now < s.fresh || (s.err != nil && now < s.retryAt) {
-			c.mu.Unlock()
-			return s.answer(now)
-		}
-	}
-	fl := c.inflight
-	if fl == nil {
-		fl = &flight{done: make(chan struct{})}
-		c.inflight = fl
-		go c.refresh(context.WithoutCancel(ctx), fl)
-	}
 	// An expired key still inside its grace window keeps serving while the
 	// refresh runs, so an expiry costs no caller the secret manager's
-	// latency; only a caller with no usable key waits.
-	if s := c.state.Load(); s != nil && !s.key.IsZero() && time.Since(c.start) < s.stale {
-		c.mu.Unlock()
+	// latency; only a caller with no usable key waits. Such a caller only
+	// makes sure a refresh is running: joining it would register one more
+	// waiter per RPC for as long as the refresh takes.
+	if s := c.live.state.Load(); s != nil && !s.waitFor && !s.key.IsZero() && time.Since(c.start) < s.stale {
+		if old := c.live.started.Load(); old != s && c.live.started.CompareAndSwap(old, s) {
+			c.start1(ctx)
+		}
 		return s.key, nil
 	}
-	c.mu.Unlock()
-
+	ch := c.start1(ctx)
 	select {
-	case <-fl.done:
-		return fl.key, fl.err
+	case r := <-ch:
+		return r.Val.(*cacheState).answer(time.Since(c.start))
 	case <-ctx.Done():
 		return Key{}, fmt.Errorf("keysource: %s: %w", c, ctx.Err())
 	}
 }
 
-// refresh asks src for a key, stores the outcome and answers fl's waiters.
-func (c *cached) refresh(ctx context.Context, fl *flight) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	k, err := c.src.Key(ctx)
-	cancel()
+// start1 starts a refresh, or joins the one running, and returns the channel
+// its outcome comes on. The refresh keeps ctx's values (a trace) but not its
+// cancellation: other callers still want its answer.
+func (c *cached) start1(ctx context.Context) <-chan singleflight.Result {
+	ctx = context.WithoutCancel(ctx)
+	return c.live.refreshes.DoChan("", func() (any, error) { return c.refresh(ctx), nil })
+}
+
+// refresh asks src for a key, unless a refresh that ended since the caller
+// looked already did, and publishes the outcome. Only one runs at a time.
+func (c *cached) refresh(ctx context.Context) *cacheState {
+	prev := c.live.state.Load()
+	if now := time.Since(c.start); prev != nil && (now < prev.fresh || prev.err != nil && now < prev.retryAt) {
+		return prev
+	}
+	k, err := c.ask(ctx)
 	if err == nil && k.IsZero() {
 		err = fmt.Errorf("%w: source returned a zero key", ErrNoKey)
 	}
 	now := time.Since(c.start)
-
-	c.mu.Lock()
-	prev := c.state.Load()
 	var next *cacheState
 	if err == nil {
 		next = &cacheState{key: k, fresh: now + c.ttl, stale: now + c.ttl + c.grace}
@@ -218,15 +229,61 @@ func (c *cached) refresh(ctx context.Context, fl *flight) {
 			next.key, next.fresh, next.stale = prev.key, prev.fresh, prev.stale
 		}
 	}
-	c.state.Store(next)
-	c.inflight = nil
-	c.mu.Unlock()
-
-	fl.key, fl.err = next.answer(now)
-	close(fl.done)
+	c.live.state.Store(next)
 	if err != nil && c.onError != nil {
 		c.onError(err)
 	}
+	return next
+}
+
+// errPanicked is what callers get when src panics; the panic's value is not
+// in it, as it could hold anything.
+var errPanicked = errors.New("the source panicked")
+
+// ask calls src on its own goroutine, bounded by the refresh timeout. A call
+// still running at the timeout is abandoned: its goroutine ends when src
+// returns, and its answer is dropped.
+func (c *cached) ask(ctx context.Context) (Key, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	type answer struct {
+		key Key
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- answer{err: errPanicked}
+			}
+		}()
+		k, err := c.src.Key(ctx)
+		done <- answer{k, err}
+	}()
+	select {
+	case a := <-done:
+		return a.key, a.err
+	case <-ctx.Done():
+		return Key{}, fmt.Errorf("refresh abandoned after %v: %w", c.timeout, ctx.Err())
+	}
+}
+
+// Invalidate makes the next call wait for a refresh if k is the key the
+// cache serves; see Cached.
+func (c *cached) Invalidate(k Key) {
+	s := c.live.state.Load()
+	now := time.Since(c.start)
+	if s == nil || k.IsZero() || !s.key.Equal(k) || !c.live.invalidated.allow(now) {
+		return
+	}
+	next := *s
+	next.fresh, next.retryAt, next.waitFor = 0, 0, true
+	if next.err == nil {
+		// The key stays the fallback of a failed refresh, within its grace
+		// window from now.
+		next.stale = now + c.grace
+	}
+	c.live.state.CompareAndSwap(s, &next)
 }
 
 // String describes the source by the one it caches: "cached(<inner>)".

@@ -12,56 +12,6 @@ import (
 	"time"
 )
 
-// countingSource answers key-1, key-2, … (or fail's error while fail is
-// set), counting calls. If gate is non-nil each call first waits for it or
-// for its context.
-type countingSource struct {
-	calls atomic.Int64
-	fail  atomic.Pointer[error]
-	gate  chan struct{}
-	ctxs  chan context.Context // if non-nil, receives each call's context
-}
-
-func (s *countingSource) Key(ctx context.Context) (Key, error) {
-	n := s.calls.Add(1)
-	if s.ctxs != nil {
-		s.ctxs <- ctx
-	}
-	if s.gate != nil {
-		select {
-		case <-s.gate:
-		case <-ctx.Done():
-			return Key{}, ctx.Err()
-		}
-	}
-	if err := s.fail.Load(); err != nil {
-		return Key{}, *err
-	}
-	return NewKey(KindAPIKey, fmt.Sprintf("key-%d-0123456789abcdef", n))
-}
-
-func (s *countingSource) setFail(err error) {
-	if err == nil {
-		s.fail.Store(nil)
-		return
-	}
-	s.fail.Store(&err)
-}
-
-func (s *countingSource) String() string { return "counting" }
-
-// wantCached asserts that src answers key-n.
-func wantCached(t *testing.T, src Source, n int) {
-	t.Helper()
-	k, err := src.Key(context.Background())
-	if err != nil {
-		t.Fatalf("Key: %v; want key-%d", err, n)
-	}
-	if want := fmt.Sprintf("key-%d-0123456789abcdef", n); k.Secret() != want {
-		t.Fatalf("Key = %q, want %q", k.Secret(), want)
-	}
-}
-
 func TestCachedConcurrentCallersShareOneRefresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := &countingSource{gate: make(chan struct{})}
@@ -362,4 +312,35 @@ func TestCachedNilSourcePanics(t *testing.T) {
 		}
 	}()
 	Cached(nil, time.Minute)
+}
+
+// TestCachedGraceCallsDoNotPileUp: while a slow refresh runs, callers served
+// the expired key inside its grace window neither wait nor register with
+// the refresh: they cost no allocation, and the source is asked once.
+func TestCachedGraceCallsDoNotPileUp(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	src := Cached(SourceFunc(func(ctx context.Context) (Key, error) {
+		if calls.Add(1) > 1 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return NewKey(KindKey, testSecret)
+	}), time.Millisecond, CacheGrace(time.Hour))
+	ctx := context.Background()
+	wantKey(t, src, testSecret)
+	time.Sleep(2 * time.Millisecond) // expired, inside the grace window
+	wantKey(t, src, testSecret)      // starts the refresh, does not wait
+	if n := testing.AllocsPerRun(1000, func() { _, _ = src.Key(ctx) }); n != 0 {
+		t.Errorf("Key during a refresh allocates %v times per call, want 0", n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); calls.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the refresh goroutine reaches the source
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d calls to the source, want 2", n)
+	}
+	close(release)
 }

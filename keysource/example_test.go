@@ -70,7 +70,8 @@ func ExampleChain() {
 	// Output:
 	// key(…cdef) <nil>
 	// true
-	// keysource: no key in any source: source 1 (env MY_SERVICE_CLARIFAI_PAT): keysource: no key: environment variables MY_SERVICE_CLARIFAI_PAT are unset or empty
+	// keysource: no key in any source:
+	//   1. environment variables MY_SERVICE_CLARIFAI_PAT are unset or empty
 }
 
 // File reads a mounted secret, such as a Kubernetes secret volume, and

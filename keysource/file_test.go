@@ -16,36 +16,6 @@ import (
 	"time"
 )
 
-// writeFile writes content to path, failing the test on error.
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// replaceFile rotates path atomically: write a sibling, rename it over path.
-func replaceFile(t testing.TB, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	writeFile(t, tmp, content)
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// wantKey asserts that src answers secret with no error.
-func wantKey(t *testing.T, src Source, secret string) {
-	t.Helper()
-	k, err := src.Key(context.Background())
-	if err != nil {
-		t.Fatalf("Key: %v; want the key %q", err, secret)
-	}
-	if k.Secret() != secret {
-		t.Fatalf("Key = secret %q, want %q", k.Secret(), secret)
-	}
-}
-
 func TestFileFirstRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
 	writeFile(t, path, "  "+testSecret+"\n")
@@ -539,7 +509,7 @@ func TestFileUnchangedContentKeepsKey(t *testing.T) {
 		writeFile(t, path, testSecret+"\n")
 		src := File(path)
 		k1, _ := src.Key(context.Background())
-		time.Sleep(DefaultFileRefreshInterval)
+		time.Sleep(defaultFileRefreshInterval)
 		k2, _ := src.Key(context.Background())
 		if k1 != k2 { // same NewKey result, not merely Equal
 			t.Error("an unchanged file produced a new Key")

@@ -2,6 +2,8 @@ package keysource
 
 import (
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,9 +27,11 @@ func FuzzNewKey(f *testing.F) {
 		f.Add(s, uint8(KindAPIKey))
 	}
 	f.Add("session-token-0000000000000000", uint8(KindSessionToken))
+	f.Add("session-toke", uint8(KindSessionToken)) // the kind's label holds it
+	f.Add("Key 0123456789abcdef", uint8(KindPAT))
 	f.Fuzz(func(t *testing.T, secret string, kind uint8) {
 		k, err := NewKey(Kind(kind), secret)
-		trimmed := strings.TrimSpace(secret)
+		trimmed := strings.Trim(secret, " \t\r\n\v\f")
 		long := len(trimmed) >= 12
 		if err != nil {
 			if !k.IsZero() {
@@ -53,10 +57,28 @@ func FuzzNewKey(f *testing.F) {
 		if k.HeaderValue() != want {
 			t.Fatalf("HeaderValue() = %q, want %q", k.HeaderValue(), want)
 		}
+		// Every rendering is exactly the redacted form, worked out here
+		// independently: the kind's name and, for a secret of 16 bytes or
+		// more, its last four. Comparing whole outputs, not searching them
+		// for the secret, keeps a secret such as "session-toke", which the
+		// label "session-token" contains, from passing for a leak, while a
+		// rendering with any byte of the secret beyond the last four fails.
+		redacted := k.Kind().String() + "(…)"
+		if len(trimmed) >= 16 {
+			redacted = k.Kind().String() + "(…" + trimmed[len(trimmed)-4:] + ")"
+		}
+		for verb, want := range map[string]string{
+			"%v": redacted, "%+v": redacted, "%s": redacted, "%x": redacted, "%X": redacted, "%d": redacted,
+			"%#v": "keysource.Key(" + redacted + ")", "%q": strconv.Quote(redacted),
+		} {
+			if out := fmt.Sprintf(verb, k); out != want {
+				t.Fatalf("%s prints %q, want %q", verb, out, want)
+			}
+		}
 		if long {
-			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-				if out := fmt.Sprintf(verb, k); strings.Contains(out, trimmed) {
-					t.Fatalf("%s prints the secret: %s", verb, out)
+			for _, s := range reachableStrings(reflect.ValueOf(k)) {
+				if strings.Contains(s, trimmed) {
+					t.Fatalf("reflection reaches the secret in %q", s)
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unsafe"
 )
 
 // Header names Clarifai reads credentials from.
@@ -65,29 +66,37 @@ func (k Kind) String() string {
 // Key is one validated Clarifai credential. The zero Key holds no credential
 // (IsZero reports true).
 //
-// A Key never prints its secret: String, GoString, Format (every fmt verb),
-// slog's LogValue and MarshalText all give the redacted form, such as
-// "pat(…a1b2)". That holds too where fmt bypasses those methods and prints a
-// Key by reflection (%p, or a Key inside another value's unexported field):
-// it then shows an address. Reading the secret takes an explicit call to
-// Secret or HeaderValue. Keys are immutable values, safe to copy and share
-// between goroutines; the header value is built once, when the Key is made,
-// so sending a Key costs no allocation. Compare Keys with Equal: == only
-// tells whether two Keys come from the same NewKey call.
+// A Key never prints its secret: String, Format (every fmt verb), slog's
+// LogValue and MarshalText all give the redacted form, such as "pat(…a1b2)".
+// That holds too for printers that walk values by reflection (fmt on a Key
+// in an unexported field, spew, go-cmp, testify's diffs): a Key holds no
+// string and no pointer they can follow to the secret, only an
+// unsafe.Pointer, which they print as an address. Reading the secret takes
+// an explicit call to Secret or HeaderValue. Keys are immutable values, safe
+// to copy and share between goroutines; the header value is built once,
+// when the Key is made, so sending a Key costs no allocation. Compare Keys
+// with Equal: == (and reflect.DeepEqual) only tell whether two Keys come
+// from the same NewKey call.
 type Key struct {
-	// header points at the complete header value; the secret is a suffix of
-	// it, so neither Secret nor HeaderValue allocates. It is a pointer
-	// because fmt prints a struct's unexported fields by reflection when it
-	// cannot call Format (%p; a Key in an unexported field of a struct being
-	// printed): a *string prints as an address there, a string in full.
-	header *string
+	// header points at the bytes of the complete header value, n bytes
+	// long; the secret is a suffix of it, so neither Secret nor HeaderValue
+	// allocates. It is an unsafe.Pointer, not a string or a *string,
+	// because reflection-based printers print every string they reach and
+	// follow typed pointers; an unsafe.Pointer has no type to follow. It
+	// keeps the bytes alive like any pointer.
+	header unsafe.Pointer
+	n      uint32
 	offset uint8 // len("Key ") for API keys and PATs, 0 for session tokens
 	kind   Kind
 }
 
+// maxSecretLen bounds a secret; a header value is far smaller than a gRPC
+// server accepts anyway.
+const maxSecretLen = 64 << 10
+
 // NewKey validates secret and returns it as a Key of the given kind.
-// Surrounding white space, including the trailing newline that files and
-// environment variables often carry, is trimmed first. The result is an
+// Surrounding ASCII white space, including the trailing newline that files
+// and environment variables often carry, is trimmed first. The result is an
 // error wrapping ErrInvalidKey (and never containing the secret) when the
 // secret is empty, holds white space or control characters, or anything but
 // printable ASCII, or when kind is not one of the defined kinds.
@@ -95,22 +104,33 @@ func NewKey(kind Kind, secret string) (Key, error) {
 	if kind < KindKey || kind > KindSessionToken {
 		return Key{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidKey, kind)
 	}
-	secret = strings.TrimSpace(secret)
+	secret = trimSecret(secret)
 	if err := validate(secret); err != nil {
 		return Key{}, err
 	}
 	if kind == KindSessionToken {
-		return Key{header: &secret, kind: kind}, nil
+		return Key{header: unsafe.Pointer(unsafe.StringData(secret)), n: uint32(len(secret)), kind: kind}, nil
 	}
 	header := "Key " + secret
-	return Key{header: &header, offset: 4, kind: kind}, nil
+	return Key{header: unsafe.Pointer(unsafe.StringData(header)), n: uint32(len(header)), offset: 4, kind: kind}, nil
 }
+
+// trimSecret trims the ASCII white space around a secret: the newline a
+// file or a variable often ends with. Other space (U+2028, U+00A0) is left,
+// and refused by validate.
+func trimSecret(s string) string { return strings.Trim(s, " \t\r\n\v\f") }
 
 // validate reports why secret cannot be a header value. The error names the
 // position and class of the first bad byte, never the secret itself.
 func validate(secret string) error {
 	if secret == "" {
 		return fmt.Errorf("%w: empty secret", ErrInvalidKey)
+	}
+	if len(secret) > maxSecretLen {
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidKey, maxSecretLen)
+	}
+	if len(secret) > 4 && strings.EqualFold(secret[:4], "Key ") {
+		return fmt.Errorf("%w: white space at byte 3: drop the %q prefix, give the secret alone (%q is added when the key is sent)", ErrInvalidKey, secret[:4], "Key ")
 	}
 	for i := 0; i < len(secret); i++ {
 		c := secret[i]
@@ -168,7 +188,7 @@ func (k Key) HeaderValue() string {
 	if k.header == nil {
 		return ""
 	}
-	return *k.header
+	return unsafe.String((*byte)(k.header), k.n)
 }
 
 // Equal reports whether k and other are the same credential of the same
@@ -190,16 +210,13 @@ func (k Key) String() string {
 	return k.kind.String() + "(…" + s[len(s)-4:] + ")"
 }
 
-// GoString returns the redacted form for %#v.
-func (k Key) GoString() string { return "keysource.Key(" + k.String() + ")" }
-
 // Format prints the redacted form for every verb, so that no fmt directive
 // (%v %+v %#v %s %q %x …) can reveal the secret.
 func (k Key) Format(f fmt.State, verb rune) {
 	switch verb {
 	case 'v':
 		if f.Flag('#') {
-			fmt.Fprint(f, k.GoString())
+			fmt.Fprint(f, "keysource.Key("+k.String()+")")
 			return
 		}
 	case 'q':

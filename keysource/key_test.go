@@ -2,7 +2,6 @@ package keysource
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,28 +9,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// testSecret is long enough that String shows its last four characters.
-const testSecret = "s3cr3tKEYvalue0123456789abWXYZ"
-
-// assertNoSecret fails if text contains secret, or its hex encoding, or any
-// eight consecutive characters of it.
-func assertNoSecret(t *testing.T, what, text, secret string) {
-	t.Helper()
-	if secret == "" {
-		return
-	}
-	leaks := []string{secret, hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret)))}
-	for i := 0; i+8 <= len(secret); i++ {
-		leaks = append(leaks, secret[i:i+8])
-	}
-	for _, l := range leaks {
-		if strings.Contains(text, l) {
-			t.Errorf("%s reveals the secret (%q found): %q", what, l, text)
-			return
-		}
-	}
-}
 
 func TestNewKeyValidation(t *testing.T) {
 	tests := []struct {

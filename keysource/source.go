@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Source supplies the Clarifai credential for a request.
@@ -60,6 +61,25 @@ func (s *static) String() string { return "static " + s.key.String() }
 // truly bad cannot make them hammer a secret manager.
 type Invalidator interface {
 	Invalidate(k Key)
+}
+
+// invalidateEvery is how often, at most, a source acts on Invalidate.
+const invalidateEvery = 5 * time.Second
+
+// rateLimit lets one Invalidate through per invalidateEvery. The zero value
+// lets the first through.
+type rateLimit struct {
+	last atomic.Int64 // 1 + the time (since the source's start) of the last one let through; 0 for never
+}
+
+// allow reports whether an Invalidate at now (since the source's start) may
+// act, and records it if so.
+func (r *rateLimit) allow(now time.Duration) bool {
+	last := r.last.Load()
+	if last != 0 && now-time.Duration(last-1) < invalidateEvery {
+		return false
+	}
+	return r.last.CompareAndSwap(last, int64(now)+1)
 }
 
 // Names of the environment variables Clarifai's SDKs read, in the order Env
@@ -201,17 +221,49 @@ type chainError struct {
 
 func (e *chainError) Error() string {
 	var b strings.Builder
-	b.WriteString("keysource: no key in any source: ")
-	for i, m := range e.misses {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "source %d (%s): %s", i+1, e.names[i], m.Error())
-	}
+	b.WriteString("keysource: no key in any source:")
+	listMisses(&b, e.names, e.misses, "")
 	return b.String()
 }
 
 func (e *chainError) Unwrap() []error { return append([]error{ErrNoKey}, e.misses...) }
+
+// listMisses writes one line per source: its number (or bullet), its
+// description and why it had no key, without the "keysource: no key: "
+// prefix every miss repeats, and without the description when the miss
+// starts with it. A miss of several lines (a Chain in a Chain)
+// is indented under its source.
+func listMisses(b *strings.Builder, names []string, misses []error, bullet string) {
+	for i, m := range misses {
+		b.WriteString("\n  ")
+		if bullet == "" {
+			fmt.Fprintf(b, "%d. ", i+1)
+		} else {
+			b.WriteString(bullet[2:])
+		}
+		msg := m.Error()
+		for _, p := range []string{ErrNoKey.Error() + ": ", "keysource: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		// This package's misses start by naming their source ("file /x:
+		// …", "environment variables …"); say it once.
+		if word, _, _ := strings.Cut(names[i], " "); !strings.HasPrefix(msg, word) {
+			b.WriteString(names[i])
+			b.WriteString(": ")
+		}
+		b.WriteString(strings.ReplaceAll(msg, "\n", "\n     "))
+	}
+}
+
+// Invalidate passes the call to every source of the chain that implements
+// Invalidator; each ignores a key it does not serve.
+func (c chain) Invalidate(k Key) {
+	for _, s := range c {
+		if inv, ok := s.(Invalidator); ok {
+			inv.Invalidate(k)
+		}
+	}
+}
 
 // String describes the chain by its sources.
 func (c chain) String() string {

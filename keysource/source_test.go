@@ -8,15 +8,6 @@ import (
 	"testing"
 )
 
-func mustKey(t testing.TB, kind Kind, secret string) Key {
-	t.Helper()
-	k, err := NewKey(kind, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestStatic(t *testing.T) {
 	ctx := context.Background()
 	k, err := Static(" " + testSecret + "\n").Key(ctx)
@@ -251,10 +242,13 @@ func TestChain(t *testing.T) {
 		if !errors.Is(err, ErrNoKey) {
 			t.Fatalf("error = %v, want ErrNoKey", err)
 		}
-		for _, want := range []string{"source 1 (first-src)", "first-src is empty", "source 2 (env KS_TEST_UNSET)", "source 3 (keysource.SourceFunc)"} {
+		for _, want := range []string{"\n  1. first-src: no key\n     first-src is empty", "\n  2. environment variables KS_TEST_UNSET are unset or empty", "\n  3. keysource.SourceFunc: no key"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}
+		}
+		if n := strings.Count(err.Error(), "keysource:"); n != 1 {
+			t.Errorf("error %q says keysource: %d times", err, n)
 		}
 		var joined interface{ Unwrap() []error }
 		if !errors.As(err, &joined) || len(joined.Unwrap()) != 4 {

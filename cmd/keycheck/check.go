@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -76,8 +78,8 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "keycheck: %v\n", err)
 		return exitError
 	}
-	userID := firstNonEmpty(o.userID, os.Getenv(keysource.EnvUserID), settings.UserID)
-	appID := firstNonEmpty(o.appID, os.Getenv(keysource.EnvAppID), settings.AppID)
+	userID := firstNonEmpty(o.userID, os.Getenv(cliconfig.EnvUserID), settings.UserID)
+	appID := firstNonEmpty(o.appID, os.Getenv(cliconfig.EnvAppID), settings.AppID)
 	if !tlsOn && !isLoopback(addr) {
 		fmt.Fprintf(stderr, "keycheck: warning: sending the key to %s without TLS (-insecure)\n", addr)
 	}
@@ -173,14 +175,13 @@ func keyOrigin(ctx context.Context, key keysource.Key) string {
 // or zero settings when there is no CLI config. A config that exists but
 // cannot be used is reported on w and otherwise ignored: flags and the
 // environment may still say everything needed.
-func cliSettings(ctx context.Context, w io.Writer) keysource.ConfigSettings {
-	cfg := keysource.ClarifaiConfig("")
-	s, err := cfg.Settings(ctx)
+func cliSettings(ctx context.Context, w io.Writer) cliconfig.Settings {
+	s, err := cliconfig.Load(ctx, "", "")
 	if err != nil {
-		if !errors.Is(err, keysource.ErrNoKey) {
-			fmt.Fprintf(w, "keycheck: warning: ignoring %s: %v\n", cfg, err)
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, cliconfig.ErrNoContext) && !errors.Is(err, cliconfig.ErrEmpty) {
+			fmt.Fprintf(w, "keycheck: warning: ignoring the Clarifai CLI config: %v\n", err)
 		}
-		return keysource.ConfigSettings{}
+		return cliconfig.Settings{}
 	}
 	return s
 }
@@ -188,10 +189,10 @@ func cliSettings(ctx context.Context, w io.Writer) keysource.ConfigSettings {
 // resolveAddr picks the server address, from -addr, then CLARIFAI_API_BASE,
 // then the CLI context's CLARIFAI_API_BASE, then defaultAddr, and whether to
 // use TLS.
-func resolveAddr(o *options, s keysource.ConfigSettings) (addr string, tlsOn bool, err error) {
+func resolveAddr(o *options, s cliconfig.Settings) (addr string, tlsOn bool, err error) {
 	from, raw := "-addr", o.addr
 	if raw == "" {
-		from, raw = "$"+keysource.EnvAPIBase, os.Getenv(keysource.EnvAPIBase)
+		from, raw = "$"+cliconfig.EnvAPIBase, os.Getenv(cliconfig.EnvAPIBase)
 	}
 	if raw == "" {
 		from, raw = "CLARIFAI_API_BASE of the Clarifai CLI context", s.APIBase

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"go.uber.org/goleak"
@@ -46,7 +47,7 @@ func isolate(t *testing.T) string {
 	t.Setenv("HOME", home)
 	for _, name := range []string{
 		keysource.EnvPAT, keysource.EnvAPIKey, keysource.EnvSessionToken,
-		keysource.EnvAPIBase, keysource.EnvUserID, keysource.EnvAppID, demoEnvVar,
+		cliconfig.EnvAPIBase, cliconfig.EnvUserID, cliconfig.EnvAppID, demoEnvVar,
 	} {
 		t.Setenv(name, "")
 	}
@@ -311,9 +312,9 @@ func TestAPIBaseAndAppFromEnvironment(t *testing.T) {
 	isolate(t)
 	t.Setenv(keysource.EnvPAT, testPAT)
 	_, addr := startServer(t)
-	t.Setenv(keysource.EnvAPIBase, "http://"+addr)
-	t.Setenv(keysource.EnvUserID, "env-user")
-	t.Setenv(keysource.EnvAppID, "env-app")
+	t.Setenv(cliconfig.EnvAPIBase, "http://"+addr)
+	t.Setenv(cliconfig.EnvUserID, "env-user")
+	t.Setenv(cliconfig.EnvAppID, "env-app")
 
 	// An http:// API base needs -insecure: the key would go out unencrypted.
 	if code, _, stderr := keycheck(t); code != exitError || !strings.Contains(stderr, "-insecure") {

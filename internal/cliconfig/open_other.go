@@ -1,0 +1,6 @@
+//go:build !unix
+
+package cliconfig
+
+// openFlags is empty where FIFOs cannot block an open.
+const openFlags = 0
