@@ -166,3 +166,37 @@ func kubernetesLayout(t *testing.T, dir string) (string, func(int)) {
 		current = ts
 	}
 }
+
+// TestRejectedKeyIsReplacedEarly: when the server rejects the key a File
+// source gave, the interceptors tell the source, which reads the file again
+// on the next call instead of serving the rejected key until its refresh
+// interval (an hour here) ends.
+func TestRejectedKeyIsReplacedEarly(t *testing.T) {
+	fake := fakev2.New()
+	good := rotatingKey(1)
+	fake.AddKey(good, []string{"All"}, nil)
+	fake.Start()
+	defer fake.Stop()
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte(rotatingKey(0)), 0o600); err != nil { // unknown to the server
+		t.Fatal(err)
+	}
+	src := keysource.File(path, keysource.FileRefreshInterval(time.Hour))
+	conn, err := fake.Dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pb.NewV2Client(conn)
+	req := &pb.PostModelOutputsRequest{}
+	if _, err := client.PostModelOutputs(context.Background(), req); err == nil {
+		t.Fatal("the server accepted an unknown key")
+	}
+	// The rotated key lands on disk after the rejection.
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PostModelOutputs(context.Background(), req); err != nil {
+		t.Fatalf("the call after the rejection: %v (the rejected key was served again)", err)
+	}
+}
