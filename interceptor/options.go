@@ -105,7 +105,7 @@ func newOptions(opts []Option) *options {
 		if opt.kind == optBuild {
 			opt.build(o)
 		} else {
-			o.call = opt.apply(o.call)
+			opt.apply(&o.call)
 		}
 	}
 	if o.preflightOn {
@@ -115,25 +115,25 @@ func newOptions(opts []Option) *options {
 	return o
 }
 
-// forCall returns the settings of one call: the interceptor's defaults with
-// the call's Options applied, and the call options without them, to pass
-// on. Without Options among callOpts it returns both unchanged and costs a
-// type check per call option. Options at the end of callOpts (where a
-// generated client's caller puts them) are cut off without copying; others
-// are filtered into a new slice.
-func (o *options) forCall(callOpts []grpc.CallOption) (callConfig, []grpc.CallOption) {
-	cfg := o.call
+// forCall sets *cfg to the settings of one call, the interceptor's
+// defaults with the call's Options applied, and returns the call options
+// without them, to pass on. Without Options among callOpts it returns
+// callOpts unchanged and costs a type check per call option. Options at the
+// end of callOpts (where a generated client's caller puts them) are cut off
+// without copying; others are filtered into a new slice.
+func (o *options) forCall(cfg *callConfig, callOpts []grpc.CallOption) []grpc.CallOption {
+	*cfg = o.call
 	first := -1
 	for i, co := range callOpts {
 		if opt, ok := co.(*option); ok {
 			if first < 0 {
 				first = i
 			}
-			cfg = opt.apply(cfg)
+			opt.apply(cfg)
 		}
 	}
 	if first < 0 {
-		return cfg, callOpts
+		return callOpts
 	}
 	rest := callOpts[:first:first] // appending to it copies
 	for _, co := range callOpts[first+1:] {
@@ -141,11 +141,11 @@ func (o *options) forCall(callOpts []grpc.CallOption) (callConfig, []grpc.CallOp
 			rest = append(rest, co)
 		}
 	}
-	return cfg, rest
+	return rest
 }
 
 // apply applies opt to one call's settings.
-func (opt *option) apply(cfg callConfig) callConfig {
+func (opt *option) apply(cfg *callConfig) {
 	switch opt.kind {
 	case optKey:
 		cfg.key, cfg.hasKey = opt.key, true
@@ -158,7 +158,6 @@ func (opt *option) apply(cfg callConfig) callConfig {
 			cfg.bad = opt.name
 		}
 	}
-	return cfg
 }
 
 // err reports a build-only Option given to a call.

@@ -35,7 +35,8 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	o := newOptions(opts)
 	o.inv = invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-		cfg, callOpts := o.forCall(callOpts)
+		var cfg callConfig
+		callOpts = o.forCall(&cfg, callOpts)
 		if err := cfg.err(); err != nil {
 			return nil, err
 		}

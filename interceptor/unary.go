@@ -36,7 +36,8 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 	o := newOptions(opts)
 	o.inv = invalidator(src)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
-		cfg, callOpts := o.forCall(callOpts)
+		var cfg callConfig
+		callOpts = o.forCall(&cfg, callOpts)
 		if err := cfg.err(); err != nil {
 			return err
 		}
