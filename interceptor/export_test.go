@@ -12,25 +12,31 @@ import (
 // Test access to the preflight, which is otherwise reached only through
 // the interceptors.
 
-// Preflight is the grant cache and check that WithPreflight configures.
-type Preflight = preflight
+// Preflight is the grant cache and check that WithPreflight configures,
+// with the options of the interceptor that holds it.
+type Preflight struct {
+	p *preflight
+	o *options
+}
 
-// NewPreflight returns a preflight as WithPreflight(opts...) builds it.
+// NewPreflight returns a preflight as WithCatalog(catalog) and
+// WithPreflight(opts...) build it.
 func NewPreflight(catalog *scopes.Catalog, opts ...PreflightOption) *Preflight {
-	return newPreflight(catalog, opts)
+	o := newOptions([]Option{WithCatalog(catalog), WithPreflight(opts...)})
+	return &Preflight{p: o.preflight, o: o}
 }
 
 // Check runs the preflight for one call with key k; MyScopes goes out on cc
 // with CallKey(k), so cc needs this package's interceptors.
-func (p *preflight) Check(ctx context.Context, cc grpc.ClientConnInterface, method string, req any, k keysource.Key) error {
-	return p.check(ctx, cc, &options{catalog: p.catalog}, method, req, k)
+func (t *Preflight) Check(ctx context.Context, cc grpc.ClientConnInterface, method string, req any, k keysource.Key) error {
+	return t.p.check(ctx, cc, t.o, method, req, k)
 }
 
 // Sizes returns how many grants the cache holds and how many fetches are in
 // flight.
-func (p *preflight) Sizes() (grants, inflight int) {
-	p.grants.Range(func(any, any) bool { grants++; return true })
-	return grants, int(p.inflight.Load())
+func (t *Preflight) Sizes() (grants, inflight int) {
+	t.p.grants.Range(func(any, any) bool { grants++; return true })
+	return grants, int(t.p.inflight.Load())
 }
 
 // PreflightClock replaces the preflight's clock.

@@ -89,8 +89,6 @@ type options struct {
 	catalog       *scopes.Catalog // nil: scopes.Required
 	tag           string
 	allowInsecure bool
-	preflightOpts []PreflightOption // given to WithPreflight, applied once the catalog is known
-	preflightOn   bool
 	inv           keysource.Invalidator // the Source's, or nil
 
 	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD
@@ -108,10 +106,6 @@ func newOptions(opts []Option) *options {
 			opt.apply(&o.call)
 		}
 	}
-	if o.preflightOn {
-		o.preflight = newPreflight(o.catalog, o.preflightOpts)
-	}
-	o.preflightOpts = nil
 	return o
 }
 

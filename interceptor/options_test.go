@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -106,5 +107,17 @@ func TestBuildOnlyOptionOnACall(t *testing.T) {
 	}
 	if n := len(e.srv.Calls()); n != 0 {
 		t.Errorf("server saw %d calls", n)
+	}
+}
+
+// TestOptionPrintsNoSecret: an Option holding a key prints no secret,
+// whatever the verb.
+func TestOptionPrintsNoSecret(t *testing.T) {
+	marker := testutil.Marker(t)
+	for _, opt := range []interceptor.Option{
+		interceptor.CallKey(mustKey(keysource.KindPAT, marker)),
+		interceptor.CallKey(mustKey(keysource.KindSessionToken, marker)),
+	} {
+		testutil.NoSecretIn(t, "CallKey option", opt, marker)
 	}
 }

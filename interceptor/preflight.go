@@ -31,12 +31,13 @@ import (
 //
 // Off by default: it costs one extra call per key and app. With a cached
 // grant a check costs a few lock-free lookups and does not allocate. Only
-// when building.
+// when building. The grant cache belongs to the Option: the unary and
+// stream interceptors built with the same WithPreflight Option (as
+// clarifaiauth.DialOptions builds them) share it, so a key and app cost one
+// MyScopes call for both.
 func WithPreflight(opts ...PreflightOption) Option {
-	return &option{name: "WithPreflight", build: func(o *options) {
-		o.preflightOn = true
-		o.preflightOpts = append(o.preflightOpts, opts...)
-	}}
+	p := newPreflight(opts)
+	return &option{name: "WithPreflight", build: func(o *options) { o.preflight = p }}
 }
 
 // PreflightOption configures WithPreflight.
@@ -91,7 +92,6 @@ var errBusy = errors.New("clarifaiauth: preflight: too many MyScopes calls in fl
 // without a lock (grants); a miss joins or starts a fetch through
 // singleflight and takes mu only to account for the cache's bound.
 type preflight struct {
-	catalog      *scopes.Catalog // nil: scopes.Required
 	ttl          time.Duration
 	errTTL       time.Duration
 	fetchTimeout time.Duration
@@ -110,9 +110,8 @@ type preflight struct {
 	head  int        // order[head:] are live
 }
 
-func newPreflight(catalog *scopes.Catalog, opts []PreflightOption) *preflight {
+func newPreflight(opts []PreflightOption) *preflight {
 	p := &preflight{
-		catalog:      catalog,
 		ttl:          5 * time.Minute,
 		errTTL:       30 * time.Second,
 		fetchTimeout: 10 * time.Second,

@@ -178,3 +178,22 @@ func TestPreflightStreamAllowed(t *testing.T) {
 		t.Fatalf("CloseAndRecv with nothing sent: %v", err)
 	}
 }
+
+// TestPreflightSharedByUnaryAndStream: the unary and stream interceptors
+// built with one WithPreflight Option share its grants.
+func TestPreflightSharedByUnaryAndStream(t *testing.T) {
+	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := e.client.GenerateModelOutputs(context.Background(), predictReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.countCalls()[myScopesPath]; n != 1 {
+		t.Errorf("MyScopes calls = %d, want 1 for a unary call and a stream with the same key and app", n)
+	}
+}
