@@ -13,7 +13,8 @@ import (
 
 // StreamClient returns a client interceptor that puts exactly one Clarifai
 // credential on every stream's headers when the stream is created, with the
-// same precedence, per-call Options and local failures as UnaryClient.
+// same precedence, per-call Options, local failures, scrubbing of the key
+// from errors and reports to a keysource.Invalidator as UnaryClient.
 //
 // Each received message's in-band Clarifai status is checked as Clarifai's
 // streams need it (see WithStreamEnd): a failure in the first reply, or a
@@ -25,7 +26,8 @@ import (
 // of one item in a later reply is delivered as the message it is, as are
 // progress statuses (UPLOAD_IN_PROGRESS, MODEL_BUILDING, …).
 //
-// With WithPreflight, a stream whose method the preflight may refuse is
+// With WithPreflight, a credential of a kind the method never accepts
+// fails the stream's creation; a stream whose method needs scopes is
 // opened only when the first message is sent (or CloseSend is called), after
 // the preflight has checked that message: a refused stream never reaches
 // the server, and SendMsg (or CloseSend) returns the *scopes.Error. Until

@@ -25,13 +25,15 @@ import (
 // server sent it and the error is a *scopes.Error. The call's secret is
 // replaced by its redacted form in every error returned, should the server
 // echo it. When the server rejects a key that src gave (CONN_KEY_INVALID,
-// CONN_KEY_NOT_FOUND, CONN_CREDENTIALS_INVALID, CONN_TOKEN_INVALID, or a gRPC
-// Unauthenticated error) and src implements keysource.Invalidator, it is
-// told so with Invalidate, so it can fetch a fresh key early; overrides
-// (CallKey, keysource.WithKey, a hand-written header) are not reported. The interceptor is safe
-// for concurrent use; per call it costs less than the
-// AppendToOutgoingContext a caller would write by hand, plus one cached field
-// read of the reply's status.
+// CONN_KEY_NOT_FOUND, CONN_CREDENTIALS_INVALID, CONN_TOKEN_INVALID, or a
+// gRPC Unauthenticated error) and src implements keysource.Invalidator, it
+// is told so with Invalidate, so it can fetch a fresh key early; overrides
+// (CallKey, keysource.WithKey, a hand-written header) are not reported.
+//
+// The interceptor is safe for concurrent use. Per call it costs less than
+// the AppendToOutgoingContext a caller would write by hand, plus one cached
+// field read of the reply's status; scrubbing and Invalidate cost nothing
+// unless the call fails.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)
