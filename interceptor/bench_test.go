@@ -73,6 +73,16 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("c-static-no-status-check", func(b *testing.B) {
 		run(b, func() error { return unchecked(ctx, predictPath, req, reply, nil, noop) })
 	})
+	// WithUserApp: a request that names its app (as predictReq does, the way
+	// callers write it by hand) against one that leaves it to the default.
+	userApp := interceptor.UnaryClient(keysource.Static(benchKey), interceptor.WithUserApp("me", "app"))
+	b.Run("f-user-app-named", func(b *testing.B) {
+		run(b, func() error { return userApp(ctx, predictPath, req, reply, nil, noop) })
+	})
+	unnamed := &pb.PostModelOutputsRequest{ModelId: req.ModelId, Inputs: req.Inputs}
+	b.Run("f-user-app-filled", func(b *testing.B) {
+		run(b, func() error { return userApp(ctx, predictPath, unnamed, reply, nil, noop) })
+	})
 }
 
 // BenchmarkPreflightWarm measures the interceptor with WithPreflight once

@@ -31,8 +31,8 @@ const defaultRequestIDPrefix = "clarifaiauth-go-" + version
 // The interceptors take their Options out of a call's options before they
 // call the next interceptor, so gRPC never sees them. CallKey,
 // WithStatusCheck, WithoutStatusCheck and WithStreamEnd work both ways;
-// WithPreflight, WithCatalog, WithRequestTag and AllowInsecureTransport
-// configure what an interceptor holds and work only when building: given to
+// WithPreflight, WithCatalog, WithRequestTag, WithUserApp and
+// AllowInsecureTransport configure what an interceptor holds and work only when building: given to
 // a call, they fail it locally with InvalidArgument rather than be ignored. PerRPCCredentials
 // sees no call options (gRPC does not show them to credentials), only those
 // it was built with.
@@ -89,6 +89,7 @@ type options struct {
 	catalog       *scopes.Catalog // nil: scopes.Required
 	tag           string
 	allowInsecure bool
+	userApp       *userAppDefault       // WithUserApp; nil: off
 	inv           keysource.Invalidator // the Source's, or nil
 
 	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD

@@ -17,6 +17,7 @@ var requestShapes sync.Map
 
 // requestShape is where one request message type keeps its user_app_id.
 type requestShape struct {
+	md   protoreflect.MessageDescriptor // the request type
 	path          []protoreflect.FieldDescriptor // from the request down to the UserAppIDSet; nil: none
 	userID, appID protoreflect.FieldDescriptor   // string fields of the UserAppIDSet, or nil
 }
@@ -30,14 +31,7 @@ func userApp(req any) (userID, appID string) {
 	if !ok {
 		return "", ""
 	}
-	md := m.Descriptor()
-	var sh *requestShape
-	if v, ok := requestShapes.Load(md); ok {
-		sh = v.(*requestShape)
-	} else {
-		v, _ := requestShapes.LoadOrStore(md, resolveRequestShape(md))
-		sh = v.(*requestShape)
-	}
+	sh := shapeOf(m.Descriptor())
 	if sh.path == nil {
 		return "", ""
 	}
@@ -50,8 +44,18 @@ func userApp(req any) (userID, appID string) {
 	return readString(m, sh.userID), readString(m, sh.appID)
 }
 
+// shapeOf returns where messages of type md keep their user_app_id: worked
+// out on first use, then one lock-free lookup.
+func shapeOf(md protoreflect.MessageDescriptor) *requestShape {
+	if v, ok := requestShapes.Load(md); ok {
+		return v.(*requestShape)
+	}
+	v, _ := requestShapes.LoadOrStore(md, resolveRequestShape(md))
+	return v.(*requestShape)
+}
+
 func resolveRequestShape(md protoreflect.MessageDescriptor) *requestShape {
-	sh := &requestShape{}
+	sh := &requestShape{md: md}
 	if fd := appField(md); fd != nil {
 		sh.path = []protoreflect.FieldDescriptor{fd}
 	} else if cfg := md.Fields().ByName("upload_config"); singularMessage(cfg) {

@@ -170,6 +170,7 @@ func (s *checkedStream) SendMsg(m any) error {
 	if err := s.ended(); err != nil {
 		return err
 	}
+	m = s.o.userApp.fill(m)
 	if s.lazy != nil && s.lazy.open != nil {
 		if err := s.openWith(m); err != nil {
 			return err
@@ -299,7 +300,7 @@ type scrubbedStream struct {
 }
 
 func (s *scrubbedStream) SendMsg(m any) error {
-	return s.o.fail(s.ClientStream.SendMsg(m), s.k, s.fromSource)
+	return s.o.fail(s.ClientStream.SendMsg(s.o.userApp.fill(m)), s.k, s.fromSource)
 }
 
 func (s *scrubbedStream) RecvMsg(m any) error {

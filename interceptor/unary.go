@@ -47,6 +47,7 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		if err != nil {
 			return err
 		}
+		req = o.userApp.fill(req)
 		if o.preflight != nil {
 			if err := o.preflight.check(ctx, ccOf(cc), o, method, req, k); err != nil {
 				return scrub(err, k)

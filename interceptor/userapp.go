@@ -1,0 +1,121 @@
+package interceptor
+
+import (
+	"sync/atomic"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// WithUserApp makes the interceptors name a default app in every request
+// that names none, as Clarifai's SDKs do with CLARIFAI_USER_ID and
+// CLARIFAI_APP_ID: a request whose user_app_id (wherever V2 keeps it: any
+// top-level field of type clarifai.api.UserAppIDSet, or the upload_config of
+// an upload stream's first message) is unset, or has neither user_id nor
+// app_id, is sent with user_app_id {user_id: userID, app_id: appID}; empty
+// arguments leave their field unset.
+//
+// A request that sets either field is sent as it is: it has chosen its app,
+// and mixing its user with a default app (or the reverse) could name another
+// user's app. Messages without such a field, and upload stream messages
+// other than the first (content parts), are sent as they are.
+//
+// The caller's message is never modified: the request sent is a shallow
+// copy of it (its top-level fields shared, not copied; an upload_config is
+// copied the same way), with the default app set. A request that already
+// names its app costs a few field reads by reflection (under 100 ns) and no
+// allocation; one that does not, a copy of its top-level fields. It applies to unary calls and to every message a stream
+// sends, before the preflight (which then checks the default app);
+// PerRPCCredentials cannot apply it (credentials see no messages). Only when
+// building; two empty arguments turn it off.
+func WithUserApp(userID, appID string) Option {
+	return &option{name: "WithUserApp", build: func(o *options) {
+		if userID == "" && appID == "" {
+			o.userApp = nil
+			return
+		}
+		o.userApp = &userAppDefault{userID: userID, appID: appID}
+	}}
+}
+
+// userAppDefault is the app WithUserApp names.
+type userAppDefault struct {
+	userID, appID string
+	// last is the shape of the request type seen last: most connections
+	// send one or a few types in a row, and comparing a descriptor is
+	// cheaper than a lookup in the shared cache. It holds a pointer from
+	// that cache, so replacing it does not allocate.
+	last atomic.Pointer[requestShape]
+}
+
+// shape returns the shape of requests of type md.
+func (d *userAppDefault) shape(md protoreflect.MessageDescriptor) *requestShape {
+	if sh := d.last.Load(); sh != nil && sh.md == md {
+		return sh
+	}
+	sh := shapeOf(md)
+	d.last.Store(sh)
+	return sh
+}
+
+// fill returns req, or a shallow copy of it naming the default app when req
+// names none. A nil d returns req.
+func (d *userAppDefault) fill(req any) any {
+	if d == nil {
+		return req
+	}
+	m, ok := reflectMessage(req)
+	if !ok {
+		return req
+	}
+	sh := d.shape(m.Descriptor())
+	if sh.path == nil {
+		return req
+	}
+	// The containers above user_app_id must be there: an upload stream's
+	// content parts have no upload_config, and must not get one.
+	parents, leaf := sh.path[:len(sh.path)-1], sh.path[len(sh.path)-1]
+	cur := m
+	for _, fd := range parents {
+		if !cur.Has(fd) {
+			return req
+		}
+		cur = cur.Get(fd).Message()
+	}
+	// An unset user_app_id reads as an empty one; Has of a proto3 string
+	// field means "not empty".
+	set := cur.Get(leaf).Message()
+	if sh.userID != nil && set.Has(sh.userID) || sh.appID != nil && set.Has(sh.appID) {
+		return req
+	}
+
+	top := shallowCopy(m)
+	parent := top
+	for _, fd := range parents {
+		c := shallowCopy(parent.Get(fd).Message())
+		parent.Set(fd, protoreflect.ValueOfMessage(c))
+		parent = c
+	}
+	named := parent.NewField(leaf).Message()
+	if sh.userID != nil && d.userID != "" {
+		named.Set(sh.userID, protoreflect.ValueOfString(d.userID))
+	}
+	if sh.appID != nil && d.appID != "" {
+		named.Set(sh.appID, protoreflect.ValueOfString(d.appID))
+	}
+	parent.Set(leaf, protoreflect.ValueOfMessage(named))
+	return top.Interface()
+}
+
+// shallowCopy returns a new message of m's type holding m's fields: values
+// of message, list, map and bytes fields are shared, not copied.
+func shallowCopy(m protoreflect.Message) protoreflect.Message {
+	c := m.New()
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		c.Set(fd, v)
+		return true
+	})
+	if u := m.GetUnknown(); len(u) > 0 {
+		c.SetUnknown(u)
+	}
+	return c
+}
