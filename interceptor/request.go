@@ -17,7 +17,7 @@ var requestShapes sync.Map
 
 // requestShape is where one request message type keeps its user_app_id.
 type requestShape struct {
-	md   protoreflect.MessageDescriptor // the request type
+	md            protoreflect.MessageDescriptor // the request type
 	path          []protoreflect.FieldDescriptor // from the request down to the UserAppIDSet; nil: none
 	userID, appID protoreflect.FieldDescriptor   // string fields of the UserAppIDSet, or nil
 }
