@@ -1,13 +1,122 @@
 package clarifaiauth
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"time"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"google.golang.org/grpc"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
+
+// NewClient returns a connection to the Clarifai API set up the way
+// Clarifai's own SDKs set theirs up, with every call authenticated:
+//
+//   - The server is the API base of WithAPIBase, else CLARIFAI_API_BASE, else
+//     the Clarifai CLI's current context, else https://api.clarifai.com.
+//     "https://host[:port]" dials host:443 (or port) over TLS, trusting the
+//     system's roots or the PEM bundle at CLARIFAI_ROOT_CERTIFICATES_PATH;
+//     "http://host:port" dials in plaintext, only with AllowInsecure.
+//   - Keys come from keysource.Default() (CLARIFAI_PAT, CLARIFAI_API_KEY,
+//     CLARIFAI_SESSION_TOKEN, then the CLI's login) unless WithSource says
+//     otherwise, and each call's reply status is checked (package
+//     interceptor).
+//   - Requests that name no app get the user and app of WithUserApp, else
+//     CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context's, when any
+//     is set (see interceptor.WithUserApp).
+//   - Throttled calls are retried with RetryOptions, unless WithoutRetry.
+//
+// Like grpc.NewClient it does not connect: the first call does. It reads the
+// CLI's config file (small, regular, bounded in size), and fails with a
+// clear error for an API base it cannot use, a plaintext base without
+// AllowInsecure (ErrInsecureBase), or an unusable certificate bundle. The
+// caller closes the connection.
+func NewClient(opts ...Option) (*grpc.ClientConn, error) {
+	var o clientOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cli, err := cliSettings()
+	if err != nil {
+		return nil, err
+	}
+	base := firstSet(o.apiBase, os.Getenv(cliconfig.EnvAPIBase), cli.APIBase, cliconfig.DefaultAPIBase)
+	ep, err := parseAPIBase(base)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := transportCredentials(ep, o.allowInsecure, os.Getenv(envRootCertificates))
+	if err != nil {
+		return nil, err
+	}
+
+	src := o.src
+	if src == nil {
+		src = keysource.Default()
+	}
+	icOpts := append([]interceptor.Option(nil), o.icOpts...)
+	if ep.plaintext {
+		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
+	}
+	userID, appID := o.userID, o.appID
+	if !o.userAppSet {
+		userID = firstSet(os.Getenv(cliconfig.EnvUserID), cli.UserID)
+		appID = firstSet(os.Getenv(cliconfig.EnvAppID), cli.AppID)
+	}
+	if userID != "" || appID != "" {
+		icOpts = append(icOpts, interceptor.WithUserApp(userID, appID))
+	}
+
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if !o.noRetry {
+		dialOpts = append(dialOpts,
+			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(RetryOptions()...)),
+			grpc.WithChainStreamInterceptor(retry.StreamClientInterceptor(RetryOptions()...)))
+	}
+	dialOpts = append(dialOpts, o.dialOpts...)
+	dialOpts = append(dialOpts, DialOptions(src, icOpts...)...)
+	conn, err := grpc.NewClient(ep.target, dialOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("clarifaiauth: %w", err)
+	}
+	return conn, nil
+}
+
+// cliConfigTimeout bounds reading the CLI's config file: NewClient has no
+// context of its own.
+const cliConfigTimeout = 5 * time.Second
+
+// cliSettings returns the settings of the Clarifai CLI's current context,
+// zero when there is no login. A config that exists but cannot be read is
+// an error: silently ignoring it could send calls to the wrong server.
+func cliSettings() (cliconfig.Settings, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cliConfigTimeout)
+	defer cancel()
+	s, err := cliconfig.Load(ctx, "", "")
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, cliconfig.ErrNoContext), errors.Is(err, cliconfig.ErrEmpty):
+		return cliconfig.Settings{}, nil
+	}
+	return cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
 
 // Option configures NewClient.
 type Option func(*clientOptions)
@@ -45,7 +154,7 @@ func AllowInsecure() Option {
 
 // WithUserApp sets the user and app filled into requests that leave
 // user_app_id unset, instead of CLARIFAI_USER_ID, CLARIFAI_APP_ID or the CLI
-// context's. Empty strings turn the default off.
+// context's. Two empty strings turn the default off.
 func WithUserApp(userID, appID string) Option {
 	return func(o *clientOptions) { o.userID, o.appID, o.userAppSet = userID, appID, true }
 }
@@ -56,7 +165,7 @@ func WithoutRetry() Option {
 	return func(o *clientOptions) { o.noRetry = true }
 }
 
-// WithDialOptions adds dial options, applied after NewClient's own. Client
+// WithDialOptions adds dial options after NewClient's own: client
 // interceptors given here run inside the retry and outside the
 // authentication interceptors.
 func WithDialOptions(opts ...grpc.DialOption) Option {
@@ -68,6 +177,3 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
 }
-
-// lookupEnv returns the variable's value, "" when unset.
-func lookupEnv(name string) string { return os.Getenv(name) }

@@ -15,17 +15,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// DefaultAPIBase is where NewClient connects when neither an option, the
-// environment nor the Clarifai CLI's context names an API base.
-const DefaultAPIBase = "https://api.clarifai.com"
-
-// Environment variables NewClient reads, as Clarifai's own SDKs do.
-const (
-	EnvAPIBase          = "CLARIFAI_API_BASE"
-	EnvRootCertificates = "CLARIFAI_ROOT_CERTIFICATES_PATH"
-	EnvUserID           = "CLARIFAI_USER_ID"
-	EnvAppID            = "CLARIFAI_APP_ID"
-)
+// envRootCertificates names a PEM bundle of CA certificates to trust instead
+// of the system's, as in Clarifai's Python SDK.
+const envRootCertificates = "CLARIFAI_ROOT_CERTIFICATES_PATH"
 
 // ErrInsecureBase means the API base asks for plaintext ("http://") and the
 // caller did not allow it with AllowInsecure: the key would travel in clear.
@@ -91,7 +83,7 @@ func transportCredentials(ep endpoint, allowInsecure bool, rootsPath string) (cr
 // maxRootCertificates bytes holding at least one certificate.
 func readRoots(path string) (*x509.CertPool, error) {
 	fail := func(format string, a ...any) error {
-		return fmt.Errorf("clarifaiauth: %s: "+format, append([]any{EnvRootCertificates}, a...)...)
+		return fmt.Errorf("clarifaiauth: %s: "+format, append([]any{envRootCertificates}, a...)...)
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {

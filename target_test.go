@@ -78,8 +78,8 @@ func TestReadRootsRefusesWhatIsNotABundle(t *testing.T) {
 		"too large":                       huge,
 		"missing":                         filepath.Join(dir, "absent"),
 	} {
-		if _, err := readRoots(path); err == nil || !strings.Contains(err.Error(), EnvRootCertificates) {
-			t.Errorf("%s: err = %v, want an error naming %s", name, err, EnvRootCertificates)
+		if _, err := readRoots(path); err == nil || !strings.Contains(err.Error(), envRootCertificates) {
+			t.Errorf("%s: err = %v, want an error naming %s", name, err, envRootCertificates)
 		}
 	}
 }
