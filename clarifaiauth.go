@@ -13,11 +13,22 @@ import (
 
 // DialOptions returns the dial options that authenticate every call made on
 // a connection: the unary and stream interceptors of package interceptor,
-// built with src and opts, added to the connection's interceptor chains.
+// built with src and opts, added to the connection's interceptor chains. Use
+// it when dialling with grpc.NewClient yourself; NewClient uses it too.
 //
-//	conn, err := grpc.NewClient("api.clarifai.com:443",
-//		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(nil, "")),
-//		clarifaiauth.DialOptions(keysource.Default())...)
+//	conn, err := grpc.NewClient("api.clarifai.com:443", append([]grpc.DialOption{
+//		grpc.WithTransportCredentials(credentials.NewTLS(nil)),
+//		grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler())), // traces see in-band failures
+//		grpc.WithChainUnaryInterceptor(
+//			logging.UnaryClientInterceptor(logger), // one line per call, with its final error
+//			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
+//		),
+//		grpc.WithChainStreamInterceptor(retry.StreamClientInterceptor(clarifaiauth.RetryOptions()...)),
+//	}, clarifaiauth.DialOptions(src)...)...) // runs on every attempt
+//
+// The interceptors are appended with grpc.WithChainUnaryInterceptor and
+// grpc.WithChainStreamInterceptor, so they run after interceptors given in
+// earlier dial options, such as retry, and before those given in later ones.
 //
 // The connection requires transport security, as gRPC's own per-RPC
 // credentials do: grpc.NewClient fails with insecure transport credentials,
@@ -26,14 +37,9 @@ import (
 // server or a test over plaintext, opt in with
 // interceptor.AllowInsecureTransport():
 //
-//	conn, err := grpc.NewClient("localhost:50051",
+//	conn, err := grpc.NewClient("localhost:50051", append([]grpc.DialOption{
 //		grpc.WithTransportCredentials(insecure.NewCredentials()),
-//		clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
-//
-// The interceptors are appended with grpc.WithChainUnaryInterceptor and
-// grpc.WithChainStreamInterceptor, so they run after interceptors given in
-// earlier dial options and before those given in later ones; put retry
-// before them (see package interceptor).
+//	}, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)...)
 func DialOptions(src keysource.Source, opts ...interceptor.Option) []grpc.DialOption {
 	dialOpts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),

@@ -146,13 +146,8 @@ func TestNewClientRefusesBadBases(t *testing.T) {
 func TestNewClientTLSWithOwnRoots(t *testing.T) {
 	cleanEnv(t)
 	caPEM, serverCert := newCA(t)
-	_, addr := serveFake(t, func(lis net.Listener) net.Listener {
-		return tls.NewListener(lis, &tls.Config{Certificates: []tls.Certificate{serverCert}, NextProtos: []string{"h2"}})
-	})
-	bundle := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(bundle, caPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, addr := serveFake(t, tlsListener(serverCert))
+	bundle := writeTemp(t, caPEM)
 	t.Setenv("CLARIFAI_API_BASE", "https://"+addr)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
 
@@ -174,6 +169,24 @@ func TestNewClientTLSWithOwnRoots(t *testing.T) {
 	if err := call(); err != nil {
 		t.Errorf("with the bundle: %v", err)
 	}
+}
+
+// tlsListener wraps a listener in TLS with cert, speaking HTTP/2 as gRPC
+// clients require (ALPN "h2"); the fake server behind it sees plain HTTP/2.
+func tlsListener(cert tls.Certificate) func(net.Listener) net.Listener {
+	return func(lis net.Listener) net.Listener {
+		return tls.NewListener(lis, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
+	}
+}
+
+// writeTemp writes b to a new file and returns its path.
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // newCA returns a fresh CA's certificate (PEM) and a certificate it signed

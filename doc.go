@@ -1,47 +1,50 @@
-// Package clarifaiauth authenticates gRPC calls to the Clarifai API and
-// turns Clarifai's in-band failures into Go errors.
+// Package clarifaiauth connects Go programs to the Clarifai gRPC API with
+// every call authenticated, and turns Clarifai's in-band failures into Go
+// errors that say what is missing.
 //
 // Clarifai reads a credential from every call's metadata
 // ("authorization: Key <key-or-PAT>", or "x-clarifai-session-token") and
-// reports most failures inside a successful reply. With this library a
-// client is dialled once and every call carries the right credential; a
-// reply whose status is a failure comes back as a *scopes.Error that names
-// the scopes the key is missing:
+// reports most failures inside a successful reply. NewClient reads the key,
+// the server and the default app where Clarifai's own SDKs read them, and
+// returns a connection on which every call carries the key and a reply whose
+// status is a failure comes back as a *scopes.Error:
 //
-//	conn, err := grpc.NewClient("api.clarifai.com:443",
-//		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(nil, "")),
-//		clarifaiauth.DialOptions(keysource.Default())...)
-//	if err != nil { ... }
-//	client := pb.NewV2Client(conn) // Clarifai's generated client
+//	// Reads the key, the server and the default app as Clarifai's SDKs do:
+//	// CLARIFAI_PAT (or the Clarifai CLI's login), CLARIFAI_API_BASE,
+//	// CLARIFAI_USER_ID and CLARIFAI_APP_ID.
+//	conn, err := clarifaiauth.NewClient()
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer conn.Close()
+//	client := pb.NewV2Client(conn) // Clarifai's generated client, any version
 //
-//	resp, err := client.PostInputs(ctx, req)
+//	resp, err := client.PostModelOutputs(ctx, req)
 //	var se *scopes.Error
-//	switch {
-//	case errors.As(err, &se) && errors.Is(err, scopes.ErrInsufficientScopes):
+//	if errors.As(err, &se) && errors.Is(err, scopes.ErrInsufficientScopes) {
 //		log.Printf("key lacks %v (or endpoint %v)", se.Missing, se.MissingEndpoints)
-//	case err != nil:
-//		return err // status.Code(err) is meaningful: Unauthenticated, ResourceExhausted…
 //	}
 //
-//	// One request with another key:
-//	resp, err = client.PostInputs(keysource.WithKey(ctx, otherPAT), req)
+// DialOptions gives the same authentication to a connection a program dials
+// itself, and RetryOptions the retry policy that suits Clarifai's
+// throttling.
 //
-// keysource.Default finds the key where Clarifai's SDKs do: CLARIFAI_PAT,
-// CLARIFAI_API_KEY or CLARIFAI_SESSION_TOKEN in the environment, then the
-// login stored by Clarifai's CLI.
-//
-// The library is three packages, wired together here:
+// The library is a few packages, wired together here:
 //
 //   - keysource: where a key comes from (static, environment, mounted
-//     files that rotate, the CLI's config, cached secret managers, chains)
+//     files that rotate, the CLI's login, cached secret managers, chains)
 //     and the per-request override. Keys never print their secret.
 //   - interceptor: unary and stream client interceptors, and a
 //     PerRPCCredentials adapter, that put exactly one credential on every
-//     call and check each reply's Clarifai status.
-//   - scopes: Clarifai status codes as typed errors with gRPC codes, what
+//     call, check each reply's Clarifai status, fill a default app, and can
+//     refuse a call the key may not make before sending it.
+//   - scopes: Clarifai's status codes as typed errors with gRPC codes, what
 //     each method requires (from Clarifai's method options), and what a key
-//     may do (MyScopes), so a client can refuse a doomed call before
-//     sending it.
+//     may do (MyScopes).
+//   - clarifaifake: a fake Clarifai server for testing code that calls
+//     Clarifai, offline, with a least-privilege report.
+//   - clarifaiotel: a stats handler that makes OpenTelemetry traces show
+//     Clarifai's in-band failures.
 //
 // None of them imports Clarifai's official Go client or registers a
 // protobuf name under clarifai.*: they read Clarifai messages by protobuf

@@ -28,8 +28,9 @@ const (
 // library's, so that each attempt re-reads the key and checks its reply:
 //
 //	grpc.WithChainUnaryInterceptor(
+//		logging.UnaryClientInterceptor(logger), // sees each call once, with its final error
 //		retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
-//		interceptor.UnaryClient(src),
+//		interceptor.UnaryClient(src), // runs on every attempt
 //	)
 //
 // NewClient does this unless WithoutRetry is given. A call can still turn

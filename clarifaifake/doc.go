@@ -4,13 +4,15 @@
 // lets a test choose replies, records what each call carried, and reports
 // the least privilege a key needs for the calls your tests made.
 //
-// In a test, NewForTest starts a server and returns it with a connection
-// to hand to your code:
+// In a test, NewForTest starts a server and returns it with a connection,
+// dialled with the options you give (here the authentication of package
+// clarifaiauth, over plaintext), to hand to your code:
 //
 //	func TestCountConcepts(t *testing.T) {
-//		fake, conn := clarifaifake.NewForTest(t)
+//		src := keysource.Static("test-pat")
+//		fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 //		fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-//		n, err := CountConcepts(ctx, pb.NewV2Client(conn), "test-pat") // your code
+//		n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code
 //		if err != nil || n != 1 {
 //			t.Fatalf("CountConcepts = %d, %v", n, err)
 //		}

@@ -49,14 +49,16 @@
 // Put retry before these interceptors and tracing or logging before retry:
 //
 //	grpc.WithChainUnaryInterceptor(
-//		logging.UnaryClientInterceptor(logger),  // sees each call once, with its final error
-//		retry.UnaryClientInterceptor(retryOpts...),
-//		interceptor.UnaryClient(src),            // runs on every attempt
+//		logging.UnaryClientInterceptor(logger), // sees each call once, with its final error
+//		retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
+//		interceptor.UnaryClient(src), // runs on every attempt
 //	)
 //
 // Every retry attempt then resolves the key again (a rotated key is used by
 // the next attempt) and the in-band status check gives retry the gRPC code
-// it decides on (throttling is ResourceExhausted, TRY_AGAIN Unavailable).
+// it decides on; clarifaiauth.RetryOptions retries what scopes.Retriable
+// says can succeed on another try, with waits sized for Clarifai's
+// throttling.
 // Whatever order, the credential is added to the metadata only, never to a
 // log or span attribute by this package.
 package interceptor

@@ -1,0 +1,156 @@
+package clarifaiauth
+
+import (
+	"go/ast"
+	"go/doc/comment"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The documentation's Go snippets must compile. Rather than compile
+// fragments, every snippet must appear, line for line (indentation aside),
+// in a function of a test file somewhere in the module: an Example, which go
+// test also runs, or a function of snippets_test.go, which compiles the
+// snippets that call Clarifai's generated client against the test fixture
+// (same package, message and method names). A snippet that stops compiling
+// fails the build of its function, and one that drifts from it fails here.
+
+// TestReadmeSnippetsCompile checks every ```go block of README.md.
+func TestReadmeSnippetsCompile(t *testing.T) {
+	funcs := testFuncs(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no ```go block: is the pattern out of date?")
+	}
+	for _, b := range blocks {
+		if !inSomeTestFunc(b[1], funcs) {
+			t.Errorf("README.md snippet is in no test function (copy it from one):\n%s", b[1])
+		}
+	}
+}
+
+// TestDocSnippetsCompile checks every code block in the doc comments of
+// the module's non-test Go files that parses as Go statements or
+// declarations.
+func TestDocSnippetsCompile(t *testing.T) {
+	funcs := testFuncs(t)
+	var p comment.Parser
+	n := 0
+	walkGo(t, false, func(path string, f *ast.File) {
+		for _, cg := range f.Comments {
+			for _, blk := range p.Parse(cg.Text()).Content {
+				code, ok := blk.(*comment.Code)
+				if !ok || !isGo(code.Text) {
+					continue
+				}
+				n++
+				if !inSomeTestFunc(code.Text, funcs) {
+					t.Errorf("%s: doc comment snippet is in no test function:\n%s", path, code.Text)
+				}
+			}
+		}
+	})
+	if n == 0 {
+		t.Fatal("no Go snippet found in any doc comment: is the walk broken?")
+	}
+}
+
+// testFuncs returns the normalised text of every function in the
+// module's test files.
+func testFuncs(t *testing.T) []string {
+	var out []string
+	walkGo(t, true, func(path string, f *ast.File) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset := token.NewFileSet()
+		f, err = parser.ParseFile(fset, path, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			out = append(out, normalise(string(src[fset.Position(fd.Pos()).Offset:fset.Position(fd.End()).Offset])))
+		}
+	})
+	if len(out) == 0 {
+		t.Fatal("no test function found")
+	}
+	return out
+}
+
+// walkGo parses every Go file of the module, test files or the others.
+func walkGo(t *testing.T, tests bool, fn func(path string, f *ast.File)) {
+	t.Helper()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") != tests {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		if ast.IsGenerated(f) {
+			return nil
+		}
+		fn(path, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// isGo reports whether text parses as Go declarations or statements.
+func isGo(text string) bool {
+	if _, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+text, 0); err == nil {
+		return true
+	}
+	_, err := parser.ParseFile(token.NewFileSet(), "", "package p\nfunc _() {\n"+text+"\n}", 0)
+	return err == nil
+}
+
+// normalise drops indentation, trailing white space and blank lines.
+func normalise(s string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func inSomeTestFunc(snippet string, funcs []string) bool {
+	s := normalise(snippet)
+	for _, e := range funcs {
+		if strings.Contains(e, s) {
+			return true
+		}
+	}
+	return false
+}
