@@ -133,12 +133,13 @@ func isGo(text string) bool {
 	return err == nil
 }
 
-// normalise drops indentation, trailing white space and blank lines.
+// normalise drops blank lines and folds white space, so that indentation
+// and gofmt's alignment of comments do not count.
 func normalise(s string) string {
 	var b strings.Builder
 	for line := range strings.SplitSeq(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			b.WriteString(line)
+		if f := strings.Fields(line); len(f) > 0 {
+			b.WriteString(strings.Join(f, " "))
 			b.WriteByte('\n')
 		}
 	}

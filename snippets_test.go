@@ -95,7 +95,7 @@ func overrides(ctx context.Context, client pb.V2Client, req *pb.PostModelOutputs
 
 // perCallOptions holds the interceptor package's per-call snippets.
 func perCallOptions(ctx context.Context, client pb.V2Client, req *pb.PostInputsRequest, src keysource.Source, pat keysource.Key) {
-	ic := interceptor.UnaryClient(src) // checks every reply…
+	ic := interceptor.UnaryClient(src)                                         // checks every reply…
 	resp, err := client.PostInputs(ctx, req, interceptor.WithoutStatusCheck()) // …but this one
 	_, _, _ = ic, resp, err
 	{
@@ -107,6 +107,7 @@ func perCallOptions(ctx context.Context, client pb.V2Client, req *pb.PostInputsR
 		_, _ = resp, err
 	}
 }
+
 // ownClient is the README's and DialOptions' snippet for programs that dial
 // with grpc.NewClient themselves.
 func ownClient(src keysource.Source, logger logging.Logger) (*grpc.ClientConn, error) {
