@@ -28,6 +28,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const faultKey = "fault0injection00000000000000key1"
 
+// predictRequest is the PostModelOutputs request the root package's tests
+// send.
+func predictRequest() *pb.PostModelOutputsRequest {
+	return &pb.PostModelOutputsRequest{
+		UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "my-app"},
+		ModelId:   "general-image-recognition",
+	}
+}
+
 // dialFake starts a fake Clarifai server that knows faultKey and returns a
 // client whose connection carries the library's DialOptions(src). Both end
 // with the test.
