@@ -58,7 +58,7 @@ func Example() {
 		fmt.Println(s.Name, s.Status.Code, s.Status.Description)
 		for _, kv := range s.Attributes {
 			if strings.HasPrefix(string(kv.Key), "clarifai.") {
-				fmt.Printf("  %s=%s\n", kv.Key, kv.Value.Emit())
+				fmt.Printf("  %s=%s\n", kv.Key, kv.Value.String())
 			}
 		}
 	}

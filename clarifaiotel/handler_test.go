@@ -131,12 +131,12 @@ func (f *fixture) noKey(t *testing.T, s tracetest.SpanStub) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s\n", s.Name, s.Status.Code, s.Status.Description)
 	for _, kv := range s.Attributes {
-		fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.Emit())
+		fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
 	}
 	for _, e := range s.Events {
 		fmt.Fprintf(&b, "event %s\n", e.Name)
 		for _, kv := range e.Attributes {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
 		}
 	}
 	testutil.NoSecret(t, "span "+s.Name, b.String(), f.key)
@@ -169,7 +169,7 @@ func noClarifaiAttrs(t *testing.T, s tracetest.SpanStub) {
 	t.Helper()
 	for _, kv := range s.Attributes {
 		if strings.HasPrefix(string(kv.Key), "clarifai.") {
-			t.Errorf("span has %s=%s, want no Clarifai attributes", kv.Key, kv.Value.Emit())
+			t.Errorf("span has %s=%s, want no Clarifai attributes", kv.Key, kv.Value.String())
 		}
 	}
 	if len(s.Events) != 0 {
@@ -362,7 +362,7 @@ func TestBidiItemFailure(t *testing.T) {
 	}
 	for _, kv := range s.Attributes {
 		if strings.HasPrefix(string(kv.Key), "clarifai.") {
-			t.Errorf("span has %s=%s; a per-item failure belongs in an event", kv.Key, kv.Value.Emit())
+			t.Errorf("span has %s=%s; a per-item failure belongs in an event", kv.Key, kv.Value.String())
 		}
 	}
 	if len(s.Events) != 1 || s.Events[0].Name != clarifaiotel.ItemFailureEvent {
@@ -574,7 +574,7 @@ type counter struct {
 
 func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
 	set := metric.NewAddConfig(opts).Attributes()
-	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.Emit() }
+	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.String() }
 	key := "/" + get(clarifaiotel.MethodKey) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()

@@ -34,17 +34,6 @@ func startFake(t *testing.T) (*clarifaifake.Server, *grpc.ClientConn) {
 	return clarifaifake.NewForTest(t)
 }
 
-// countCalls returns how many calls of method srv received.
-func countCalls(srv *clarifaifake.Server, method string) int {
-	n := 0
-	for _, c := range srv.Calls() {
-		if c.Method == method {
-			n++
-		}
-	}
-	return n
-}
-
 // Scopes of the test methods (Clarifai 12.4.0).
 var (
 	postInputsScopes = []string{"Annotations:Add", "Annotations:Get", "Apps:Get", "Concepts:Get",

@@ -27,7 +27,7 @@ func TestLeak(t *testing.T) {
 }
 
 func TestMarker(t *testing.T) {
-	if Marker(t) == Marker(t) {
+	if a, b := Marker(t), Marker(t); a == b {
 		t.Error("two markers are equal")
 	}
 }
