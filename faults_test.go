@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"go.uber.org/goleak"
@@ -28,23 +28,22 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const faultKey = "fault0injection00000000000000key1"
 
+// predictRequest is the PostModelOutputs request the root package's tests
+// send.
+func predictRequest() *pb.PostModelOutputsRequest {
+	return &pb.PostModelOutputsRequest{
+		UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "my-app"},
+		ModelId:   "general-image-recognition",
+	}
+}
+
 // dialFake starts a fake Clarifai server that knows faultKey and returns a
 // client whose connection carries the library's DialOptions(src). Both end
 // with the test.
-func dialFake(t *testing.T, src keysource.Source) (*fakev2.Server, pb.V2Client) {
+func dialFake(t *testing.T, src keysource.Source) (*clarifaifake.Server, pb.V2Client) {
 	t.Helper()
-	fake := fakev2.New()
-	fake.AddKey(faultKey, []string{"All"}, nil)
-	fake.Start()
-	conn, err := fake.Dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
-	if err != nil {
-		fake.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		fake.Stop()
-	})
+	fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
+	fake.AddPAT(faultKey, []string{"All"}, nil)
 	return fake, pb.NewV2Client(conn)
 }
 
@@ -165,8 +164,11 @@ const (
 // stream is open: the next Recv fails with Unavailable, and nothing is left
 // running (goleak, in TestMain).
 func TestFaultServerDropsMidStream(t *testing.T) {
-	fake := fakev2.New()
-	fake.AddKey(faultKey, []string{"All"}, nil)
+	fake, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.AddPAT(faultKey, []string{"All"}, nil)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
@@ -33,10 +33,13 @@ func rotatingKey(i int) string { return fmt.Sprintf("rotation-key-%06d-000000000
 // with a complete key that was written at some point. The fake server knows
 // every key written, so a torn or empty key would fail the call.
 func TestRotationUnderLoad(t *testing.T) {
-	fake := fakev2.New()
+	fake, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	const rotations = rotationRotations + 50
 	for i := 0; i <= rotations; i++ {
-		fake.AddKey(rotatingKey(i), []string{"All"}, nil)
+		fake.AddPAT(rotatingKey(i), []string{"All"}, nil)
 	}
 	fake.Start()
 	defer fake.Stop()
@@ -101,7 +104,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	seen := make(map[string]int)
 	serverCalls := fake.Calls()
 	for _, c := range serverCalls {
-		auth := c.MD.Get("authorization")
+		auth := c.Header("authorization")
 		if len(auth) != 1 || !valid[auth[0]] {
 			t.Fatalf("a call carried %d authorization values, first %.30q…; want one complete written key", len(auth), auth)
 		}
@@ -172,9 +175,12 @@ func kubernetesLayout(t *testing.T, dir string) (string, func(int)) {
 // on the next call instead of serving the rejected key until its refresh
 // interval (an hour here) ends.
 func TestRejectedKeyIsReplacedEarly(t *testing.T) {
-	fake := fakev2.New()
+	fake, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	good := rotatingKey(1)
-	fake.AddKey(good, []string{"All"}, nil)
+	fake.AddPAT(good, []string{"All"}, nil)
 	fake.Start()
 	defer fake.Stop()
 	path := filepath.Join(t.TempDir(), "key")

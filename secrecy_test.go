@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -80,8 +80,11 @@ func TestSecrecyAudit(t *testing.T) {
 	a := &audit{t: t, markers: []string{marker, hex.EncodeToString([]byte(marker)), strings.ToUpper(hex.EncodeToString([]byte(marker)))}}
 	ctx := context.Background()
 
-	fake := fakev2.New()
-	fake.AddKey(marker, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
+	fake, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.AddPAT(marker, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
 	fake.Start()
 	defer fake.Stop()
 
@@ -150,7 +153,7 @@ func TestSecrecyAudit(t *testing.T) {
 
 	// The server's own refusal, and a preflight refusal, for the marker key.
 	inputs := &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}}
-	_, err := good.PostInputs(ctx, inputs)
+	_, err = good.PostInputs(ctx, inputs)
 	a.checkErr("server refusal", err)
 	_, err = dial(keysource.Static(marker), preflight).PostInputs(ctx, inputs)
 	var se *scopes.Error

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
@@ -80,8 +81,8 @@ func TestDialOptionsRequireTransportSecurity(t *testing.T) {
 				"DialOptions":       clarifaiauth.DialOptions(src, tt.opts...),
 				"PerRPCCredentials": {grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(src, tt.opts...))},
 			} {
-				srv, conn := testutil.StartFake(t, append(dialOpts, creds)...)
-				srv.AddKey(marker, []string{"All"}, nil)
+				srv, conn := clarifaifake.NewForTest(t, append(dialOpts, creds)...)
+				srv.AddPAT(marker, []string{"All"}, nil)
 				_, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{})
 				if status.Code(err) != tt.want {
 					t.Errorf("%s: err = %v, want %v", name, err, tt.want)
@@ -116,8 +117,8 @@ func BenchmarkDialOptionsTransportGuard(b *testing.B) {
 		{"guarded", nil},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			srv, conn := testutil.StartFake(b, append(clarifaiauth.DialOptions(keysource.Static(key), tt.opts...), creds)...)
-			srv.AddKey(key, []string{"All"}, nil)
+			srv, conn := clarifaifake.NewForTest(b, append(clarifaiauth.DialOptions(keysource.Static(key), tt.opts...), creds)...)
+			srv.AddPAT(key, []string{"All"}, nil)
 			client := pb.NewV2Client(conn)
 			req := &pb.PostModelOutputsRequest{}
 			b.ReportAllocs()

@@ -12,9 +12,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 )
 
 // handlers returns plain otelgrpc and otelgrpc wrapped by this package,
@@ -74,8 +74,8 @@ func BenchmarkStats(b *testing.B) {
 func BenchmarkUnaryCall(b *testing.B) {
 	for _, hc := range handlers() {
 		b.Run(hc.name, func(b *testing.B) {
-			srv, conn := testutil.StartFake(b, grpc.WithStatsHandler(hc.h))
-			srv.AddKey("bench-key", predictScopes, nil)
+			srv, conn := clarifaifake.NewForTest(b, grpc.WithStatsHandler(hc.h))
+			srv.AddPAT("bench-key", predictScopes, nil)
 			client := pb.NewV2Client(conn)
 			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key bench-key")
 			req := predictRequest()

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
@@ -33,12 +34,12 @@ func TestWithInterceptors(t *testing.T) {
 	h := clarifaiotel.Wrap(otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(f.tp), otelgrpc.WithMeterProvider(noop.NewMeterProvider())))
 	var conn *grpc.ClientConn
-	f.srv, conn = testutil.StartFake(t,
+	f.srv, conn = clarifaifake.NewForTest(t,
 		grpc.WithStatsHandler(h),
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src)))
 	f.client = pb.NewV2Client(conn)
-	f.srv.AddKey(f.key, nil, nil) // no scopes at all
+	f.srv.AddPAT(f.key, nil, nil) // no scopes at all
 
 	check := func(t *testing.T, err error) {
 		t.Helper()

@@ -22,9 +22,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
@@ -54,7 +54,7 @@ var predictScopes = []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"
 // fixture is a fake Clarifai server dialled through Wrap(otelgrpc's client
 // handler), with an in-memory span exporter and a counting meter.
 type fixture struct {
-	srv    *fakev2.Server
+	srv    *clarifaifake.Server
 	client pb.V2Client
 	spans  *tracetest.InMemoryExporter
 	tp     *sdktrace.TracerProvider
@@ -73,10 +73,10 @@ func newFixture(t *testing.T, otelOpts []otelgrpc.Option, opts ...clarifaiotel.O
 	}, otelOpts...)...)
 	h := clarifaiotel.Wrap(inner, append([]clarifaiotel.Option{clarifaiotel.WithMeterProvider(f.meter)}, opts...)...)
 	var conn *grpc.ClientConn
-	f.srv, conn = testutil.StartFake(t, grpc.WithStatsHandler(h))
+	f.srv, conn = clarifaifake.NewForTest(t, grpc.WithStatsHandler(h))
 	f.client = pb.NewV2Client(conn)
 	f.key = testutil.Marker(t)
-	f.srv.AddKey(f.key, predictScopes, nil)
+	f.srv.AddPAT(f.key, predictScopes, nil)
 	return f
 }
 
@@ -131,12 +131,12 @@ func (f *fixture) noKey(t *testing.T, s tracetest.SpanStub) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s\n", s.Name, s.Status.Code, s.Status.Description)
 	for _, kv := range s.Attributes {
-		fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.Emit())
+		fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
 	}
 	for _, e := range s.Events {
 		fmt.Fprintf(&b, "event %s\n", e.Name)
 		for _, kv := range e.Attributes {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
 		}
 	}
 	testutil.NoSecret(t, "span "+s.Name, b.String(), f.key)
@@ -169,7 +169,7 @@ func noClarifaiAttrs(t *testing.T, s tracetest.SpanStub) {
 	t.Helper()
 	for _, kv := range s.Attributes {
 		if strings.HasPrefix(string(kv.Key), "clarifai.") {
-			t.Errorf("span has %s=%s, want no Clarifai attributes", kv.Key, kv.Value.Emit())
+			t.Errorf("span has %s=%s, want no Clarifai attributes", kv.Key, kv.Value.String())
 		}
 	}
 	if len(s.Events) != 0 {
@@ -179,7 +179,7 @@ func noClarifaiAttrs(t *testing.T, s tracetest.SpanStub) {
 
 func TestUnaryInBandFailure(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.AddKey("no-scopes-key", nil, nil)
+	f.srv.AddPAT("no-scopes-key", nil, nil)
 	cases := []struct {
 		name  string
 		setup func()
@@ -362,7 +362,7 @@ func TestBidiItemFailure(t *testing.T) {
 	}
 	for _, kv := range s.Attributes {
 		if strings.HasPrefix(string(kv.Key), "clarifai.") {
-			t.Errorf("span has %s=%s; a per-item failure belongs in an event", kv.Key, kv.Value.Emit())
+			t.Errorf("span has %s=%s; a per-item failure belongs in an event", kv.Key, kv.Value.String())
 		}
 	}
 	if len(s.Events) != 1 || s.Events[0].Name != clarifaiotel.ItemFailureEvent {
@@ -492,7 +492,7 @@ func TestNoSpanOfItsOwn(t *testing.T) {
 // connection (for -race) and checks each span.
 func TestConcurrentCalls(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.AddKey("no-scopes-key", nil, nil)
+	f.srv.AddPAT("no-scopes-key", nil, nil)
 	const n = 40
 	var wg sync.WaitGroup
 	for i := range n {
@@ -574,7 +574,7 @@ type counter struct {
 
 func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
 	set := metric.NewAddConfig(opts).Attributes()
-	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.Emit() }
+	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.String() }
 	key := "/" + get(clarifaiotel.MethodKey) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()

@@ -61,7 +61,7 @@ func TestRetryReresolvesKey(t *testing.T) {
 		t.Fatalf("retried %d times, server saw %d calls; want 1 and 2", retried, len(calls))
 	}
 	for i, want := range []string{"Key " + sourceKey, "Key " + sourceKey2} {
-		if _, got := credentialOf(t, calls[i].MD); got != want {
+		if _, got := credentialOf(t, calls[i]); got != want {
 			t.Errorf("attempt %d carried %q, want %q", i+1, got, want)
 		}
 	}

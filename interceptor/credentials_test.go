@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -28,7 +28,7 @@ import (
 
 // serveTLS serves srv over TLS on a loopback port and returns the address
 // and a client TLS config that trusts it.
-func serveTLS(t *testing.T, srv *fakev2.Server) (string, *tls.Config) {
+func serveTLS(t *testing.T, srv *clarifaifake.Server) (string, *tls.Config) {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -74,9 +74,12 @@ func serveTLS(t *testing.T, srv *fakev2.Server) (string, *tls.Config) {
 }
 
 func TestPerRPCCredentialsOverTLS(t *testing.T) {
-	srv := fakev2.New()
-	srv.AddKey(sourceKey, []string{"All"}, nil)
-	srv.AddKey(contextKey, []string{"All"}, nil)
+	srv, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddPAT(sourceKey, []string{"All"}, nil)
+	srv.AddPAT(contextKey, []string{"All"}, nil)
 	addr, tlsConf := serveTLS(t, srv)
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
@@ -107,11 +110,11 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 			if resp.GetStatus().GetCode() != 10000 {
 				t.Fatalf("status %v", resp.GetStatus())
 			}
-			md := srv.Calls()[0].MD
-			if _, v := credentialOf(t, md); v != tt.want {
+			c := srv.Calls()[0]
+			if _, v := credentialOf(t, c); v != tt.want {
 				t.Errorf("server saw %q, want %q", v, tt.want)
 			}
-			if got := md.Get(interceptor.RequestIDPrefixHeader); len(got) != 1 {
+			if got := c.Header(interceptor.RequestIDPrefixHeader); len(got) != 1 {
 				t.Errorf("request tag = %q", got)
 			}
 		})
@@ -122,8 +125,11 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 // caller's hand-written header, so an override on top of one must fail the
 // call rather than send two credentials.
 func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
-	srv := fakev2.New()
-	srv.AddKey(sourceKey, []string{"All"}, nil)
+	srv, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddPAT(sourceKey, []string{"All"}, nil)
 	srv.Start()
 	defer srv.Stop()
 	conn, err := srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.AllowInsecureTransport())))

@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -54,7 +54,7 @@ var allSecrets = []string{sourceKey, sourceKey2, contextKey, callKey, handKey, s
 // env is one fake Clarifai server and a client connection to it through the
 // interceptors under test.
 type env struct {
-	srv    *fakev2.Server
+	srv    *clarifaifake.Server
 	conn   *grpc.ClientConn
 	client pb.V2Client
 }
@@ -65,12 +65,12 @@ func newEnv(t testing.TB, src keysource.Source, opts []interceptor.Option, dialO
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)),
 	}, dialOpts...)
-	srv, conn := testutil.StartFake(t, dialOpts...)
+	srv, conn := clarifaifake.NewForTest(t, dialOpts...)
 	for _, k := range []string{sourceKey, sourceKey2, contextKey, callKey, handKey} {
-		srv.AddKey(k, []string{"All"}, nil)
+		srv.AddPAT(k, []string{"All"}, nil)
 	}
 	srv.AddSessionToken(sessionTok, []string{"All"}, nil)
-	srv.AddKey(limitedKey, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
+	srv.AddPAT(limitedKey, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
 	return &env{srv: srv, conn: conn, client: pb.NewV2Client(conn)}
 }
 
@@ -81,21 +81,21 @@ func predictReq() *pb.PostModelOutputsRequest {
 	}
 }
 
-// lastCall returns the metadata of the only call the server saw.
-func (e *env) onlyCall(t *testing.T) metadata.MD {
+// onlyCall returns the only call the server saw.
+func (e *env) onlyCall(t *testing.T) clarifaifake.Call {
 	t.Helper()
 	calls := e.srv.Calls()
 	if len(calls) != 1 {
 		t.Fatalf("server saw %d calls, want 1", len(calls))
 	}
-	return calls[0].MD
+	return calls[0]
 }
 
 // credentialOf returns the single credential header the server saw, failing
 // the test if there is not exactly one.
-func credentialOf(t *testing.T, md metadata.MD) (name, value string) {
+func credentialOf(t *testing.T, c clarifaifake.Call) (name, value string) {
 	t.Helper()
-	auth, tok := md.Get("authorization"), md.Get("x-clarifai-session-token")
+	auth, tok := c.Header("authorization"), c.Header("x-clarifai-session-token")
 	if len(auth)+len(tok) != 1 {
 		t.Fatalf("server saw authorization=%d values, session token=%d values; want exactly one credential", len(auth), len(tok))
 	}
@@ -135,15 +135,15 @@ func TestUnaryHeaders(t *testing.T) {
 			if resp.GetStatus().GetCode() != pb.StatusCode_SUCCESS {
 				t.Fatalf("status %v, want SUCCESS", resp.GetStatus())
 			}
-			md := e.onlyCall(t)
-			name, value := credentialOf(t, md)
+			c := e.onlyCall(t)
+			name, value := credentialOf(t, c)
 			if name != tt.wantName || value != tt.wantValue {
 				t.Errorf("server saw %s=%q, want %s=%q", name, value, tt.wantName, tt.wantValue)
 			}
-			if got := md.Get("x-custom"); len(got) != 1 || got[0] != "kept" {
+			if got := c.Header("x-custom"); len(got) != 1 || got[0] != "kept" {
 				t.Errorf("x-custom = %q, want [kept]", got)
 			}
-			if got := md.Get(interceptor.RequestIDPrefixHeader); len(got) != 0 {
+			if got := c.Header(interceptor.RequestIDPrefixHeader); len(got) != 0 {
 				t.Errorf("request tag sent by default: %q", got)
 			}
 		})
@@ -203,12 +203,12 @@ func TestPrecedence(t *testing.T) {
 			if len(resp.GetOutputs()) == 0 {
 				t.Errorf("reply lost its outputs")
 			}
-			md := e.onlyCall(t)
-			_, value := credentialOf(t, md)
+			c := e.onlyCall(t)
+			_, value := credentialOf(t, c)
 			if value != tt.want {
 				t.Errorf("server saw credential %q, want %q", value, tt.want)
 			}
-			if got := md.Get("x-trace"); !tt.bare && (len(got) != 1 || got[0] != "abc") {
+			if got := c.Header("x-trace"); !tt.bare && (len(got) != 1 || got[0] != "abc") {
 				t.Errorf("x-trace = %q, want [abc]", got)
 			}
 		})
@@ -291,7 +291,7 @@ func TestKeyResolvedEveryCall(t *testing.T) {
 		}
 	}
 	for i, c := range e.srv.Calls() {
-		_, got := credentialOf(t, c.MD)
+		_, got := credentialOf(t, c)
 		if want := "Key " + src.keys[i%2]; got != want {
 			t.Errorf("call %d carried %q, want %q", i, got, want)
 		}
@@ -312,7 +312,7 @@ func TestRequestTagCallerWins(t *testing.T) {
 		if _, err := e.client.PostModelOutputs(ctx, predictReq()); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.onlyCall(t).Get(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != "mine-1" {
+		if got := e.onlyCall(t).Header(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != "mine-1" {
 			t.Errorf("%s: tag = %q, want [mine-1]", name, got)
 		}
 	}
@@ -327,7 +327,7 @@ func TestRequestTag(t *testing.T) {
 		if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.onlyCall(t).Get(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != tt.want {
+		if got := e.onlyCall(t).Header(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("tag = %q, want [%q]", got, tt.want)
 		}
 	}

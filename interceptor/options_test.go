@@ -85,7 +85,7 @@ func TestBuildTimeCallKey(t *testing.T) {
 	}
 	calls := e.srv.Calls()
 	for i, want := range []string{"Key " + callKey, "Key " + handKey} {
-		if _, got := credentialOf(t, calls[i].MD); got != want {
+		if _, got := credentialOf(t, calls[i]); got != want {
 			t.Errorf("call %d carried %q, want %q", i, got, want)
 		}
 	}

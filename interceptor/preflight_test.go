@@ -100,7 +100,7 @@ func TestPreflightRefusesLocally(t *testing.T) {
 	}
 	// MyScopes went out with the call's own key.
 	for _, c := range e.srv.Calls() {
-		if _, v := credentialOf(t, c.MD); v != "Key "+limitedKey {
+		if _, v := credentialOf(t, c); v != "Key "+limitedKey {
 			t.Errorf("%s carried %q", c.Method, v)
 		}
 	}
@@ -110,8 +110,8 @@ func TestPreflightRefusesLocally(t *testing.T) {
 // grants, and compares a refusal with the server's own.
 func TestPreflightVerdicts(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	e.srv.AddKey("predict00000000000000000000key01", predictScopes, nil)
-	e.srv.AddKey("endpoint0000000000000000000key01", nil, []string{postInputsPath})
+	e.srv.AddPAT("predict00000000000000000000key01", predictScopes, nil)
+	e.srv.AddPAT("endpoint0000000000000000000key01", nil, []string{postInputsPath})
 	ctx := context.Background()
 	tests := []struct {
 		desc    string
@@ -254,7 +254,7 @@ func TestPreflightFetchFailureLetsCallThrough(t *testing.T) {
 // and every fetch they joined has run by the time they all have answers.
 func TestPreflightConcurrentShareOneFetch(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	e.srv.AddKey("predict00000000000000000000key01", predictScopes, nil)
+	e.srv.AddPAT("predict00000000000000000000key01", predictScopes, nil)
 	gc := newGatedConn(e.conn)
 	const n = 50
 	var waiting sync.WaitGroup
@@ -300,7 +300,7 @@ func TestPreflightConcurrentShareOneFetch(t *testing.T) {
 
 func TestPreflightWaiterCancellation(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	e.srv.AddKey("nothing0000000000000000000key001", nil, nil)
+	e.srv.AddPAT("nothing0000000000000000000key001", nil, nil)
 	k := keyOf("nothing0000000000000000000key001")
 	gc := newGatedConn(e.conn)
 	p := interceptor.NewPreflight(nil)
@@ -425,7 +425,7 @@ func TestPreflightStream(t *testing.T) {
 	}
 
 	// Refused: a key scoped only for PostInputs' endpoint may not predict.
-	e.srv.AddKey(unknownKey, nil, []string{postInputsPath})
+	e.srv.AddPAT(unknownKey, nil, []string{postInputsPath})
 	stream, err = e.client.StreamModelOutputs(context.Background(), interceptor.CallKey(keyOf(unknownKey)))
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func TestPreflightStreamNeverOpened(t *testing.T) {
 	spy := &myScopesSpy{}
 	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()},
 		grpc.WithChainUnaryInterceptor(spy.unary))
-	e.srv.AddKey(unknownKey, nil, []string{postInputsPath}) // may call PostInputs only
+	e.srv.AddPAT(unknownKey, nil, []string{postInputsPath}) // may call PostInputs only
 	denied := interceptor.CallKey(keyOf(unknownKey))
 	ctx := context.Background()
 	isRefusal := func(what string, err error) {

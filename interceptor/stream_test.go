@@ -63,11 +63,11 @@ func TestServerStream(t *testing.T) {
 				t.Errorf("received %d messages, want 3", n)
 			}
 			_ = stream.Trailer() // must not panic or block once the stream is over
-			md := e.onlyCall(t)
-			if _, v := credentialOf(t, md); v != "Key "+callKey {
+			c := e.onlyCall(t)
+			if _, v := credentialOf(t, c); v != "Key "+callKey {
 				t.Errorf("stream carried %q, want the CallKey", v)
 			}
-			if got := md.Get("x-custom"); len(got) != 1 {
+			if got := c.Header("x-custom"); len(got) != 1 {
 				t.Errorf("x-custom = %q", got)
 			}
 		})

@@ -15,8 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-const uploadPath = "/clarifai.api.V2/PostModelVersionsUpload"
-
 // TestStreamItemFailureIsDelivered: a per-item failure in a later reply of
 // a prediction stream is a message, not the end of the stream.
 func TestStreamItemFailureIsDelivered(t *testing.T) {

@@ -65,8 +65,8 @@ func TestGrantAllowsAndMissing(t *testing.T) {
 
 func TestMyScopes(t *testing.T) {
 	srv, cc := startFake(t)
-	srv.AddKey("k-scopes", []string{"Predict", "Inputs:Add", "Apps:Get"}, []string{postInputs})
-	srv.AddKey("k-all", []string{"All"}, nil)
+	srv.AddPAT("k-scopes", []string{"Predict", "Inputs:Add", "Apps:Get"}, []string{postInputs})
+	srv.AddPAT("k-all", []string{"All"}, nil)
 	ctx := context.Background()
 
 	g, err := MyScopes(ctx, cc, "u1", "a1", withKey("k-scopes"))
@@ -83,7 +83,7 @@ func TestMyScopes(t *testing.T) {
 		t.Errorf("MyScopes(all) = %+v, %v", g, err)
 	}
 	// Endpoint names as a server may spell them are normalised.
-	srv.AddKey("k-endpoints", nil, []string{"clarifai.api.V2/PostInputs", "PostModelOutputs", " /clarifai.api.V2/GetUser "})
+	srv.AddPAT("k-endpoints", nil, []string{"clarifai.api.V2/PostInputs", "PostModelOutputs", " /clarifai.api.V2/GetUser "})
 	g, err = MyScopes(ctx, cc, "", "", withKey("k-endpoints"))
 	want := []string{"/clarifai.api.V2/GetUser", postInputs, postModelOutputs}
 	if err != nil || !slices.Equal(g.Endpoints(), want) {

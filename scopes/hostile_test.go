@@ -170,8 +170,8 @@ func TestMyScopesRefusesHugeGrants(t *testing.T) {
 	for i := range maxGrantItems + 1 {
 		many = append(many, fmt.Sprintf("Scope%d:Get", i))
 	}
-	srv.AddKey("k-huge", many, nil)
-	srv.AddKey("k-long", []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
+	srv.AddPAT("k-huge", many, nil)
+	srv.AddPAT("k-long", []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
 	_, err := MyScopes(context.Background(), cc, "", "", withKey("k-huge"))
 	var e *Error
 	if !errors.As(err, &e) || !strings.Contains(e.Error(), "more than") {

@@ -7,7 +7,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 )
 
 func TestMain(m *testing.M) {
@@ -29,31 +29,9 @@ func withKey(secret string) grpc.CallOption { return grpc.PerRPCCredentials(keyC
 
 // startFake starts a fake V2 server and returns it with a connection to it;
 // both are closed when the test ends.
-func startFake(t *testing.T) (*fakev2.Server, *grpc.ClientConn) {
+func startFake(t *testing.T) (*clarifaifake.Server, *grpc.ClientConn) {
 	t.Helper()
-	srv := fakev2.New()
-	srv.Start()
-	cc, err := srv.Dial()
-	if err != nil {
-		srv.Stop()
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() {
-		cc.Close()
-		srv.Stop()
-	})
-	return srv, cc
-}
-
-// countCalls returns how many calls of method srv received.
-func countCalls(srv *fakev2.Server, method string) int {
-	n := 0
-	for _, c := range srv.Calls() {
-		if c.Method == method {
-			n++
-		}
-	}
-	return n
+	return clarifaifake.NewForTest(t)
 }
 
 // Scopes of the test methods (Clarifai 12.4.0).

@@ -16,8 +16,8 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 )
 
 func genReply(code ct.StatusCode, desc, details string) *ct.MultiInputResponse {
@@ -48,8 +48,8 @@ func dynReply(t testing.TB, files *protoregistry.Files, code int32, desc, detail
 }
 
 func TestCheckReply(t *testing.T) {
-	files := fakev2.Files()
-	details := fakev2.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
+	files := clarifaifake.FixtureFiles()
+	details := clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
 	type build func(t testing.TB) any
 	tests := []struct {
 		desc    string
@@ -150,7 +150,7 @@ func otherStatusMessage(t testing.TB) proto.Message {
 }
 
 func TestCheckReplySuccessAllocs(t *testing.T) {
-	files := fakev2.Files()
+	files := clarifaifake.FixtureFiles()
 	for name, reply := range map[string]proto.Message{
 		"generated": genReply(ct.StatusCode_SUCCESS, "Ok", ""),
 		"dynamic":   dynReply(t, files, 10000, "Ok", "", true),
@@ -179,7 +179,7 @@ func BenchmarkCheckReplySuccess(b *testing.B) {
 
 func BenchmarkCheckReplyFailure(b *testing.B) {
 	reply := genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes",
-		fakev2.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
+		clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := CheckReply(postInputs, reply, nil); err == nil {

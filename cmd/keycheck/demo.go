@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -66,7 +66,7 @@ var demoKeys = []demoKey{
 // demo walks through the library against an embedded fake server.
 type demo struct {
 	w       io.Writer
-	srv     *fakev2.Server
+	srv     *clarifaifake.Server
 	addr    string
 	catalog *scopes.Catalog
 	step    int
@@ -76,9 +76,15 @@ type demo struct {
 // features and prints each step. It returns exitOK when every step behaved
 // as the library promises, exitError otherwise.
 func runDemo(ctx context.Context, reason string, stdout, stderr io.Writer) int {
-	srv := fakev2.New()
+	// The fixture's descriptors, not GlobalFiles: the demo's messages are
+	// dynamicpb messages of those descriptors whatever the binary links.
+	srv, err := clarifaifake.New(clarifaifake.WithFiles(clarifaifake.FixtureFiles()))
+	if err != nil {
+		fmt.Fprintf(stderr, "keycheck: demo: %v\n", err)
+		return exitError
+	}
 	for _, k := range demoKeys {
-		srv.AddKey(k.secret, k.scopes, k.endpoints)
+		srv.AddPAT(k.secret, k.scopes, k.endpoints)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,7 +111,7 @@ func runDemo(ctx context.Context, reason string, stdout, stderr io.Writer) int {
 		w:       stdout,
 		srv:     srv,
 		addr:    lis.Addr().String(),
-		catalog: scopes.NewCatalog(fakev2.Files()),
+		catalog: scopes.NewCatalog(clarifaifake.FixtureFiles()),
 	}
 	if err := d.run(ctx, reason); err != nil {
 		fmt.Fprintf(stderr, "keycheck: demo failed: %v\n", err)
@@ -139,7 +145,7 @@ func (d *demo) heading(title string) {
 
 func (d *demo) run(ctx context.Context, reason string) error {
 	d.printf("=== keycheck DEMO — %s ===\n", reason)
-	d.printf("This is a demonstration against an EMBEDDED FAKE Clarifai V2 server (internal/fakev2)\n")
+	d.printf("This is a demonstration against an EMBEDDED FAKE Clarifai V2 server (clarifaifake)\n")
 	d.printf("listening on %s (plaintext, loopback only). Nothing is sent to Clarifai; the demo keys\n", d.addr)
 	d.printf("are made up and, like any key, shown only in redacted form.\n")
 	d.printf("To check a real key: set CLARIFAI_PAT (or run `clarifai login`) and run keycheck -user U -app A.\n")
@@ -225,7 +231,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 
 	// Step 5: preflight refuses before sending.
 	d.heading("Preflight: refused locally, before anything is sent")
-	d.printf("  interceptor.WithPreflight(), interceptor.WithCatalog(scopes.NewCatalog(fakev2.Files()))\n")
+	d.printf("  interceptor.WithPreflight(), interceptor.WithCatalog(scopes.NewCatalog(clarifaifake.FixtureFiles()))\n")
 	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(), interceptor.WithCatalog(d.catalog), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		return err
@@ -288,14 +294,14 @@ func (d *demo) expectLastKey(want string) error {
 		return errors.New("the server saw no call")
 	}
 	c := calls[len(calls)-1]
-	auth := c.MD.Get(keysource.AuthorizationHeader)
+	auth := c.Header(keysource.AuthorizationHeader)
 	if len(auth) != 1 {
 		return fmt.Errorf("the server saw %d authorization values, want 1", len(auth))
 	}
 	secret, ok := strings.CutPrefix(auth[0], "Key ")
 	got, role := redact(secret)
 	d.printf("  server received on %s: authorization: Key %s — %s", c.Method, got, role)
-	if tag := c.MD.Get(interceptor.RequestIDPrefixHeader); len(tag) > 0 {
+	if tag := c.Header(interceptor.RequestIDPrefixHeader); len(tag) > 0 {
 		d.printf(", %s: %s", interceptor.RequestIDPrefixHeader, tag[0])
 	}
 	d.printf("\n")
@@ -418,10 +424,11 @@ func (d *demo) fillRequest(req *dynamicpb.Message) error {
 }
 
 // newMessages returns empty dynamic request and response messages of a V2
-// method, built from the fake server's private descriptors: the demo
-// registers nothing in the global protobuf registry.
+// method, built from the fake server's fixture descriptors, which live in a
+// private registry: the demo registers nothing in the global protobuf
+// registry.
 func newMessages(fullMethod string) (req, resp *dynamicpb.Message, err error) {
-	d, err := fakev2.Files().FindDescriptorByName(v2Service)
+	d, err := clarifaifake.FixtureFiles().FindDescriptorByName(v2Service)
 	if err != nil {
 		return nil, nil, err
 	}

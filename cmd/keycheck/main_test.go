@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -55,13 +55,16 @@ func isolate(t *testing.T) string {
 }
 
 // startServer serves a fake V2 API on loopback TCP.
-func startServer(t *testing.T) (*fakev2.Server, string) {
+func startServer(t *testing.T) (*clarifaifake.Server, string) {
 	t.Helper()
-	srv := fakev2.New()
-	srv.AddKey(testPAT, predictScopes, nil)
-	srv.AddKey(filePAT, predictScopes, nil)
-	srv.AddKey(configPAT, predictScopes, nil)
-	srv.AddKey(endpointPAT, []string{"Inputs:Get"}, []string{"/clarifai.api.V2/PostInputs"})
+	srv, err := clarifaifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddPAT(testPAT, predictScopes, nil)
+	srv.AddPAT(filePAT, predictScopes, nil)
+	srv.AddPAT(configPAT, predictScopes, nil)
+	srv.AddPAT(endpointPAT, []string{"Inputs:Get"}, []string{"/clarifai.api.V2/PostInputs"})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,7 @@ func startServer(t *testing.T) (*fakev2.Server, string) {
 func writeProtoset(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clarifai.binpb")
-	if err := os.WriteFile(path, fakev2.Protoset(), 0o600); err != nil {
+	if err := os.WriteFile(path, clarifaifake.FixtureProtoset(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -106,13 +109,13 @@ func redacted(secret string) string {
 }
 
 // lastAuth returns the authorization header of the server's last call.
-func lastAuth(t *testing.T, srv *fakev2.Server) string {
+func lastAuth(t *testing.T, srv *clarifaifake.Server) string {
 	t.Helper()
 	calls := srv.Calls()
 	if len(calls) == 0 {
 		t.Fatal("the server saw no call")
 	}
-	return strings.Join(calls[len(calls)-1].MD.Get("authorization"), ",")
+	return strings.Join(calls[len(calls)-1].Header("authorization"), ",")
 }
 
 func decodeReport(t *testing.T, stdout string) report {
@@ -149,7 +152,7 @@ func TestTable(t *testing.T) {
 	if m := calls[len(calls)-1].Method; m != "/clarifai.api.V2/MyScopes" {
 		t.Errorf("server saw %s, want MyScopes", m)
 	}
-	if tag := calls[len(calls)-1].MD.Get("x-clarifai-request-id-prefix"); len(tag) != 1 || !strings.HasPrefix(tag[0], "clarifaiauth-go-") {
+	if tag := calls[len(calls)-1].Header("x-clarifai-request-id-prefix"); len(tag) != 1 || !strings.HasPrefix(tag[0], "clarifaiauth-go-") {
 		t.Errorf("request tag = %q", tag)
 	}
 	for line := range strings.SplitSeq(stdout, "\n") {

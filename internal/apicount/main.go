@@ -14,8 +14,8 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -40,16 +40,16 @@ func main() {
 }
 
 func count(dir string) (int, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
+	pkgs, fset, err := parseDir(dir)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, p := range pkgs {
-		d := doc.New(p, dir, 0)
+	for _, files := range pkgs {
+		d, err := doc.NewFromFiles(fset, files, dir)
+		if err != nil {
+			return 0, err
+		}
 		for _, v := range append(d.Consts, d.Vars...) {
 			n += len(v.Names)
 		}
@@ -87,4 +87,27 @@ func exportedFields(fl *ast.FieldList) int {
 		}
 	}
 	return n
+}
+
+// parseDir parses the non-test Go files of dir, grouped by package name
+// (a directory may hold a package and an ignored program).
+func parseDir(dir string) (map[string][]*ast.File, *token.FileSet, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	fset := token.NewFileSet()
+	pkgs := make(map[string][]*ast.File)
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
+		if err != nil {
+			return nil, nil, err
+		}
+		pkgs[f.Name.Name] = append(pkgs[f.Name.Name], f)
+	}
+	return pkgs, fset, nil
 }

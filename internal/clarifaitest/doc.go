@@ -7,8 +7,8 @@
 // because the package is internal and imported by tests alone: a program that
 // also links Clarifai's official Go client would panic at start-up on the
 // duplicate registrations. Non-test code of this module must never import it;
-// internal/fakev2 serves the same API from a private registry instead.
+// clarifaifake serves the same API from a private registry instead.
 //
 // The .proto files are in proto/; gen.go holds the commands that regenerate
-// the code and internal/fakev2/clarifai.protoset.
+// the code and clarifaifake/fixture.protoset.
 package clarifaitest

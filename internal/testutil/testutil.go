@@ -1,6 +1,7 @@
-// Package testutil holds what the module's tests share: one way to start the
-// fake Clarifai server and dial it, and one check that a text reveals no
-// secret. Only tests import it.
+// Package testutil holds what the module's tests share: fresh marker secrets
+// and one check that a text reveals no secret. Only tests import it; they
+// start the fake Clarifai server with clarifaifake.NewForTest, the helper
+// users have too.
 package testutil
 
 import (
@@ -9,31 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"google.golang.org/grpc"
-
-	"github.com/grpc-keyauth/clarifaiauth/internal/fakev2"
 )
-
-// StartFake starts a fake Clarifai V2 server on an in-memory listener and
-// dials it with dialOpts (after insecure transport credentials and the
-// in-memory dialer). Both are closed when the test ends. Add keys with the
-// server's AddKey; it is safe while the server serves.
-func StartFake(t testing.TB, dialOpts ...grpc.DialOption) (*fakev2.Server, *grpc.ClientConn) {
-	t.Helper()
-	srv := fakev2.New()
-	srv.Start()
-	conn, err := srv.Dial(dialOpts...)
-	if err != nil {
-		srv.Stop()
-		t.Fatalf("dial the fake server: %v", err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-	})
-	return srv, conn
-}
 
 // Marker returns a fresh secret that is a valid key and appears nowhere else,
 // so that finding it in a text can only mean a leak.

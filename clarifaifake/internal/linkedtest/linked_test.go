@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,41 @@ func TestFixtureMatchesGeneratedCode(t *testing.T) {
 	})
 	if n != 8 {
 		t.Errorf("the fixture has %d clarifai files, want 8", n)
+	}
+}
+
+// TestOptionsMatchGeneratedExtensions reads the method options of the
+// generated code with protobuf's own extension types and compares them with
+// what the fake decodes by hand from the fixture's raw options: a check of
+// the fake's option decoding that does not share its code.
+func TestOptionsMatchGeneratedExtensions(t *testing.T) {
+	s, err := clarifaifake.New(clarifaifake.WithFiles(clarifaifake.FixtureFiles()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(map[string]clarifaifake.Requirement)
+	for _, r := range s.Methods() {
+		served[r.Method] = r
+	}
+	svc := pb.File_clarifai_api_service_proto.Services().ByName("V2")
+	for i := range svc.Methods().Len() {
+		md := svc.Methods().Get(i)
+		opts := md.Options()
+		var want []string
+		for _, sc := range proto.GetExtension(opts, pb.E_ClDependingScopes).([]pb.S) {
+			want = append(want, strings.Replace(sc.String(), "_", ":", 1))
+		}
+		name := "/clarifai.api.V2/" + string(md.Name())
+		got, ok := served[name]
+		if !ok {
+			t.Errorf("%s not served", name)
+			continue
+		}
+		if !slices.Equal(got.Scopes, want) {
+			t.Errorf("%s scopes %v, generated %v", name, got.Scopes, want)
+		}
+		if at := proto.GetExtension(opts, pb.E_ClAuthType).(pb.AuthType).String(); got.AuthType != at {
+			t.Errorf("%s auth type %s, generated %s", name, got.AuthType, at)
+		}
 	}
 }
