@@ -69,13 +69,14 @@ func TestDocSnippetsCompile(t *testing.T) {
 // module's test files.
 func testFuncs(t *testing.T) []string {
 	var out []string
-	walkGo(t, true, func(path string, f *ast.File) {
+	walkGo(t, true, func(path string, _ *ast.File) {
+		// Parsed again, with a file set of its own, to cut source text.
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fset := token.NewFileSet()
-		f, err = parser.ParseFile(fset, path, src, 0)
+		f, err := parser.ParseFile(fset, path, src, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,3 +1,5 @@
+//lint:file-ignore SA4006 snippets show consecutive calls whose results a reader would use
+
 package clarifaiauth_test
 
 // The functions in this file hold, verbatim, the Go snippets of README.md and
@@ -161,6 +163,9 @@ func keySources() (keysource.Source, error) {
 	_, _ = src, conn
 	return pat, err
 }
+
+// The snippets that need Clarifai's API or a real key are compiled, not run.
+var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newClientWithTracing, keySources}
 
 var ctx = context.Background()
 
