@@ -208,9 +208,9 @@ func rejectsKey(e *scopes.Error) bool {
 
 // keyError is the text of an error from a keysource.Source, as keysource
 // wrote it (the no-key error lists where it looked, a line each) without
-// its "keysource: " prefix, which "keycheck: " replaces.
+// the "keysource: " of its sentinels, which "keycheck: " replaces.
 func keyError(err error) string {
-	return strings.TrimPrefix(err.Error(), "keysource: ")
+	return strings.ReplaceAll(err.Error(), "keysource: ", "")
 }
 
 // keySource returns where the key comes from, and a description of it if
