@@ -172,3 +172,19 @@ func TestPATNeedsUser(t *testing.T) {
 		t.Errorf("CLI login with a user: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
+
+// TestBrokenCLIConfig: a CLI config that exists but cannot be read is an
+// error, as it is for clarifaiauth.NewClient, not silently skipped: it may
+// name the server or the user to check.
+func TestBrokenCLIConfig(t *testing.T) {
+	home := clean(t)
+	_, addr := startFake(t)
+	t.Setenv(keysource.EnvPAT, fakePAT)
+	if err := os.MkdirAll(filepath.Join(home, ".config", "clarifai", "config"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := kc(t, nil, "-addr", addr, "-insecure", "-user", "u")
+	if code != exitError || stdout != "" || !strings.Contains(stderr, "the Clarifai CLI's config") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}
