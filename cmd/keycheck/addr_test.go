@@ -81,3 +81,14 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoDespiteAPIBase: with no key and no flags, an API base keycheck
+// could not use (plaintext without -insecure) does not stop the demo.
+func TestDemoDespiteAPIBase(t *testing.T) {
+	clean(t)
+	t.Setenv(cliconfig.EnvAPIBase, "http://127.0.0.1:1")
+	code, stdout, stderr := kc(t, nil)
+	if code != exitOK || !strings.Contains(stdout, "=== end of DEMO ===") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

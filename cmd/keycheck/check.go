@@ -45,15 +45,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 		return exitError, err
 	}
 
-	// NewClient does no I/O: a base it cannot use is reported before the
-	// key is looked for.
 	src, origin := keySource(o)
-	conn, err := clarifaiauth.NewClient(clientOptions(o, src, base)...)
-	if err != nil {
-		return exitError, connectError(err, from)
-	}
-	defer conn.Close()
-
 	key, err := src.Key(ctx)
 	if err != nil {
 		if errors.Is(err, keysource.ErrNoKey) && o.keyFile == "" {
@@ -72,6 +64,15 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	if origin == "" {
 		origin = keyOrigin(ctx, key)
 	}
+	// The key is looked for before the base is checked, so that a fresh
+	// clone with an odd CLARIFAI_API_BASE still gets the demo.
+	conn, err := clarifaiauth.NewClient(clientOptions(o, src, base)...)
+	if err != nil {
+		f := connectError(err, from)
+		f.z = z
+		return exitError, f
+	}
+	defer conn.Close()
 	userID := firstNonEmpty(o.userID, os.Getenv(cliconfig.EnvUserID), settings.UserID)
 	appID := firstNonEmpty(o.appID, os.Getenv(cliconfig.EnvAppID), settings.AppID)
 	if key.Kind() == keysource.KindPAT && userID == "" {
