@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
-	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -33,7 +33,7 @@ func descriptors(o *options) (*protoregistry.Files, string, error) {
 		}
 		return nil, "", usagef("%s needs -protoset: the descriptor set tells which scopes each method needs", flagName)
 	}
-	b, err := cliconfig.ReadFile(o.protoset, maxProtoset)
+	b, err := safefile.Read(o.protoset, maxProtoset)
 	if err != nil {
 		return nil, "", failf(exitError, "-protoset %s: %s", z.text(o.protoset), z.text(err.Error()))
 	}
