@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
@@ -63,6 +64,36 @@ type call struct {
 	// are events. Atomic: a stream's End can come from a goroutine other
 	// than the one receiving.
 	failed atomic.Bool
+	// secret is the credential the call's headers carried, so that it can be
+	// cut out of what the server sends back (a req_id, an error message)
+	// before it reaches a span. Set once, when the headers go out, before
+	// any reply or the end of the call.
+	secret atomic.Pointer[string]
+}
+
+// redacted replaces what a server echoed of the call's credential.
+const redacted = "[redacted]"
+
+// scrub returns s without the call's secret.
+func (c *call) scrub(s string) string {
+	if p := c.secret.Load(); p != nil && strings.Contains(s, *p) {
+		return strings.ReplaceAll(s, *p, redacted)
+	}
+	return s
+}
+
+// credential returns the secret an outgoing header carries: the token of
+// x-clarifai-session-token, or what follows "Key " in authorization.
+func credential(h map[string][]string) string {
+	if v := h["x-clarifai-session-token"]; len(v) > 0 && v[0] != "" {
+		return v[0]
+	}
+	if v := h["authorization"]; len(v) > 0 {
+		if secret, ok := strings.CutPrefix(v[0], "Key "); ok && secret != "" {
+			return secret
+		}
+	}
+	return ""
 }
 
 type callKey struct{}
@@ -112,6 +143,14 @@ func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Co
 // forwards to the wrapped handler.
 func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 	switch rs := rs.(type) {
+	case *stats.OutHeader:
+		if rs.Client {
+			if c := callOf(ctx); c != nil {
+				if secret := credential(rs.Header); secret != "" {
+					c.secret.Store(&secret)
+				}
+			}
+		}
 	case *stats.InPayload:
 		if rs.Client {
 			if c := callOf(ctx); c != nil {
@@ -125,8 +164,19 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 		// that ended a stream on that failure) keeps the Clarifai status,
 		// which says why.
 		if rs.Error != nil {
-			if c := callOf(ctx); c != nil && c.span != nil && c.failed.Load() {
+			c := callOf(ctx)
+			if c != nil && c.span != nil && c.failed.Load() {
 				ctx = trace.ContextWithSpan(ctx, keepStatus{c.span})
+			}
+			// The wrapped handler puts the error's message on the span;
+			// a server may have echoed the key in it.
+			if c != nil {
+				if st := status.Convert(rs.Error); c.scrub(st.Message()) != st.Message() {
+					end := *rs
+					end.Error = status.Error(st.Code(), c.scrub(st.Message()))
+					h.next.HandleRPC(ctx, &end)
+					return
+				}
 			}
 		}
 	}
@@ -161,7 +211,9 @@ func (h *handler) received(c *call, reply any) {
 	}
 	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, CodeKey.Int64(int64(se.Code)), NameKey.String(name))
-	if id := cleanReqID(se.ReqID); id != "" {
+	// Scrubbed before and after cleaning: cleaning drops the unprintable
+	// bytes a hostile server could hide the key behind.
+	if id := c.scrub(cleanReqID(c.scrub(se.ReqID))); id != "" {
 		attrs = append(attrs, ReqIDKey.String(id))
 	}
 	if callLevel {

@@ -19,8 +19,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	grpccodes "google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
@@ -586,4 +589,32 @@ func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
 
 func equalCounts(a, b map[string]int) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b) // fmt sorts map keys
+}
+
+// TestServerEchoingTheKey: a server that puts the caller's key in the
+// req_id of a failed reply, or in the message of a gRPC error, does not get
+// it into the span.
+func TestServerEchoingTheKey(t *testing.T) {
+	f := newFixture(t, nil)
+	f.srv.SetReply(mPostModelOutputs, func(context.Context, proto.Message) ([]proto.Message, error) {
+		return []proto.Message{&pb.MultiOutputResponse{Status: &pb.Status{Code: throttled, ReqId: "req-" + f.key + "\x01" + f.key[:10] + "\x02" + f.key[10:]}}}, nil
+	})
+	if _, err := f.client.PostModelOutputs(callCtx(t, f.key), predictRequest()); err != nil {
+		t.Fatal(err)
+	}
+	s := f.span(t) // checks status, attributes and events for the key
+	if got := attrs(s.Attributes)[clarifaiotel.ReqIDKey].AsString(); !strings.HasPrefix(got, "req-[redacted]") {
+		t.Errorf("req_id = %q, want the key redacted", got)
+	}
+	f.srv.SetReply(mPostModelOutputs, nil)
+
+	f.srv.SetError(mPostModelOutputs, status.Error(grpccodes.Unauthenticated, "API key not found: Key "+f.key))
+	defer f.srv.SetError(mPostModelOutputs, nil)
+	if _, err := f.client.PostModelOutputs(callCtx(t, f.key), predictRequest()); status.Code(err) != grpccodes.Unauthenticated {
+		t.Fatalf("err = %v, want Unauthenticated", err)
+	}
+	s = f.span(t)
+	if s.Status.Code != codes.Error || !strings.Contains(s.Status.Description, "API key not found: Key [redacted]") {
+		t.Errorf("status = %v %q, want the error with the key redacted", s.Status.Code, s.Status.Description)
+	}
 }
