@@ -23,7 +23,6 @@ import (
 //			logging.UnaryClientInterceptor(logger), // one line per call, with its final error
 //			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
 //		),
-//		grpc.WithChainStreamInterceptor(retry.StreamClientInterceptor(clarifaiauth.RetryOptions()...)),
 //	}, clarifaiauth.DialOptions(src)...)...) // runs on every attempt
 //
 // The interceptors are appended with grpc.WithChainUnaryInterceptor and

@@ -31,7 +31,9 @@ import (
 //   - Requests that name no app get the user and app of WithUserApp, else
 //     CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context's, when any
 //     is set (see interceptor.WithUserApp).
-//   - Throttled calls are retried with RetryOptions, unless WithoutRetry.
+//   - Throttled calls are retried with RetryOptions, unless WithoutRetry:
+//     unary calls and server streams (before their first reply);
+//     client-streaming and bidirectional streams are not retried.
 //
 // Like grpc.NewClient it does not connect: the first call does. It reads the
 // CLI's config file (small, regular, bounded in size), and fails with a
@@ -61,7 +63,10 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	if src == nil {
 		src = keysource.Default()
 	}
-	icOpts := append([]interceptor.Option(nil), o.icOpts...)
+	// NewClient's own interceptor options go first, so that the caller's
+	// (WithInterceptorOptions) win: an interceptor.WithUserApp of the
+	// caller's beats the environment's default app.
+	var icOpts []interceptor.Option
 	if ep.plaintext {
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
@@ -73,12 +78,13 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	if userID != "" || appID != "" {
 		icOpts = append(icOpts, interceptor.WithUserApp(userID, appID))
 	}
+	icOpts = append(icOpts, o.icOpts...)
 
 	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if !o.noRetry {
 		dialOpts = append(dialOpts,
 			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(RetryOptions()...)),
-			grpc.WithChainStreamInterceptor(retry.StreamClientInterceptor(RetryOptions()...)))
+			grpc.WithChainStreamInterceptor(retryServerStreams(RetryOptions()...)))
 	}
 	dialOpts = append(dialOpts, o.dialOpts...)
 	dialOpts = append(dialOpts, DialOptions(src, icOpts...)...)
@@ -87,6 +93,20 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("clarifaiauth: %w", err)
 	}
 	return conn, nil
+}
+
+// retryServerStreams is go-grpc-middleware's stream retry for the streams
+// it can retry: those the client does not send on (it refuses the others
+// with Unimplemented). Client-streaming and bidirectional streams, uploads
+// among them, are not retried.
+func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
+	r := retry.StreamClientInterceptor(opts...)
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if desc.ClientStreams {
+			return streamer(ctx, desc, cc, method, callOpts...)
+		}
+		return r(ctx, desc, cc, method, streamer, callOpts...)
+	}
 }
 
 // cliConfigTimeout bounds reading the CLI's config file: NewClient has no

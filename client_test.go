@@ -23,6 +23,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -249,5 +250,94 @@ func TestNewClientFromCLIContext(t *testing.T) {
 	}
 	if got.Secret() != clientPAT {
 		t.Error("the server did not get the CLI's PAT")
+	}
+}
+
+// TestNewClientStreams: every kind of stream works through NewClient with
+// its retry on (go-grpc-middleware's stream retry refuses client streams).
+func TestNewClientStreams(t *testing.T) {
+	cleanEnv(t)
+	_, addr := serveFake(t, nil)
+	t.Setenv("CLARIFAI_PAT", clientPAT)
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pb.NewV2Client(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	bidi, err := client.StreamModelOutputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bidi.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bidi.Recv(); err != nil {
+		t.Fatalf("bidirectional stream: %v", err)
+	}
+	bidi.CloseSend()
+
+	server, err := client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Recv(); err != nil {
+		t.Fatalf("server stream: %v", err)
+	}
+
+	chunks, err := pb.NewChunksClient(conn).PostChunks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chunks.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chunks.CloseAndRecv(); err != nil {
+		t.Fatalf("client stream: %v", err)
+	}
+}
+
+// TestNewClientWithoutHome: with no home directory there is no CLI login
+// to read, and NewClient works from the environment alone.
+func TestNewClientWithoutHome(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	t.Setenv("HOME", "")
+	t.Setenv("CLARIFAI_PAT", clientPAT)
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	if err != nil {
+		t.Fatalf("NewClient without $HOME: %v", err)
+	}
+	defer conn.Close()
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Calls()[0].Secret() != clientPAT {
+		t.Error("the server did not get the PAT")
+	}
+}
+
+// TestNewClientCallerUserAppWins: an interceptor.WithUserApp the caller
+// passes beats the environment's default app.
+func TestNewClientCallerUserAppWins(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user")
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("opt-user", "opt-app")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
+		t.Errorf("user_app_id = %v, want the caller's opt-user/opt-app", ua)
 	}
 }

@@ -50,7 +50,15 @@ func TestDocSnippetsCompile(t *testing.T) {
 		for _, cg := range f.Comments {
 			for _, blk := range p.Parse(cg.Text()).Content {
 				code, ok := blk.(*comment.Code)
-				if !ok || !isGo(code.Text) {
+				if !ok {
+					continue
+				}
+				if !isGo(code.Text) {
+					// Shell commands, tables and sample output are not
+					// Go; a block that looks like Go must parse.
+					if looksLikeGo(code.Text) {
+						t.Errorf("%s: doc comment snippet looks like Go but does not parse:\n%s", path, code.Text)
+					}
 					continue
 				}
 				n++
@@ -132,6 +140,17 @@ func isGo(text string) bool {
 	}
 	_, err := parser.ParseFile(token.NewFileSet(), "", "package p\nfunc _() {\n"+text+"\n}", 0)
 	return err == nil
+}
+
+// looksLikeGo reports whether text has the marks of Go code: a short
+// variable declaration, a function, a block.
+func looksLikeGo(text string) bool {
+	for _, mark := range []string{":=", "func ", ") {", "}\n"} {
+		if strings.Contains(text, mark) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalise drops blank lines and folds white space, so that indentation

@@ -120,7 +120,6 @@ func ownClient(src keysource.Source, logger logging.Logger) (*grpc.ClientConn, e
 			logging.UnaryClientInterceptor(logger), // one line per call, with its final error
 			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
 		),
-		grpc.WithChainStreamInterceptor(retry.StreamClientInterceptor(clarifaiauth.RetryOptions()...)),
 	}, clarifaiauth.DialOptions(src)...)...) // runs on every attempt
 	return conn, err
 }

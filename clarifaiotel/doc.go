@@ -8,9 +8,10 @@
 // ends the call's span inside the transport, before any interceptor reads the
 // reply, so without this package such calls show as green spans. Wrap it:
 //
-//	conn, err := grpc.NewClient(target,
-//		grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler())),
-//		…)
+//	conn, err := clarifaiauth.NewClient(
+//		clarifaiauth.WithDialOptions(grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler()))),
+//		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight()),
+//	)
 //
 // For every reply the call receives, the handler reads the reply's status by
 // protobuf reflection (cached per message type; see scopes.CheckReply). When

@@ -3,6 +3,7 @@ package cliconfig
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -17,7 +18,9 @@ const MaxSize = 256 << 10
 func DefaultPath() (string, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("cannot locate the home directory: %w", err)
+		// No home directory (a distroless container, a system service):
+		// there is no login to read, as when the file is missing.
+		return "", fmt.Errorf("cannot locate the home directory (%w): %w", fs.ErrNotExist, err)
 	}
 	return filepath.Join(home, ".config", "clarifai", "config"), nil
 }
