@@ -1,13 +1,10 @@
 package interceptor
 
 import (
-	"errors"
 	"io"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // invalidator returns src's keysource.Invalidator, or nil.
@@ -38,27 +35,18 @@ func (o *options) fail(err error, k keysource.Key, fromSource bool) error {
 }
 
 // rejectsKey reports whether err is the server's rejection of the key it
-// was sent: an in-band CONN_TOKEN_INVALID (11001), CONN_CREDENTIALS_INVALID
-// (11002), CONN_KEY_INVALID (11008) or CONN_KEY_NOT_FOUND (11009), or a gRPC
-// Unauthenticated error that is not the client's own (an error saying of
-// itself Local() true, as a refusal before sending does).
+// was sent: CONN_TOKEN_INVALID (11001), CONN_CREDENTIALS_INVALID (11002),
+// CONN_KEY_INVALID (11008) or CONN_KEY_NOT_FOUND (11009), in-band or as
+// scopes.FromError reads a gRPC Unauthenticated error. Errors the client
+// made itself are not (see scopes.FromError).
 func rejectsKey(err error) bool {
-	var se *scopes.Error
-	if errors.As(err, &se) && se != nil {
-		if se.Local {
-			return false
-		}
-		switch se.Code {
-		case 11001, 11002, 11008, 11009:
-			return true
-		}
-		if se.Status == nil {
-			return false // another in-band code
-		}
-	}
-	var local interface{ Local() bool }
-	if errors.As(err, &local) && local.Local() {
+	se, ok := scopes.FromError(err)
+	if !ok || se.Local {
 		return false
 	}
-	return status.Code(err) == codes.Unauthenticated
+	switch se.Code {
+	case 11001, 11002, 11008, 11009:
+		return true
+	}
+	return false
 }

@@ -179,9 +179,10 @@ func (e *Error) GRPCStatus() *status.Status {
 // original status (GRPCStatus returns it) and unwraps to err.
 //
 // FromError returns (nil, false) for nil, for every other error, and for an
-// error the client made itself: one whose chain holds an error with a
-// method Local() bool that returns true, as the interceptor's "no usable
-// credential" errors have, is not the server's verdict on the key.
+// error the client made itself, which is not the server's verdict on the
+// key: one whose chain holds an error with a method Local() bool that
+// returns true, as the interceptor's "no usable credential" errors have, or
+// a status whose message starts with "clarifaiauth: " or "transport: ".
 func FromError(err error) (*Error, bool) {
 	if err == nil {
 		return nil, false
@@ -230,10 +231,19 @@ func FromError(err error) (*Error, bool) {
 	return e, true
 }
 
-// isLocal reports whether err says of itself that the client made it.
+// isLocal reports whether the client made err itself: err says so of
+// itself (a method Local() bool), or it is a gRPC status whose message
+// starts with "clarifaiauth: " (this module's refusals before sending, such
+// as a connection without transport security) or "transport: " (gRPC's own
+// failure to run per-RPC credentials): gRPC turns a credential's error into
+// a status, so only its text is left to tell.
 func isLocal(err error) bool {
 	var l interface{ Local() bool }
-	return errors.As(err, &l) && l.Local()
+	if errors.As(err, &l) && l.Local() {
+		return true
+	}
+	msg := status.Convert(err).Message()
+	return strings.HasPrefix(msg, "clarifaiauth: ") || strings.HasPrefix(msg, "transport: ")
 }
 
 // maxDetails bounds how many status details FromError reads.

@@ -182,3 +182,20 @@ func TestFromErrorLeavesLocalErrorsAlone(t *testing.T) {
 		t.Errorf("FromError(not local) = %v, %v; want CONN_KEY_INVALID", e, ok)
 	}
 }
+
+// TestFromErrorLeavesClientStatusesAlone: gRPC turns a per-RPC credential's
+// error into a plain status, so the client's own refusals are told apart by
+// their text and never read as the server rejecting the key.
+func TestFromErrorLeavesClientStatusesAlone(t *testing.T) {
+	for _, msg := range []string{
+		"clarifaiauth: refusing to send a Clarifai credential over a connection without transport security",
+		"transport: per-RPC creds failed due to error: token expired",
+	} {
+		if e, ok := FromError(status.Error(codes.Unauthenticated, msg)); ok {
+			t.Errorf("FromError(%q) = %v, want (nil, false)", msg, e)
+		}
+	}
+	if e, ok := FromError(status.Error(codes.Unauthenticated, "API key not found")); !ok || e.Code != 11009 {
+		t.Errorf("FromError(server's rejection) = %v, %v; want CONN_KEY_NOT_FOUND", e, ok)
+	}
+}
