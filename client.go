@@ -35,6 +35,11 @@ import (
 //     unary calls and server streams (before their first reply);
 //     client-streaming and bidirectional streams are not retried.
 //
+// The CLI's settings come from its current context. To use another
+// context, give its key with WithSource(keysource.ClarifaiConfig("",
+// keysource.ConfigContext(name))) and its server and app with WithAPIBase
+// and WithUserApp, so that no setting of the current context mixes in.
+//
 // Like grpc.NewClient it does not connect: the first call does. It reads the
 // CLI's config file (small, regular, bounded in size), and fails with a
 // clear error for an API base it cannot use, a plaintext base without
@@ -158,8 +163,8 @@ func WithSource(src keysource.Source) Option {
 	return func(o *clientOptions) { o.src = src }
 }
 
-// WithAPIBase makes NewClient connect to base ("https://host[:port]", or
-// "http://host:port" with AllowInsecure) instead of the one the environment
+// WithAPIBase makes NewClient connect to base ("https://host[:port]" or a
+// bare "host[:port]", or "http://host:port" with AllowInsecure) instead of the one the environment
 // or the Clarifai CLI names.
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }

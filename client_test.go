@@ -130,7 +130,7 @@ func TestNewClientOptionsWin(t *testing.T) {
 
 func TestNewClientRefusesBadBases(t *testing.T) {
 	cleanEnv(t)
-	for _, base := range []string{"api.clarifai.com:443", "ftp://api.clarifai.com", "https://api.clarifai.com/v2"} {
+	for _, base := range []string{"ftp://api.clarifai.com", "https://api.clarifai.com/v2", "api.clarifai.com/v2"} {
 		if _, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase(base)); err == nil {
 			t.Errorf("NewClient with base %q: no error", base)
 		}

@@ -33,7 +33,11 @@ const (
 //		interceptor.UnaryClient(src), // runs on every attempt
 //	)
 //
-// NewClient does this unless WithoutRetry is given. A call can still turn
+// Plain gRPC Unavailable is retried too. It can come after the server
+// received a call (a connection dropped mid-call), and Clarifai's Post*
+// methods are not idempotent: give retry.Disable() to a call whose
+// repetition would do harm. NewClient uses these options unless WithoutRetry
+// is given. A call can still turn
 // retry off for itself with retry.Disable(), or change any option with the
 // matching retry.CallOption. The caller's deadline bounds the waits.
 func RetryOptions() []retry.CallOption {

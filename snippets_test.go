@@ -67,8 +67,8 @@ func TestQuickStart(t *testing.T) {
 	t.Setenv("CLARIFAI_APP_ID", "my-app")
 
 	var out bytes.Buffer
+	defer log.SetOutput(log.Writer())
 	log.SetOutput(&out)
-	defer log.SetOutput(nil)
 	quickStart(context.Background(), &pb.PostModelOutputsRequest{ModelId: "general-image-recognition"})
 	if got := out.String(); !strings.Contains(got, "key lacks [Apps:Get Concepts:Get Models:Get] (or endpoint [/clarifai.api.V2/PostModelOutputs])") {
 		t.Errorf("log = %q, want the missing scopes", got)

@@ -34,11 +34,16 @@ type endpoint struct {
 }
 
 // parseAPIBase turns an API base such as "https://api.clarifai.com" into a
-// gRPC target. https://host[:port] dials host:443 (or port) over TLS;
-// http://host:port dials in plaintext. Anything else is an error. The base
+// gRPC target. https://host[:port], or a bare host[:port], dials host:443
+// (or port) over TLS; http://host:port dials in plaintext. Anything else is
+// an error. The base
 // comes from configuration, so the error quotes at most its scheme.
 func parseAPIBase(base string) (endpoint, error) {
-	u, err := url.Parse(strings.TrimSpace(base))
+	base = strings.TrimSpace(base)
+	if base != "" && !strings.Contains(base, "://") {
+		base = "https://" + base // a bare host[:port], as Clarifai's SDKs take it
+	}
+	u, err := url.Parse(base)
 	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return endpoint{}, fmt.Errorf("clarifaiauth: API base must look like https://host[:port] or http://host:port")
 	}

@@ -1,6 +1,7 @@
 package interceptor
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -172,6 +173,9 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 	err := scopes.CheckReply(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.catalog != nil {
 		if req, ok := o.catalog.Required(method); ok {
+			// A copy: the catalog's cached slice must not be reachable
+			// through an error the caller may modify.
+			req.Scopes = slices.Clone(req.Scopes)
 			se.Required = req
 		}
 	}
