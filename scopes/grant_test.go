@@ -178,10 +178,9 @@ func TestMyScopesWireFormat(t *testing.T) {
 	}
 }
 
-// TestGrantLarge: a grant with many scopes answers as a small one does,
-// without allocating, and its lists are copies.
-// grantLarge, part of TestAttackHugeGrant: a grant of 100k scopes and
-// endpoints answers what it holds, and a query allocates nothing.
+// grantLarge, part of TestAttackHugeGrant: a grant with 100k scopes and
+// endpoints answers as a small one does, without allocating, and its lists
+// are copies.
 func grantLarge(t *testing.T) {
 	var many, endpoints []string
 	for i := range 100_000 {
