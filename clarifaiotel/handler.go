@@ -12,7 +12,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
@@ -111,11 +113,11 @@ func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Co
 // HandleRPC reads the Clarifai status of every reply the call receives, then
 // forwards to the wrapped handler.
 func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
-	switch rs := rs.(type) {
+	switch s := rs.(type) {
 	case *stats.InPayload:
-		if rs.Client {
+		if s.Client {
 			if c := callOf(ctx); c != nil {
-				h.received(c, rs.Payload)
+				h.received(c, s.Payload)
 			}
 		}
 	case *stats.End:
@@ -124,13 +126,59 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 		// in-band and then ended with an error (typically the cancellation
 		// that ended a stream on that failure) keeps the Clarifai status,
 		// which says why.
-		if rs.Error != nil {
+		if s.Error != nil {
 			if c := callOf(ctx); c != nil && c.span != nil && c.failed.Load() {
 				ctx = trace.ContextWithSpan(ctx, keepStatus{c.span})
+			}
+			if e := withoutKey(ctx, s); e != nil {
+				rs = e
 			}
 		}
 	}
 	h.next.HandleRPC(ctx, rs)
+}
+
+// redacted replaces a key echoed in a gRPC error's message.
+const redacted = "(key redacted)"
+
+// withoutKey returns a copy of end whose error no longer holds the key the
+// call carried, or nil when it does not hold it. A server may echo the key
+// ("API key not found: Key <secret>") in a gRPC error's message, which
+// otelgrpc puts in the span's status description; the interceptors scrub
+// the error the caller gets, but the handler sees it first. The key is read
+// from the call's outgoing metadata, where the interceptors and hand-written
+// headers put it (a key sent by per-RPC credentials alone is not in
+// reach). It runs only on a call that ended with an error.
+func withoutKey(ctx context.Context, end *stats.End) *stats.End {
+	md, ok := metadata.FromOutgoingContext(ctx)
+	if !ok {
+		return nil
+	}
+	st, ok := status.FromError(end.Error)
+	if !ok {
+		return nil
+	}
+	p := st.Proto()
+	changed := false
+	scrub := func(secret string) {
+		secret = strings.TrimSpace(secret)
+		if len(secret) >= 4 && strings.Contains(p.Message, secret) {
+			p.Message = strings.ReplaceAll(p.Message, secret, redacted)
+			changed = true
+		}
+	}
+	for _, v := range md.Get("authorization") {
+		scrub(strings.TrimPrefix(v, "Key "))
+	}
+	for _, v := range md.Get("x-clarifai-session-token") {
+		scrub(v)
+	}
+	if !changed {
+		return nil
+	}
+	e := *end
+	e.Error = status.ErrorProto(p)
+	return &e
 }
 
 // received handles one reply of c.
