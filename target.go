@@ -5,14 +5,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 )
 
 // envRootCertificates names a PEM bundle of CA certificates to trust instead
@@ -82,31 +82,13 @@ func transportCredentials(ep endpoint, allowInsecure bool, rootsPath string) (cr
 // readRoots reads a PEM bundle of CA certificates: a regular file of at most
 // maxRootCertificates bytes holding at least one certificate.
 func readRoots(path string) (*x509.CertPool, error) {
-	fail := func(format string, a ...any) error {
-		return fmt.Errorf("clarifaiauth: %s: "+format, append([]any{envRootCertificates}, a...)...)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	pem, err := safefile.Read(path, maxRootCertificates)
 	if err != nil {
-		return nil, fail("%w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fail("%w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fail("not a regular file")
-	}
-	pem, err := io.ReadAll(io.LimitReader(f, maxRootCertificates+1))
-	if err != nil {
-		return nil, fail("%w", err)
-	}
-	if len(pem) > maxRootCertificates {
-		return nil, fail("larger than %d bytes", maxRootCertificates)
+		return nil, fmt.Errorf("clarifaiauth: %s: %w", envRootCertificates, err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fail("no PEM certificate in the file")
+		return nil, fmt.Errorf("clarifaiauth: %s: no PEM certificate in the file", envRootCertificates)
 	}
 	return pool, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -196,7 +197,7 @@ func (c *ConfigSource) read(prev *configState) *configState {
 	if c.pathErr != nil {
 		return &configState{keyErr: c.pathErr}
 	}
-	data, err := cliconfig.ReadFile(c.path, cliconfig.MaxSize)
+	data, err := safefile.Read(c.path, cliconfig.MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c.failed(prev, fmt.Errorf("%w: clarifai config %s does not exist (run \"clarifai login\" to create it): %w", ErrNoKey, c.path, err))
 	}

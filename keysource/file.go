@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -209,11 +209,11 @@ func (f *FileSource) read(prev *fileState) (Key, error) {
 	if f.path == "" {
 		return Key{}, errors.New("keysource: file source with an empty path")
 	}
-	b, err := cliconfig.ReadFile(f.path, maxFileSize)
+	b, err := safefile.Read(f.path, maxFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Key{}, fmt.Errorf("%w: file %s: %w", ErrNoKey, f.path, err)
-	case errors.Is(err, cliconfig.ErrTooLarge):
+	case errors.Is(err, safefile.ErrTooLarge):
 		return Key{}, fmt.Errorf("%w: file %s: %w", ErrInvalidKey, f.path, err)
 	case err != nil:
 		return Key{}, fmt.Errorf("keysource: file %s: %w", f.path, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,37 +16,33 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
 )
-
-// defaultAddr is Clarifai's gRPC endpoint.
-const defaultAddr = "api.clarifai.com:443"
 
 // runCheck is real mode: it finds the key, asks the server what it may do and
 // prints the report. With no credential anywhere and no flag that only makes
-// sense against a real server, it runs the demo instead.
-func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
+// sense against a real server, it runs the demo instead. Failures come back
+// as *failure.
+func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, error) {
 	// Everything that can be checked locally is checked before the key is
 	// looked for or the network used, so usage errors come first.
-	var catalog *scopes.Catalog
 	var reqs []scopes.Requirement
-	if o.protoset != "" {
-		var err error
-		if catalog, err = loadCatalog(o.protoset); err != nil {
-			fmt.Fprintf(stderr, "keycheck: %v\n", err)
-			return exitError
+	if len(o.methods) > 0 || o.protoset != "" {
+		files, _, err := descriptors(o)
+		if err != nil {
+			return exitError, err
 		}
-		if reqs, err = lookupMethods(catalog, o.methods); err != nil {
-			fmt.Fprintf(stderr, "keycheck: %v\n", err)
-			return exitError
+		if reqs, err = lookupMethods(scopes.NewCatalog(files), o.methods); err != nil {
+			return exitError, err
 		}
+	}
+	settings, err := cliSettings(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	base, from, err := apiBase(o, settings)
+	if err != nil {
+		return exitError, err
 	}
 
 	src, origin := keySource(o)
@@ -55,85 +50,147 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if err != nil {
 		if errors.Is(err, keysource.ErrNoKey) && o.keyFile == "" {
 			if len(o.realOnly) == 0 {
-				return runDemo(ctx, "no Clarifai credential was found", stdout, stderr)
+				return runDemo(ctx, "no Clarifai credential was found", stdout, stderr), nil
 			}
-			fmt.Fprintf(stderr, "keycheck: no Clarifai credential found (%s were given, so no demo): %v\n",
-				strings.Join(o.realOnly, ", "), err)
-			return exitError
+			return exitError, failf(exitError, "%s\n(no demo, as %s were given; keycheck -demo runs it)",
+				keyError(err), strings.Join(o.realOnly, ", "))
 		}
 		if o.keyFile != "" {
-			fmt.Fprintf(stderr, "keycheck: -key-file: %v\n", err)
-		} else {
-			fmt.Fprintf(stderr, "keycheck: %v\n", err)
+			return exitError, failf(exitError, "-key-file: %s", keyError(err))
 		}
-		return exitError
+		return exitError, failf(exitError, "%s", keyError(err))
 	}
+	z := newSanitizer(key)
 	if origin == "" {
 		origin = keyOrigin(ctx, key)
 	}
-
-	settings := cliSettings(ctx, stderr)
-	addr, tlsOn, err := resolveAddr(o, settings)
+	// The key is looked for before the base is checked, so that a fresh
+	// clone with an odd CLARIFAI_API_BASE still gets the demo.
+	conn, err := clarifaiauth.NewClient(clientOptions(o, src, base)...)
 	if err != nil {
-		fmt.Fprintf(stderr, "keycheck: %v\n", err)
-		return exitError
-	}
-	userID := firstNonEmpty(o.userID, os.Getenv(cliconfig.EnvUserID), settings.UserID)
-	appID := firstNonEmpty(o.appID, os.Getenv(cliconfig.EnvAppID), settings.AppID)
-	if !tlsOn && !isLoopback(addr) {
-		fmt.Fprintf(stderr, "keycheck: warning: sending the key to %s without TLS (-insecure)\n", addr)
-	}
-
-	creds := credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
-	if !tlsOn {
-		creds = insecure.NewCredentials()
-	}
-	icOpts := []interceptor.Option{interceptor.WithRequestTag("")}
-	if !tlsOn {
-		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
-	}
-	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)},
-		clarifaiauth.DialOptions(key, icOpts...)...)
-	conn, err := grpc.NewClient(addr, dialOpts...)
-	if err != nil {
-		fmt.Fprintf(stderr, "keycheck: %s: %v\n", addr, err)
-		return exitError
+		f := connectError(err, from)
+		f.z = z
+		return exitError, f
 	}
 	defer conn.Close()
-
-	grant, err := scopes.MyScopes(ctx, conn, userID, appID)
-	if err != nil {
-		return reportCallError(stderr, addr, key, err)
+	userID := firstNonEmpty(o.userID, os.Getenv(cliconfig.EnvUserID), settings.UserID)
+	appID := firstNonEmpty(o.appID, os.Getenv(cliconfig.EnvAppID), settings.AppID)
+	if key.Kind() == keysource.KindPAT && userID == "" {
+		f := usagef("the key %s from %s is a PAT, and a PAT acts for a user: Clarifai needs that user's ID with it.\n"+
+			"Give -user USER_ID (and -app APP_ID), or set CLARIFAI_USER_ID (and CLARIFAI_APP_ID).", key, origin)
+		f.z = z
+		return exitError, f
 	}
 
-	r := newReport(grant, reqs)
+	addr := conn.Target()
+	plaintext := isPlaintext(base)
+	if plaintext && !isLoopback(addr) {
+		fmt.Fprintf(stderr, "keycheck: warning: sending the key to %s without TLS (-insecure)\n", z.text(addr))
+	}
+
+	// CallKey sends exactly the key this report names.
+	grant, err := scopes.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
+	if err != nil {
+		f := callError(addr, key, err)
+		f.z = z
+		return f.code, f
+	}
+
+	r := checkReport(grant, reqs, key.Kind())
 	r.UserID, r.AppID = userID, appID
-	r.Server, r.TLS = addr, tlsOn
+	r.Server, r.TLS = addr, !plaintext
 	r.Key, r.KeySource = key.String(), origin
+	r.san = z
 	if err := r.write(stdout, o.json); err != nil {
-		fmt.Fprintf(stderr, "keycheck: %v\n", err)
-		return exitError
+		return exitError, failf(exitError, "%v", err)
 	}
 	if !r.Allowed {
-		return exitMissing
+		return exitMissing, nil
 	}
-	return exitOK
+	return exitOK, nil
 }
 
-// reportCallError explains a failed MyScopes call and picks the exit status:
-// a key the server rejects fails the check (1); anything else means the check
-// could not be made (2).
-func reportCallError(w io.Writer, addr string, key keysource.Key, err error) int {
+// clientOptions sets up clarifaiauth.NewClient for one MyScopes call: the
+// key's source, the base resolved here, the user and app passed to
+// MyScopes explicitly rather than filled in, and no retry, so that the
+// report says what one call got, within -timeout.
+func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth.Option {
+	opts := []clarifaiauth.Option{
+		clarifaiauth.WithSource(src),
+		clarifaiauth.WithAPIBase(base),
+		clarifaiauth.WithUserApp("", ""),
+		clarifaiauth.WithoutRetry(),
+		clarifaiauth.WithInterceptorOptions(interceptor.WithRequestTag("")),
+	}
+	if o.insecure {
+		opts = append(opts, clarifaiauth.AllowInsecure())
+	}
+	return opts
+}
+
+// apiBase picks the API base, from -addr, then CLARIFAI_API_BASE, then the
+// CLI context's CLARIFAI_API_BASE, then Clarifai's, and says where it came
+// from. -addr may be host[:port], which is https://host:port (port 443 by
+// default), or http://host:port with -insecure; a URL is passed on as it is,
+// for clarifaiauth.NewClient to check.
+func apiBase(o *options, s cliconfig.Settings) (base, from string, err error) {
+	if raw := strings.TrimSpace(o.addr); raw != "" {
+		if strings.Contains(raw, "://") {
+			return raw, "-addr", nil
+		}
+		host, port, err := net.SplitHostPort(raw)
+		if err != nil {
+			// No port (or a bare IPv6 address): Clarifai's.
+			host, port = strings.Trim(raw, "[]"), "443"
+		}
+		if host == "" || strings.ContainsAny(host, "/ ?#@") {
+			var z sanitizer
+			return "", "", usagef("-addr %s: want host, host:port, or an API base URL such as https://api.clarifai.com", z.text(raw))
+		}
+		scheme := "https://"
+		if o.insecure {
+			scheme = "http://"
+		}
+		return scheme + net.JoinHostPort(host, port), "-addr", nil
+	}
+	if v := os.Getenv(cliconfig.EnvAPIBase); v != "" {
+		return v, "$" + cliconfig.EnvAPIBase, nil
+	}
+	if s.APIBase != "" {
+		return s.APIBase, "the Clarifai CLI context's " + cliconfig.EnvAPIBase, nil
+	}
+	return cliconfig.DefaultAPIBase, "the default API base", nil
+}
+
+// connectError explains why clarifaiauth.NewClient refused the set-up.
+func connectError(err error, from string) *failure {
+	var z sanitizer
+	if errors.Is(err, clarifaiauth.ErrInsecureBase) {
+		return usagef("%s is a plaintext http:// API base: pass -insecure to send the key without TLS", from)
+	}
+	// The base is not quoted: a misconfigured one might hold a secret.
+	return failf(exitError, "%s: %s", from, z.text(strings.TrimPrefix(err.Error(), "clarifaiauth: ")))
+}
+
+// isPlaintext reports whether base, an API base NewClient accepted, asks
+// for plaintext.
+func isPlaintext(base string) bool {
+	u, err := url.Parse(strings.TrimSpace(base))
+	return err == nil && u.Scheme == "http"
+}
+
+// callError explains a failed MyScopes call and picks the exit status: a key
+// the server rejects fails the check (1); anything else means the check
+// could not be made (2). Server text in it is escaped and scrubbed of the key.
+func callError(addr string, key keysource.Key, err error) *failure {
+	z := newSanitizer(key)
 	if se, ok := scopes.FromError(err); ok && rejectsKey(se) {
-		fmt.Fprintf(w, "keycheck: the server at %s rejected the key %s: %v\n", addr, key, se)
-		return exitMissing
+		return failf(exitMissing, "the server at %s rejected the key %s: %s", z.text(addr), key, z.text(se.Error()))
 	}
 	if st, ok := status.FromError(err); ok {
-		fmt.Fprintf(w, "keycheck: %s: MyScopes failed: %s: %s\n", addr, st.Code(), st.Message())
-		return exitError
+		return failf(exitError, "%s: MyScopes failed: %s: %s", z.text(addr), st.Code(), z.text(st.Message()))
 	}
-	fmt.Fprintf(w, "keycheck: %s: MyScopes failed: %v\n", addr, err)
-	return exitError
+	return failf(exitError, "%s: MyScopes failed: %s", z.text(addr), z.text(err.Error()))
 }
 
 // rejectsKey reports whether e says the key itself is not good for the app,
@@ -148,6 +205,13 @@ func rejectsKey(e *scopes.Error) bool {
 		}
 	}
 	return false
+}
+
+// keyError is the text of an error from a keysource.Source, as keysource
+// wrote it (the no-key error lists where it looked, a line each) without
+// the "keysource: " of its sentinels, which "keycheck: " replaces.
+func keyError(err error) string {
+	return strings.ReplaceAll(err.Error(), "keysource: ", "")
 }
 
 // keySource returns where the key comes from, and a description of it if
@@ -173,79 +237,18 @@ func keyOrigin(ctx context.Context, key keysource.Key) string {
 
 // cliSettings returns the settings of the Clarifai CLI's current context,
 // or zero settings when there is no CLI config. A config that exists but
-// cannot be used is reported on w and otherwise ignored: flags and the
-// environment may still say everything needed.
-func cliSettings(ctx context.Context, w io.Writer) cliconfig.Settings {
+// cannot be used is an error, as it is for clarifaiauth.NewClient: ignoring
+// it could check the key against the wrong server or app.
+func cliSettings(ctx context.Context) (cliconfig.Settings, error) {
 	s, err := cliconfig.Load(ctx, "", "")
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, cliconfig.ErrNoContext) && !errors.Is(err, cliconfig.ErrEmpty) {
-			fmt.Fprintf(w, "keycheck: warning: ignoring the Clarifai CLI config: %v\n", err)
-		}
-		return cliconfig.Settings{}
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, cliconfig.ErrNoContext), errors.Is(err, cliconfig.ErrEmpty):
+		return cliconfig.Settings{}, nil
 	}
-	return s
-}
-
-// resolveAddr picks the server address, from -addr, then CLARIFAI_API_BASE,
-// then the CLI context's CLARIFAI_API_BASE, then defaultAddr, and whether to
-// use TLS.
-func resolveAddr(o *options, s cliconfig.Settings) (addr string, tlsOn bool, err error) {
-	from, raw := "-addr", o.addr
-	if raw == "" {
-		from, raw = "$"+cliconfig.EnvAPIBase, os.Getenv(cliconfig.EnvAPIBase)
-	}
-	if raw == "" {
-		from, raw = "CLARIFAI_API_BASE of the Clarifai CLI context", s.APIBase
-	}
-	if raw == "" {
-		return defaultAddr, !o.insecure, nil
-	}
-	addr, plaintext, err := parseAddr(raw)
-	if err != nil {
-		return "", false, fmt.Errorf("%s: %w", from, err)
-	}
-	if plaintext && !o.insecure {
-		return "", false, fmt.Errorf("%s is an http:// URL: pass -insecure to send the key without TLS", from)
-	}
-	return addr, !o.insecure, nil
-}
-
-// parseAddr turns a server address into host:port. raw is host, host:port, or
-// a URL such as https://api.clarifai.com (Clarifai's CLARIFAI_API_BASE);
-// without a port, https and bare hosts use 443 and http uses 80. plaintext
-// reports an http:// URL. A URL's path is ignored: gRPC has no use for it.
-func parseAddr(raw string) (addr string, plaintext bool, err error) {
-	raw = strings.TrimSpace(raw)
-	host, port := "", ""
-	if strings.Contains(raw, "://") {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return "", false, fmt.Errorf("bad URL %q: %w", raw, err)
-		}
-		switch u.Scheme {
-		case "https", "grpcs":
-			port = "443"
-		case "http", "grpc":
-			port, plaintext = "80", true
-		default:
-			return "", false, fmt.Errorf("bad URL %q: scheme must be https or http", raw)
-		}
-		host = u.Hostname()
-		if p := u.Port(); p != "" {
-			port = p
-		}
-	} else {
-		h, p, err := net.SplitHostPort(raw)
-		if err != nil {
-			// No port (or a bare IPv6 address): use the default.
-			h, p = strings.Trim(raw, "[]"), "443"
-		}
-		host, port = h, p
-	}
-	if host == "" || strings.ContainsAny(host, "/ ") {
-		return "", false, fmt.Errorf("bad address %q: want host, host:port or an https:// URL", raw)
-	}
-	return net.JoinHostPort(host, port), plaintext, nil
+	var z sanitizer
+	return cliconfig.Settings{}, failf(exitError, "the Clarifai CLI's config: %s", z.text(err.Error()))
 }
 
 // isLoopback reports whether addr (host:port) names this machine.
@@ -259,52 +262,6 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// loadCatalog reads a binary FileDescriptorSet into a private registry, so
-// that nothing is registered globally, and returns the scopes catalog over it.
-func loadCatalog(path string) (*scopes.Catalog, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("-protoset: %w", err)
-	}
-	var set descriptorpb.FileDescriptorSet
-	// An empty resolver keeps Clarifai's option extensions as unknown
-	// fields whatever this program links; the catalog reads them from their
-	// wire bytes either way.
-	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(b, &set); err != nil {
-		return nil, fmt.Errorf("-protoset %s: not a binary FileDescriptorSet: %w", path, err)
-	}
-	if len(set.GetFile()) == 0 {
-		return nil, fmt.Errorf("-protoset %s: the descriptor set holds no files", path)
-	}
-	files, err := protodesc.NewFiles(&set)
-	if err != nil {
-		return nil, fmt.Errorf("-protoset %s: %w (was it built with its imports: protoc --include_imports, or buf build?)", path, err)
-	}
-	return scopes.NewCatalog(files), nil
-}
-
-// lookupMethods resolves the -method names in catalog, dropping duplicates.
-func lookupMethods(catalog *scopes.Catalog, names []string) ([]scopes.Requirement, error) {
-	var reqs []scopes.Requirement
-	seen := make(map[string]bool)
-	var unknown []string
-	for _, name := range names {
-		req, ok := catalog.Required(name)
-		if !ok {
-			unknown = append(unknown, name)
-			continue
-		}
-		if !seen[req.Method] {
-			seen[req.Method] = true
-			reqs = append(reqs, req)
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("-method: %s not found in the -protoset's services", strings.Join(unknown, ", "))
-	}
-	return reqs, nil
 }
 
 func firstNonEmpty(vals ...string) string {

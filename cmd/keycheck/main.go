@@ -1,38 +1,70 @@
-// Command keycheck answers "what may this Clarifai key do?".
+// Command keycheck answers "what may this Clarifai key do?", and "which
+// scopes does a key need for these methods?".
 //
 // It finds a credential where Clarifai's SDKs find one (CLARIFAI_PAT,
 // CLARIFAI_API_KEY or CLARIFAI_SESSION_TOKEN in the environment, then the
 // current context of the Clarifai CLI's ~/.config/clarifai/config) or reads
-// it from -key-file, asks the Clarifai API (/clarifai.api.V2/MyScopes) what
-// the key may do in an app, and prints the key's scopes and endpoints as a
-// table, or as JSON with -json:
+// it from -key-file, connects with clarifaiauth.NewClient, asks the Clarifai
+// API (/clarifai.api.V2/MyScopes) what the key may do in an app, and prints
+// the key's scopes and endpoints as a table, or as JSON with -json:
 //
-//	go run ./cmd/keycheck -user my-user -app my-app
+//	keycheck -user my-user -app my-app
+//
+// A PAT acts for a user, so Clarifai needs the user's ID with it: with a PAT
+// (CLARIFAI_PAT, the CLI's login) and no user (-user, CLARIFAI_USER_ID, the
+// CLI context's), keycheck stops with a usage error.
 //
 // With -method it also checks whether the key may call the named methods,
-// reading what each needs (the cl_depending_scopes option Clarifai annotates
-// its methods with) from a descriptor set given with -protoset, as written by
-// `buf build -o clarifai.binpb` or `protoc --include_imports
-// --descriptor_set_out=clarifai.binpb`, and names the scopes that are missing:
+// reading what each needs (the cl_depending_scopes and cl_auth_type options
+// Clarifai annotates its methods with) from a descriptor set given with
+// -protoset, as written by `buf build -o clarifai.binpb` or `protoc
+// --include_imports --descriptor_set_out=clarifai.binpb`, and names the
+// scopes that are missing:
 //
-//	keycheck -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+//	keycheck -user my-user -protoset clarifai.binpb -method PostInputs,PostModelOutputs
 //
-// The server is api.clarifai.com:443 over TLS unless -addr, CLARIFAI_API_BASE
-// (a URL such as https://api.clarifai.com) or the CLI context's
-// CLARIFAI_API_BASE says otherwise; the app comes from -user and -app, then
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID, then the CLI context. Flags win over
-// the environment, which wins over the CLI context.
+// A method whose auth type the key can never satisfy is not allowed, when
+// the key's kind is certain: an API key (CLARIFAI_API_KEY) on a method only
+// PATs may call ("needs a PAT"), anything but a session token on a method
+// only session tokens may call ("needs a session token"). A key of unknown
+// kind (-key-file, a bare secret) is never refused for its kind.
+//
+// With -least it needs no key and no network: it prints the least set of
+// scopes, or else of endpoints, and the kind of credential that cover the
+// methods, so that a key can be minted with exactly that:
+//
+//	keycheck -least -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+//
+// The server is https://api.clarifai.com unless -addr, CLARIFAI_API_BASE or
+// the CLI context's CLARIFAI_API_BASE says otherwise. -addr takes
+// host[:port] (TLS, port 443 by default; plaintext with -insecure) or an
+// API base URL (https://host[:port], or http://host:port with -insecure).
+// The app comes from -user and -app, then CLARIFAI_USER_ID and
+// CLARIFAI_APP_ID, then the CLI context. Flags win over the environment,
+// which wins over the CLI context. -timeout bounds the whole run, reading
+// the key included.
 //
 // The key itself is never printed: only its redacted form, such as
-// "pat(…a1b2)".
+// "pat(…a1b2)", also where the server echoes it. Everything that came from
+// the server or a file (scopes, endpoints, error texts) is printed escaped:
+// control and format characters (terminal escapes, bidi overrides, line
+// separators) as Go escapes such as \x1b or \u202e, each text cut after 4 KiB
+// and each list after 1000 items ("… and N more").
 //
-// # Exit status
+// # Output and exit status
+//
+// Reports go to stdout. Errors go to stderr as "keycheck: …" or, with -json,
+// to stdout as {"error": "…", "exit": N}; a bad flag gives a JSON error too
+// when -json is among the arguments. The exit status is the same either way:
 //
 //	0  the key works and may call every method given with -method
-//	1  the key may not call some method (the missing scopes are named), or
-//	   the server rejected the key
-//	2  usage error, no credential, unreadable -protoset, or the server could
-//	   not be reached or did not answer
+//	   (-least: the report was printed)
+//	1  the key may not call some method (the missing scopes or the
+//	   credential it needs are named), or the server rejected the key
+//	   (-least: an AdminAuth method, which no user credential may call)
+//	2  usage error (a PAT without a user included), no credential,
+//	   unreadable -key-file or -protoset, or the server could not be
+//	   reached or did not answer in time
 //
 // so that a deploy pipeline can check a key before rolling it out.
 //
@@ -48,13 +80,14 @@
 //
 // # Flags
 //
-//	-addr host[:port]   server address, or an https:// URL (default api.clarifai.com:443)
-//	-insecure           plaintext gRPC, for a local server or test (sends the key unencrypted)
-//	-user, -app         the app to ask about (default: the key's own app)
+//	-addr host[:port]   server, or an API base URL (default https://api.clarifai.com)
+//	-insecure           allow plaintext: host[:port] and http:// bases, local servers only
+//	-user, -app         the app to ask about (a PAT needs -user)
 //	-key-file FILE      read the key from FILE instead of the environment and CLI config
 //	-method M1,M2       methods to check; repeatable; needs -protoset
 //	-protoset FILE      FileDescriptorSet of Clarifai's API, imports included
-//	-json               print JSON instead of a table
+//	-least              print the least privilege for -method; no key, no network
+//	-json               print JSON instead of a table, errors included
 //	-timeout D          give up after D (default 15s)
 //	-demo               run the demo against an embedded fake server
 package main
@@ -67,6 +100,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -90,6 +124,7 @@ type options struct {
 	keyFile  string
 	methods  methodList
 	protoset string
+	least    bool
 	json     bool
 	timeout  time.Duration
 	demo     bool
@@ -121,59 +156,84 @@ func main() {
 	os.Exit(code)
 }
 
-// run is the whole command: it parses args, does the check or the demo,
-// writes the report to stdout and diagnostics to stderr, and returns the exit
-// status. Credentials and settings are read from the process environment,
-// where the keysource package reads them; tests control it with t.Setenv.
-// The demo sets one variable of its own (KEYCHECK_DEMO_PAT) while it runs and
-// then restores it, so calls of run must not overlap within one process.
+// run is the whole command: it parses args, does the check, the -least
+// report or the demo, writes the report to stdout and diagnostics to stderr
+// (or, with -json, errors to stdout as JSON), and returns the exit status.
+// Credentials and settings are read from the process environment, where the
+// keysource package reads them; tests control it with t.Setenv. The demo
+// sets one variable of its own (KEYCHECK_DEMO_PAT) while it runs and then
+// restores it, so calls of run must not overlap within one process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	opts, err := parseArgs(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "keycheck: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'keycheck -h' for usage.")
+	fs, o := newFlagSet()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage(fs))
+			return exitOK
+		}
+		// The flag package's own error: the usage follows it once, in
+		// text mode; a JSON caller gets the error alone.
+		f := &failure{code: exitError, msg: err.Error()}
+		if jsonRequested(args) {
+			return writeFailure(f, true, stdout, stderr)
+		}
+		writeFailure(f, false, stdout, stderr)
+		fmt.Fprint(stderr, usage(fs))
 		return exitError
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
-	defer cancel()
-	if opts.demo {
-		return runDemo(ctx, "-demo was given", stdout, stderr)
+	if err := o.check(fs); err != nil {
+		return writeFailure(err, o.json, stdout, stderr)
 	}
-	return runCheck(ctx, opts, stdout, stderr)
+
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	var code int
+	var err error
+	switch {
+	case o.demo:
+		return runDemo(ctx, "-demo was given", stdout, stderr)
+	case o.least:
+		code, err = runLeast(o, stdout)
+	default:
+		code, err = runCheck(ctx, o, stdout, stderr)
+	}
+	if err != nil {
+		var f *failure
+		if !errors.As(err, &f) {
+			f = &failure{code: exitError, msg: err.Error()}
+		}
+		return writeFailure(f, o.json, stdout, stderr)
+	}
+	return code
 }
 
-// parseArgs parses the command line. Usage errors are returned; the flag
-// package has already printed them and the usage text to stderr.
-func parseArgs(args []string, stderr io.Writer) (*options, error) {
+// newFlagSet defines the flags. Parse errors and -h are reported by run,
+// so the flag package itself prints nothing.
+func newFlagSet() (*flag.FlagSet, *options) {
 	o := &options{}
 	fs := flag.NewFlagSet("keycheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "", "server `host[:port]` or https:// URL (default: $CLARIFAI_API_BASE, the CLI config, api.clarifai.com:443)")
-	fs.BoolVar(&o.insecure, "insecure", false, "use plaintext gRPC (local servers and tests only: the key is sent unencrypted)")
-	fs.StringVar(&o.userID, "user", "", "user `id` of the app to check (default: $CLARIFAI_USER_ID, the CLI config)")
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&o.addr, "addr", "", "server `host[:port]` (TLS; plaintext with -insecure) or API base URL https://host[:port] (default: $CLARIFAI_API_BASE, the CLI config, https://api.clarifai.com)")
+	fs.BoolVar(&o.insecure, "insecure", false, "allow plaintext: -addr host[:port] without TLS, and http:// API bases (local servers and tests only: the key is sent unencrypted)")
+	fs.StringVar(&o.userID, "user", "", "user `id` of the app to check; a PAT needs one (default: $CLARIFAI_USER_ID, the CLI config)")
 	fs.StringVar(&o.appID, "app", "", "app `id` to check (default: $CLARIFAI_APP_ID, the CLI config)")
 	fs.StringVar(&o.keyFile, "key-file", "", "read the key from `file` instead of the environment and the CLI config")
 	fs.Var(&o.methods, "method", "`methods` to check, comma-separated (PostInputs or /clarifai.api.V2/PostInputs); repeatable; needs -protoset")
 	fs.StringVar(&o.protoset, "protoset", "", "FileDescriptorSet `file` of Clarifai's API, imports included (buf build -o, protoc --descriptor_set_out --include_imports)")
-	fs.BoolVar(&o.json, "json", false, "print JSON instead of a table")
-	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "give up after this `duration`")
+	fs.BoolVar(&o.least, "least", false, "print the least scopes (or endpoints) and credential that cover -method; needs no key and no network")
+	fs.BoolVar(&o.json, "json", false, "print JSON instead of a table; errors too, as {\"error\": …, \"exit\": N} on stdout")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "give up after this `duration`, reading the key included")
 	fs.BoolVar(&o.demo, "demo", false, "run the demo against an embedded fake server, even if a credential is set")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usageHeader)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), usageFooter)
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
+	return fs, o
+}
+
+// check validates the parsed flags together.
+func (o *options) check(fs *flag.FlagSet) *failure {
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
+		return usagef("unexpected argument %q (flags only)", fs.Arg(0))
 	}
 	if o.timeout <= 0 {
-		return nil, fmt.Errorf("-timeout must be positive, not %v", o.timeout)
+		return usagef("-timeout must be positive, not %v", o.timeout)
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -183,34 +243,86 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		}
 	})
 	if o.demo && len(o.realOnly) > 0 {
-		return nil, fmt.Errorf("-demo cannot be combined with %s", strings.Join(o.realOnly, ", "))
+		return usagef("-demo cannot be combined with %s", strings.Join(o.realOnly, ", "))
 	}
-	if len(o.methods) > 0 && o.protoset == "" {
-		return nil, errors.New("-method needs -protoset: the descriptor set tells which scopes each method needs")
+	if o.least {
+		var conflict []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "addr", "insecure", "user", "app", "key-file":
+				conflict = append(conflict, "-"+f.Name)
+			}
+		})
+		if len(conflict) > 0 {
+			return usagef("-least needs no key and no server: drop %s", strings.Join(conflict, ", "))
+		}
+		if len(o.methods) == 0 {
+			return usagef("-least needs -method: the methods the key is for")
+		}
 	}
-	return o, nil
+	return nil
+}
+
+// jsonRequested reports whether args ask for -json. It serves when parsing
+// failed, so that a JSON caller gets its error as JSON even when the bad
+// flag comes before -json.
+func jsonRequested(args []string) bool {
+	on := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "json" {
+			continue
+		}
+		on = true
+		if hasVal {
+			on, _ = strconv.ParseBool(val)
+		}
+	}
+	return on
+}
+
+// usage is the text -h prints.
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString(usageHeader)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	b.WriteString(usageFooter)
+	return b.String()
 }
 
 const usageHeader = `Usage: keycheck [flags]
 
 keycheck asks the Clarifai API what a key may do: its scopes and endpoints in
-an app and, with -method, whether it may call the given methods.
+an app and, with -method, whether it may call the given methods. With -least
+it prints the least scopes a key needs for the methods, offline.
 
 The key comes from -key-file, else CLARIFAI_PAT, CLARIFAI_API_KEY or
 CLARIFAI_SESSION_TOKEN, else the Clarifai CLI's ~/.config/clarifai/config.
-With no key anywhere (and no flag but -timeout), keycheck runs a demo against
-an embedded fake server instead.
+A PAT acts for a user: give -user (or CLARIFAI_USER_ID) with it.
+
+Demo: -demo, or no key anywhere and no flag but -timeout, runs a walk-through
+against an embedded fake Clarifai server (loopback, made-up keys) instead.
 
 Flags:
 `
 
 const usageFooter = `
+Output: a table, or JSON with -json. Errors go to stderr, or with -json to
+stdout as {"error": "...", "exit": N}. Server text is printed escaped, the key
+only redacted.
+
 Exit status: 0 all allowed, 1 something missing or key rejected,
 2 usage, configuration or connection error.
 
 Examples:
   keycheck -user me -app my-app
-  keycheck -json
-  keycheck -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+  keycheck -user me -json
+  keycheck -user me -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+  keycheck -least -protoset clarifai.binpb -method PostInputs,PostModelOutputs
   keycheck -demo
 `

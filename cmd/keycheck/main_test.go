@@ -195,7 +195,7 @@ func TestMethodAllowed(t *testing.T) {
 	_, addr := startServer(t)
 	protoset := writeProtoset(t)
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-protoset", protoset,
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset,
 		"-method", "PostModelOutputs", "-method", "clarifai.api.V2/MyScopes,/clarifai.api.V2/PostModelOutputs")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -204,7 +204,7 @@ func TestMethodAllowed(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 
-	code, stdout, _ = keycheck(t, "-addr", addr, "-insecure", "-protoset", protoset, "-method", "PostModelOutputs", "-json")
+	code, stdout, _ = keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset, "-method", "PostModelOutputs", "-json")
 	if code != exitOK {
 		t.Fatalf("-json: exit %d, want 0", code)
 	}
@@ -225,7 +225,7 @@ func TestMethodMissing(t *testing.T) {
 	_, addr := startServer(t)
 	protoset := writeProtoset(t)
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-protoset", protoset, "-method", "PostInputs,PostModelOutputs")
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset, "-method", "PostInputs,PostModelOutputs")
 	if code != exitMissing {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
 	}
@@ -235,7 +235,7 @@ func TestMethodMissing(t *testing.T) {
 		}
 	}
 
-	code, stdout, _ = keycheck(t, "-addr", addr, "-insecure", "-protoset", protoset, "-method", "PostInputs,PostModelOutputs", "-json")
+	code, stdout, _ = keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset, "-method", "PostInputs,PostModelOutputs", "-json")
 	if code != exitMissing {
 		t.Fatalf("-json: exit %d, want 1", code)
 	}
@@ -259,7 +259,7 @@ func TestEndpointScopeAllows(t *testing.T) {
 	t.Setenv(keysource.EnvPAT, endpointPAT)
 	_, addr := startServer(t)
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-protoset", writeProtoset(t), "-method", "PostInputs")
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", writeProtoset(t), "-method", "PostInputs")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -273,7 +273,7 @@ func TestKeyRejected(t *testing.T) {
 	t.Setenv(keysource.EnvPAT, unknownPAT)
 	_, addr := startServer(t)
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure")
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1")
 	if code != exitMissing {
 		t.Fatalf("exit %d, want 1; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -393,7 +393,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 		{"argument", "unexpected argument", []string{"PostInputs"}},
 		{"method without protoset", "-method needs -protoset", []string{"-addr", addr, "-insecure", "-method", "PostInputs"}},
 		{"zero timeout", "-timeout", []string{"-timeout", "0s"}},
-		{"demo with real flags", "-demo cannot be combined", []string{"-demo", "-json"}},
+		{"demo with real flags", "-demo cannot be combined", []string{"-demo", "-user", "u1"}},
 		{"missing protoset", "no such file", []string{"-addr", addr, "-insecure", "-protoset", filepath.Join(t.TempDir(), "nope"), "-method", "PostInputs"}},
 		{"unreadable protoset", "-protoset", []string{"-addr", addr, "-insecure", "-protoset", unreadable, "-method", "PostInputs"}},
 		{"garbage protoset", "-protoset", []string{"-addr", addr, "-insecure", "-protoset", garbage, "-method", "PostInputs"}},
@@ -427,7 +427,7 @@ func TestUnreachableServer(t *testing.T) {
 	addr := lis.Addr().String()
 	lis.Close()
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-timeout", "10s")
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-timeout", "10s")
 	if code != exitError {
 		t.Fatalf("exit %d, want 2; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -525,34 +525,6 @@ func TestHelp(t *testing.T) {
 	for _, want := range []string{"Usage: keycheck", "-method", "-protoset", "Exit status"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("usage lacks %q", want)
-		}
-	}
-}
-
-func TestParseAddr(t *testing.T) {
-	for _, tc := range []struct {
-		in, addr  string
-		plaintext bool
-		err       bool
-	}{
-		{in: "https://api.clarifai.com", addr: "api.clarifai.com:443"},
-		{in: "https://api.clarifai.com/", addr: "api.clarifai.com:443"},
-		{in: "https://api.example.com:8443/v2", addr: "api.example.com:8443"},
-		{in: "http://localhost", addr: "localhost:80", plaintext: true},
-		{in: "http://127.0.0.1:9000", addr: "127.0.0.1:9000", plaintext: true},
-		{in: "api.clarifai.com", addr: "api.clarifai.com:443"},
-		{in: "127.0.0.1:5000", addr: "127.0.0.1:5000"},
-		{in: "[::1]:5000", addr: "[::1]:5000"},
-		{in: "::1", addr: "[::1]:443"},
-		{in: " api.clarifai.com ", addr: "api.clarifai.com:443"},
-		{in: "ftp://api.clarifai.com", err: true},
-		{in: "https://", err: true},
-		{in: "api.clarifai.com/v2", err: true},
-		{in: ":443", err: true},
-	} {
-		addr, plaintext, err := parseAddr(tc.in)
-		if (err != nil) != tc.err || addr != tc.addr || plaintext != tc.plaintext {
-			t.Errorf("parseAddr(%q) = %q, %t, %v; want %q, %t, error %t", tc.in, addr, plaintext, err, tc.addr, tc.plaintext, tc.err)
 		}
 	}
 }

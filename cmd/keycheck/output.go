@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -34,6 +35,9 @@ type report struct {
 	// Allowed is true when every method checked is allowed (and when none
 	// was asked about).
 	Allowed bool `json:"allowed"`
+
+	// san makes the text safe to print; see safe.
+	san sanitizer
 }
 
 // methodCheck is the verdict for one -method.
@@ -42,14 +46,24 @@ type methodCheck struct {
 	AuthType string   `json:"auth_type"`
 	Required []string `json:"required_scopes"`
 	Allowed  bool     `json:"allowed"`
+	// Reason says why the key's kind can never call the method ("needs a
+	// PAT", "needs a session token"); empty otherwise.
+	Reason string `json:"reason,omitempty"`
 	// MissingScopes are the required scopes the key lacks;
 	// MissingEndpoints the endpoint scopes that would allow the call instead.
 	MissingScopes    []string `json:"missing_scopes,omitempty"`
 	MissingEndpoints []string `json:"missing_endpoints,omitempty"`
 }
 
-// newReport checks each requirement against grant.
+// newReport checks each requirement against grant, for a key of unknown
+// kind (keysource.KindKey).
 func newReport(grant scopes.Grant, reqs []scopes.Requirement) *report {
+	return checkReport(grant, reqs, keysource.KindKey)
+}
+
+// checkReport checks each requirement against grant, and against the
+// auth type a key of this kind can satisfy.
+func checkReport(grant scopes.Grant, reqs []scopes.Requirement, kind keysource.Kind) *report {
 	r := &report{
 		Scopes:    nonNil(grant.Scopes()),
 		Endpoints: nonNil(grant.Endpoints()),
@@ -64,6 +78,11 @@ func newReport(grant scopes.Grant, reqs []scopes.Requirement) *report {
 		}
 		if !mc.Allowed {
 			mc.MissingScopes, mc.MissingEndpoints = grant.Missing(req)
+		}
+		if mc.Reason = authRefusal(req.AuthType, kind); mc.Reason != "" {
+			mc.Allowed = false
+		}
+		if !mc.Allowed {
 			r.Allowed = false
 		}
 		r.Methods = append(r.Methods, mc)
@@ -71,18 +90,72 @@ func newReport(grant scopes.Grant, reqs []scopes.Requirement) *report {
 	return r
 }
 
+// authRefusal says why a key of kind can never call a method of auth type
+// a: an API key is not a PAT, and only a session token satisfies
+// SessionTokenAuth. A key of unknown kind (KindKey) may be a PAT, so it is
+// never refused a PATAuth method: the server decides.
+func authRefusal(a scopes.AuthType, kind keysource.Kind) string {
+	switch {
+	case a == scopes.PATAuth && kind == keysource.KindAPIKey:
+		return "needs a PAT (this key is an app-specific API key)"
+	case a == scopes.SessionTokenAuth && kind != keysource.KindSessionToken:
+		// Every other kind, KindKey included, is sent as an API key or
+		// a PAT: never a session token.
+		return "needs a session token (this key is " + kindName(kind) + ")"
+	}
+	return ""
+}
+
+// kindName names a key's kind for people.
+func kindName(kind keysource.Kind) string {
+	switch kind {
+	case keysource.KindAPIKey:
+		return "an app-specific API key"
+	case keysource.KindPAT:
+		return "a PAT"
+	case keysource.KindSessionToken:
+		return "a session token"
+	}
+	return "an API key or a PAT"
+}
+
 // write prints r as indented JSON or as a table.
 func (r *report) write(w io.Writer, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(r.safe())
 	}
 	return r.writeTable(w)
 }
 
+// safe returns a copy of r fit to print: every string escaped and scrubbed
+// of the key by r.san, every list bounded. Table and JSON both print it.
+func (r *report) safe() *report {
+	z := r.san
+	c := *r
+	c.Server, c.Key, c.KeySource = z.text(r.Server), z.text(r.Key), z.text(r.KeySource)
+	c.UserID, c.AppID = z.text(r.UserID), z.text(r.AppID)
+	c.Scopes, c.Endpoints = z.list(r.Scopes), z.list(r.Endpoints)
+	c.Methods = nil
+	for _, m := range r.Methods {
+		m.Method, m.AuthType, m.Reason = z.text(m.Method), z.text(m.AuthType), z.text(m.Reason)
+		m.Required = z.list(m.Required)
+		if m.MissingScopes != nil {
+			m.MissingScopes = z.list(m.MissingScopes)
+		}
+		if m.MissingEndpoints != nil {
+			m.MissingEndpoints = z.list(m.MissingEndpoints)
+		}
+		c.Methods = append(c.Methods, m)
+	}
+	return &c
+}
+
 // writeTable prints r for people.
 func (r *report) writeTable(w io.Writer) error {
+	r = r.safe()
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	title := "Clarifai key check"
@@ -106,15 +179,15 @@ func (r *report) writeTable(w io.Writer) error {
 
 	if len(r.Methods) > 0 {
 		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "  METHOD\tAUTH\tALLOWED\tMISSING")
+		fmt.Fprintln(tw, "  METHOD\tAUTH\tALLOWED\tREASON")
 		denied := 0
 		for _, m := range r.Methods {
-			allowed, missing := "yes", ""
+			allowed, reason := "yes", ""
 			if !m.Allowed {
 				denied++
-				allowed, missing = "NO", missingText(m.MissingScopes, m.MissingEndpoints)
+				allowed, reason = "NO", whyNot(m)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.Method, m.AuthType, allowed, missing)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.Method, m.AuthType, allowed, reason)
 		}
 		fmt.Fprintln(tw)
 		if denied == 0 {
@@ -126,15 +199,19 @@ func (r *report) writeTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// tabwriter pads every cell but the last of a line, which leaves
-	// trailing blanks after an empty MISSING cell: drop them.
+	_, err := io.WriteString(w, trimLines(buf.String()))
+	return err
+}
+
+// trimLines drops trailing blanks: tabwriter pads every cell but the last of
+// a line, which leaves them after an empty last cell.
+func trimLines(s string) string {
 	var out strings.Builder
-	for line := range strings.Lines(buf.String()) {
+	for line := range strings.Lines(s) {
 		out.WriteString(strings.TrimRight(line, " \n"))
 		out.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, out.String())
-	return err
+	return out.String()
 }
 
 func writeList(w io.Writer, items []string) {
@@ -145,6 +222,19 @@ func writeList(w io.Writer, items []string) {
 	for _, s := range items {
 		fmt.Fprintf(w, "  %s\n", s)
 	}
+}
+
+// whyNot says why a method is not allowed: the credential it needs, and
+// what would allow it scope-wise.
+func whyNot(m methodCheck) string {
+	var parts []string
+	if m.Reason != "" {
+		parts = append(parts, m.Reason)
+	}
+	if t := missingText(m.MissingScopes, m.MissingEndpoints); t != "" {
+		parts = append(parts, "missing "+t)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // missingText says what would allow a call: the missing scopes, or else one

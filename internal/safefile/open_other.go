@@ -1,6 +1,6 @@
 //go:build !unix
 
-package cliconfig
+package safefile
 
 // openFlags is empty where FIFOs cannot block an open.
 const openFlags = 0

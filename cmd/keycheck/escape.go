@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+)
+
+// Bounds on what keycheck prints of text it did not write itself.
+const (
+	// maxItems bounds each printed list; longer lists end with a
+	// "… and N more" item.
+	maxItems = 1000
+	// maxText bounds each printed string, in bytes before escaping.
+	maxText = 4096
+)
+
+// sanitizer makes text from outside keycheck (the server's scopes, endpoints
+// and error texts, descriptor sets, file names) safe to print: the key's
+// secret replaced by its redacted form, the size bounded, and every rune
+// that could move the cursor, reorder or hide text escaped. The zero
+// sanitizer escapes and bounds but knows no secret. It is used for the table
+// and for JSON alike.
+type sanitizer struct {
+	secret, redacted string
+}
+
+// newSanitizer returns a sanitizer that scrubs k's secret.
+func newSanitizer(k keysource.Key) sanitizer {
+	if k.IsZero() {
+		return sanitizer{}
+	}
+	return sanitizer{secret: k.Secret(), redacted: k.String()}
+}
+
+// text returns s on one line: the secret replaced by its redacted form, cut
+// after maxText bytes, and each rune strconv.IsPrint rejects (C0 and C1
+// controls such as ESC, format characters such as the bidi overrides
+// U+202A–U+202E and U+2066–U+2069, the line and paragraph separators
+// U+2028 and U+2029, newlines, non-ASCII spaces) and each byte of invalid
+// UTF-8 written as a Go escape (\x1b, \u202e).
+func (z sanitizer) text(s string) string {
+	s = z.scrub(s)
+	var tail string
+	if len(s) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		tail = fmt.Sprintf("… (%d bytes more)", len(s)-cut)
+		s = s[:cut]
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	// Escaping could, in theory, spell the secret anew.
+	return z.scrub(b.String()) + tail
+}
+
+// lines is text for a message of several lines that keycheck composed
+// itself: each line is made safe, and the newlines between them are kept.
+// Outside text inside it must have gone through text already, so that it
+// cannot add lines of its own.
+func (z sanitizer) lines(s string) string {
+	parts := strings.Split(s, "\n")
+	for i, p := range parts {
+		parts[i] = z.text(p)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// list returns the text of each item, at most maxItems of them; a longer
+// list ends with an item "… and N more".
+func (z sanitizer) list(items []string) []string {
+	n := min(len(items), maxItems)
+	out := make([]string, 0, n+1)
+	for _, it := range items[:n] {
+		out = append(out, z.text(it))
+	}
+	if len(items) > n {
+		out = append(out, fmt.Sprintf("… and %d more", len(items)-n))
+	}
+	return out
+}
+
+func (z sanitizer) scrub(s string) string {
+	if z.secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, z.secret, z.redacted)
+}

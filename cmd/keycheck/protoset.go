@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// maxProtoset bounds a -protoset file: Clarifai's whole API with its
+// imports is a few MiB.
+const maxProtoset = 64 << 20
+
+// v2ServiceName is the service whose methods keycheck knows by bare name.
+const v2ServiceName = "clarifai.api.V2"
+
+// descriptors returns the descriptors -method and -least read the methods'
+// requirements from, and where they came from: the -protoset file, else the
+// descriptors linked into the program when they hold Clarifai's V2 service.
+// The file is read only if it is a regular file of bounded size, so a FIFO
+// cannot block the run; nothing is registered globally.
+func descriptors(o *options) (*protoregistry.Files, string, error) {
+	var z sanitizer
+	if o.protoset == "" {
+		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(v2ServiceName); err == nil {
+			return protoregistry.GlobalFiles, "the descriptors linked into keycheck", nil
+		}
+		flagName := "-method"
+		if o.least {
+			flagName = "-least"
+		}
+		return nil, "", usagef("%s needs -protoset: the descriptor set tells which scopes each method needs", flagName)
+	}
+	b, err := safefile.Read(o.protoset, maxProtoset)
+	if err != nil {
+		return nil, "", failf(exitError, "-protoset %s: %s", z.text(o.protoset), z.text(err.Error()))
+	}
+	files, err := clarifaifake.ParseDescriptorSet(b)
+	if err != nil {
+		return nil, "", failf(exitError, "-protoset %s: not a complete binary FileDescriptorSet (was it built with its imports: protoc --include_imports, or buf build?): %s",
+			z.text(o.protoset), z.text(strings.TrimPrefix(err.Error(), "clarifaifake: ")))
+	}
+	return files, o.protoset, nil
+}
+
+// lookupMethods resolves the -method names in catalog, dropping duplicates.
+// A name the descriptors lack is a usage error.
+func lookupMethods(catalog *scopes.Catalog, names []string) ([]scopes.Requirement, error) {
+	var z sanitizer
+	var reqs []scopes.Requirement
+	seen := make(map[string]bool)
+	var unknown []string
+	for _, name := range names {
+		req, ok := catalog.Required(name)
+		if !ok {
+			unknown = append(unknown, z.text(name))
+			continue
+		}
+		if !seen[req.Method] {
+			seen[req.Method] = true
+			reqs = append(reqs, req)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, usagef("-method: %s not found in the descriptors' services", strings.Join(z.list(unknown), ", "))
+	}
+	return reqs, nil
+}

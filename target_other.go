@@ -1,5 +1,0 @@
-//go:build !unix
-
-package clarifaiauth
-
-const nonBlock = 0
