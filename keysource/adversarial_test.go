@@ -209,6 +209,12 @@ func specialPaths(t *testing.T) map[string]string {
 	return paths
 }
 
+// reporting is a file-backed source: it says why its latest read failed.
+type reporting interface {
+	Source
+	Err() error
+}
+
 // refuseSpecial checks that neither File nor ClarifaiConfig blocks or reads
 // without bound on the named special paths, and that neither treats one as
 // "no key here": each call ends well before its deadline with an error that
@@ -221,10 +227,7 @@ func refuseSpecial(t *testing.T, names ...string) {
 			continue // not on this system (unix sockets)
 		}
 		t.Run(name, func(t *testing.T) {
-			for _, src := range []interface {
-				Source
-				Err() error
-			}{File(path), ClarifaiConfig(path)} {
+			for _, src := range []reporting{File(path), ClarifaiConfig(path)} {
 				var err error
 				alloc := allocated(func() {
 					for range 2 { // the first read, and a re-read
@@ -279,18 +282,9 @@ func TestAttackFIFO(t *testing.T) {
 
 	// Swapped in after a good read: the last good key keeps serving, Err
 	// says why, and no read blocks.
-	for name, mk := range map[string]func(path string) interface {
-		Source
-		Err() error
-	}{
-		"File": func(p string) interface {
-			Source
-			Err() error
-		} { return File(p, FileRefreshInterval(time.Millisecond)) },
-		"ClarifaiConfig": func(p string) interface {
-			Source
-			Err() error
-		} { return ClarifaiConfig(p, ConfigRefreshInterval(time.Millisecond)) },
+	for name, mk := range map[string]func(path string) reporting{
+		"File":           func(p string) reporting { return File(p, FileRefreshInterval(time.Millisecond)) },
+		"ClarifaiConfig": func(p string) reporting { return ClarifaiConfig(p, ConfigRefreshInterval(time.Millisecond)) },
 	} {
 		t.Run("swapped for a FIFO, "+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "key")
