@@ -1,5 +1,9 @@
 package clarifaiauth_test
 
+// Part of the adversarial suite (issue 13; see adversarial_test.go): the
+// audit backs attack 4 (reflection and fmt printers) and the hostile keys
+// that held (CRLF, NUL, unicode), across every failure path, logs included.
+
 import (
 	"bytes"
 	"context"
