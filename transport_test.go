@@ -1,5 +1,10 @@
 package clarifaiauth_test
 
+// Part of the adversarial suite (issue 13; see adversarial_test.go).
+//
+// Attacks covered here:
+//   - 13 a key over a plaintext connection: TestAttackPlaintextTransport
+
 import (
 	"context"
 	"net"
@@ -47,10 +52,12 @@ func withLevel(l credentials.SecurityLevel) credentials.AuthInfo {
 	return levelInfo{credentials.CommonAuthInfo{SecurityLevel: l}}
 }
 
-// TestDialOptionsRequireTransportSecurity: the connection DialOptions
-// builds refuses plaintext, and any transport that does not report privacy
-// and integrity, unless the caller allows it.
-func TestDialOptionsRequireTransportSecurity(t *testing.T) {
+// TestAttackPlaintextTransport (attack 13): DialOptions refuses to start a
+// connection without transport security, and the key never leaves over a
+// transport that reports no or an unknown security level, through
+// DialOptions or PerRPCCredentials, unless AllowInsecureTransport is given;
+// no error shows the key.
+func TestAttackPlaintextTransport(t *testing.T) {
 	marker := testutil.Marker(t)
 	src := keysource.Static(marker)
 	_, err := grpc.NewClient("passthrough:///unused",

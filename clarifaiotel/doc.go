@@ -33,8 +33,11 @@
 // Nothing from the request reaches the span, and of the server's text only
 // the req_id does, bounded and stripped to printable ASCII: the status
 // description and details are left out, because a server may echo the
-// caller's credential there and the handler never sees the credential to
-// scrub it.
+// caller's credential there. In the req_id, and in a gRPC error's message
+// (which otelgrpc puts in the span's status description), the credential the
+// call's outgoing metadata carries (where the library's interceptors put it)
+// is replaced by "[redacted]"; a credential sent only by per-RPC credentials
+// is out of the handler's reach.
 //
 // Each in-band failure also adds one to the counter [FailureMetric] of the
 // meter provider given with WithMeterProvider (otel's global one by default).

@@ -368,7 +368,9 @@ func TestPreflightFindsUserApp(t *testing.T) {
 // TestPreflightBoundedWhileMyScopesHangs: with MyScopes hung, calls for many
 // keys and apps keep the cache and the goroutines bounded: fetches in
 // flight count toward the bound, and past it calls go out unchecked.
-func TestPreflightBoundedWhileMyScopesHangs(t *testing.T) {
+// preflightBoundedWhileMyScopesHangs is part of TestAttackPreflightFlood: the
+// preflight's entries, in-flight fetches included, stay within its bound.
+func preflightBoundedWhileMyScopesHangs(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	gc := newGatedConn(e.conn)
 	defer close(gc.release)

@@ -115,10 +115,10 @@ func TestInvalidateOnRejection(t *testing.T) {
 	}
 }
 
-// TestScrubEchoedKey: a server that echoes the key in its status text or
+// scrubEchoedKey, part of TestAttackServerEchoesKey: a server that echoes the key in its status text or
 // in a gRPC error's message does not get it into any error: the key is
 // replaced by its redacted form, and the gRPC code and details are kept.
-func TestScrubEchoedKey(t *testing.T) {
+func scrubEchoedKey(t *testing.T) {
 	marker := keyOf(sourceKey)
 	redacted := marker.String()
 	e := newEnv(t, marker, nil)

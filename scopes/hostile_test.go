@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -16,10 +17,23 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 )
 
-// Text a hostile server can put in a status, and what Error() must make of
-// it: a bounded line without control, format or separator characters.
+// The scopes part of the adversarial suite (issue 13): text a hostile server
+// can put in a status, and what Error() must make of it: a bounded line
+// without control, format or separator characters, for bounded allocation.
+// No key passes through this package but MyScopes' own: its errors are
+// searched for it (testutil.NoSecret).
+//
+// Attacks covered here:
+//   - 7  a status listing 276k scopes: TestAttackScopeListBomb
+//   - 9  a MyScopes reply with a huge grant: TestAttackHugeGrant
+//   - 10 control, format and separator characters: TestAttackControlCharacters
+//     (with the interceptor's test of the same name)
+//   - held: 10 MB descriptions (TestAttackHugeDescriptions), garbage status
+//     bytes (TestAttackGarbageStatusBytes), both with the interceptor's tests
+//     of the same names.
 
 // manyScopes is a status text listing n distinct scopes.
 func manyScopes(n int) string {
@@ -68,20 +82,9 @@ func allocatedBytes(runs int, f func()) uint64 {
 	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
 }
 
-// TestHostileStatusText: a status listing 276k scopes, 10 MB texts and
-// terminal or bidi control characters give a bounded one-line Error(), for
-// a bounded allocation per call.
-func TestHostileStatusText(t *testing.T) {
-	huge := strings.Repeat("x", 10<<20)
-	tests := []struct {
-		desc, description, details, reqID string
-	}{
-		{"276k scopes", "Insufficient scopes", manyScopes(276_000), "r"},
-		{"10 MB description", huge, "", "r"},
-		{"10 MB everywhere", huge, huge + "y", huge},
-		{"control, format and separators", nasty, nasty + " Missing scopes: Inputs:Add", nasty},
-		{"invalid UTF-8 everywhere", strings.Repeat("\xff", 10000), strings.Repeat("\xfe", 10000), strings.Repeat("\xc0", 1000)},
-	}
+// hostileStatus checks that CheckReply on each status gives a bounded
+// one-line Error(), for a bounded allocation per call.
+func hostileStatus(t *testing.T, tests []struct{ desc, description, details, reqID string }) {
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
 			reply := &ct.MultiInputResponse{Status: &ct.Status{
@@ -103,9 +106,40 @@ func TestHostileStatusText(t *testing.T) {
 	}
 }
 
-// TestErrorBoundedWhatever: Error() stays bounded whatever the fields hold,
+// TestAttackScopeListBomb (attack 7): a status listing 276k scopes gives a
+// bounded Error() for a bounded allocation, and Error() stays bounded
+// whatever a caller put in the fields.
+func TestAttackScopeListBomb(t *testing.T) {
+	hostileStatus(t, []struct{ desc, description, details, reqID string }{
+		{"276k scopes", "Insufficient scopes", manyScopes(276_000), "r"},
+		{"276k scopes in the description", manyScopes(276_000), manyScopes(276_000), "r"},
+	})
+	t.Run("every field at its worst", errorBoundedWhatever)
+}
+
+// TestAttackHugeDescriptions (held): 10 MB status texts give a bounded
+// Error() for a bounded allocation.
+func TestAttackHugeDescriptions(t *testing.T) {
+	huge := strings.Repeat("x", 10<<20)
+	hostileStatus(t, []struct{ desc, description, details, reqID string }{
+		{"10 MB description", huge, "", "r"},
+		{"10 MB everywhere", huge, huge + "y", huge},
+	})
+}
+
+// TestAttackControlCharacters (attack 10): terminal escapes, bidi
+// overrides, line and paragraph separators and invalid UTF-8 in any status
+// field are not printed by Error().
+func TestAttackControlCharacters(t *testing.T) {
+	hostileStatus(t, []struct{ desc, description, details, reqID string }{
+		{"control, format and separators", nasty, nasty + " Missing scopes: Inputs:Add", nasty},
+		{"invalid UTF-8 everywhere", strings.Repeat("\xff", 10000), strings.Repeat("\xfe", 10000), strings.Repeat("\xc0", 1000)},
+	})
+}
+
+// errorBoundedWhatever: Error() stays bounded whatever the fields hold,
 // also when a caller filled them (no parse bound applies then).
-func TestErrorBoundedWhatever(t *testing.T) {
+func errorBoundedWhatever(t *testing.T) {
 	var list []string
 	for i := range 276_000 {
 		list = append(list, fmt.Sprintf("Scope%d:Get\u202e\xff", i))
@@ -135,9 +169,9 @@ func TestErrorBoundedWhatever(t *testing.T) {
 	}
 }
 
-// TestGarbageStatusBytes: random bytes where a Clarifai status or a
-// MyScopes reply should be never panic, and give bounded results.
-func TestGarbageStatusBytes(t *testing.T) {
+// TestAttackGarbageStatusBytes (held): random bytes where a Clarifai status
+// or a MyScopes reply should be never panic, and give bounded results.
+func TestAttackGarbageStatusBytes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
 		b := make([]byte, rng.IntN(512))
@@ -161,24 +195,32 @@ func TestGarbageStatusBytes(t *testing.T) {
 	}
 }
 
-// TestMyScopesRefusesHugeGrants: a MyScopes reply past the bound is an
+// TestAttackHugeGrant (attack 9): a MyScopes reply past the bound is an
 // error (the preflight then lets the call go and the server decides), not a
-// grant that costs memory on every check.
-func TestMyScopesRefusesHugeGrants(t *testing.T) {
+// grant that costs memory on every check; a grant within the bound answers
+// a scope query by lookup (100k scopes, no allocation).
+func TestAttackHugeGrant(t *testing.T) {
 	srv, cc := startFake(t)
+	huge, long := testutil.Marker(t), testutil.Marker(t)
 	var many []string
 	for i := range maxGrantItems + 1 {
 		many = append(many, fmt.Sprintf("Scope%d:Get", i))
 	}
-	srv.AddPAT("k-huge", many, nil)
-	srv.AddPAT("k-long", []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
-	_, err := MyScopes(context.Background(), cc, "", "", withKey("k-huge"))
+	srv.AddPAT(huge, many, nil)
+	srv.AddPAT(long, []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := MyScopes(ctx, cc, "", "", withKey(huge))
 	var e *Error
 	if !errors.As(err, &e) || !strings.Contains(e.Error(), "more than") {
 		t.Errorf("MyScopes(huge) = %v, want an *Error", err)
 	}
-	g, err := MyScopes(context.Background(), cc, "", "", withKey("k-long"))
+	testutil.NoSecretIn(t, "MyScopes error", err, huge)
+	checkLine(t, "MyScopes error", err.Error())
+	g, err := MyScopes(ctx, cc, "", "", withKey(long))
 	if err != nil || len(g.Scopes()) != 1 {
 		t.Errorf("MyScopes(long) = %q, %v; want the overlong name left out", g.Scopes(), err)
 	}
+	testutil.NoSecretIn(t, "grant", g, long)
+	t.Run("a large grant answers by lookup", grantLarge)
 }

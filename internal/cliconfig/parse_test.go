@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 )
 
 // Secrets used by these tests; none may appear in any error.
@@ -18,17 +20,11 @@ const (
 
 var secrets = []string{pat, pat2, token, staging}
 
+// noSecret checks s with the shared checker, counting any 7 characters of a
+// secret: yaml quotes up to 7 of a value.
 func noSecret(t *testing.T, what, s string) {
 	t.Helper()
-	for _, secret := range secrets {
-		// Any 7 characters of a secret: yaml quotes up to 7 of a value.
-		for i := 0; i+7 <= len(secret); i++ {
-			if strings.Contains(s, secret[i:i+7]) {
-				t.Errorf("%s reveals a secret: %q", what, s)
-				return
-			}
-		}
-	}
+	testutil.NoSecretRun(t, what, s, 7, secrets...)
 }
 
 func TestParseLayouts(t *testing.T) {

@@ -46,8 +46,28 @@ func NoSecretIn(t testing.TB, what string, v any, secrets ...string) {
 	}
 }
 
-// Leak returns the first piece of a secret found in text, or "".
+// Run is how many consecutive characters of a secret Leak counts as a
+// leak: a redacted Key shows its last four, so eight is never innocent.
+const Run = 8
+
+// Leak returns the first piece of a secret found in text, or "": the
+// secret, its hex encoding in either case, or any Run consecutive
+// characters of it.
 func Leak(text string, secrets ...string) string {
+	return LeakRun(text, Run, secrets...)
+}
+
+// NoSecretRun is NoSecret with a shorter run for texts that quote a few
+// characters of what they saw (a YAML error quotes up to seven).
+func NoSecretRun(t testing.TB, what, text string, run int, secrets ...string) {
+	t.Helper()
+	if leak := LeakRun(text, run, secrets...); leak != "" {
+		t.Errorf("%s reveals a secret (%q found): %q", what, leak, Clip(text, 400))
+	}
+}
+
+// LeakRun is Leak counting any run consecutive characters of a secret.
+func LeakRun(text string, run int, secrets ...string) string {
 	for _, s := range secrets {
 		if s == "" {
 			continue
@@ -57,9 +77,9 @@ func Leak(text string, secrets ...string) string {
 				return l
 			}
 		}
-		for i := 0; i+8 <= len(s); i++ {
-			if strings.Contains(text, s[i:i+8]) {
-				return s[i : i+8]
+		for i := 0; i+run <= len(s); i++ {
+			if strings.Contains(text, s[i:i+run]) {
+				return s[i : i+run]
 			}
 		}
 	}

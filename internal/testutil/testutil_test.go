@@ -21,6 +21,9 @@ func TestLeak(t *testing.T) {
 			t.Errorf("%s: Leak = %v, want %v", tt.desc, got, tt.leak)
 		}
 	}
+	if LeakRun("…ghijklm…", 7, secret) != "ghijklm" {
+		t.Error("LeakRun(7) misses seven characters")
+	}
 	if Leak("anything", "") != "" {
 		t.Error("an empty secret leaks")
 	}
