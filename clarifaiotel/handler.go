@@ -198,7 +198,7 @@ func (h *handler) received(c *call, reply any) {
 	// connection-level one in any reply, fails the call; a later per-item
 	// failure is delivered and the stream goes on. Only the first failure
 	// sets the status.
-	callLevel := (n == 1 || connectionLevel(se.Code)) && c.failed.CompareAndSwap(false, true)
+	callLevel := (n == 1 || se.Code.ConnectionLevel()) && c.failed.CompareAndSwap(false, true)
 	name := se.Code.String()
 	level := "item"
 	if callLevel {
@@ -225,10 +225,6 @@ func (h *handler) received(c *call, reply any) {
 	c.span.AddEvent(ItemFailureEvent, trace.WithAttributes(attrs...))
 }
 
-// connectionLevel reports whether c is one of Clarifai's connection-level
-// codes (11xxx: key, scopes, limits, throttling), which fail a stream in any
-// reply.
-func connectionLevel(c scopes.Code) bool { return c >= 11000 && c < 12000 }
 
 // keepStatus is the call's span as the wrapped handler sees it at the end of
 // a call that already failed in-band: everything but SetStatus goes through.

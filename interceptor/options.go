@@ -244,7 +244,7 @@ func endsStream(end streamEnd, code scopes.Code, first bool) bool {
 	if end != nil {
 		return end(code, first)
 	}
-	return first || code/1000 == 11
+	return first || code.ConnectionLevel()
 }
 
 // WithCatalog names the catalog that says what each method needs: it fills

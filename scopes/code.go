@@ -137,6 +137,12 @@ func classOfName(name string) Class {
 	return ClassFailure
 }
 
+// ConnectionLevel reports whether c is one of Clarifai's connection-level
+// codes (11xxx: the key, its scopes, its limits, throttling): a verdict on
+// the call as a whole, never on one item of it, so it ends a stream in any
+// reply, where an item's failure does not.
+func (c Code) ConnectionLevel() bool { return c >= 11000 && c < 12000 }
+
 // Failed reports whether c is a failure (c.Class() == ClassFailure): the
 // request did not do what was asked. Progress and state codes are not
 // failures; neither is MIXED_STATUS, whose reply holds results (and

@@ -288,3 +288,11 @@ func TestAuthTypeString(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectionLevel(t *testing.T) {
+	for c, want := range map[Code]bool{10000: false, 10999: false, 11000: true, 11005: true, 11200: true, 11999: true, 12000: false, 21313: false} {
+		if got := c.ConnectionLevel(); got != want {
+			t.Errorf("Code(%d).ConnectionLevel() = %v, want %v", c, got, want)
+		}
+	}
+}
