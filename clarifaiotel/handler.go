@@ -225,7 +225,6 @@ func (h *handler) received(c *call, reply any) {
 	c.span.AddEvent(ItemFailureEvent, trace.WithAttributes(attrs...))
 }
 
-
 // keepStatus is the call's span as the wrapped handler sees it at the end of
 // a call that already failed in-band: everything but SetStatus goes through.
 type keepStatus struct{ trace.Span }
