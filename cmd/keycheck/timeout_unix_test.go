@@ -16,7 +16,7 @@ import (
 
 // TestFIFOsDoNotBlock: a -key-file or -protoset that is a FIFO with no
 // writer is refused at once with a clear error, well within -timeout.
-func TestFIFOsDoNotBlock(t *testing.T) {
+func TestAttackFIFO(t *testing.T) {
 	clean(t)
 	_, addr := startFake(t)
 	fifo := filepath.Join(t.TempDir(), "fifo")
@@ -49,7 +49,7 @@ func TestFIFOsDoNotBlock(t *testing.T) {
 
 // TestTimeoutHungServer: a server that never answers MyScopes is given up on
 // after -timeout, with exit status 2.
-func TestTimeoutHungServer(t *testing.T) {
+func TestAttackHungServers(t *testing.T) {
 	clean(t)
 	srv, addr := startFake(t)
 	t.Setenv(keysource.EnvPAT, fakePAT)
