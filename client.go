@@ -2,9 +2,7 @@ package clarifaiauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"time"
 
@@ -124,14 +122,11 @@ const cliConfigTimeout = 5 * time.Second
 func cliSettings() (cliconfig.Settings, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cliConfigTimeout)
 	defer cancel()
-	s, err := cliconfig.Load(ctx, "", "")
-	switch {
-	case err == nil:
-		return s, nil
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, cliconfig.ErrNoContext), errors.Is(err, cliconfig.ErrEmpty):
-		return cliconfig.Settings{}, nil
+	s, err := cliconfig.Current(ctx)
+	if err != nil {
+		return cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
 	}
-	return cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
+	return s, nil
 }
 
 func firstSet(vals ...string) string {

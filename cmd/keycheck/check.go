@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -240,12 +239,9 @@ func keyOrigin(ctx context.Context, key keysource.Key) string {
 // cannot be used is an error, as it is for clarifaiauth.NewClient: ignoring
 // it could check the key against the wrong server or app.
 func cliSettings(ctx context.Context) (cliconfig.Settings, error) {
-	s, err := cliconfig.Load(ctx, "", "")
-	switch {
-	case err == nil:
+	s, err := cliconfig.Current(ctx)
+	if err == nil {
 		return s, nil
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, cliconfig.ErrNoContext), errors.Is(err, cliconfig.ErrEmpty):
-		return cliconfig.Settings{}, nil
 	}
 	var z sanitizer
 	return cliconfig.Settings{}, failf(exitError, "the Clarifai CLI's config: %s", z.text(err.Error()))

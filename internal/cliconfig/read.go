@@ -2,6 +2,7 @@ package cliconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -54,4 +55,17 @@ func Load(ctx context.Context, path, name string) (Settings, error) {
 		return Settings{}, fmt.Errorf("clarifai config %s: %w", path, err)
 	}
 	return c.Settings.Resolve(os.Getenv), nil
+}
+
+// Current returns the settings of the current context of the config at
+// DefaultPath, as Load does, and zero settings when there is no login to
+// read: no home directory, no file, an empty file or no current context.
+// Any other error (a file that cannot be read or parsed) is returned:
+// ignoring it could send calls to the wrong server or app.
+func Current(ctx context.Context) (Settings, error) {
+	s, err := Load(ctx, "", "")
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNoContext) || errors.Is(err, ErrEmpty) {
+		return Settings{}, nil
+	}
+	return s, err
 }
