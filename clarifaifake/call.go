@@ -128,8 +128,9 @@ func (c Call) Metadata() metadata.MD {
 }
 
 // Requests returns the request messages received, in order: one for a unary
-// or server-streaming call, one per message of a client stream. They are
-// the server's own messages: do not modify them.
+// or server-streaming call, one per message of a client stream, the first
+// 1000 of a longer stream. They are the server's own messages: do not
+// modify them.
 func (c Call) Requests() []proto.Message {
 	if c.d == nil {
 		return nil

@@ -84,7 +84,11 @@ func (p *plan) serve(stream grpc.ServerStream) error {
 	}
 }
 
-// recv receives one request and records it. A client-streaming call merges
+// maxRecordedRequests bounds the messages recorded for one call, so that a
+// long upload stream does not keep every chunk.
+const maxRecordedRequests = 1000
+
+// recv receives one request and records it (up to maxRecordedRequests). A client-streaming call merges
 // every message into p.request (repeated fields appended), so that its one
 // reply covers them all; p.last is the last message.
 func (p *plan) recv(stream grpc.ServerStream) error {
@@ -93,7 +97,9 @@ func (p *plan) recv(stream grpc.ServerStream) error {
 		return err
 	}
 	p.srv.mu.Lock()
-	p.rec.requests = append(p.rec.requests, req)
+	if len(p.rec.requests) < maxRecordedRequests {
+		p.rec.requests = append(p.rec.requests, req)
+	}
 	p.srv.mu.Unlock()
 	p.last = req
 	if p.clientSends && !p.serverSends {

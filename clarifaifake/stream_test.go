@@ -290,3 +290,22 @@ func TestReplyFuncSharedReply(t *testing.T) {
 		t.Error("the server modified the ReplyFunc's message")
 	}
 }
+
+// TestRecordingIsBounded: a long upload keeps only the first 1000 messages
+// in its recorded call, and is still answered message by message.
+func TestRecordingIsBounded(t *testing.T) {
+	s, conn := start(t)
+	s.AddPAT("k", []string{"All"}, nil)
+	req := s.NewRequest(mUpload)
+	reqs := make([]proto.Message, 1200)
+	for i := range reqs {
+		reqs[i] = req
+	}
+	got, err := call(withKey(t, "k"), s, conn, mUpload, reqs...)
+	if err != nil || len(got) != 1201 {
+		t.Fatalf("%d replies, %v; want 1201", len(got), err)
+	}
+	if n := len(s.Calls()[0].Requests()); n != 1000 {
+		t.Errorf("recorded %d requests, want the first 1000", n)
+	}
+}
