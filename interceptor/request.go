@@ -3,9 +3,9 @@ package interceptor
 import (
 	"sync"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
 // userAppIDSet is the full name of the message naming the app a request is for.
@@ -27,7 +27,7 @@ type requestShape struct {
 // whatever its number, or the one inside the upload_config of an upload
 // stream's first message.
 func userApp(req any) (userID, appID string) {
-	m, ok := reflectMessage(req)
+	m, ok := protomsg.Reflect(req)
 	if !ok {
 		return "", ""
 	}
@@ -99,21 +99,4 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 		return ""
 	}
 	return m.Get(fd).String()
-}
-
-// reflectMessage returns v's protobuf reflection, or false when v is not a
-// message or is a typed nil one (a nil *dynamicpb.Message would panic).
-func reflectMessage(v any) (protoreflect.Message, bool) {
-	pm, ok := v.(proto.Message)
-	if !ok || pm == nil {
-		return nil, false
-	}
-	if d, ok := pm.(*dynamicpb.Message); ok && d == nil {
-		return nil, false
-	}
-	m := pm.ProtoReflect()
-	if m == nil || !m.IsValid() {
-		return nil, false
-	}
-	return m, true
 }

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
 // WithUserApp makes the interceptors name a default app in every request
@@ -63,7 +65,7 @@ func (d *userAppDefault) fill(req any) any {
 	if d == nil {
 		return req
 	}
-	m, ok := reflectMessage(req)
+	m, ok := protomsg.Reflect(req)
 	if !ok {
 		return req
 	}

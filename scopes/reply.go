@@ -5,9 +5,9 @@ import (
 	"sync/atomic"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
 // statusMessage is the full name of Clarifai's status message.
@@ -140,7 +140,7 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 // search of the code table besides, and a reply that is not a failure does
 // not allocate. CheckReply is safe for concurrent use.
 func CheckReply(method string, reply any, failed func(Code) bool) error {
-	m, ok := reflectMessage(reply)
+	m, ok := protomsg.Reflect(reply)
 	if !ok {
 		return nil
 	}
@@ -171,25 +171,6 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 		e.Required = req
 	}
 	return e
-}
-
-// reflectMessage returns v's protobuf reflection, or false when v is not a
-// message or is a typed nil one. Generated messages report a nil pointer as
-// invalid by themselves; a nil *dynamicpb.Message would panic, so it is
-// caught before.
-func reflectMessage(v any) (protoreflect.Message, bool) {
-	pm, ok := v.(proto.Message)
-	if !ok || pm == nil {
-		return nil, false
-	}
-	if d, ok := pm.(*dynamicpb.Message); ok && d == nil {
-		return nil, false
-	}
-	m := pm.ProtoReflect()
-	if m == nil || !m.IsValid() {
-		return nil, false
-	}
-	return m, true
 }
 
 // wireStatus is a clarifai.api.status.Status decoded from bytes.
