@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -76,11 +77,18 @@ type Requirement struct {
 type Catalog struct {
 	files *protoregistry.Files
 
-	reqs sync.Map // full method name → *catalogEntry
+	reqs   sync.Map     // full method name → *catalogEntry
+	cached atomic.Int32 // entries in reqs, up to maxCatalogEntries
 
 	indexOnce sync.Once
 	byShort   map[string][]string // bare method name → full names, sorted
 }
+
+// maxCatalogEntries bounds the names a Catalog caches: a program calls a few
+// hundred methods at most, but names it is asked about can come from
+// anywhere (a command line, a generic proxy). Past the bound, answers are
+// computed on each call and not kept.
+const maxCatalogEntries = 4096
 
 type catalogEntry struct {
 	req Requirement
@@ -124,14 +132,20 @@ func Required(method string) (req Requirement, ok bool) {
 // found but carries no options yields ok with an empty Requirement. The
 // options are decoded from their wire bytes, so they are read whether the
 // extensions are registered (known fields) or not (unknown fields), packed or
-// unpacked. The result is cached per name.
+// unpacked. The result is cached per name, for the first 4096 names.
 func (c *Catalog) Required(method string) (Requirement, bool) {
 	if v, ok := c.reqs.Load(method); ok {
 		e := v.(*catalogEntry)
 		return e.req, e.ok
 	}
 	req, ok := c.compute(method)
-	v, _ := c.reqs.LoadOrStore(method, &catalogEntry{req: req, ok: ok})
+	if c.cached.Load() >= maxCatalogEntries {
+		return req, ok
+	}
+	v, loaded := c.reqs.LoadOrStore(method, &catalogEntry{req: req, ok: ok})
+	if !loaded {
+		c.cached.Add(1)
+	}
 	e := v.(*catalogEntry)
 	return e.req, e.ok
 }

@@ -1,6 +1,7 @@
 package scopes
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -153,5 +154,21 @@ func BenchmarkRequiredCached(b *testing.B) {
 		if _, ok := Required(postInputs); !ok {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// TestCatalogCacheIsBounded: names from anywhere do not grow the cache
+// without bound, and answers stay right past the bound.
+func TestCatalogCacheIsBounded(t *testing.T) {
+	c := NewCatalog(nil)
+	for i := range maxCatalogEntries + 100 {
+		if _, ok := c.Required(fmt.Sprintf("/nowhere.Service/Method%d", i)); ok {
+			t.Fatal("an unknown method was found")
+		}
+	}
+	n := 0
+	c.reqs.Range(func(any, any) bool { n++; return true })
+	if n > maxCatalogEntries {
+		t.Errorf("%d cached names, want at most %d", n, maxCatalogEntries)
 	}
 }
