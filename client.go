@@ -33,10 +33,13 @@ import (
 //     unary calls and server streams (before their first reply);
 //     client-streaming and bidirectional streams are not retried.
 //
-// The CLI's settings come from its current context. To use another
-// context, give its key with WithSource(keysource.ClarifaiConfig("",
+// The CLI's settings come from its current context when NewClient is
+// called, and so does the key: a later switch of the CLI's current context
+// does not change either under the connection. The CLI's config is read
+// only for what neither an option nor the environment gives. To use another
+// context, give its key with WithSource(keysource.Default(
 // keysource.ConfigContext(name))) and its server and app with WithAPIBase
-// and WithUserApp, so that no setting of the current context mixes in.
+// and WithUserApp.
 //
 // Like grpc.NewClient it does not connect: the first call does. It reads the
 // CLI's config file (small, regular, bounded in size), and fails with a
@@ -48,11 +51,24 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cli, err := cliSettings()
-	if err != nil {
-		return nil, err
+	// The CLI's config is read only when it is needed: for a setting that
+	// neither an option nor the environment gives, or to keep the key to
+	// the context the other settings came from. A config that cannot be
+	// read is an error only in the first case.
+	envBase, envUser, envApp := os.Getenv(cliconfig.EnvAPIBase), os.Getenv(cliconfig.EnvUserID), os.Getenv(cliconfig.EnvAppID)
+	needSettings := o.apiBase == "" && envBase == "" || !o.userAppSet && (envUser == "" || envApp == "")
+	var (
+		cliContext string
+		cli        cliconfig.Settings
+	)
+	if needSettings || o.src == nil {
+		var err error
+		cliContext, cli, err = cliSettings()
+		if err != nil && needSettings {
+			return nil, err
+		}
 	}
-	base := firstSet(o.apiBase, os.Getenv(cliconfig.EnvAPIBase), cli.APIBase, cliconfig.DefaultAPIBase)
+	base := firstSet(o.apiBase, envBase, cli.APIBase, cliconfig.DefaultAPIBase)
 	ep, err := parseAPIBase(base)
 	if err != nil {
 		return nil, err
@@ -64,7 +80,14 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 
 	src := o.src
 	if src == nil {
-		src = keysource.Default()
+		// The key comes from the context the server and app came from,
+		// even if the CLI's current context changes later: a switch to
+		// another context must not send its key to this one's server.
+		var pin []keysource.ConfigOption
+		if cliContext != "" {
+			pin = append(pin, keysource.ConfigContext(cliContext))
+		}
+		src = keysource.Default(pin...)
 	}
 	// NewClient's own interceptor options go first, so that the caller's
 	// (WithInterceptorOptions) win: an interceptor.WithUserApp of the
@@ -75,8 +98,8 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	}
 	userID, appID := o.userID, o.appID
 	if !o.userAppSet {
-		userID = firstSet(os.Getenv(cliconfig.EnvUserID), cli.UserID)
-		appID = firstSet(os.Getenv(cliconfig.EnvAppID), cli.AppID)
+		userID = firstSet(envUser, cli.UserID)
+		appID = firstSet(envApp, cli.AppID)
 	}
 	if userID != "" || appID != "" {
 		icOpts = append(icOpts, interceptor.WithUserApp(userID, appID))
@@ -112,21 +135,23 @@ func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
 	}
 }
 
-// cliConfigTimeout bounds reading the CLI's config file: NewClient has no
-// context of its own.
+// cliConfigTimeout is the context of reading the CLI's config file, which
+// NewClient has none of its own for; the read itself is of a small regular
+// file (internal/safefile), which does not block.
 const cliConfigTimeout = 5 * time.Second
 
-// cliSettings returns the settings of the Clarifai CLI's current context,
-// zero when there is no login. A config that exists but cannot be read is
-// an error: silently ignoring it could send calls to the wrong server.
-func cliSettings() (cliconfig.Settings, error) {
+// cliSettings returns the name and settings of the Clarifai CLI's current
+// context, "" and zero when there is no login. A config that exists but
+// cannot be read is an error: silently ignoring it could send calls to the
+// wrong server.
+func cliSettings() (string, cliconfig.Settings, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cliConfigTimeout)
 	defer cancel()
-	s, err := cliconfig.Current(ctx)
+	name, s, err := cliconfig.Current(ctx)
 	if err != nil {
-		return cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
+		return "", cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
 	}
-	return s, nil
+	return name, s, nil
 }
 
 func firstSet(vals ...string) string {

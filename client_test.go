@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,5 +340,83 @@ func TestNewClientCallerUserAppWins(t *testing.T) {
 	}
 	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
 		t.Errorf("user_app_id = %v, want the caller's opt-user/opt-app", ua)
+	}
+}
+
+// TestNewClientKeepsItsCLIContext: the key stays with the CLI context the
+// server and app came from, even after the CLI switches its current context
+// (a later re-read of the config, here forced by a rejected key, must not
+// send the other context's key to this context's server).
+func TestNewClientKeepsItsCLIContext(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	const devPAT, prodPAT = "dev-pat-0123456789abcdef", "prod-pat-0123456789abcdef"
+	fake.AddPAT(devPAT, []string{"All"}, nil)
+	fake.AddPAT(prodPAT, []string{"All"}, nil)
+	dir := filepath.Join(os.Getenv("HOME"), ".config", "clarifai")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write := func(current string) {
+		cfg := "current_context: " + current + "\ncontexts:\n" +
+			"  dev:\n    CLARIFAI_API_BASE: http://" + addr + "\n    CLARIFAI_PAT: " + devPAT + "\n    CLARIFAI_USER_ID: dev-user\n" +
+			"  prod:\n    CLARIFAI_API_BASE: https://prod.invalid\n    CLARIFAI_PAT: " + prodPAT + "\n    CLARIFAI_USER_ID: prod-user\n"
+		if err := os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("dev")
+	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure(), clarifaiauth.WithoutRetry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pb.NewV2Client(conn)
+	call := func() { _, _ = client.PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}) }
+
+	call()
+	write("prod")      // clarifai config use-context prod
+	fake.Remove(devPAT) // the server now rejects the dev key: the source re-reads at once
+	call()
+	call()
+	calls := fake.Calls()
+	if len(calls) != 3 {
+		t.Fatalf("server saw %d calls, want 3", len(calls))
+	}
+	for i, c := range calls {
+		if c.Secret() != devPAT {
+			t.Errorf("call %d carried %s, want the dev context's key", i+1, c)
+		}
+	}
+}
+
+// TestNewClientIgnoresAConfigItDoesNotNeed: a broken CLI config does not
+// stop a client whose settings all come from options and the environment;
+// it does stop one that needs a setting from it.
+func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	dir := filepath.Join(os.Getenv("HOME"), ".config", "clarifai")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte("current_context: [oops"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CLARIFAI_PAT", clientPAT)
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+		clarifaiauth.WithUserApp("u", "a"), clarifaiauth.WithSource(keysource.Static(clientPAT)))
+	if err != nil {
+		t.Fatalf("NewClient with every setting given: %v", err)
+	}
+	defer conn.Close()
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Calls()[0].Secret() != clientPAT {
+		t.Error("the server did not get the key")
+	}
+	if _, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure()); err == nil || !strings.Contains(err.Error(), "CLI's config") {
+		t.Errorf("NewClient needing the broken config: err = %v, want it named", err)
 	}
 }

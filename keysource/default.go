@@ -31,8 +31,13 @@ import (
 // key, the config source's in-memory answer; it does not allocate when it
 // finds a key. It implements Invalidator by passing the call to the config
 // source.
-func Default() Source {
-	return &defaultSource{env: Env(), config: ClarifaiConfig("")}
+//
+// opts configure the CLI config source, as for ClarifaiConfig: for example
+// ConfigContext(name) keeps to one context, so that a later switch of the
+// CLI's current context (clarifai config use-context) does not change the
+// key under a program that read that context's other settings.
+func Default(opts ...ConfigOption) Source {
+	return &defaultSource{env: Env(), config: ClarifaiConfig("", opts...)}
 }
 
 type defaultSource struct {

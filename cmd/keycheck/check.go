@@ -239,7 +239,7 @@ func keyOrigin(ctx context.Context, key keysource.Key) string {
 // cannot be used is an error, as it is for clarifaiauth.NewClient: ignoring
 // it could check the key against the wrong server or app.
 func cliSettings(ctx context.Context) (cliconfig.Settings, error) {
-	s, err := cliconfig.Current(ctx)
+	_, s, err := cliconfig.Current(ctx)
 	if err == nil {
 		return s, nil
 	}

@@ -36,36 +36,43 @@ func DefaultPath() (string, error) {
 // name the path and never quote the file. ctx is checked before reading;
 // the read itself is of a regular file of bounded size.
 func Load(ctx context.Context, path, name string) (Settings, error) {
+	c, err := load(ctx, path, name)
+	return c.Settings, err
+}
+
+// load is Load, returning the context's name too; its credentials are left
+// out.
+func load(ctx context.Context, path, name string) (Context, error) {
 	if err := ctx.Err(); err != nil {
-		return Settings{}, err
+		return Context{}, err
 	}
 	if path == "" {
 		p, err := DefaultPath()
 		if err != nil {
-			return Settings{}, fmt.Errorf("clarifai config: %w", err)
+			return Context{}, fmt.Errorf("clarifai config: %w", err)
 		}
 		path = p
 	}
 	data, err := safefile.Read(path, MaxSize)
 	if err != nil {
-		return Settings{}, fmt.Errorf("clarifai config %s: %w", path, err)
+		return Context{}, fmt.Errorf("clarifai config %s: %w", path, err)
 	}
 	c, err := Parse(data, name)
 	if err != nil {
-		return Settings{}, fmt.Errorf("clarifai config %s: %w", path, err)
+		return Context{}, fmt.Errorf("clarifai config %s: %w", path, err)
 	}
-	return c.Settings.Resolve(os.Getenv), nil
+	return Context{Name: c.Name, Settings: c.Settings.Resolve(os.Getenv)}, nil
 }
 
-// Current returns the settings of the current context of the config at
-// DefaultPath, as Load does, and zero settings when there is no login to
-// read: no home directory, no file, an empty file or no current context.
-// Any other error (a file that cannot be read or parsed) is returned:
-// ignoring it could send calls to the wrong server or app.
-func Current(ctx context.Context) (Settings, error) {
-	s, err := Load(ctx, "", "")
+// Current returns the name and the settings of the current context of the
+// config at DefaultPath, as Load reads them, and "" and zero settings when
+// there is no login to read: no home directory, no file, an empty file or no
+// current context. Any other error (a file that cannot be read or parsed)
+// is returned: ignoring it could send calls to the wrong server or app.
+func Current(ctx context.Context) (name string, s Settings, err error) {
+	c, err := load(ctx, "", "")
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNoContext) || errors.Is(err, ErrEmpty) {
-		return Settings{}, nil
+		return "", Settings{}, nil
 	}
-	return s, err
+	return c.Name, c.Settings, err
 }
