@@ -375,7 +375,7 @@ func TestNewClientKeepsItsCLIContext(t *testing.T) {
 	call := func() { _, _ = client.PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}) }
 
 	call()
-	write("prod")      // clarifai config use-context prod
+	write("prod")       // clarifai config use-context prod
 	fake.Remove(devPAT) // the server now rejects the dev key: the source re-reads at once
 	call()
 	call()
