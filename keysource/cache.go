@@ -222,6 +222,12 @@ func (c *cached) refresh(ctx context.Context) *cacheState {
 	var next *cacheState
 	if err == nil {
 		next = &cacheState{key: k, fresh: now + c.ttl, stale: now + c.ttl + c.grace}
+		if cur := c.live.state.Load(); cur != prev && cur != nil && cur.waitFor {
+			// The key was invalidated while this refresh ran: what it
+			// fetched may predate the rotation. It serves the callers
+			// waiting now, and the next call fetches again.
+			next.fresh = now
+		}
 	} else {
 		err = fmt.Errorf("keysource: %s: %w", c, err)
 		next = &cacheState{err: err, retryAt: now + c.retry}

@@ -344,3 +344,45 @@ func TestCachedGraceCallsDoNotPileUp(t *testing.T) {
 	}
 	close(release)
 }
+
+// TestCachedInvalidateDuringRefresh: a refresh that started before the key
+// was rejected may bring back the rejected key (fetched before the rotation);
+// it serves the callers waiting, but is not kept for a whole TTL: the next
+// call fetches again and finds the rotated key.
+func TestCachedInvalidateDuringRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		old := mustKey(t, KindKey, "old-key-0123456789abcdef")
+		rotated := mustKey(t, KindKey, "rotated-key-0123456789abcdef")
+		var (
+			current = old
+			release chan struct{}
+		)
+		src := Cached(SourceFunc(func(context.Context) (Key, error) {
+			k := current // read before waiting: a fetch that predates the rotation
+			if release != nil {
+				<-release
+			}
+			return k, nil
+		}), time.Minute, CacheGrace(time.Hour))
+		ctx := context.Background()
+		if k, _ := src.Key(ctx); !k.Equal(old) {
+			t.Fatalf("first key %v", k)
+		}
+		time.Sleep(61 * time.Second) // expired, inside the grace window
+		release = make(chan struct{})
+		if k, _ := src.Key(ctx); !k.Equal(old) { // serves the old key, starts a refresh
+			t.Fatalf("grace key %v", k)
+		}
+		synctest.Wait() // the refresh has read the old key and waits
+		src.(Invalidator).Invalidate(old)
+		current = rotated
+		close(release)
+		synctest.Wait() // the refresh ends with the old key
+		release = nil
+		src.Key(ctx)    // may still serve the old key, and refreshes
+		synctest.Wait() // that refresh ends
+		if k, _ := src.Key(ctx); !k.Equal(rotated) {
+			t.Errorf("after the rotation the cache serves %v, want the rotated key", k)
+		}
+	})
+}
