@@ -210,9 +210,10 @@ func WithoutRetry() Option {
 	return func(o *clientOptions) { o.noRetry = true }
 }
 
-// WithDialOptions adds dial options after NewClient's own: client
-// interceptors given here run inside the retry and outside the
-// authentication interceptors.
+// WithDialOptions adds dial options after NewClient's own: interceptors
+// given with grpc.WithChainUnaryInterceptor or WithChainStreamInterceptor
+// run inside the retry and outside the authentication interceptors (gRPC
+// runs one given with grpc.WithUnaryInterceptor before every chained one).
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *clientOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
