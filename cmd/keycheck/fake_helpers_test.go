@@ -39,6 +39,13 @@ func startFake(t *testing.T) (*clarifaifake.Server, string) {
 	srv.AddPAT(fakeKeyFile, all, nil)
 	srv.AddAPIKey(fakeAPIKey, all, nil)
 	srv.AddSessionToken(fakeToken, all, nil)
+	return srv, serveLoopback(t, srv)
+}
+
+// serveLoopback serves srv on a loopback TCP port until the test ends, and
+// returns its address.
+func serveLoopback(t *testing.T, srv *clarifaifake.Server) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +58,7 @@ func startFake(t *testing.T) (*clarifaifake.Server, string) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return srv, lis.Addr().String()
+	return lis.Addr().String()
 }
 
 // fixtureProtoset writes the fixture's descriptor set to a file.

@@ -65,29 +65,7 @@ func startServer(t *testing.T) (*clarifaifake.Server, string) {
 	srv.AddPAT(filePAT, predictScopes, nil)
 	srv.AddPAT(configPAT, predictScopes, nil)
 	srv.AddPAT(endpointPAT, []string{"Inputs:Get"}, []string{"/clarifai.api.V2/PostInputs"})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, lis.Addr().String()
-}
-
-// writeProtoset writes the fake server's descriptor set to a file.
-func writeProtoset(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "clarifai.binpb")
-	if err := os.WriteFile(path, clarifaifake.FixtureProtoset(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return srv, serveLoopback(t, srv)
 }
 
 // keycheck runs the command and checks that no secret was printed.
@@ -193,7 +171,7 @@ func TestMethodAllowed(t *testing.T) {
 	isolate(t)
 	t.Setenv(keysource.EnvPAT, testPAT)
 	_, addr := startServer(t)
-	protoset := writeProtoset(t)
+	protoset := fixtureProtoset(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset,
 		"-method", "PostModelOutputs", "-method", "clarifai.api.V2/MyScopes,/clarifai.api.V2/PostModelOutputs")
@@ -223,7 +201,7 @@ func TestMethodMissing(t *testing.T) {
 	isolate(t)
 	t.Setenv(keysource.EnvPAT, testPAT)
 	_, addr := startServer(t)
-	protoset := writeProtoset(t)
+	protoset := fixtureProtoset(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", protoset, "-method", "PostInputs,PostModelOutputs")
 	if code != exitMissing {
@@ -259,7 +237,7 @@ func TestEndpointScopeAllows(t *testing.T) {
 	t.Setenv(keysource.EnvPAT, endpointPAT)
 	_, addr := startServer(t)
 
-	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", writeProtoset(t), "-method", "PostInputs")
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", fixtureProtoset(t), "-method", "PostInputs")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -378,7 +356,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 	isolate(t)
 	t.Setenv(keysource.EnvPAT, testPAT)
 	_, addr := startServer(t)
-	protoset := writeProtoset(t)
+	protoset := fixtureProtoset(t)
 	garbage := filepath.Join(t.TempDir(), "garbage.binpb")
 	if err := os.WriteFile(garbage, []byte("this is not a descriptor set\n"), 0o600); err != nil {
 		t.Fatal(err)
