@@ -42,10 +42,10 @@ import (
 // and WithUserApp.
 //
 // Like grpc.NewClient it does not connect: the first call does. It reads the
-// CLI's config file (small, regular, bounded in size), and fails with a
-// clear error for an API base it cannot use, a plaintext base without
-// AllowInsecure (ErrInsecureBase), or an unusable certificate bundle. The
-// caller closes the connection.
+// CLI's config file and the certificate bundle, giving up on each after 5
+// seconds, and fails with a clear error for an API base it cannot use, a
+// plaintext base without AllowInsecure (ErrInsecureBase), or an unusable
+// certificate bundle. The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	var o clientOptions
 	for _, opt := range opts {
@@ -135,17 +135,18 @@ func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
 	}
 }
 
-// cliConfigTimeout is the context of reading the CLI's config file, which
-// NewClient has none of its own for; the read itself is of a small regular
-// file (internal/safefile), which does not block.
-const cliConfigTimeout = 5 * time.Second
+// readTimeout bounds each file NewClient reads (the CLI's config, the
+// certificate bundle): NewClient has no context of its own, and a file
+// that hangs when read (a hung network mount) must not hang it. NewClient's
+// doc states it.
+const readTimeout = 5 * time.Second
 
 // cliSettings returns the name and settings of the Clarifai CLI's current
 // context, "" and zero when there is no login. A config that exists but
 // cannot be read is an error: silently ignoring it could send calls to the
 // wrong server.
 func cliSettings() (string, cliconfig.Settings, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), cliConfigTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	name, s, err := cliconfig.Current(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package clarifaiauth
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -87,7 +88,9 @@ func transportCredentials(ep endpoint, allowInsecure bool, rootsPath string) (cr
 // readRoots reads a PEM bundle of CA certificates: a regular file of at most
 // maxRootCertificates bytes holding at least one certificate.
 func readRoots(path string) (*x509.CertPool, error) {
-	pem, err := safefile.Read(path, maxRootCertificates)
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	pem, err := safefile.Read(ctx, path, maxRootCertificates)
 	if err != nil {
 		return nil, fmt.Errorf("clarifaiauth: %s: %w", envRootCertificates, err)
 	}

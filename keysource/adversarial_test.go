@@ -75,7 +75,7 @@ func TestAttackHostileSecrets(t *testing.T) {
 				_, err := keyWithin(t, Env("KS_ADV_PAT"), 5*time.Second)
 				errs = append(errs, err)
 			}
-			_, err := keyWithin(t, Static(secret), 5*time.Second)
+			_, err := keyWithin(t, staticKey(secret), 5*time.Second)
 			errs = append(errs, err)
 			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
 			writeFile(t, path, secret)
@@ -142,7 +142,7 @@ func TestAttackReflectionPrinters(t *testing.T) {
 	}
 	for name, v := range map[string]any{
 		"Key": k, "*Key": &k, "token": tok, "holder": holder{k, &k, []Key{k, tok}, map[string]Key{"k": k}, k},
-		"Static": Static(marker), "File": fileSrc, "ClarifaiConfig": cfgSrc, "Env": envSrc,
+		"Static": staticKey(marker), "File": fileSrc, "ClarifaiConfig": cfgSrc, "Env": envSrc,
 		"Cached": cached, "Chain": chain, "context": WithKey(ctx, k),
 	} {
 		leakCheck(t, name, v, marker)
@@ -209,11 +209,9 @@ func specialPaths(t *testing.T) map[string]string {
 	return paths
 }
 
-// reporting is a file-backed source: it says why its latest read failed.
-type reporting interface {
-	Source
-	Err() error
-}
+// reporting is a file-backed source: lastErr says why its latest read
+// failed.
+type reporting = Source
 
 // refuseSpecial checks that neither File nor ClarifaiConfig blocks or reads
 // without bound on the named special paths, and that neither treats one as
@@ -283,8 +281,8 @@ func TestAttackFIFO(t *testing.T) {
 	// Swapped in after a good read: the last good key keeps serving, Err
 	// says why, and no read blocks.
 	for name, mk := range map[string]func(path string) reporting{
-		"File":           func(p string) reporting { return File(p, FileRefreshInterval(time.Millisecond)) },
-		"ClarifaiConfig": func(p string) reporting { return ClarifaiConfig(p, ConfigRefreshInterval(time.Millisecond)) },
+		"File":           func(p string) reporting { return File(p, RefreshInterval(time.Millisecond)) },
+		"ClarifaiConfig": func(p string) reporting { return ClarifaiConfig(p, RefreshInterval(time.Millisecond)) },
 	} {
 		t.Run("swapped for a FIFO, "+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "key")
@@ -307,7 +305,7 @@ func TestAttackFIFO(t *testing.T) {
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
-			err := src.Err()
+			err := lastErr(src)
 			if err == nil || !strings.Contains(err.Error(), "named pipe") {
 				t.Errorf("Err() = %v, want the FIFO refusal", err)
 			}
@@ -371,7 +369,7 @@ func hostileConfig(t *testing.T, contents map[string]string) {
 				t.Errorf("error is %d bytes long", len(err.Error()))
 			}
 			leakCheck(t, "error", err, marker)
-			leakCheck(t, "Err", src.Err(), marker)
+			leakCheck(t, "Err", lastErr(src), marker)
 			leakCheck(t, "source", src, marker)
 		})
 	}
@@ -404,7 +402,7 @@ func TestAttackPATInTheWrongSpot(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%s", "%q"} {
 		testutil.NoSecret(t, "source "+verb, fmt.Sprintf(verb, src), marker)
 	}
-	testutil.NoSecret(t, "String", src.String(), marker)
+	testutil.NoSecret(t, "String", describe(src), marker)
 }
 
 // TestAttackAliasBombs (held): YAML alias bombs wherever the CLI config has
@@ -521,18 +519,18 @@ func TestAttackStaleConfig(t *testing.T) {
 		}
 		time.Sleep(defaultConfigRefreshInterval)
 		wantKey(t, src, second)
-		if err := src.Err(); !errors.Is(err, fs.ErrNotExist) {
+		if err := lastErr(src); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Err while the file is missing = %v", err)
 		}
 		for _, m := range []string{first, second} {
-			leakCheck(t, "Err", src.Err(), m)
+			leakCheck(t, "Err", lastErr(src), m)
 			leakCheck(t, "source", src, m)
 		}
 		// Back within a second, not the full interval.
 		writeFile(t, path, cfgSingle("default", third))
 		time.Sleep(time.Second)
 		wantKey(t, src, third)
-		if err := src.Err(); err != nil {
+		if err := lastErr(src); err != nil {
 			t.Errorf("Err after the file came back = %v", err)
 		}
 	})
@@ -599,7 +597,7 @@ func cachedHungSource(t *testing.T) {
 			<-release // ignores its context
 		}
 		return NewKey(KindKey, marker)
-	}), 0, CacheRefreshTimeout(50*time.Millisecond))
+	}), 0, RefreshTimeout(50*time.Millisecond))
 	// Each round is a burst of callers arriving together: they share one
 	// refresh, which is abandoned at the timeout, so a round adds one
 	// refresh (two if a caller arrives just as the first is abandoned),

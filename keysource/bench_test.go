@@ -47,7 +47,7 @@ func benchSourceParallel(b *testing.B, src Source) {
 	})
 }
 
-func BenchmarkStatic(b *testing.B) { benchSource(b, Static(testSecret)) }
+func BenchmarkStatic(b *testing.B) { benchSource(b, staticKey(testSecret)) }
 
 func BenchmarkOverride(b *testing.B) {
 	k, err := NewKey(KindKey, testSecret)
@@ -74,19 +74,19 @@ func BenchmarkEnv(b *testing.B) {
 // before the source that has the key.
 func BenchmarkChainMiss(b *testing.B) {
 	b.Setenv("KS_BENCH_UNSET", "")
-	benchSource(b, Chain(Env("KS_BENCH_UNSET"), Static(testSecret)))
+	benchSource(b, Chain(Env("KS_BENCH_UNSET"), staticKey(testSecret)))
 }
 
-func benchFile(b *testing.B) *FileSource {
+func benchFile(b *testing.B) Source {
 	path := filepath.Join(b.TempDir(), "key")
 	writeFile(b, path, testSecret)
-	return File(path, FileRefreshInterval(time.Hour))
+	return File(path, RefreshInterval(time.Hour))
 }
 
 func BenchmarkFileWarm(b *testing.B)         { benchSource(b, benchFile(b)) }
 func BenchmarkFileWarmParallel(b *testing.B) { benchSourceParallel(b, benchFile(b)) }
 
-func BenchmarkCachedWarm(b *testing.B) { benchSource(b, Cached(Static(testSecret), time.Hour)) }
+func BenchmarkCachedWarm(b *testing.B) { benchSource(b, Cached(staticKey(testSecret), time.Hour)) }
 func BenchmarkCachedWarmParallel(b *testing.B) {
-	benchSourceParallel(b, Cached(Static(testSecret), time.Hour))
+	benchSourceParallel(b, Cached(staticKey(testSecret), time.Hour))
 }

@@ -78,7 +78,7 @@ func TestCachedGrace(t *testing.T) {
 		inner := &countingSource{}
 		var reported []error
 		var mu sync.Mutex
-		src := Cached(inner, 10*time.Second, CacheGrace(5*time.Second), CacheOnError(func(err error) {
+		src := Cached(inner, 10*time.Second, Grace(5*time.Second), OnError(func(err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			reported = append(reported, err)
@@ -138,12 +138,12 @@ func TestCachedGrace(t *testing.T) {
 func TestCachedNoGrace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := &countingSource{}
-		src := Cached(inner, time.Second, CacheGrace(0))
+		src := Cached(inner, time.Second, Grace(0))
 		wantCached(t, src, 1)
 		inner.setFail(errors.New("down"))
 		time.Sleep(time.Second)
 		if _, err := src.Key(context.Background()); err == nil {
-			t.Error("expired key served with CacheGrace(0)")
+			t.Error("expired key served with Grace(0)")
 		}
 	})
 }
@@ -158,7 +158,7 @@ func TestCachedErrNoKeyWithoutPreviousKey(t *testing.T) {
 			t.Fatalf("error = %v, want the inner ErrNoKey", err)
 		}
 		// So a Chain moves on.
-		k, err := Chain(src, Static(testSecret)).Key(context.Background())
+		k, err := Chain(src, staticKey(testSecret)).Key(context.Background())
 		if err != nil || k.Secret() != testSecret {
 			t.Errorf("Chain: %v, %v; want the static key", k, err)
 		}
@@ -235,7 +235,7 @@ func TestCachedRefreshTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := &countingSource{gate: make(chan struct{})} // never opened
 		var reported atomic.Int64
-		src := Cached(inner, time.Minute, CacheRefreshTimeout(2*time.Second), CacheOnError(func(error) { reported.Add(1) }))
+		src := Cached(inner, time.Minute, RefreshTimeout(2*time.Second), OnError(func(error) { reported.Add(1) }))
 		start := time.Now()
 		_, err := src.Key(context.Background())
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -279,7 +279,7 @@ func TestCachedZeroTTL(t *testing.T) {
 }
 
 func TestCachedFreshKeyDoesNotAllocate(t *testing.T) {
-	src := Cached(Static(testSecret), time.Hour)
+	src := Cached(staticKey(testSecret), time.Hour)
 	ctx := context.Background()
 	if _, err := src.Key(ctx); err != nil {
 		t.Fatal(err)
@@ -290,11 +290,11 @@ func TestCachedFreshKeyDoesNotAllocate(t *testing.T) {
 }
 
 func TestCachedDescription(t *testing.T) {
-	src := Cached(Static(testSecret), time.Hour)
-	if got := describe(src); got != "cached(static key(…WXYZ))" {
+	src := Cached(staticKey(testSecret), time.Hour)
+	if got := describe(src); got != "cached(key(…WXYZ))" {
 		t.Errorf("describe = %q", got)
 	}
-	bad := Cached(Static(testSecret+" x"), time.Hour)
+	bad := Cached(staticKey(testSecret+" x"), time.Hour)
 	_, err := bad.Key(context.Background())
 	if !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("error = %v, want ErrInvalidKey", err)
@@ -328,7 +328,7 @@ func TestCachedGraceCallsDoNotPileUp(t *testing.T) {
 			}
 		}
 		return NewKey(KindKey, testSecret)
-	}), time.Millisecond, CacheGrace(time.Hour))
+	}), time.Millisecond, Grace(time.Hour))
 	ctx := context.Background()
 	wantKey(t, src, testSecret)
 	time.Sleep(2 * time.Millisecond) // expired, inside the grace window
@@ -363,7 +363,7 @@ func TestCachedInvalidateDuringRefresh(t *testing.T) {
 				<-release
 			}
 			return k, nil
-		}), time.Minute, CacheGrace(time.Hour))
+		}), time.Minute, Grace(time.Hour))
 		ctx := context.Background()
 		if k, _ := src.Key(ctx); !k.Equal(old) {
 			t.Fatalf("first key %v", k)

@@ -20,7 +20,7 @@ func TestClarifaiConfigLayouts(t *testing.T) {
 	tests := []struct {
 		name    string
 		file    string
-		opts    []ConfigOption
+		opts    []Option
 		env     map[string]string
 		kind    Kind
 		secret  string
@@ -80,7 +80,7 @@ contexts:
     env:
       CLARIFAI_PAT: ` + cfgStaging + `
 `,
-			opts: []ConfigOption{ConfigContext("staging")},
+			opts: []Option{ConfigContext("staging")},
 			kind: KindPAT, secret: cfgStaging, context: "staging",
 		},
 		{
@@ -89,7 +89,7 @@ contexts:
   staging:
     CLARIFAI_PAT: ` + cfgStaging + `
 `,
-			opts: []ConfigOption{ConfigContext("staging")},
+			opts: []Option{ConfigContext("staging")},
 			kind: KindPAT, secret: cfgStaging, context: "staging",
 		},
 		{
@@ -172,10 +172,10 @@ contexts:
 			if k.Kind() != tt.kind || k.Secret() != tt.secret {
 				t.Errorf("Key = %v, want %v with the expected secret", k, tt.kind)
 			}
-			if got, want := src.String(), "clarifai config "+path+" (context "+tt.context+")"; got != want {
+			if got, want := describe(src), "clarifai config "+path+" (context "+tt.context+")"; got != want {
 				t.Errorf("String = %q, want %q", got, want)
 			}
-			if err := src.Err(); err != nil {
+			if err := lastErr(src); err != nil {
 				t.Errorf("Err = %v", err)
 			}
 			cfgNoSecretInSource(t, src)
@@ -187,7 +187,7 @@ func TestClarifaiConfigErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		file    string // "" for no file at all
-		opts    []ConfigOption
+		opts    []Option
 		env     map[string]string
 		is      error // the sentinel the error must wrap
 		isNot   []error
@@ -232,7 +232,7 @@ contexts:
   default:
     CLARIFAI_PAT: ` + cfgPAT + `
 `,
-			opts:    []ConfigOption{ConfigContext("prod")},
+			opts:    []Option{ConfigContext("prod")},
 			is:      ErrNoKey,
 			mention: []string{`has no context "prod" (asked for)`},
 		},
@@ -414,12 +414,12 @@ contexts:
 // Chain instead of letting a later source's credential be used.
 func TestClarifaiConfigMalformedStopsChain(t *testing.T) {
 	path := cfgWrite(t, t.TempDir(), "current_context: [\n")
-	_, err := Chain(ClarifaiConfig(path), Static(cfgPAT2)).Key(context.Background())
+	_, err := Chain(ClarifaiConfig(path), staticKey(cfgPAT2)).Key(context.Background())
 	if err == nil || errors.Is(err, ErrNoKey) {
 		t.Fatalf("Chain error = %v, want the parse failure", err)
 	}
 	missing := filepath.Join(t.TempDir(), "config")
-	k, err := Chain(ClarifaiConfig(missing), Static(cfgPAT2)).Key(context.Background())
+	k, err := Chain(ClarifaiConfig(missing), staticKey(cfgPAT2)).Key(context.Background())
 	if err != nil || k.Secret() != cfgPAT2 {
 		t.Fatalf("Chain past a missing config = %v, %v; want the next source's key", k, err)
 	}
@@ -432,7 +432,7 @@ func TestClarifaiConfigDefaultPath(t *testing.T) {
 	t.Setenv("USERPROFILE", home)
 	src := ClarifaiConfig("")
 	want := filepath.Join(home, ".config", "clarifai", "config")
-	if got := src.String(); got != "clarifai config "+want+" (current context)" {
+	if got := describe(src); got != "clarifai config "+want+" (current context)" {
 		t.Errorf("String before the first read = %q", got)
 	}
 	if _, err := src.Key(context.Background()); !errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), want) {
@@ -464,7 +464,7 @@ func TestClarifaiConfigRotation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		path := cfgWrite(t, dir, cfgSingle("default", cfgPAT))
-		src := ClarifaiConfig(path, ConfigRefreshInterval(time.Minute))
+		src := ClarifaiConfig(path, RefreshInterval(time.Minute))
 		ctx := context.Background()
 
 		wantKey := func(step, secret string) {
@@ -490,7 +490,7 @@ func TestClarifaiConfigRotation(t *testing.T) {
 		cfgReplace(t, path, cfgSingle("prod", cfgStaging), time.Now())
 		time.Sleep(time.Minute)
 		wantKey("after a rename", cfgStaging)
-		if got := src.String(); got != "clarifai config "+path+" (context prod)" {
+		if got := describe(src); got != "clarifai config "+path+" (context prod)" {
 			t.Errorf("String = %q", got)
 		}
 
@@ -498,21 +498,21 @@ func TestClarifaiConfigRotation(t *testing.T) {
 		writeFile(t, path, "current_context: prod\ncontexts: {prod: \n")
 		time.Sleep(time.Minute)
 		wantKey("while the file is malformed", cfgStaging)
-		if err := src.Err(); err == nil || !strings.Contains(err.Error(), "malformed YAML") {
+		if err := lastErr(src); err == nil || !strings.Contains(err.Error(), "malformed YAML") {
 			t.Errorf("Err while the file is malformed = %v", err)
 		}
 		// An empty file (the CLI between truncating and writing) too.
 		writeFile(t, path, "")
 		time.Sleep(time.Second) // a failed read is retried within a second
 		wantKey("while the file is empty", cfgStaging)
-		if err := src.Err(); err == nil || !strings.Contains(err.Error(), "is empty") {
+		if err := lastErr(src); err == nil || !strings.Contains(err.Error(), "is empty") {
 			t.Errorf("Err while the file is empty = %v", err)
 		}
 		// And a file briefly missing (an editor's save, a new login).
 		os.Remove(path)
 		time.Sleep(time.Second)
 		wantKey("while the file is missing", cfgStaging)
-		if err := src.Err(); !errors.Is(err, fs.ErrNotExist) {
+		if err := lastErr(src); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Err while the file is missing = %v", err)
 		}
 
@@ -520,7 +520,7 @@ func TestClarifaiConfigRotation(t *testing.T) {
 		writeFile(t, path, cfgSingle("default", cfgPAT))
 		time.Sleep(time.Second)
 		wantKey("after the fix", cfgPAT)
-		if err := src.Err(); err != nil {
+		if err := lastErr(src); err != nil {
 			t.Errorf("Err after the fix = %v", err)
 		}
 
@@ -530,7 +530,7 @@ func TestClarifaiConfigRotation(t *testing.T) {
 		if k, err := src.Key(ctx); !errors.Is(err, ErrNoKey) || !k.IsZero() {
 			t.Errorf("Key after a switch to a context without a key = %v, %v; want ErrNoKey", k, err)
 		}
-		if err := src.Err(); err != nil {
+		if err := lastErr(src); err != nil {
 			t.Errorf("Err after a good read = %v", err)
 		}
 	})
@@ -561,7 +561,7 @@ func TestClarifaiConfigEnvVarRecheck(t *testing.T) {
 func TestClarifaiConfigConcurrentRewrites(t *testing.T) {
 	cfgCleanEnv(t)
 	path := cfgWrite(t, t.TempDir(), cfgSingle("default", cfgPAT))
-	src := ClarifaiConfig(path, ConfigRefreshInterval(time.Microsecond))
+	src := ClarifaiConfig(path, RefreshInterval(time.Microsecond))
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -589,8 +589,8 @@ func TestClarifaiConfigConcurrentRewrites(t *testing.T) {
 					t.Errorf("Key = %v, neither of the written keys", k)
 					return
 				}
-				_ = src.Err()
-				_ = src.String()
+				_ = lastErr(src)
+				_ = describe(src)
 				runtime.Gosched() // let the writer in on a machine with few CPUs
 			}
 		}()

@@ -36,13 +36,13 @@ import (
 // ConfigContext(name) keeps to one context, so that a later switch of the
 // CLI's current context (clarifai config use-context) does not change the
 // key under a program that read that context's other settings.
-func Default(opts ...ConfigOption) Source {
-	return &defaultSource{env: Env(), config: ClarifaiConfig("", opts...)}
+func Default(opts ...Option) Source {
+	return &defaultSource{env: Env(), config: ClarifaiConfig("", opts...).(*configSource)}
 }
 
 type defaultSource struct {
 	env    Source
-	config *ConfigSource
+	config *configSource
 }
 
 // errEnvConflict is built once so that the check costs nothing per call.

@@ -11,23 +11,27 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
-// A Key prints only its kind and last four characters, whatever the verb.
-func ExampleStatic() {
-	k, err := keysource.Static("0123456789abcdef0123456789abcdef\n").Key(context.Background())
+// NewKey validates a secret once; the Key it gives is a Source that always
+// yields it, and it prints only its kind and last four characters, whatever
+// the verb.
+func ExampleNewKey() {
+	pat, err := keysource.NewKey(keysource.KindPAT, "0123456789abcdef0123456789abcdef\n")
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(k)
+	var src keysource.Source = pat
+	k, _ := src.Key(context.Background())
+	fmt.Println(k, k.Kind(), k.Equal(pat))
 	fmt.Printf("%s %q %#v\n", k, k, k)
 	fmt.Println(k.HeaderName())
 
-	_, err = keysource.Static("not a key").Key(context.Background())
-	fmt.Println(errors.Is(err, keysource.ErrInvalidKey), err)
+	_, err = keysource.NewKey(keysource.KindKey, "Key 0123456789abcdef")
+	fmt.Println(errors.Is(err, keysource.ErrInvalidKey))
 	// Output:
-	// key(…cdef)
-	// key(…cdef) "key(…cdef)" keysource.Key(key(…cdef))
+	// pat(…cdef) pat true
+	// pat(…cdef) "pat(…cdef)" keysource.Key(pat(…cdef))
 	// authorization
-	// true keysource: invalid key: white space at byte 3
+	// true
 }
 
 // Env reads the first variable that is set; a name ending in SESSION_TOKEN
@@ -56,10 +60,14 @@ func ExampleEnv() {
 
 func ExampleChain() {
 	os.Unsetenv("MY_SERVICE_CLARIFAI_PAT")
+	fallback, err := keysource.NewKey(keysource.KindKey, "fallback-0123456789abcdef")
+	if err != nil {
+		panic(err)
+	}
 	src := keysource.Chain(
 		keysource.Env("MY_SERVICE_CLARIFAI_PAT"),    // unset: passed over
 		keysource.File("/nonexistent/clarifai-key"), // missing: passed over
-		keysource.Static("fallback-0123456789abcdef"),
+		fallback,
 	)
 	k, err := src.Key(context.Background())
 	fmt.Println(k, err)
@@ -75,7 +83,8 @@ func ExampleChain() {
 }
 
 // File reads a mounted secret, such as a Kubernetes secret volume, and
-// re-reads it at most once per refresh interval.
+// reads it again once per refresh interval. A Kind among its options says
+// what the file holds.
 func ExampleFile() {
 	dir, err := os.MkdirTemp("", "keysource-example")
 	if err != nil {
@@ -87,14 +96,14 @@ func ExampleFile() {
 		panic(err)
 	}
 
-	src := keysource.File(path, keysource.FileKind(keysource.KindPAT))
+	src := keysource.File(path, keysource.KindPAT, keysource.RefreshInterval(time.Minute))
 	k, err := src.Key(context.Background())
-	fmt.Println(k, err, src.Err())
+	fmt.Println(k, err)
 
 	_, err = keysource.File(filepath.Join(dir, "absent")).Key(context.Background())
 	fmt.Println(errors.Is(err, keysource.ErrNoKey), errors.Is(err, os.ErrNotExist))
 	// Output:
-	// pat(…file) <nil> <nil>
+	// pat(…file) <nil>
 	// true true
 }
 
@@ -129,7 +138,9 @@ func ExampleCached() {
 		calls++
 		return keysource.NewKey(keysource.KindAPIKey, "0123456789abcdef-managed")
 	})
-	src := keysource.Cached(secretManager, 5*time.Minute)
+	src := keysource.Cached(secretManager, 5*time.Minute,
+		keysource.RefreshTimeout(10*time.Second),
+		keysource.OnError(func(err error) { fmt.Println("refresh failed:", err) }))
 	for range 3 {
 		k, err := src.Key(context.Background())
 		fmt.Println(k, err)
@@ -140,4 +151,53 @@ func ExampleCached() {
 	// api-key(…aged) <nil>
 	// api-key(…aged) <nil>
 	// secret manager calls: 1
+}
+
+// ClarifaiConfig reads the login that Clarifai's CLI stores; ConfigContext
+// picks a context other than the current one.
+func ExampleClarifaiConfig() {
+	dir, err := os.MkdirTemp("", "keysource-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "config")
+	config := `current_context: default
+contexts:
+  default:
+    CLARIFAI_PAT: 0123456789abcdef-default
+  staging:
+    CLARIFAI_PAT: 0123456789abcdef-staging
+`
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		panic(err)
+	}
+	for _, src := range []keysource.Source{
+		keysource.ClarifaiConfig(path),
+		keysource.ClarifaiConfig(path, keysource.ConfigContext("staging")),
+	} {
+		k, err := src.Key(context.Background())
+		fmt.Println(k, err)
+	}
+	// Output:
+	// pat(…ault) <nil>
+	// pat(…ging) <nil>
+}
+
+// Default looks in the environment, then in the CLI's config, and says
+// where it looked when neither has a key.
+func ExampleDefault() {
+	for _, name := range []string{"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN"} {
+		if v, ok := os.LookupEnv(name); ok {
+			defer os.Setenv(name, v)
+			os.Unsetenv(name)
+		}
+	}
+	os.Setenv("CLARIFAI_PAT", "0123456789abcdef-env")
+	defer os.Unsetenv("CLARIFAI_PAT")
+
+	k, err := keysource.Default().Key(context.Background())
+	fmt.Println(k, err)
+	// Output:
+	// pat(…-env) <nil>
 }

@@ -20,7 +20,7 @@ func TestFileFirstRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
 	writeFile(t, path, "  "+testSecret+"\n")
 	src := File(path)
-	if err := src.Err(); err != nil {
+	if err := lastErr(src); err != nil {
 		t.Errorf("Err() before any read = %v", err)
 	}
 	k, err := src.Key(context.Background())
@@ -30,10 +30,10 @@ func TestFileFirstRead(t *testing.T) {
 	if k.Secret() != testSecret || k.Kind() != KindKey {
 		t.Errorf("Key = %v with secret %q, want a KindKey holding the trimmed content", k, k.Secret())
 	}
-	if err := src.Err(); err != nil {
+	if err := lastErr(src); err != nil {
 		t.Errorf("Err() after a good read = %v", err)
 	}
-	if got := src.String(); got != "file "+path {
+	if got := describe(src); got != "file "+path {
 		t.Errorf("String() = %q", got)
 	}
 	var _ Source = src
@@ -43,14 +43,14 @@ func TestFileKind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token")
 	writeFile(t, path, testSecret)
 	for _, kind := range []Kind{KindAPIKey, KindPAT, KindSessionToken} {
-		k, err := File(path, FileKind(kind)).Key(context.Background())
+		k, err := File(path, kind).Key(context.Background())
 		if err != nil || k.Kind() != kind {
 			t.Errorf("FileKind(%v): got %v, %v", kind, k, err)
 		}
 	}
-	_, err := File(path, FileKind(0)).Key(context.Background())
+	_, err := File(path, Kind(0)).Key(context.Background())
 	if !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("FileKind(0): error %v, want ErrInvalidKey", err)
+		t.Errorf("Kind(0): error %v, want ErrInvalidKey", err)
 	}
 }
 
@@ -58,7 +58,7 @@ func TestFileRotationByRename(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "key")
 		writeFile(t, path, "key-one-0123456789")
-		src := File(path, FileRefreshInterval(10*time.Second))
+		src := File(path, RefreshInterval(10*time.Second))
 		wantKey(t, src, "key-one-0123456789")
 
 		replaceFile(t, path, "key-two-0123456789")
@@ -124,7 +124,7 @@ func TestFileRotationByKubernetesSymlinkSwap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		rotate := k8sSecretDir(t, dir, "k8s-key-one-0123456789\n")
-		src := File(filepath.Join(dir, "key"), FileRefreshInterval(time.Minute))
+		src := File(filepath.Join(dir, "key"), RefreshInterval(time.Minute))
 		wantKey(t, src, "k8s-key-one-0123456789")
 
 		rotate("k8s-key-two-0123456789\n")
@@ -135,7 +135,7 @@ func TestFileRotationByKubernetesSymlinkSwap(t *testing.T) {
 		rotate("k8s-key-three-0123456789\n")
 		time.Sleep(time.Minute)
 		wantKey(t, src, "k8s-key-three-0123456789")
-		if err := src.Err(); err != nil {
+		if err := lastErr(src); err != nil {
 			t.Errorf("Err() = %v after clean rotations", err)
 		}
 	})
@@ -158,14 +158,14 @@ func TestFileRotationUnderConcurrentReaders(t *testing.T) {
 	// directory fails with ENOENT: a real race, hidden from callers by the
 	// last good key. A rename over the file never makes a read fail.
 	var k8sFailures, renameFailures atomic.Int64
-	sources := []*FileSource{
-		File(filepath.Join(dir, "key"), FileRefreshInterval(50*time.Microsecond), FileOnError(func(err error) {
+	sources := []Source{
+		File(filepath.Join(dir, "key"), RefreshInterval(50*time.Microsecond), OnError(func(err error) {
 			k8sFailures.Add(1)
 			if !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("symlink swap: unexpected read failure %v", err)
 			}
 		})),
-		File(plain, FileRefreshInterval(50*time.Microsecond), FileOnError(func(err error) {
+		File(plain, RefreshInterval(50*time.Microsecond), OnError(func(err error) {
 			renameFailures.Add(1)
 			t.Errorf("rename: read failure %v", err)
 		})),
@@ -239,8 +239,8 @@ func TestFileMissingDuringRotationKeepsLastGoodKey(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "key")
 		writeFile(t, path, "good-key-0123456789")
 		var reported []error
-		src := File(path, FileRefreshInterval(10*time.Second),
-			FileOnError(func(err error) { reported = append(reported, err) }))
+		src := File(path, RefreshInterval(10*time.Second),
+			OnError(func(err error) { reported = append(reported, err) }))
 		wantKey(t, src, "good-key-0123456789")
 
 		if err := os.Remove(path); err != nil {
@@ -251,7 +251,7 @@ func TestFileMissingDuringRotationKeepsLastGoodKey(t *testing.T) {
 		if len(reported) != 1 || !errors.Is(reported[0], fs.ErrNotExist) {
 			t.Fatalf("FileOnError got %v, want one error wrapping fs.ErrNotExist", reported)
 		}
-		if err := src.Err(); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		if err := lastErr(src); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
 			t.Errorf("Err() = %v, want the missing-file error naming the path", err)
 		}
 
@@ -272,7 +272,7 @@ func TestFileMissingDuringRotationKeepsLastGoodKey(t *testing.T) {
 		writeFile(t, path, "half written\x00")
 		time.Sleep(time.Second)
 		wantKey(t, src, "good-key-0123456789")
-		if err := src.Err(); !errors.Is(err, ErrInvalidKey) || len(reported) != 3 {
+		if err := lastErr(src); !errors.Is(err, ErrInvalidKey) || len(reported) != 3 {
 			t.Errorf("Err() = %v (%d reports), want ErrInvalidKey (3 reports)", err, len(reported))
 		}
 
@@ -281,7 +281,7 @@ func TestFileMissingDuringRotationKeepsLastGoodKey(t *testing.T) {
 		writeFile(t, path, "new-key-0123456789")
 		time.Sleep(time.Second)
 		wantKey(t, src, "new-key-0123456789")
-		if err := src.Err(); err != nil {
+		if err := lastErr(src); err != nil {
 			t.Errorf("Err() = %v after a good read, want nil", err)
 		}
 	})
@@ -291,7 +291,7 @@ func TestFileMissingAtStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "absent")
 		var reported atomic.Int64
-		src := File(path, FileRefreshInterval(time.Minute), FileOnError(func(error) { reported.Add(1) }))
+		src := File(path, RefreshInterval(time.Minute), OnError(func(error) { reported.Add(1) }))
 		k, err := src.Key(context.Background())
 		if !errors.Is(err, ErrNoKey) || !errors.Is(err, fs.ErrNotExist) || !k.IsZero() {
 			t.Fatalf("got %v, %v; want ErrNoKey and fs.ErrNotExist", k, err)
@@ -299,8 +299,8 @@ func TestFileMissingAtStart(t *testing.T) {
 		if !strings.Contains(err.Error(), path) {
 			t.Errorf("error %q does not name the path", err)
 		}
-		if !errors.Is(src.Err(), fs.ErrNotExist) || reported.Load() != 1 {
-			t.Errorf("Err() = %v, %d reports; want the error, 1 report", src.Err(), reported.Load())
+		if !errors.Is(lastErr(src), fs.ErrNotExist) || reported.Load() != 1 {
+			t.Errorf("Err() = %v, %d reports; want the error, 1 report", lastErr(src), reported.Load())
 		}
 
 		// The file appears; the failure is cached for min(interval, 1s).
@@ -320,7 +320,7 @@ func TestFileMissingAtStart(t *testing.T) {
 func TestFileRetryDelayIsAtMostTheInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "absent")
-		src := File(path, FileRefreshInterval(100*time.Millisecond))
+		src := File(path, RefreshInterval(100*time.Millisecond))
 		if _, err := src.Key(context.Background()); !errors.Is(err, ErrNoKey) {
 			t.Fatal(err)
 		}
@@ -344,7 +344,7 @@ func TestFileReadFailureIsNotErrNoKey(t *testing.T) {
 			t.Errorf("error %q does not name the path", err)
 		}
 		// A Chain stops on it.
-		_, err = Chain(File(dir), Static(testSecret)).Key(context.Background())
+		_, err = Chain(File(dir), staticKey(testSecret)).Key(context.Background())
 		if err == nil {
 			t.Error("Chain went past an unreadable file")
 		}
@@ -415,7 +415,7 @@ func TestFileReadsAtMostOncePerInterval(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "key")
 		writeFile(t, path, "good-key-0123456789")
 		var reads atomic.Int64
-		src := File(path, FileRefreshInterval(5*time.Second), FileOnError(func(error) { reads.Add(1) }))
+		src := File(path, RefreshInterval(5*time.Second), OnError(func(error) { reads.Add(1) }))
 		wantKey(t, src, "good-key-0123456789")
 		if err := os.Remove(path); err != nil {
 			t.Fatal(err)
@@ -467,7 +467,7 @@ func TestFileCancelledContextAtFirstRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
 	writeFile(t, path, testSecret)
 	var reported atomic.Int64
-	src := File(path, FileOnError(func(error) { reported.Add(1) }))
+	src := File(path, OnError(func(error) { reported.Add(1) }))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	k, err := src.Key(ctx)
@@ -477,8 +477,8 @@ func TestFileCancelledContextAtFirstRead(t *testing.T) {
 	if errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), path) {
 		t.Errorf("error %q: want a real failure naming the path", err)
 	}
-	if src.Err() != nil || reported.Load() != 0 {
-		t.Errorf("a cancelled call was recorded as a failed read: Err() = %v", src.Err())
+	if lastErr(src) != nil || reported.Load() != 0 {
+		t.Errorf("a cancelled call was recorded as a failed read: Err() = %v", lastErr(src))
 	}
 	// The cancelled call did not poison the source.
 	wantKey(t, src, testSecret)

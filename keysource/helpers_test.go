@@ -287,3 +287,33 @@ func cfgHome(t *testing.T) string {
 func cfgSingle(name, pat string) string {
 	return "current_context: " + name + "\ncontexts:\n  " + name + ":\n    CLARIFAI_PAT: " + pat + "\n"
 }
+
+// staticKey is a Source that always yields secret as a KindKey, or, if it
+// is not a valid key, the error NewKey gives.
+func staticKey(secret string) Source {
+	k, err := NewKey(KindKey, secret)
+	if err != nil {
+		return SourceFunc(func(context.Context) (Key, error) { return Key{}, err })
+	}
+	return k
+}
+
+// lastErr returns why the latest refresh of a File, ClarifaiConfig or
+// Cached source failed, or nil if it did not fail or has not run.
+func lastErr(src Source) error {
+	var r *refresher
+	switch s := src.(type) {
+	case *fileSource:
+		r = s.r
+	case *configSource:
+		r = s.r
+	case *cached:
+		r = s.r
+	default:
+		panic(fmt.Sprintf("lastErr of a %T", src))
+	}
+	if st := r.live.state.Load(); st != nil && st.failed {
+		return st.err
+	}
+	return nil
+}

@@ -10,8 +10,8 @@ import (
 
 // Every source that can fetch a fresh key implements Invalidator.
 var (
-	_ Invalidator = (*FileSource)(nil)
-	_ Invalidator = (*ConfigSource)(nil)
+	_ Invalidator = (*fileSource)(nil)
+	_ Invalidator = (*configSource)(nil)
 	_ Invalidator = (*cached)(nil)
 	_ Invalidator = chain(nil)
 	_ Invalidator = (*defaultSource)(nil)
@@ -32,11 +32,11 @@ func TestInvalidate(t *testing.T) {
 		"File": func(t *testing.T) invalidateCase {
 			path := filepath.Join(t.TempDir(), "key")
 			writeFile(t, path, invalidateSecret(0))
-			return invalidateCase{File(path, FileRefreshInterval(time.Hour)), func(n int) { writeFile(t, path, invalidateSecret(n)) }}
+			return invalidateCase{File(path, RefreshInterval(time.Hour)), func(n int) { writeFile(t, path, invalidateSecret(n)) }}
 		},
 		"ClarifaiConfig": func(t *testing.T) invalidateCase {
 			path := cfgWrite(t, t.TempDir(), cfgSingle("a", invalidateSecret(0)))
-			return invalidateCase{ClarifaiConfig(path, ConfigRefreshInterval(time.Hour)), func(n int) { cfgWrite(t, filepath.Dir(path), cfgSingle("a", invalidateSecret(n))) }}
+			return invalidateCase{ClarifaiConfig(path, RefreshInterval(time.Hour)), func(n int) { cfgWrite(t, filepath.Dir(path), cfgSingle("a", invalidateSecret(n))) }}
 		},
 		"Cached": func(t *testing.T) invalidateCase {
 			var next string
@@ -47,7 +47,7 @@ func TestInvalidate(t *testing.T) {
 		"Chain of a File": func(t *testing.T) invalidateCase {
 			path := filepath.Join(t.TempDir(), "key")
 			writeFile(t, path, invalidateSecret(0))
-			return invalidateCase{Chain(Env("KS_INVALIDATE_UNSET"), File(path, FileRefreshInterval(time.Hour))), func(n int) { writeFile(t, path, invalidateSecret(n)) }}
+			return invalidateCase{Chain(Env("KS_INVALIDATE_UNSET"), File(path, RefreshInterval(time.Hour))), func(n int) { writeFile(t, path, invalidateSecret(n)) }}
 		},
 	}
 	for name, mk := range cases {

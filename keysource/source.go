@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
 // Source supplies the Clarifai credential for a request.
@@ -30,27 +29,6 @@ type SourceFunc func(ctx context.Context) (Key, error)
 // Key calls f(ctx).
 func (f SourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
 
-// Static returns a Source that always yields secret as a KindKey: an API key
-// or a PAT, sent as "authorization: Key <secret>". The secret is validated
-// once, here; if it is invalid every call returns that error (wrapping
-// ErrInvalidKey). Its cost per call is a copy of the Key. To declare what
-// the secret is (a PAT, a session token), build it with NewKey and use the
-// Key itself as the Source.
-func Static(secret string) Source {
-	k, err := NewKey(KindKey, secret)
-	return &static{key: k, err: err}
-}
-
-type static struct {
-	key Key
-	err error
-}
-
-func (s *static) Key(context.Context) (Key, error) { return s.key, s.err }
-
-// String describes the source without its secret.
-func (s *static) String() string { return "static " + s.key.String() }
-
 // Invalidator is implemented by sources that can fetch a fresh key, such as
 // Cached, File and ClarifaiConfig. The interceptors call Invalidate with the
 // key a call carried when the server rejected it (an invalid, unknown or
@@ -61,25 +39,6 @@ func (s *static) String() string { return "static " + s.key.String() }
 // truly bad cannot make them hammer a secret manager.
 type Invalidator interface {
 	Invalidate(k Key)
-}
-
-// invalidateEvery is how often, at most, a source acts on Invalidate.
-const invalidateEvery = 5 * time.Second
-
-// rateLimit lets one Invalidate through per invalidateEvery. The zero value
-// lets the first through.
-type rateLimit struct {
-	last atomic.Int64 // 1 + the time (since the source's start) of the last one let through; 0 for never
-}
-
-// allow reports whether an Invalidate at now (since the source's start) may
-// act, and records it if so.
-func (r *rateLimit) allow(now time.Duration) bool {
-	last := r.last.Load()
-	if last != 0 && now-time.Duration(last-1) < invalidateEvery {
-		return false
-	}
-	return r.last.CompareAndSwap(last, int64(now)+1)
 }
 
 // Names of the environment variables Clarifai's SDKs read, in the order Env
@@ -277,9 +236,17 @@ func (c chain) String() string {
 // describe names a source for error messages: its String method if it has
 // one (every source in this package does, and none prints a secret), else
 // its type.
-func describe(s Source) string {
-	if st, ok := s.(fmt.Stringer); ok {
-		return st.String()
+func describe(s Source) (name string) {
+	st, ok := s.(fmt.Stringer)
+	if !ok {
+		return fmt.Sprintf("%T", s)
 	}
-	return fmt.Sprintf("%T", s)
+	// A caller's String method is as hostile as its Key: a panic in it
+	// must not escape from a refresh, where nothing could recover it.
+	defer func() {
+		if recover() != nil {
+			name = fmt.Sprintf("%T", s)
+		}
+	}()
+	return st.String()
 }

@@ -8,27 +8,28 @@ import (
 	"testing"
 )
 
-func TestStatic(t *testing.T) {
+// A Key is a Source of itself; an invalid secret never becomes one.
+func TestKeyAsASource(t *testing.T) {
 	ctx := context.Background()
-	k, err := Static(" " + testSecret + "\n").Key(ctx)
+	var src Source = mustKey(t, KindKey, " "+testSecret+"\n")
+	k, err := src.Key(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.Kind() != KindKey || k.Secret() != testSecret {
-		t.Errorf("Static key = %v (secret match %v), want a KindKey holding the secret", k, k.Secret() == testSecret)
+		t.Errorf("key = %v (secret match %v), want a KindKey holding the secret", k, k.Secret() == testSecret)
 	}
-
-	bad := Static(testSecret + " x")
-	for range 2 { // the same error every call
-		k, err := bad.Key(ctx)
-		if !errors.Is(err, ErrInvalidKey) || !k.IsZero() {
-			t.Fatalf("invalid Static: %v, %v; want zero Key and ErrInvalidKey", k, err)
-		}
-		assertNoSecret(t, "Static error", err.Error(), testSecret)
+	if _, err := (Key{}).Key(ctx); !errors.Is(err, ErrNoKey) {
+		t.Errorf("the zero Key as a Source: %v, want ErrNoKey", err)
 	}
-	assertNoSecret(t, "Static String", describe(Static(testSecret)), testSecret)
-	if got := describe(Static(testSecret)); got != "static key(…WXYZ)" {
-		t.Errorf("describe(Static) = %q", got)
+	_, err = NewKey(KindKey, testSecret+" x")
+	if !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("invalid secret: %v; want ErrInvalidKey", err)
+	}
+	assertNoSecret(t, "NewKey error", err.Error(), testSecret)
+	assertNoSecret(t, "Key as a Source", describe(src), testSecret)
+	if got := describe(src); got != "key(…WXYZ)" {
+		t.Errorf("describe(Key) = %q", got)
 	}
 }
 
@@ -229,7 +230,7 @@ func TestChain(t *testing.T) {
 		}
 	})
 	t.Run("invalid key stops the chain", func(t *testing.T) {
-		k, err := Chain(Static(testSecret+" x"), k1).Key(ctx)
+		k, err := Chain(staticKey(testSecret+" x"), k1).Key(ctx)
 		if !errors.Is(err, ErrInvalidKey) || !k.IsZero() {
 			t.Errorf("got %v, %v; want ErrInvalidKey", k, err)
 		}
@@ -279,7 +280,7 @@ func TestChain(t *testing.T) {
 		assertNoSecret(t, "chain error", err.Error(), testSecret)
 		_, err = Chain(miss("m"), Key{}).Key(ctx)
 		assertNoSecret(t, "chain error", err.Error(), testSecret)
-		assertNoSecret(t, "chain String", describe(Chain(secretSrc, Static(testSecret))), testSecret)
+		assertNoSecret(t, "chain String", describe(Chain(secretSrc, staticKey(testSecret))), testSecret)
 	})
 	t.Run("describe", func(t *testing.T) {
 		if got := describe(Chain(&namedSource{name: "a"}, &namedSource{name: "b"})); got != "chain(a → b)" {
@@ -304,7 +305,7 @@ func TestChainMissFromFileKeepsNotExist(t *testing.T) {
 
 // TestChainSkipsNil: a nil source in a chain is left out, not a panic.
 func TestChainSkipsNil(t *testing.T) {
-	c := Chain(nil, Static("chain-nil-test-0123456789"), nil)
+	c := Chain(nil, staticKey("chain-nil-test-0123456789"), nil)
 	k, err := c.Key(context.Background())
 	if err != nil || k.Secret() != "chain-nil-test-0123456789" {
 		t.Fatalf("Key = %v, %v", k, err)

@@ -27,7 +27,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	// looked for or the network used, so usage errors come first.
 	var reqs []scopes.Requirement
 	if len(o.methods) > 0 || o.protoset != "" {
-		files, _, err := descriptors(o)
+		files, _, err := descriptors(ctx, o)
 		if err != nil {
 			return exitError, err
 		}

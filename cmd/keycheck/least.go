@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,8 +42,8 @@ type leastMethod struct {
 
 // runLeast prints the least privilege for o.methods. It reads only the
 // descriptors: no key, no network.
-func runLeast(o *options, stdout io.Writer) (int, error) {
-	files, from, err := descriptors(o)
+func runLeast(ctx context.Context, o *options, stdout io.Writer) (int, error) {
+	files, from, err := descriptors(ctx, o)
 	if err != nil {
 		return exitError, err
 	}

@@ -192,7 +192,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case o.demo:
 		return runDemo(ctx, "-demo was given", stdout, stderr)
 	case o.least:
-		code, err = runLeast(o, stdout)
+		code, err = runLeast(ctx, o, stdout)
 	default:
 		code, err = runCheck(ctx, o, stdout, stderr)
 	}

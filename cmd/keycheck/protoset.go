@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
@@ -21,7 +22,7 @@ const v2ServiceName = "clarifai.api.V2"
 // descriptors linked into the program when they hold Clarifai's V2 service.
 // The file is read only if it is a regular file of bounded size, so a FIFO
 // cannot block the run; nothing is registered globally.
-func descriptors(o *options) (*protoregistry.Files, string, error) {
+func descriptors(ctx context.Context, o *options) (*protoregistry.Files, string, error) {
 	var z sanitizer
 	if o.protoset == "" {
 		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(v2ServiceName); err == nil {
@@ -33,7 +34,7 @@ func descriptors(o *options) (*protoregistry.Files, string, error) {
 		}
 		return nil, "", usagef("%s needs -protoset: the descriptor set tells which scopes each method needs", flagName)
 	}
-	b, err := safefile.Read(o.protoset, maxProtoset)
+	b, err := safefile.Read(ctx, o.protoset, maxProtoset)
 	if err != nil {
 		return nil, "", failf(exitError, "-protoset %s: %s", z.text(o.protoset), z.text(err.Error()))
 	}

@@ -33,8 +33,8 @@ func DefaultPath() (string, error) {
 //
 // A missing file gives an error wrapping fs.ErrNotExist; a missing context
 // one wrapping ErrNoContext; an empty file one wrapping ErrEmpty. Errors
-// name the path and never quote the file. ctx is checked before reading;
-// the read itself is of a regular file of bounded size.
+// name the path and never quote the file. Load returns when ctx is done,
+// even if the read hangs.
 func Load(ctx context.Context, path, name string) (Settings, error) {
 	c, err := load(ctx, path, name)
 	return c.Settings, err
@@ -53,7 +53,7 @@ func load(ctx context.Context, path, name string) (Context, error) {
 		}
 		path = p
 	}
-	data, err := safefile.Read(path, MaxSize)
+	data, err := safefile.Read(ctx, path, MaxSize)
 	if err != nil {
 		return Context{}, fmt.Errorf("clarifai config %s: %w", path, err)
 	}

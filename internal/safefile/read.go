@@ -1,16 +1,20 @@
 // Package safefile reads small files that hold secrets or settings without
 // trusting what is at the path: only regular files of bounded size, never
-// blocking on a FIFO or device. It is shared by every part of the module
-// that reads such a file (key files, the Clarifai CLI's config, certificate
-// bundles).
+// blocking on a FIFO or device, and never holding a caller past its context.
+// It is shared by every part of the module that reads such a file (key
+// files, the Clarifai CLI's config, certificate bundles, descriptor sets).
 package safefile
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
+	"sync"
 )
 
 var (
@@ -18,19 +22,89 @@ var (
 	ErrTooLarge = errors.New("file too large")
 	// ErrNotRegular means the path is a directory, FIFO, socket or device.
 	ErrNotRegular = errors.New("not a regular file")
+	// ErrHung means an earlier read of the same file was given up because
+	// it did not return in time, and it still has not.
+	ErrHung = errors.New("an earlier read of the file has not returned")
 )
 
 // Read reads the file at path, following symbolic links, if it is a
-// regular file of at most limit bytes. It never blocks on what is not a
-// regular file: the path is checked before it is opened, opened without
-// blocking (a FIFO with no writer would otherwise block the open), and
-// checked again on the open descriptor, so a swap between the two checks is
-// caught too. A FIFO, device, socket or directory gives an error that says
-// which; a larger file an error that gives the limit, without reading it.
+// regular file of at most limit bytes. A FIFO, device, socket or directory
+// gives an error that says which, without blocking; a larger file an error
+// that gives the limit, without reading it.
+//
+// Read returns when ctx is done, with ctx's error, even if the read itself
+// hangs (a file that stats as regular but blocks, a hung network mount).
+// Concurrent reads of one file share one read. Until a read that a caller
+// gave up on returns, further reads of that file fail at once with an
+// error wrapping ErrHung, so hung reads cannot pile up.
 //
 // Errors do not repeat path (callers name it) and wrap the system's error
 // (fs.ErrNotExist, fs.ErrPermission) where there is one.
-func Read(path string, limit int64) ([]byte, error) {
+func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	id := path + "\x00" + strconv.FormatInt(limit, 10)
+	reads.mu.Lock()
+	r := reads.m[id]
+	switch {
+	case r == nil:
+		r = &read{done: make(chan struct{})}
+		if reads.m == nil {
+			reads.m = make(map[string]*read)
+		}
+		reads.m[id] = r
+		go r.run(id, path, limit)
+	case r.abandoned:
+		reads.mu.Unlock()
+		return nil, ErrHung
+	}
+	reads.mu.Unlock()
+	select {
+	case <-r.done:
+		return bytes.Clone(r.b), r.err
+	case <-ctx.Done():
+		reads.mu.Lock()
+		r.abandoned = true
+		reads.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// reads holds the reads in progress, one per file and limit.
+var reads struct {
+	mu sync.Mutex
+	m  map[string]*read
+}
+
+// read is one read in progress, shared by the callers that wait for it.
+type read struct {
+	done      chan struct{} // closed when b and err are set
+	b         []byte
+	err       error
+	abandoned bool // a caller gave up waiting; guarded by reads.mu
+}
+
+// testHookRead, when set, runs at the start of every read, on the goroutine
+// that reads; tests use it to make a read block.
+var testHookRead func(path string)
+
+func (r *read) run(id, path string, limit int64) {
+	if testHookRead != nil {
+		testHookRead(path)
+	}
+	r.b, r.err = readFile(path, limit)
+	reads.mu.Lock()
+	delete(reads.m, id)
+	reads.mu.Unlock()
+	close(r.done)
+}
+
+// readFile does the reading. The path is checked before it is opened,
+// opened without blocking (a FIFO with no writer would otherwise block the
+// open), and checked again on the open descriptor, so a swap between the
+// two checks is caught too.
+func readFile(path string, limit int64) ([]byte, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, unwrapPath(err)

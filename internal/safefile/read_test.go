@@ -3,6 +3,7 @@
 package safefile
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net"
@@ -62,7 +63,7 @@ func TestReadRefusesWhatIsNotARegularFile(t *testing.T) {
 	for path, what := range specialFiles(t) {
 		done := make(chan error, 1)
 		go func() {
-			_, err := Read(path, 256<<10)
+			_, err := Read(context.Background(), path, 256<<10)
 			done <- err
 		}()
 		select {
@@ -80,13 +81,13 @@ func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	os.WriteFile(p, []byte("hello"), 0o600)
-	if b, err := Read(p, 5); err != nil || string(b) != "hello" {
+	if b, err := Read(context.Background(), p, 5); err != nil || string(b) != "hello" {
 		t.Errorf("ReadFile = %q, %v", b, err)
 	}
-	if _, err := Read(p, 4); err == nil || !strings.Contains(err.Error(), "larger than 4 bytes") {
+	if _, err := Read(context.Background(), p, 4); err == nil || !strings.Contains(err.Error(), "larger than 4 bytes") {
 		t.Errorf("ReadFile over the limit: %v", err)
 	}
-	_, err := Read(filepath.Join(dir, "absent"), 5)
+	_, err := Read(context.Background(), filepath.Join(dir, "absent"), 5)
 	if !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), dir) {
 		t.Errorf("ReadFile of a missing file: %v; want fs.ErrNotExist without the path", err)
 	}
