@@ -69,12 +69,12 @@ func TestAttackRejectedKey(t *testing.T) {
 		"File": func(dir string) (keysource.Source, func()) {
 			path := filepath.Join(dir, "key")
 			write(path, bad)
-			return keysource.File(path, keysource.FileRefreshInterval(time.Hour)), func() { write(path, good) }
+			return keysource.File(path, keysource.RefreshInterval(time.Hour)), func() { write(path, good) }
 		},
 		"ClarifaiConfig": func(dir string) (keysource.Source, func()) {
 			path := filepath.Join(dir, "config")
 			write(path, config(bad))
-			return keysource.ClarifaiConfig(path, keysource.ConfigRefreshInterval(time.Hour)), func() { write(path, config(good)) }
+			return keysource.ClarifaiConfig(path, keysource.RefreshInterval(time.Hour)), func() { write(path, config(good)) }
 		},
 		"Cached": func(string) (keysource.Source, func()) {
 			var current atomic.Pointer[string]
@@ -149,8 +149,8 @@ func TestAttackWithKeyFollowsContext(t *testing.T) {
 		}
 		return k
 	}
-	srvA, connA := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(keysource.Static(ownA), interceptor.AllowInsecureTransport())...)
-	srvB, connB := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(keysource.Static(ownB), interceptor.AllowInsecureTransport())...)
+	srvA, connA := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(staticSource(ownA), interceptor.AllowInsecureTransport())...)
+	srvB, connB := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(staticSource(ownB), interceptor.AllowInsecureTransport())...)
 	srvA.AddPAT(ownA, []string{"All"}, nil)
 	srvA.AddPAT(override, []string{"All"}, nil)
 	srvB.AddPAT(ownB, []string{"All"}, nil)

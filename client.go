@@ -83,7 +83,7 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// The key comes from the context the server and app came from,
 		// even if the CLI's current context changes later: a switch to
 		// another context must not send its key to this one's server.
-		var pin []keysource.ConfigOption
+		var pin []keysource.Option
 		if cliContext != "" {
 			pin = append(pin, keysource.ConfigContext(cliContext))
 		}

@@ -116,7 +116,7 @@ func TestNewClientOptionsWin(t *testing.T) {
 	t.Setenv("CLARIFAI_API_BASE", "https://nowhere.invalid")
 	t.Setenv("CLARIFAI_USER_ID", "env-user")
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithSource(keysource.Static(clientPAT)), clarifaiauth.WithUserApp("", ""))
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 	}
 	t.Setenv("CLARIFAI_PAT", clientPAT)
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithUserApp("u", "a"), clarifaiauth.WithSource(keysource.Static(clientPAT)))
+		clarifaiauth.WithUserApp("u", "a"), clarifaiauth.WithSource(staticSource(clientPAT)))
 	if err != nil {
 		t.Fatalf("NewClient with every setting given: %v", err)
 	}
@@ -419,4 +419,14 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 	if _, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure()); err == nil || !strings.Contains(err.Error(), "CLI's config") {
 		t.Errorf("NewClient needing the broken config: err = %v, want it named", err)
 	}
+}
+
+// staticSource is a Source that always yields secret as a KindKey, or, if
+// it is not a valid key, the error keysource.NewKey gives.
+func staticSource(secret string) keysource.Source {
+	k, err := keysource.NewKey(keysource.KindKey, secret)
+	if err != nil {
+		return keysource.SourceFunc(func(context.Context) (keysource.Key, error) { return keysource.Key{}, err })
+	}
+	return k
 }

@@ -180,7 +180,7 @@ func Example() {
 func Example_perRequestKey() {
 	fake := newFake()
 	defer fake.Stop()
-	conn := dial(fake, keysource.Static(examplePAT))
+	conn := dial(fake, staticSource(examplePAT))
 	defer conn.Close()
 
 	other, err := keysource.NewKey(keysource.KindPAT, exampleOther)
@@ -211,7 +211,7 @@ func Example_perRequestKey() {
 func Example_scopesError() {
 	fake := newFake()
 	defer fake.Stop()
-	conn := dial(fake, keysource.Static(examplePredict))
+	conn := dial(fake, staticSource(examplePredict))
 	defer conn.Close()
 
 	err := addInput(context.Background(), conn, fake)
@@ -247,7 +247,7 @@ func Example_retry() {
 	})
 
 	// Dial options run in order: retry first, then DialOptions' interceptor.
-	conn := dial(fake, keysource.Static(examplePAT),
+	conn := dial(fake, staticSource(examplePAT),
 		grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...)))
 	defer conn.Close()
 
@@ -268,7 +268,7 @@ func Example_stream() {
 	// The replies' statuses, one per request: the model is loading, a
 	// success, one prediction failed, then the key is throttled.
 	fake.SetStreamCodes(streamMethod, 21355, 10000, 21313, 11005)
-	conn := dial(fake, keysource.Static(examplePAT))
+	conn := dial(fake, staticSource(examplePAT))
 	defer conn.Close()
 
 	err := streamPredictions(context.Background(), conn, fake, "a", "b", "c", "d", "e")
@@ -299,7 +299,7 @@ func Example_mountedSecret() {
 
 	fake := newFake()
 	defer fake.Stop()
-	src := keysource.File(path, keysource.FileKind(keysource.KindPAT), keysource.FileRefreshInterval(time.Minute))
+	src := keysource.File(path, keysource.KindPAT, keysource.RefreshInterval(time.Minute))
 	conn := dial(fake, src)
 	defer conn.Close()
 

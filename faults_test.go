@@ -109,7 +109,7 @@ func failureCodes(t *testing.T) []int32 {
 // as a *scopes.Error with the list's gRPC code; ok, progress and state codes
 // pass, with the reply intact.
 func TestFaultEveryStatusCode(t *testing.T) {
-	fake, client := dialFake(t, keysource.Static(faultKey))
+	fake, client := dialFake(t, staticSource(faultKey))
 	for _, c := range statusCodes(t) {
 		if c.number == 0 {
 			continue // ZERO is "no status": see scopes' own tests
@@ -176,7 +176,7 @@ func TestFaultServerDropsMidStream(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- fake.Serve(lis) }()
 	conn, err := grpc.NewClient(lis.Addr().String(),
-		append(clarifaiauth.DialOptions(keysource.Static(faultKey), interceptor.AllowInsecureTransport()), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		append(clarifaiauth.DialOptions(staticSource(faultKey), interceptor.AllowInsecureTransport()), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestFaultSourceBlocksPastDeadline(t *testing.T) {
 		src  keysource.Source
 	}{
 		{"source honours the deadline", hang},
-		{"cached source", keysource.Cached(hang, time.Minute, keysource.CacheRefreshTimeout(200*time.Millisecond))},
+		{"cached source", keysource.Cached(hang, time.Minute, keysource.RefreshTimeout(200*time.Millisecond))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fake, client := dialFake(t, tt.src)
@@ -237,7 +237,7 @@ func TestFaultSourceBlocksPastDeadline(t *testing.T) {
 // TestFaultCancelledContext: a call and a stream on a cancelled context end
 // with Canceled, before and during the call.
 func TestFaultCancelledContext(t *testing.T) {
-	_, client := dialFake(t, keysource.Static(faultKey))
+	_, client := dialFake(t, staticSource(faultKey))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -276,7 +276,7 @@ func TestFaultSourceTimesOutOnItsOwn(t *testing.T) {
 		<-ctx.Done()
 		return keysource.Key{}, ctx.Err()
 	})
-	fake, client := dialFake(t, keysource.Cached(hang, time.Minute, keysource.CacheRefreshTimeout(50*time.Millisecond)))
+	fake, client := dialFake(t, keysource.Cached(hang, time.Minute, keysource.RefreshTimeout(50*time.Millisecond)))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := client.PostModelOutputs(ctx, predictRequest())

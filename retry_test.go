@@ -17,7 +17,6 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -26,7 +25,7 @@ import (
 // retried and succeeds, a monthly limit or a missing scope is tried once.
 func TestRetryPolicy(t *testing.T) {
 	const key = "retry-policy-key-0123456789"
-	src := keysource.Static(key)
+	src := staticSource(key)
 	fake, conn := clarifaifake.NewForTest(t,
 		grpc.WithChainUnaryInterceptor(
 			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),

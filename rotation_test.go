@@ -48,8 +48,8 @@ func TestRotationUnderLoad(t *testing.T) {
 	rotate(0)
 	var reportedErrs atomic.Int64
 	src := keysource.File(path,
-		keysource.FileRefreshInterval(time.Millisecond),
-		keysource.FileOnError(func(error) { reportedErrs.Add(1) }))
+		keysource.RefreshInterval(time.Millisecond),
+		keysource.OnError(func(error) { reportedErrs.Add(1) }))
 	conn, err := fake.Dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		t.Fatal(err)

@@ -112,9 +112,9 @@ func TestSecrecyAudit(t *testing.T) {
 
 	// Invalid keys, wherever they come from.
 	invalid := []string{marker + " " + marker, marker + "\r\nx-evil: 1", "\x00" + marker, marker + "é", marker + "\t" + marker}
-	good := dial(keysource.Static(marker))
+	good := dial(staticSource(marker))
 	for i, bad := range invalid {
-		predict(fmt.Sprintf("invalid static key %d", i), dial(keysource.Static(bad)), ctx)
+		predict(fmt.Sprintf("invalid static key %d", i), dial(staticSource(bad)), ctx)
 		predict(fmt.Sprintf("invalid hand-written header %d", i), good, metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+bad))
 		for _, kind := range []keysource.Kind{keysource.KindKey, keysource.KindPAT, keysource.KindSessionToken} {
 			_, err := keysource.NewKey(kind, bad)
@@ -146,7 +146,7 @@ func TestSecrecyAudit(t *testing.T) {
 	inputs := &pb.PostInputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"}}
 	_, err = good.PostInputs(ctx, inputs)
 	a.checkErr("server refusal", err)
-	_, err = dial(keysource.Static(marker), preflight).PostInputs(ctx, inputs)
+	_, err = dial(staticSource(marker), preflight).PostInputs(ctx, inputs)
 	var se *scopes.Error
 	if !errors.As(err, &se) || !se.Local {
 		t.Errorf("preflight did not refuse: %v", err)
@@ -220,11 +220,11 @@ func TestSecrecyAudit(t *testing.T) {
 	fromCtx, _ := keysource.FromContext(overrideCtx)
 	for name, v := range map[string]any{
 		"Key": k, "session token Key": tok, "*Key": &k, "Key from context": fromCtx,
-		"Static": keysource.Static(marker),
+		"Static": staticSource(marker),
 		"Env":    env, "File": warm, "Default": def, "Cached": cached, "ClarifaiConfig": cfg,
 		"Chain":   keysource.Chain(env, warm, cached),
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
-		"PerRPCCredentials":     interceptor.PerRPCCredentials(keysource.Static(marker)),
+		"PerRPCCredentials":     interceptor.PerRPCCredentials(staticSource(marker)),
 		"context with override": overrideCtx,
 		"Grant":                 scopes.NewGrant([]string{"Predict"}, nil),
 	} {

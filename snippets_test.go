@@ -152,7 +152,7 @@ func newClientWithTracing() (*grpc.ClientConn, error) {
 
 // keySources holds the README's key source snippets.
 func keySources() (keysource.Source, error) {
-	src := keysource.File("/var/run/secrets/clarifai/pat", keysource.FileKind(keysource.KindPAT))
+	src := keysource.File("/var/run/secrets/clarifai/pat", keysource.KindPAT)
 
 	pat, err := keysource.NewKey(keysource.KindPAT, "…a PAT from your secret store…")
 	if err != nil {
@@ -181,7 +181,10 @@ func CountConcepts(ctx context.Context, client pb.V2Client) (int, error) {
 // TestCountConcepts is the README's "testing your code" snippet, and
 // clarifaifake's package doc's.
 func TestCountConcepts(t *testing.T) {
-	src := keysource.Static("test-pat")
+	src, err := keysource.NewKey(keysource.KindPAT, "test-pat")
+	if err != nil {
+		t.Fatal(err)
+	}
 	fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 	fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
 	n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code

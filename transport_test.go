@@ -15,7 +15,6 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -59,7 +58,7 @@ func withLevel(l credentials.SecurityLevel) credentials.AuthInfo {
 // no error shows the key.
 func TestAttackPlaintextTransport(t *testing.T) {
 	marker := testutil.Marker(t)
-	src := keysource.Static(marker)
+	src := staticSource(marker)
 	_, err := grpc.NewClient("passthrough:///unused",
 		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, clarifaiauth.DialOptions(src)...)...)
 	if err == nil {
@@ -124,7 +123,7 @@ func BenchmarkDialOptionsTransportGuard(b *testing.B) {
 		{"guarded", nil},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
-			srv, conn := clarifaifake.NewForTest(b, append(clarifaiauth.DialOptions(keysource.Static(key), tt.opts...), creds)...)
+			srv, conn := clarifaifake.NewForTest(b, append(clarifaiauth.DialOptions(staticSource(key), tt.opts...), creds)...)
 			srv.AddPAT(key, []string{"All"}, nil)
 			client := pb.NewV2Client(conn)
 			req := &pb.PostModelOutputsRequest{}

@@ -9,7 +9,10 @@
 // clarifaiauth, over plaintext), to hand to your code:
 //
 //	func TestCountConcepts(t *testing.T) {
-//		src := keysource.Static("test-pat")
+//		src, err := keysource.NewKey(keysource.KindPAT, "test-pat")
+//		if err != nil {
+//			t.Fatal(err)
+//		}
 //		fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 //		fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
 //		n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code

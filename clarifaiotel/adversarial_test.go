@@ -25,7 +25,6 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // TestAttackServerEchoesKey (attack 1): a server that echoes the caller's key
@@ -37,7 +36,7 @@ func TestAttackServerEchoesKey(t *testing.T) {
 	f.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.spans))
 	t.Cleanup(func() { _ = f.tp.Shutdown(context.Background()) })
 	f.key = testutil.Marker(t)
-	src := keysource.Static(f.key)
+	src := staticSource(f.key)
 	h := clarifaiotel.Wrap(otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(f.tp), otelgrpc.WithMeterProvider(noop.NewMeterProvider())),
 		clarifaiotel.WithMeterProvider(f.meter))

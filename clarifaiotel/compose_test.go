@@ -30,7 +30,7 @@ func TestWithInterceptors(t *testing.T) {
 	f.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.spans))
 	t.Cleanup(func() { _ = f.tp.Shutdown(context.Background()) })
 	f.key = testutil.Marker(t)
-	src := keysource.Static(f.key)
+	src := staticSource(f.key)
 	h := clarifaiotel.Wrap(otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(f.tp), otelgrpc.WithMeterProvider(noop.NewMeterProvider())))
 	var conn *grpc.ClientConn
@@ -68,4 +68,14 @@ func TestWithInterceptors(t *testing.T) {
 		}
 		check(t, err)
 	})
+}
+
+// staticSource is a Source that always yields secret as a KindKey, or, if
+// it is not a valid key, the error keysource.NewKey gives.
+func staticSource(secret string) keysource.Source {
+	k, err := keysource.NewKey(keysource.KindKey, secret)
+	if err != nil {
+		return keysource.SourceFunc(func(context.Context) (keysource.Key, error) { return keysource.Key{}, err })
+	}
+	return k
 }

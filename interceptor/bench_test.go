@@ -45,7 +45,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 			return noop(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), predictPath, req, reply, nil)
 		})
 	})
-	static := interceptor.UnaryClient(keysource.Static(benchKey))
+	static := interceptor.UnaryClient(staticSource(benchKey))
 	b.Run("c-static", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop) })
 	})
@@ -69,13 +69,13 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("c-file-warm", func(b *testing.B) {
 		run(b, func() error { return file(ctx, predictPath, req, reply, nil, noop) })
 	})
-	unchecked := interceptor.UnaryClient(keysource.Static(benchKey), interceptor.WithoutStatusCheck())
+	unchecked := interceptor.UnaryClient(staticSource(benchKey), interceptor.WithoutStatusCheck())
 	b.Run("c-static-no-status-check", func(b *testing.B) {
 		run(b, func() error { return unchecked(ctx, predictPath, req, reply, nil, noop) })
 	})
 	// WithUserApp: a request that names its app (as predictReq does, the way
 	// callers write it by hand) against one that leaves it to the default.
-	userApp := interceptor.UnaryClient(keysource.Static(benchKey), interceptor.WithUserApp("me", "app"))
+	userApp := interceptor.UnaryClient(staticSource(benchKey), interceptor.WithUserApp("me", "app"))
 	b.Run("f-user-app-named", func(b *testing.B) {
 		run(b, func() error { return userApp(ctx, predictPath, req, reply, nil, noop) })
 	})
@@ -89,7 +89,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 // the key's grant is cached: the cost every call pays for opting in.
 func BenchmarkPreflightWarm(b *testing.B) {
 	e := newEnv(b, nil, nil)
-	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithPreflight())
+	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithPreflight())
 	ctx := context.Background()
 	req := predictReq()
 	reply := &pb.MultiOutputResponse{Status: &pb.Status{Code: pb.StatusCode_SUCCESS}}
@@ -129,7 +129,7 @@ func BenchmarkStreamInterceptor(b *testing.B) {
 		{"e-stream-static", nil},
 		{"e-stream-static-no-status-check", []interceptor.Option{interceptor.WithoutStatusCheck()}},
 	} {
-		ic := interceptor.StreamClient(keysource.Static(benchKey), tt.opts...)
+		ic := interceptor.StreamClient(staticSource(benchKey), tt.opts...)
 		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -157,7 +157,7 @@ func warmFile(b *testing.B) keysource.Source {
 // BenchmarkPerRPCCredentials measures gRPC's own credentials hook: what
 // GetRequestMetadata costs per call, against the interceptor's work.
 func BenchmarkPerRPCCredentials(b *testing.B) {
-	creds := interceptor.PerRPCCredentials(keysource.Static(benchKey), interceptor.AllowInsecureTransport())
+	creds := interceptor.PerRPCCredentials(staticSource(benchKey), interceptor.AllowInsecureTransport())
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -170,7 +170,7 @@ func BenchmarkPerRPCCredentials(b *testing.B) {
 func BenchmarkUnaryRPC(b *testing.B) {
 	e := newEnv(b, nil, nil)
 	plain := pbClient(e.conn)
-	withLib, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(keysource.Static(benchKey))))
+	withLib, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey))))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func BenchmarkUnaryRPC(b *testing.B) {
 			return err
 		})
 	})
-	withCreds, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(benchKey), interceptor.AllowInsecureTransport())))
+	withCreds, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(benchKey), interceptor.AllowInsecureTransport())))
 	if err != nil {
 		b.Fatal(err)
 	}

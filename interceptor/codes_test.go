@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -69,7 +68,7 @@ func readStatusCodes(t *testing.T) []statusCode {
 // call and as the first reply of a stream: a failure is an error with the
 // gRPC code the reference gives, anything else (ok, progress, state) passes.
 func TestEveryStatusCode(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	ctx := context.Background()
 	for _, c := range readStatusCodes(t) {
 		e.srv.SetStatus(predictPath, c.code, "forced", "")

@@ -75,7 +75,7 @@ func TestRetryOnThrottling(t *testing.T) {
 	e.conn.Close()
 	conn, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(
 		retry.UnaryClientInterceptor(retry.WithMax(3), retry.WithBackoff(retry.BackoffLinear(time.Millisecond))),
-		interceptor.UnaryClient(keysource.Static(sourceKey)),
+		interceptor.UnaryClient(staticSource(sourceKey)),
 	))
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestTracingSeesCallsWithoutSecrets(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer tp.Shutdown(context.Background())
-	e := newEnv(t, keysource.Static(sourceKey), nil,
+	e := newEnv(t, staticSource(sourceKey), nil,
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp))))
 
 	if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
@@ -160,9 +160,9 @@ func TestLoggingPrintsNoSecret(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	e.conn.Close()
 	for _, src := range []keysource.Source{
-		keysource.Static(sourceKey),
-		keysource.Static(sourceKey + "\n" + sourceKey2), // invalid
-		keysource.Static(unknownKey),                    // in-band CONN_KEY_NOT_FOUND
+		staticSource(sourceKey),
+		staticSource(sourceKey + "\n" + sourceKey2), // invalid
+		staticSource(unknownKey),                    // in-band CONN_KEY_NOT_FOUND
 	} {
 		conn, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(logIC, interceptor.UnaryClient(src)))
 		if err != nil {

@@ -83,7 +83,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 	addr, tlsConf := serveTLS(t, srv)
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
-		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.WithRequestTag(""))))
+		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey), interceptor.WithRequestTag(""))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
 	srv.AddPAT(sourceKey, []string{"All"}, nil)
 	srv.Start()
 	defer srv.Stop()
-	conn, err := srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.AllowInsecureTransport())))
+	conn, err := srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey), interceptor.AllowInsecureTransport())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
 }
 
 func TestPerRPCCredentialsRefusesInsecure(t *testing.T) {
-	creds := interceptor.PerRPCCredentials(keysource.Static(sourceKey))
+	creds := interceptor.PerRPCCredentials(staticSource(sourceKey))
 	if !creds.RequireTransportSecurity() {
 		t.Fatal("RequireTransportSecurity = false without AllowInsecureTransport")
 	}
@@ -175,7 +175,7 @@ func TestPerRPCCredentialsAllowInsecure(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	e.conn.Close()
 	src := keysource.Env("CLARIFAIAUTH_TEST_UNSET")
-	conn, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.AllowInsecureTransport())))
+	conn, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey), interceptor.AllowInsecureTransport())))
 	if err != nil {
 		t.Fatal(err)
 	}

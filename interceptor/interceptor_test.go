@@ -121,7 +121,7 @@ func TestUnaryHeaders(t *testing.T) {
 		wantName  string
 		wantValue string
 	}{
-		{"static key", keysource.Static(sourceKey), "authorization", "Key " + sourceKey},
+		{"static key", staticSource(sourceKey), "authorization", "Key " + sourceKey},
 		{"session token", tok, "x-clarifai-session-token", sessionTok},
 	}
 	for _, tt := range tests {
@@ -172,7 +172,7 @@ func TestPrecedence(t *testing.T) {
 		{"context session token beats hand-written key", setup{ctxToken: true, hand: true}, sessionTok},
 		{"context session token, no other metadata", setup{ctxToken: true, bare: true}, sessionTok},
 	}
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.srv.ResetCalls()
@@ -232,15 +232,15 @@ func TestLocalFailures(t *testing.T) {
 	}{
 		{"no key in env", keysource.Env("CLARIFAIAUTH_TEST_UNSET"), nil, nil, codes.Unauthenticated, keysource.ErrNoKey},
 		{"nil source", nil, nil, nil, codes.Unauthenticated, keysource.ErrNoKey},
-		{"invalid static key", keysource.Static(sourceKey + "\r\nx-evil: 1"), nil, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
-		{"zero call key", keysource.Static(sourceKey), nil, []grpc.CallOption{interceptor.CallKey(keysource.Key{})}, codes.Unauthenticated, keysource.ErrNoKey},
-		{"hand-written without Key prefix", keysource.Static(sourceKey), func() context.Context {
+		{"invalid static key", staticSource(sourceKey + "\r\nx-evil: 1"), nil, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
+		{"zero call key", staticSource(sourceKey), nil, []grpc.CallOption{interceptor.CallKey(keysource.Key{})}, codes.Unauthenticated, keysource.ErrNoKey},
+		{"hand-written without Key prefix", staticSource(sourceKey), func() context.Context {
 			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+handKey)
 		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
-		{"hand-written with white space around the secret", keysource.Static(sourceKey), func() context.Context {
+		{"hand-written with white space around the secret", staticSource(sourceKey), func() context.Context {
 			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey+"\n")
 		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
-		{"two hand-written credentials", keysource.Static(sourceKey), func() context.Context {
+		{"two hand-written credentials", staticSource(sourceKey), func() context.Context {
 			return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key "+handKey, "x-clarifai-session-token", sessionTok)
 		}, nil, codes.Unauthenticated, keysource.ErrInvalidKey},
 		{"source sees cancelled context", blocking, func() context.Context { return cancelled }, nil, codes.Canceled, context.Canceled},
@@ -301,7 +301,7 @@ func TestKeyResolvedEveryCall(t *testing.T) {
 // TestRequestTagCallerWins: a request tag the caller set is not doubled,
 // whichever path the credential takes.
 func TestRequestTagCallerWins(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{interceptor.WithRequestTag("")})
+	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{interceptor.WithRequestTag("")})
 	base := metadata.AppendToOutgoingContext(context.Background(), interceptor.RequestIDPrefixHeader, "mine-1")
 	for name, ctx := range map[string]context.Context{
 		"source":       base,
@@ -323,7 +323,7 @@ func TestRequestTag(t *testing.T) {
 		{"", "clarifaiauth-go-0.1.0"},
 		{"my-service-1.2", "my-service-1.2"},
 	} {
-		e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{interceptor.WithRequestTag(tt.prefix)})
+		e := newEnv(t, staticSource(sourceKey), []interceptor.Option{interceptor.WithRequestTag(tt.prefix)})
 		if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +355,7 @@ func TestInBandStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, keysource.Static(sourceKey), tt.opts)
+			e := newEnv(t, staticSource(sourceKey), tt.opts)
 			e.srv.SetStatus(predictPath, tt.code, "forced", "by the test")
 			resp, err := e.client.PostModelOutputs(context.Background(), predictReq())
 			if (err != nil) != tt.wantErr {
@@ -393,7 +393,7 @@ func TestInBandStatus(t *testing.T) {
 }
 
 func TestInsufficientScopesFromServer(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), nil)
+	e := newEnv(t, staticSource(limitedKey), nil)
 	resp, err := e.client.PostInputs(context.Background(), &pb.PostInputsRequest{
 		UserAppId: &pb.UserAppIDSet{UserId: "me", AppId: "app"},
 	})
@@ -424,7 +424,7 @@ func TestInsufficientScopesFromServer(t *testing.T) {
 }
 
 func TestUnknownKeyIsUnauthenticated(t *testing.T) {
-	e := newEnv(t, keysource.Static(unknownKey), nil)
+	e := newEnv(t, staticSource(unknownKey), nil)
 	_, err := e.client.PostModelOutputs(context.Background(), predictReq())
 	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, scopes.ErrKeyNotFound) {
 		t.Fatalf("err = %v, want Unauthenticated ErrKeyNotFound", err)
@@ -433,3 +433,13 @@ func TestUnknownKeyIsUnauthenticated(t *testing.T) {
 }
 
 func pbClient(conn *grpc.ClientConn) pb.V2Client { return pb.NewV2Client(conn) }
+
+// staticSource is a Source that always yields secret as a KindKey, or, if
+// it is not a valid key, the error keysource.NewKey gives.
+func staticSource(secret string) keysource.Source {
+	k, err := keysource.NewKey(keysource.KindKey, secret)
+	if err != nil {
+		return keysource.SourceFunc(func(context.Context) (keysource.Key, error) { return keysource.Key{}, err })
+	}
+	return k
+}

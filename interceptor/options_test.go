@@ -39,7 +39,7 @@ func (s *optionSpy) count(opts []grpc.CallOption) {
 
 func TestPerCallOptions(t *testing.T) {
 	spy := &optionSpy{}
-	e := newEnv(t, keysource.Static(sourceKey), nil,
+	e := newEnv(t, staticSource(sourceKey), nil,
 		grpc.WithChainUnaryInterceptor(spy.unary), grpc.WithChainStreamInterceptor(spy.stream))
 	e.srv.SetStatus(predictPath, 11005, "throttled", "")
 	ctx := context.Background()
@@ -75,7 +75,7 @@ func TestPerCallOptions(t *testing.T) {
 }
 
 func TestBuildTimeCallKey(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{interceptor.CallKey(keyOf(callKey))})
+	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{interceptor.CallKey(keyOf(callKey))})
 	ctx := keysource.WithKey(context.Background(), keyOf(contextKey))
 	if _, err := e.client.PostModelOutputs(ctx, predictReq()); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestBuildTimeCallKey(t *testing.T) {
 }
 
 func TestBuildOnlyOptionOnACall(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	for _, opt := range []interceptor.Option{
 		interceptor.WithPreflight(), interceptor.AllowInsecureTransport(),
 		interceptor.WithRequestTag(""), interceptor.WithCatalog(nil),

@@ -69,7 +69,7 @@ func (g *gatedConn) Invoke(ctx context.Context, method string, args, reply any, 
 }
 
 func TestPreflightRefusesLocally(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	for i := 0; i < 3; i++ {
 		_, err := e.client.PostInputs(context.Background(), inputsReq("me", "app"))
 		var se *scopes.Error
@@ -169,7 +169,7 @@ func TestPreflightVerdicts(t *testing.T) {
 }
 
 func TestPreflightPerKeyAndApp(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	// The limited key is refused; an All-scoped key on the same client is
 	// not, and each key (and app) gets its own grant.
 	if _, err := e.client.PostInputs(context.Background(), inputsReq("me", "a")); !errors.Is(err, scopes.ErrInsufficientScopes) {
@@ -227,7 +227,7 @@ func TestPreflightFetchFailureLetsCallThrough(t *testing.T) {
 		defer mu.Unlock()
 		reported, methods = append(reported, err), append(methods, method)
 	})
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight(onErr)})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight(onErr)})
 	e.srv.SetError(myScopesPath, status.Error(codes.Unavailable, "scopes service down"))
 	for range 3 {
 		_, err := e.client.PostInputs(context.Background(), inputsReq("me", "app"))
@@ -409,7 +409,7 @@ func preflightBoundedWhileMyScopesHangs(t *testing.T) {
 }
 
 func TestPreflightStream(t *testing.T) {
-	e := newEnv(t, keysource.Static(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
 	// Allowed: the stream works as usual.
 	stream, err := e.client.StreamModelOutputs(context.Background())
 	if err != nil {

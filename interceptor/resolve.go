@@ -159,7 +159,7 @@ type credentialError struct {
 
 // keyError wraps err, a failure to get the credential for a call on ctx. The
 // code follows the call's context, not err: a Source's own timeout (a secret
-// manager that did not answer within CacheRefreshTimeout) is a missing
+// manager that did not answer within its RefreshTimeout) is a missing
 // credential, not the caller's deadline.
 func keyError(ctx context.Context, err error) error {
 	code := codes.Unauthenticated

@@ -11,7 +11,6 @@ import (
 
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -22,7 +21,7 @@ import (
 // details, or scopes.FromError.
 func TestScrubStatusDetails(t *testing.T) {
 	marker := testutil.Marker(t)
-	e := newEnv(t, keysource.Static(marker), nil)
+	e := newEnv(t, staticSource(marker), nil)
 	e.srv.AddPAT(marker, []string{"All"}, nil)
 	echoed, err := status.New(codes.Unauthenticated, "denied: Key "+marker).WithDetails(
 		&pb.Status{Code: pb.StatusCode_CONN_KEY_NOT_FOUND, Description: "API key not found: Key " + marker,

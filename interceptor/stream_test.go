@@ -31,7 +31,7 @@ func TestServerStream(t *testing.T) {
 		{"unchecked", []interceptor.Option{interceptor.WithoutStatusCheck()}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, keysource.Static(sourceKey), tt.opts)
+			e := newEnv(t, staticSource(sourceKey), tt.opts)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-custom", "kept")
@@ -75,7 +75,7 @@ func TestServerStream(t *testing.T) {
 }
 
 func TestServerStreamFailedMessage(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	e.srv.SetStreamCodes(generatePath, 10000, 11005, 10000)
 	stream, err := e.client.GenerateModelOutputs(context.Background(), predictReq())
 	if err != nil {
@@ -100,7 +100,7 @@ func TestServerStreamFailedMessage(t *testing.T) {
 }
 
 func TestBidiStream(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stream, err := e.client.StreamModelOutputs(keysource.WithKey(ctx, keyOf(contextKey)))
@@ -131,7 +131,7 @@ func TestBidiStream(t *testing.T) {
 }
 
 func TestStreamCancellation(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := e.client.StreamModelOutputs(ctx)
 	if err != nil {
@@ -172,7 +172,7 @@ func TestStreamInterceptorOrder(t *testing.T) {
 	}
 	e := newEnv(t, nil, nil) // the interceptor under test is added below, in the middle
 	e.conn.Close()
-	src := keysource.Static(sourceKey)
+	src := staticSource(sourceKey)
 	conn, err := e.srv.Dial(grpc.WithChainStreamInterceptor(spy("before"), interceptor.StreamClient(src), spy("after")))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -18,7 +17,7 @@ import (
 // TestStreamItemFailureIsDelivered: a per-item failure in a later reply of
 // a prediction stream is a message, not the end of the stream.
 func TestStreamItemFailureIsDelivered(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	e.srv.SetStreamCodes(streamPath, 10000, 10020, 10000) // FAILURE for the second item
 	stream, err := e.client.StreamModelOutputs(context.Background())
 	if err != nil {
@@ -60,7 +59,7 @@ func TestStreamEndsEarly(t *testing.T) {
 		{"key rejected later", []int32{10000, 10000, 11009}, 2, scopes.ErrKeyNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, keysource.Static(sourceKey), nil)
+			e := newEnv(t, staticSource(sourceKey), nil)
 			e.srv.SetStreamCodes(streamPath, tt.codes...)
 			stream, err := e.client.StreamModelOutputs(context.Background())
 			if err != nil {
@@ -100,7 +99,7 @@ func TestStreamEndsEarly(t *testing.T) {
 // TestStreamUploadProgress: an upload stream answers every chunk with
 // UPLOAD_IN_PROGRESS and ends with MODEL_BUILDING; neither is a failure.
 func TestStreamUploadProgress(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	stream, err := e.client.PostModelVersionsUpload(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +134,7 @@ func TestStreamUploadProgress(t *testing.T) {
 
 // TestClientStream: a client-streaming call's one reply is checked.
 func TestClientStream(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), nil)
+	e := newEnv(t, staticSource(sourceKey), nil)
 	chunks := pb.NewChunksClient(e.conn)
 	stream, err := chunks.PostChunks(context.Background())
 	if err != nil {
@@ -168,7 +167,7 @@ func TestClientStream(t *testing.T) {
 }
 
 func TestWithStreamEnd(t *testing.T) {
-	e := newEnv(t, keysource.Static(sourceKey), []interceptor.Option{
+	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{
 		interceptor.WithStreamEnd(func(scopes.Code, bool) bool { return true }), // every failure ends the stream
 	})
 	e.srv.SetStreamCodes(generatePath, 10000, 10020, 10000)

@@ -11,14 +11,13 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // userAppEnv is a fake server and a client whose interceptors fill the
 // default app "me/app".
 func userAppEnv(t *testing.T) (*clarifaifake.Server, pb.V2Client) {
 	t.Helper()
-	src := keysource.Static(sourceKey)
+	src := staticSource(sourceKey)
 	opts := []interceptor.Option{interceptor.WithUserApp("me", "app")}
 	fake, conn := clarifaifake.NewForTest(t,
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
@@ -138,7 +137,7 @@ func TestUserAppUploadStream(t *testing.T) {
 func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	named := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}
 	var sent any
-	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithoutStatusCheck())
+	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithoutStatusCheck())
 	invoker := func(_ context.Context, _ string, req, _ any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
 		sent = req
 		return nil
@@ -153,7 +152,7 @@ func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	with := testing.AllocsPerRun(200, func() {
 		_ = ic(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})
-	plain := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithoutStatusCheck())
+	plain := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithoutStatusCheck())
 	base := testing.AllocsPerRun(200, func() {
 		_ = plain(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})

@@ -218,7 +218,7 @@ func keyError(err error) string {
 func keySource(o *options) (keysource.Source, string) {
 	if o.keyFile != "" {
 		f := keysource.File(o.keyFile)
-		return f, f.String()
+		return f, fmt.Sprint(f)
 	}
 	return keysource.Default(), ""
 }
@@ -231,7 +231,7 @@ func keyOrigin(ctx context.Context, key keysource.Key) string {
 			return "$" + name
 		}
 	}
-	return keysource.ClarifaiConfig("").String()
+	return fmt.Sprint(keysource.ClarifaiConfig(""))
 }
 
 // cliSettings returns the settings of the Clarifai CLI's current context,
