@@ -12,6 +12,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// The metadata keys Clarifai reads credentials from; a caller's own values
+// under them are replaced by the Source's key.
+const (
+	authorizationHeader = "authorization"
+	sessionTokenHeader  = "x-clarifai-session-token"
+)
+
 // resolve finds the credential for one call, in order of precedence:
 // CallKey (cfg), then keysource.WithKey on ctx, then an authorization (or
 // session token) header the caller already put in md, the call's outgoing
@@ -50,7 +57,7 @@ var (
 // outgoing metadata by hand. The header goes out exactly as written, so it
 // must be exactly what the Key would send: no white space around the secret.
 func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
-	auth, tok := md[keysource.AuthorizationHeader], md[keysource.SessionTokenHeader]
+	auth, tok := md[authorizationHeader], md[sessionTokenHeader]
 	var (
 		k   keysource.Key
 		err error
@@ -110,8 +117,8 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 	}
 	// An override replaces whatever the caller wrote by hand, so that
 	// exactly one credential goes out.
-	md.Delete(keysource.AuthorizationHeader)
-	md.Delete(keysource.SessionTokenHeader)
+	md.Delete(authorizationHeader)
+	md.Delete(sessionTokenHeader)
 	md.Set(k.HeaderName(), k.HeaderValue())
 	if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
 		md.Set(RequestIDPrefixHeader, o.tag) // a tag the caller set wins

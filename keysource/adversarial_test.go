@@ -98,11 +98,11 @@ func TestAttackHostileSecrets(t *testing.T) {
 }
 
 func TestKeyPrefixHint(t *testing.T) {
-	t.Setenv(EnvPAT, "Key "+marker)
-	t.Setenv(EnvAPIKey, "")
-	t.Setenv(EnvSessionToken, "")
+	t.Setenv("CLARIFAI_PAT", "Key "+marker)
+	t.Setenv("CLARIFAI_API_KEY", "")
+	t.Setenv("CLARIFAI_SESSION_TOKEN", "")
 	_, err := Env().Key(context.Background())
-	if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), `drop the "Key " prefix`) || !strings.Contains(err.Error(), EnvPAT) {
+	if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), `drop the "Key " prefix`) || !strings.Contains(err.Error(), "CLARIFAI_PAT") {
 		t.Errorf("error = %v, want ErrInvalidKey with a hint to drop the prefix", err)
 	}
 	leakCheck(t, "error", err, marker)

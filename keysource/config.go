@@ -117,30 +117,30 @@ func (c *configSource) fetch(ctx context.Context, last *state) fetched {
 // answer depends on the environment (an ENVVAR value).
 func (c *configSource) credential(ctx cliconfig.Context) (k Key, usesEnv bool, err error) {
 	where := fmt.Sprintf("clarifai config %s, context %s", c.path, cliconfig.DescribeName(ctx.Name))
-	pat, patVia := resolveSecret(ctx.Credentials.PAT, EnvPAT)
-	tok, tokVia := resolveSecret(ctx.Credentials.SessionToken, EnvSessionToken)
+	pat, patVia := resolveSecret(ctx.Credentials.PAT, cliconfig.EnvPAT)
+	tok, tokVia := resolveSecret(ctx.Credentials.SessionToken, cliconfig.EnvSessionToken)
 	usesEnv = patVia || tokVia
 	switch {
 	case pat != "" && tok != "":
-		return Key{}, usesEnv, fmt.Errorf("%w: %s: both %s and %s are set; Clarifai's SDKs refuse this too, keep only one", ErrInvalidKey, where, EnvPAT, EnvSessionToken)
+		return Key{}, usesEnv, fmt.Errorf("%w: %s: both %s and %s are set; Clarifai's SDKs refuse this too, keep only one", ErrInvalidKey, where, cliconfig.EnvPAT, cliconfig.EnvSessionToken)
 	case pat != "":
 		k, err = NewKey(KindPAT, pat)
 		if err != nil {
-			err = fmt.Errorf("%s: %s%s: %w", where, EnvPAT, viaNote(patVia), err)
+			err = fmt.Errorf("%s: %s%s: %w", where, cliconfig.EnvPAT, viaNote(patVia), err)
 		}
 		return k, usesEnv, err
 	case tok != "":
 		k, err = NewKey(KindSessionToken, tok)
 		if err != nil {
-			err = fmt.Errorf("%s: %s%s: %w", where, EnvSessionToken, viaNote(tokVia), err)
+			err = fmt.Errorf("%s: %s%s: %w", where, cliconfig.EnvSessionToken, viaNote(tokVia), err)
 		}
 		return k, usesEnv, err
 	case patVia:
-		return Key{}, usesEnv, fmt.Errorf("%w: %s: %s is %s but environment variable %s is unset or empty", ErrNoKey, where, EnvPAT, cliconfig.EnvVar, EnvPAT)
+		return Key{}, usesEnv, fmt.Errorf("%w: %s: %s is %s but environment variable %s is unset or empty", ErrNoKey, where, cliconfig.EnvPAT, cliconfig.EnvVar, cliconfig.EnvPAT)
 	case tokVia:
-		return Key{}, usesEnv, fmt.Errorf("%w: %s: %s is %s but environment variable %s is unset or empty", ErrNoKey, where, EnvSessionToken, cliconfig.EnvVar, EnvSessionToken)
+		return Key{}, usesEnv, fmt.Errorf("%w: %s: %s is %s but environment variable %s is unset or empty", ErrNoKey, where, cliconfig.EnvSessionToken, cliconfig.EnvVar, cliconfig.EnvSessionToken)
 	}
-	return Key{}, usesEnv, fmt.Errorf("%w: %s: no %s (or %s) set", ErrNoKey, where, EnvPAT, EnvSessionToken)
+	return Key{}, usesEnv, fmt.Errorf("%w: %s: no %s (or %s) set", ErrNoKey, where, cliconfig.EnvPAT, cliconfig.EnvSessionToken)
 }
 
 // resolveSecret returns a credential setting's value, from the environment

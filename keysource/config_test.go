@@ -108,7 +108,7 @@ contexts:
   default:
     CLARIFAI_PAT: ENVVAR
 `,
-			env:  map[string]string{EnvPAT: cfgEnvPAT},
+			env:  map[string]string{"CLARIFAI_PAT": cfgEnvPAT},
 			kind: KindPAT, secret: cfgEnvPAT, context: "default",
 		},
 		{
@@ -119,7 +119,7 @@ contexts:
     env:
       CLARIFAI_SESSION_TOKEN: ENVVAR
 `,
-			env:  map[string]string{EnvSessionToken: cfgEnvTok},
+			env:  map[string]string{"CLARIFAI_SESSION_TOKEN": cfgEnvTok},
 			kind: KindSessionToken, secret: cfgEnvTok, context: "default",
 		},
 		{
@@ -294,7 +294,7 @@ contexts:
       CLARIFAI_PAT: ` + cfgPAT + `
       CLARIFAI_SESSION_TOKEN: ENVVAR
 `,
-			env:     map[string]string{EnvSessionToken: cfgEnvTok},
+			env:     map[string]string{"CLARIFAI_SESSION_TOKEN": cfgEnvTok},
 			is:      ErrInvalidKey,
 			isNot:   []error{ErrNoKey},
 			mention: []string{`context "both"`},
@@ -317,7 +317,7 @@ contexts:
   default:
     CLARIFAI_PAT: ENVVAR
 `,
-			env:     map[string]string{EnvPAT: cfgEnvPAT + "\x01"},
+			env:     map[string]string{"CLARIFAI_PAT": cfgEnvPAT + "\x01"},
 			is:      ErrInvalidKey,
 			isNot:   []error{ErrNoKey},
 			mention: []string{"via ENVVAR", "control character"},
@@ -547,8 +547,8 @@ func TestClarifaiConfigEnvVarRecheck(t *testing.T) {
 		if _, err := src.Key(ctx); !errors.Is(err, ErrNoKey) {
 			t.Fatalf("Key with the variable unset: %v", err)
 		}
-		os.Setenv(EnvPAT, cfgEnvPAT)
-		defer os.Unsetenv(EnvPAT)
+		os.Setenv("CLARIFAI_PAT", cfgEnvPAT)
+		defer os.Unsetenv("CLARIFAI_PAT")
 		time.Sleep(defaultConfigRefreshInterval)
 		if k, err := src.Key(ctx); err != nil || k.Secret() != cfgEnvPAT {
 			t.Fatalf("Key once the variable is set = %v, %v", k, err)
@@ -657,7 +657,7 @@ contexts:
 	t.Run("environment wins", func(t *testing.T) {
 		cfgCleanEnv(t)
 		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
-		t.Setenv(EnvPAT, cfgEnvPAT)
+		t.Setenv("CLARIFAI_PAT", cfgEnvPAT)
 		k, err := Default().Key(ctx)
 		if err != nil || k.Secret() != cfgEnvPAT || k.Kind() != KindPAT {
 			t.Fatalf("Key = %v, %v; want the environment's PAT", k, err)
@@ -666,7 +666,7 @@ contexts:
 	t.Run("session token from the environment wins", func(t *testing.T) {
 		cfgCleanEnv(t)
 		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
-		t.Setenv(EnvSessionToken, cfgEnvTok)
+		t.Setenv("CLARIFAI_SESSION_TOKEN", cfgEnvTok)
 		k, err := Default().Key(ctx)
 		if err != nil || k.Secret() != cfgEnvTok || k.Kind() != KindSessionToken {
 			t.Fatalf("Key = %v, %v; want the environment's session token", k, err)
@@ -683,7 +683,7 @@ contexts:
 		if n := testing.AllocsPerRun(1000, func() { src.Key(ctx) }); n != 0 {
 			t.Errorf("Key from the config allocates %v times per call, want 0", n)
 		}
-		t.Setenv(EnvPAT, cfgEnvPAT)
+		t.Setenv("CLARIFAI_PAT", cfgEnvPAT)
 		if n := testing.AllocsPerRun(1000, func() { src.Key(ctx) }); n != 0 {
 			t.Errorf("Key from the environment allocates %v times per call, want 0", n)
 		}
@@ -697,7 +697,7 @@ contexts:
 		if !errors.Is(err, ErrNoKey) {
 			t.Fatalf("Key = %v, %v; want ErrNoKey", k, err)
 		}
-		for _, m := range []string{EnvPAT, EnvAPIKey, EnvSessionToken, path, "does not exist", "set CLARIFAI_PAT", `run "clarifai login"`} {
+		for _, m := range []string{"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN", path, "does not exist", "set CLARIFAI_PAT", `run "clarifai login"`} {
 			if !strings.Contains(err.Error(), m) {
 				t.Errorf("error %q does not say %q", err, m)
 			}
@@ -714,13 +714,13 @@ contexts:
 	t.Run("PAT and session token in the environment", func(t *testing.T) {
 		cfgCleanEnv(t)
 		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
-		t.Setenv(EnvPAT, cfgEnvPAT)
-		t.Setenv(EnvSessionToken, cfgEnvTok)
+		t.Setenv("CLARIFAI_PAT", cfgEnvPAT)
+		t.Setenv("CLARIFAI_SESSION_TOKEN", cfgEnvTok)
 		k, err := Default().Key(ctx)
 		if !errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrNoKey) || !k.IsZero() {
 			t.Fatalf("Key = %v, %v; want an ErrInvalidKey conflict", k, err)
 		}
-		if !strings.Contains(err.Error(), EnvPAT) || !strings.Contains(err.Error(), EnvSessionToken) {
+		if !strings.Contains(err.Error(), "CLARIFAI_PAT") || !strings.Contains(err.Error(), "CLARIFAI_SESSION_TOKEN") {
 			t.Errorf("error %q does not name both variables", err)
 		}
 		cfgNoSecret(t, "the error", err.Error())
@@ -728,8 +728,8 @@ contexts:
 	t.Run("API key and session token in the environment", func(t *testing.T) {
 		cfgCleanEnv(t)
 		cfgHome(t)
-		t.Setenv(EnvAPIKey, cfgEnvPAT)
-		t.Setenv(EnvSessionToken, cfgEnvTok)
+		t.Setenv("CLARIFAI_API_KEY", cfgEnvPAT)
+		t.Setenv("CLARIFAI_SESSION_TOKEN", cfgEnvTok)
 		if _, err := Default().Key(ctx); !errors.Is(err, ErrInvalidKey) {
 			t.Fatalf("Key error = %v; want ErrInvalidKey", err)
 		}
@@ -737,7 +737,7 @@ contexts:
 	t.Run("invalid key in the environment stops the search", func(t *testing.T) {
 		cfgCleanEnv(t)
 		cfgWrite(t, filepath.Dir(cfgHome(t)), login)
-		t.Setenv(EnvPAT, "not a key")
+		t.Setenv("CLARIFAI_PAT", "not a key")
 		if _, err := Default().Key(ctx); !errors.Is(err, ErrInvalidKey) {
 			t.Fatalf("Key error = %v; want ErrInvalidKey", err)
 		}

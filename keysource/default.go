@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 )
 
 // Default returns the Source that finds credentials where Clarifai's SDKs
@@ -47,12 +49,12 @@ type defaultSource struct {
 
 // errEnvConflict is built once so that the check costs nothing per call.
 var errEnvConflict = fmt.Errorf("%w: environment variables %s (or %s) and %s are both set; Clarifai's SDKs refuse this too, unset one of them",
-	ErrInvalidKey, EnvPAT, EnvAPIKey, EnvSessionToken)
+	ErrInvalidKey, cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken)
 
 func (d *defaultSource) Key(ctx context.Context) (Key, error) {
 	k, envErr := d.env.Key(ctx)
 	if envErr == nil {
-		if k.Kind() != KindSessionToken && os.Getenv(EnvSessionToken) != "" {
+		if k.Kind() != KindSessionToken && os.Getenv(cliconfig.EnvSessionToken) != "" {
 			return Key{}, errEnvConflict
 		}
 		return k, nil

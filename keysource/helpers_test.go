@@ -123,7 +123,7 @@ func cfgUnsetenv(t *testing.T, names ...string) {
 // tests.
 func cfgCleanEnv(t *testing.T) {
 	t.Helper()
-	cfgUnsetenv(t, EnvPAT, EnvAPIKey, EnvSessionToken, "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_BASE", "CLARIFAI_UI", "CLARIFAI_EXTRA")
+	cfgUnsetenv(t, "CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN", "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_BASE", "CLARIFAI_UI", "CLARIFAI_EXTRA")
 }
 
 // cfgNoSecret fails the test if s reveals any test secret.

@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"unsafe"
 )
 
 // Header names Clarifai reads credentials from.
 const (
-	// AuthorizationHeader carries API keys and personal access tokens as
+	// authorizationHeader carries API keys and personal access tokens as
 	// "Key <secret>".
-	AuthorizationHeader = "authorization"
-	// SessionTokenHeader carries a session token as the bare token.
-	SessionTokenHeader = "x-clarifai-session-token"
+	authorizationHeader = "authorization"
+	// sessionTokenHeader carries a session token as the bare token.
+	sessionTokenHeader = "x-clarifai-session-token"
 )
 
 // Sentinel errors. Every error this package returns for a missing or invalid
@@ -170,15 +169,16 @@ func (k Key) IsZero() bool { return k.kind == 0 }
 func (k Key) Secret() string { return k.HeaderValue()[k.offset:] }
 
 // HeaderName returns the metadata key the credential travels under:
-// AuthorizationHeader or SessionTokenHeader ("" for the zero Key).
+// "authorization", or "x-clarifai-session-token" for a session token
+// ("" for the zero Key).
 func (k Key) HeaderName() string {
 	switch k.kind {
 	case 0:
 		return ""
 	case KindSessionToken:
-		return SessionTokenHeader
+		return sessionTokenHeader
 	}
-	return AuthorizationHeader
+	return authorizationHeader
 }
 
 // HeaderValue returns the complete header value, "Key <secret>" for API keys
@@ -225,9 +225,6 @@ func (k Key) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprint(f, k.String())
 }
-
-// LogValue gives log/slog the redacted form.
-func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // MarshalText gives encoders (encoding/json among them) the redacted form.
 // A Key cannot be unmarshalled: secrets are not meant to round-trip through

@@ -95,9 +95,9 @@ func TestKeyHeader(t *testing.T) {
 		kindName  string
 		redaction string
 	}{
-		{KindAPIKey, AuthorizationHeader, "Key " + testSecret, "api-key", "api-key(…WXYZ)"},
-		{KindPAT, AuthorizationHeader, "Key " + testSecret, "pat", "pat(…WXYZ)"},
-		{KindSessionToken, SessionTokenHeader, testSecret, "session-token", "session-token(…WXYZ)"},
+		{KindAPIKey, "authorization", "Key " + testSecret, "api-key", "api-key(…WXYZ)"},
+		{KindPAT, "authorization", "Key " + testSecret, "pat", "pat(…WXYZ)"},
+		{KindSessionToken, "x-clarifai-session-token", testSecret, "session-token", "session-token(…WXYZ)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kindName, func(t *testing.T) {

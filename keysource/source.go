@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 )
 
 // Source supplies the Clarifai credential for a request.
@@ -41,14 +43,6 @@ type Invalidator interface {
 	Invalidate(k Key)
 }
 
-// Names of the environment variables Clarifai's SDKs read, in the order Env
-// reads them when given no names.
-const (
-	EnvPAT          = "CLARIFAI_PAT"
-	EnvAPIKey       = "CLARIFAI_API_KEY"
-	EnvSessionToken = "CLARIFAI_SESSION_TOKEN"
-)
-
 // Env returns a Source that reads the first non-empty environment variable
 // among names. With no names it reads CLARIFAI_PAT, then CLARIFAI_API_KEY,
 // then CLARIFAI_SESSION_TOKEN; a value found under a name ending in
@@ -67,7 +61,7 @@ const (
 // the variable but not its value.
 func Env(names ...string) Source {
 	if len(names) == 0 {
-		names = []string{EnvPAT, EnvAPIKey, EnvSessionToken}
+		names = []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken}
 	}
 	e := &env{names: append([]string(nil), names...)}
 	e.noKey = fmt.Errorf("%w: environment variables %s are unset or empty", ErrNoKey, strings.Join(e.names, ", "))

@@ -54,9 +54,9 @@ func TestSourceFunc(t *testing.T) {
 func TestEnv(t *testing.T) {
 	ctx := context.Background()
 	t.Run("precedence", func(t *testing.T) {
-		t.Setenv(EnvPAT, "pat-value-0123456789")
-		t.Setenv(EnvAPIKey, "api-value-0123456789")
-		t.Setenv(EnvSessionToken, "tok-value-0123456789")
+		t.Setenv("CLARIFAI_PAT", "pat-value-0123456789")
+		t.Setenv("CLARIFAI_API_KEY", "api-value-0123456789")
+		t.Setenv("CLARIFAI_SESSION_TOKEN", "tok-value-0123456789")
 		src := Env()
 		steps := []struct {
 			unset      string // variable emptied before this step
@@ -64,8 +64,8 @@ func TestEnv(t *testing.T) {
 			wantSecret string
 		}{
 			{"", KindPAT, "pat-value-0123456789"},
-			{EnvPAT, KindAPIKey, "api-value-0123456789"},
-			{EnvAPIKey, KindSessionToken, "tok-value-0123456789"},
+			{"CLARIFAI_PAT", KindAPIKey, "api-value-0123456789"},
+			{"CLARIFAI_API_KEY", KindSessionToken, "tok-value-0123456789"},
 		}
 		for _, s := range steps {
 			if s.unset != "" {
@@ -80,19 +80,19 @@ func TestEnv(t *testing.T) {
 			}
 		}
 		k, _ := src.Key(ctx)
-		if k.HeaderName() != SessionTokenHeader || k.HeaderValue() != "tok-value-0123456789" {
+		if k.HeaderName() != "x-clarifai-session-token" || k.HeaderValue() != "tok-value-0123456789" {
 			t.Errorf("session token travels as %s: %q", k.HeaderName(), k.HeaderValue())
 		}
 	})
 	t.Run("all unset", func(t *testing.T) {
-		for _, n := range []string{EnvPAT, EnvAPIKey, EnvSessionToken} {
+		for _, n := range []string{"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN"} {
 			t.Setenv(n, "")
 		}
 		_, err := Env().Key(ctx)
 		if !errors.Is(err, ErrNoKey) {
 			t.Fatalf("error = %v, want ErrNoKey", err)
 		}
-		for _, n := range []string{EnvPAT, EnvAPIKey, EnvSessionToken} {
+		for _, n := range []string{"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN"} {
 			if !strings.Contains(err.Error(), n) {
 				t.Errorf("error %q does not name %s", err, n)
 			}
@@ -102,7 +102,7 @@ func TestEnv(t *testing.T) {
 		t.Setenv("KS_TEST_A", "")
 		t.Setenv("KS_TEST_B", "b-secret-0123456789")
 		t.Setenv("KS_TEST_SESSION_TOKEN", "t-secret-0123456789")
-		t.Setenv(EnvPAT, "must-not-be-read") // not among the names
+		t.Setenv("CLARIFAI_PAT", "must-not-be-read") // not among the names
 		src := Env("KS_TEST_A", "KS_TEST_B", "KS_TEST_SESSION_TOKEN")
 		k, err := src.Key(ctx)
 		if err != nil || k.Secret() != "b-secret-0123456789" || k.Kind() != KindKey {
@@ -117,7 +117,7 @@ func TestEnv(t *testing.T) {
 		if !errors.Is(err, ErrNoKey) || !strings.Contains(err.Error(), "KS_TEST_A, KS_TEST_B, KS_TEST_SESSION_TOKEN") {
 			t.Errorf("error = %v, want ErrNoKey naming the three variables", err)
 		}
-		if strings.Contains(err.Error(), EnvPAT) {
+		if strings.Contains(err.Error(), "CLARIFAI_PAT") {
 			t.Errorf("error %q names a variable that was not asked for", err)
 		}
 		if got := describe(src); got != "env KS_TEST_A, KS_TEST_B, KS_TEST_SESSION_TOKEN" {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // TestAPIBase: -addr host[:port] becomes an https:// API base (http:// with
@@ -56,7 +55,7 @@ func TestAPIBase(t *testing.T) {
 func TestTLSByDefault(t *testing.T) {
 	clean(t)
 	srv, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	code, stdout, stderr := kc(t, nil, "-addr", addr, "-user", "u", "-timeout", "5s")
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "Unavailable") {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)

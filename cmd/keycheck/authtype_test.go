@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // TestAuthTypes: a method whose auth type the key's kind can never satisfy
@@ -31,13 +29,13 @@ func TestAuthTypes(t *testing.T) {
 		args              []string
 		reasons           map[string]string // method → reason; "" allowed
 	}{
-		{"API key", keysource.EnvAPIKey, fakeAPIKey, nil,
+		{"API key", "CLARIFAI_API_KEY", fakeAPIKey, nil,
 			map[string]string{postKeys: needsPAT, listScopes: needsToken, postInputs: ""}},
-		{"PAT", keysource.EnvPAT, fakePAT, []string{"-user", "u"},
+		{"PAT", "CLARIFAI_PAT", fakePAT, []string{"-user", "u"},
 			map[string]string{postKeys: "", listScopes: needsToken, postInputs: ""}},
 		{"key of unknown kind", "", "", []string{"-key-file", keyFile},
 			map[string]string{postKeys: "", listScopes: needsToken, postInputs: ""}},
-		{"session token", keysource.EnvSessionToken, fakeToken, []string{"-user", "u"},
+		{"session token", "CLARIFAI_SESSION_TOKEN", fakeToken, []string{"-user", "u"},
 			map[string]string{postKeys: "", listScopes: "", postInputs: ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

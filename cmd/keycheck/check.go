@@ -226,7 +226,7 @@ func keySource(o *options) (keysource.Source, string) {
 // keyOrigin tells which place keysource.Default took key from: one of the
 // environment variables, or the CLI config.
 func keyOrigin(ctx context.Context, key keysource.Key) string {
-	for _, name := range []string{keysource.EnvPAT, keysource.EnvAPIKey, keysource.EnvSessionToken} {
+	for _, name := range []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken} {
 		if k, err := keysource.Env(name).Key(ctx); err == nil && k.Equal(key) {
 			return "$" + name
 		}

@@ -292,7 +292,7 @@ func (d *demo) expectLastKey(want string) error {
 		return errors.New("the server saw no call")
 	}
 	c := calls[len(calls)-1]
-	auth := c.Header(keysource.AuthorizationHeader)
+	auth := c.Header("authorization")
 	if len(auth) != 1 {
 		return fmt.Errorf("the server saw %d authorization values, want 1", len(auth))
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // TestJSONErrors runs every failure path with -json: the error is one JSON
@@ -44,11 +43,11 @@ func TestJSONErrors(t *testing.T) {
 		{"least without method", nil, []string{"-json", "-least", "-protoset", protoset}, exitError, "-least needs -method"},
 		{"least with addr", nil, []string{"-json", "-least", "-addr", addr, "-method", "PostInputs", "-protoset", protoset}, exitError, "drop -addr"},
 		{"no key", nil, []string{"-json", "-addr", addr, "-insecure"}, exitError, "no Clarifai credential found"},
-		{"PAT without user", map[string]string{keysource.EnvPAT: fakePAT}, []string{"-json", "-addr", addr, "-insecure"}, exitError, "a PAT acts for a user"},
-		{"bad addr", map[string]string{keysource.EnvPAT: fakePAT}, []string{"-json", "-addr", "ftp://example.com", "-user", "u"}, exitError, "-addr"},
-		{"http base without -insecure", map[string]string{keysource.EnvPAT: fakePAT}, []string{"-json", "-addr", "http://" + addr, "-user", "u"}, exitError, "pass -insecure"},
-		{"key rejected", map[string]string{keysource.EnvPAT: "kc-unknown-pat-77aa01"}, []string{"-json", "-addr", addr, "-insecure", "-user", "u"}, exitMissing, "CONN_KEY_NOT_FOUND"},
-		{"unreachable", map[string]string{keysource.EnvPAT: fakePAT}, []string{"-json", "-addr", closed, "-insecure", "-user", "u"}, exitError, "Unavailable"},
+		{"PAT without user", map[string]string{"CLARIFAI_PAT": fakePAT}, []string{"-json", "-addr", addr, "-insecure"}, exitError, "a PAT acts for a user"},
+		{"bad addr", map[string]string{"CLARIFAI_PAT": fakePAT}, []string{"-json", "-addr", "ftp://example.com", "-user", "u"}, exitError, "-addr"},
+		{"http base without -insecure", map[string]string{"CLARIFAI_PAT": fakePAT}, []string{"-json", "-addr", "http://" + addr, "-user", "u"}, exitError, "pass -insecure"},
+		{"key rejected", map[string]string{"CLARIFAI_PAT": "kc-unknown-pat-77aa01"}, []string{"-json", "-addr", addr, "-insecure", "-user", "u"}, exitMissing, "CONN_KEY_NOT_FOUND"},
+		{"unreachable", map[string]string{"CLARIFAI_PAT": fakePAT}, []string{"-json", "-addr", closed, "-insecure", "-user", "u"}, exitError, "Unavailable"},
 		{"missing key file", nil, []string{"-json", "-addr", addr, "-insecure", "-key-file", filepath.Join(t.TempDir(), "nope")}, exitError, "-key-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +129,7 @@ func TestNoKeyError(t *testing.T) {
 func TestPATNeedsUser(t *testing.T) {
 	home := clean(t)
 	srv, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 
 	code, stdout, stderr := kc(t, nil, "-addr", addr, "-insecure")
 	if code != exitError || stdout != "" {
@@ -151,7 +150,7 @@ func TestPATNeedsUser(t *testing.T) {
 	}
 
 	// The CLI's login: a PAT, and a user only in a second run.
-	t.Setenv(keysource.EnvPAT, "")
+	t.Setenv("CLARIFAI_PAT", "")
 	t.Setenv(cliconfig.EnvUserID, "")
 	dir := filepath.Join(home, ".config", "clarifai")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -179,7 +178,7 @@ func TestPATNeedsUser(t *testing.T) {
 func TestBrokenCLIConfig(t *testing.T) {
 	home := clean(t)
 	_, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	if err := os.MkdirAll(filepath.Join(home, ".config", "clarifai", "config"), 0o700); err != nil {
 		t.Fatal(err)
 	}

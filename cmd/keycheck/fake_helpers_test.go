@@ -12,7 +12,6 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // Credentials of the tests in this file's package that use startFake. None
@@ -78,7 +77,7 @@ func clean(t *testing.T) string {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	for _, name := range []string{
-		keysource.EnvPAT, keysource.EnvAPIKey, keysource.EnvSessionToken,
+		"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN",
 		cliconfig.EnvAPIBase, cliconfig.EnvUserID, cliconfig.EnvAppID, demoEnvVar,
 	} {
 		t.Setenv(name, "")

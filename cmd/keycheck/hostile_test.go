@@ -53,7 +53,7 @@ func myScopesReply(srv *clarifaifake.Server, scopes, endpoints []string) clarifa
 func TestAttackServerEchoesKey(t *testing.T) {
 	clean(t)
 	srv, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	key, err := keysource.NewKey(keysource.KindPAT, fakePAT)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestAttackServerEchoesKey(t *testing.T) {
 func TestAttackScopeListBomb(t *testing.T) {
 	clean(t)
 	srv, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	var many []string
 	for i := range maxItems + 500 {
 		many = append(many, fmt.Sprintf("Scope%04d:Get", i))

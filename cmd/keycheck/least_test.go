@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -51,7 +50,7 @@ func TestLeast(t *testing.T) {
 	clean(t)
 	// A key and an API base that -least must not use: the base is a port
 	// nothing listens on.
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	t.Setenv("CLARIFAI_API_BASE", "http://127.0.0.1:1")
 	protoset := fixtureProtoset(t)
 

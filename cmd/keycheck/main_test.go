@@ -12,7 +12,6 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -46,7 +45,7 @@ func isolate(t *testing.T) string {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	for _, name := range []string{
-		keysource.EnvPAT, keysource.EnvAPIKey, keysource.EnvSessionToken,
+		"CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN",
 		cliconfig.EnvAPIBase, cliconfig.EnvUserID, cliconfig.EnvAppID, demoEnvVar,
 	} {
 		t.Setenv(name, "")
@@ -109,7 +108,7 @@ func decodeReport(t *testing.T, stdout string) report {
 
 func TestTable(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	srv, addr := startServer(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-app", "a1")
@@ -142,7 +141,7 @@ func TestTable(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	_, addr := startServer(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-app", "a1", "-json")
@@ -169,7 +168,7 @@ func TestJSON(t *testing.T) {
 
 func TestMethodAllowed(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	_, addr := startServer(t)
 	protoset := fixtureProtoset(t)
 
@@ -199,7 +198,7 @@ func TestMethodAllowed(t *testing.T) {
 
 func TestMethodMissing(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	_, addr := startServer(t)
 	protoset := fixtureProtoset(t)
 
@@ -234,7 +233,7 @@ func TestMethodMissing(t *testing.T) {
 
 func TestEndpointScopeAllows(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, endpointPAT)
+	t.Setenv("CLARIFAI_PAT", endpointPAT)
 	_, addr := startServer(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-protoset", fixtureProtoset(t), "-method", "PostInputs")
@@ -248,7 +247,7 @@ func TestEndpointScopeAllows(t *testing.T) {
 
 func TestKeyRejected(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, unknownPAT)
+	t.Setenv("CLARIFAI_PAT", unknownPAT)
 	_, addr := startServer(t)
 
 	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1")
@@ -280,7 +279,7 @@ func TestKeyFile(t *testing.T) {
 	}
 
 	// -key-file wins over the environment.
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	if code, _, _ := keycheck(t, "-addr", addr, "-insecure", "-key-file", path); code != exitOK {
 		t.Fatalf("exit %d, want 0", code)
 	}
@@ -291,7 +290,7 @@ func TestKeyFile(t *testing.T) {
 
 func TestAPIBaseAndAppFromEnvironment(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	_, addr := startServer(t)
 	t.Setenv(cliconfig.EnvAPIBase, "http://"+addr)
 	t.Setenv(cliconfig.EnvUserID, "env-user")
@@ -354,7 +353,7 @@ contexts:
 
 func TestUsageAndSetupErrors(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	_, addr := startServer(t)
 	protoset := fixtureProtoset(t)
 	garbage := filepath.Join(t.TempDir(), "garbage.binpb")
@@ -397,7 +396,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 
 func TestUnreachableServer(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +480,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoForced(t *testing.T) {
 	isolate(t)
-	t.Setenv(keysource.EnvPAT, testPAT)
+	t.Setenv("CLARIFAI_PAT", testPAT)
 	code, stdout, stderr := keycheck(t, "-demo", "-timeout", "30s")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)

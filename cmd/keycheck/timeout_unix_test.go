@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -52,7 +51,7 @@ func TestAttackFIFO(t *testing.T) {
 func TestAttackHungServers(t *testing.T) {
 	clean(t)
 	srv, addr := startFake(t)
-	t.Setenv(keysource.EnvPAT, fakePAT)
+	t.Setenv("CLARIFAI_PAT", fakePAT)
 	srv.SetReply("/clarifai.api.V2/MyScopes", func(ctx context.Context, _ proto.Message) ([]proto.Message, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()

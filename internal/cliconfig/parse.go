@@ -27,6 +27,7 @@ import (
 // environment variables.
 const (
 	EnvPAT          = "CLARIFAI_PAT"
+	EnvAPIKey       = "CLARIFAI_API_KEY" // read from the environment only
 	EnvSessionToken = "CLARIFAI_SESSION_TOKEN"
 	EnvUserID       = "CLARIFAI_USER_ID"
 	EnvAppID        = "CLARIFAI_APP_ID"
