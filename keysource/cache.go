@@ -7,22 +7,14 @@ import (
 )
 
 // Cached returns a Source that keeps the key src gives for ttl, for a source
-// too slow or costly to ask on every call (a secret manager behind a
-// SourceFunc). src is asked once however many callers want a key.
-//
-// Once the key has expired, the next call starts a refresh in the
-// background and the expired key keeps serving while it runs, and while
-// refreshes fail, within its Grace (default: ttl). Callers with no usable key
-// wait for the refresh or for their context. A refresh keeps the values of
-// the context of the call that started it but not its cancellation, and is
-// given up after RefreshTimeout. A failure goes to OnError, and is answered
-// for up to a second before src is asked again; past the grace window it is
-// returned, wrapped, naming the source (an error wrapping ErrNoKey still
-// does, so a Chain moves on). A panic in src becomes an error. A zero Key
-// with a nil error counts as ErrNoKey.
-//
-// The source implements Invalidator. A ttl of zero or less makes every
-// call wait for a refresh. Cached panics if src is nil.
+// too costly to ask on every call (a secret manager behind a SourceFunc); src
+// is asked once however many callers want a key. Once the key expires, a
+// refresh starts and the old key keeps serving while it runs, and while
+// refreshes fail, within its Grace (default: ttl); a caller with no usable
+// key waits for the refresh or its context. A refresh is given up after
+// RefreshTimeout. A failure goes to OnError, and past the grace window it is
+// returned, naming the source; a panic in src, or a zero Key, is a failure.
+// Cached implements Invalidator. It panics if src is nil.
 func Cached(src Source, ttl time.Duration, opts ...Option) Source {
 	if src == nil {
 		panic("keysource: Cached with a nil Source")

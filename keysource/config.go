@@ -17,19 +17,15 @@ import (
 const defaultConfigRefreshInterval = 5 * time.Second
 
 // ClarifaiConfig returns a Source that yields the credential of the login
-// Clarifai's CLI stores (clarifai login): the CLARIFAI_PAT of the current
-// context, or of the one ConfigContext names, as a KindPAT key, or its
-// CLARIFAI_SESSION_TOKEN as a KindSessionToken. A value of ENVVAR is read
-// from the environment variable of that name. An empty path means
-// ~/.config/clarifai/config, the file the Python SDK reads.
-//
-// A missing file, context or credential gives an error wrapping ErrNoKey, so
-// a Chain moves on; a context holding both a PAT and a session token, or a
-// file that cannot be read or parsed, an error that does not. The file is
-// read at the first Key, then again once per RefreshInterval (default 5s), so
-// a new login takes effect; while a read fails, the last good key keeps
-// serving (see Grace). Errors and String never show a value from the file.
-// The source implements Invalidator.
+// that Clarifai's CLI stores at path (~/.config/clarifai/config if empty):
+// the CLARIFAI_PAT of the current context, or of ConfigContext's, as a
+// KindPAT key, or its CLARIFAI_SESSION_TOKEN as a KindSessionToken; a value
+// of ENVVAR is read from the environment. A missing file, context or
+// credential gives an error wrapping ErrNoKey; a context with both a PAT and
+// a token, or a file that cannot be read or parsed, one that does not. The
+// file is read again once per RefreshInterval (default 5s); while a read
+// fails, the last good key keeps serving (see Grace). Errors never show a
+// value from the file. ClarifaiConfig implements Invalidator.
 func ClarifaiConfig(path string, opts ...Option) Source {
 	var o options
 	for _, opt := range opts {

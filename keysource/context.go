@@ -5,15 +5,10 @@ import "context"
 type overrideKey struct{}
 
 // WithKey returns a copy of ctx that carries k as the per-request
-// credential. It wins over every Source. A zero k removes an override set
-// further up, so the call falls back to the Source.
-//
-// The override travels with ctx: every call made with ctx (or a context
-// derived from it) through any connection that uses this library's
-// interceptors carries k, including calls to other Clarifai connections.
-// Derive a fresh context from one without the override where that matters.
-//
-// k was validated when it was made (NewKey), so the hot path only copies it.
+// credential; it wins over every Source. A zero k removes an override set
+// further up. The override travels with ctx: every call made with ctx, or a
+// context derived from it, through any connection that uses this library's
+// interceptors carries k.
 func WithKey(ctx context.Context, k Key) context.Context {
 	if k.IsZero() {
 		return context.WithValue(ctx, overrideKey{}, (*Key)(nil))
@@ -22,8 +17,7 @@ func WithKey(ctx context.Context, k Key) context.Context {
 }
 
 // FromContext returns the per-request override that WithKey put on ctx; ok
-// reports whether ctx carries one. It costs one context lookup and does not
-// allocate.
+// reports whether ctx carries one.
 func FromContext(ctx context.Context) (k Key, ok bool) {
 	p, _ := ctx.Value(overrideKey{}).(*Key)
 	if p == nil {

@@ -10,34 +10,15 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 )
 
-// Default returns the Source that finds credentials where Clarifai's SDKs
-// find them, in the same order:
-//
-//  1. the environment, as Env() reads it: CLARIFAI_PAT (a KindPAT key), then
-//     CLARIFAI_API_KEY (KindAPIKey), then CLARIFAI_SESSION_TOKEN
-//     (KindSessionToken);
-//  2. the current context of Clarifai's CLI config,
-//     ClarifaiConfig("") (~/.config/clarifai/config).
-//
-// Like the SDKs, Default refuses to choose when the environment holds both a
-// PAT (or an API key) and CLARIFAI_SESSION_TOKEN: Key then returns an error
-// wrapping ErrInvalidKey that names the variables, not their values. (A
-// context holding both is refused by ClarifaiConfig.) An invalid value in the
-// environment, or a config file that cannot be read or parsed, stops the
-// search with its error rather than fall back to another credential. When
-// neither place has a key, the error wraps ErrNoKey and each place's answer,
-// lists on its own line what each place lacked, and says how to fix it.
-//
-// Default does no I/O when called; it is meant to be called once, at set-up.
-// Its Key costs a few environment lookups and, when the environment has no
-// key, the config source's in-memory answer; it does not allocate when it
-// finds a key. It implements Invalidator by passing the call to the config
-// source.
-//
-// opts configure the CLI config source, as for ClarifaiConfig: for example
-// ConfigContext(name) keeps to one context, so that a later switch of the
-// CLI's current context (clarifai config use-context) does not change the
-// key under a program that read that context's other settings.
+// Default returns the Source that finds a credential where Clarifai's SDKs
+// do: in the environment, as Env() reads it, then in the current context of
+// the Clarifai CLI's config, as ClarifaiConfig("", opts...) reads it (so
+// ConfigContext keeps it to one context). Like the SDKs, it refuses a PAT or
+// API key together with CLARIFAI_SESSION_TOKEN in the environment, with an
+// error wrapping ErrInvalidKey. A place that fails (an invalid value, a
+// config that cannot be read) stops the search with its error. When neither
+// place has a key, the error wraps ErrNoKey and says where Default looked
+// and how to fix it.
 func Default(opts ...Option) Source {
 	return &defaultSource{env: Env(), config: ClarifaiConfig("", opts...).(*configSource)}
 }

@@ -19,21 +19,16 @@ const maxFileSize = 16 << 10
 // readFile reads a file for File and ClarifaiConfig; tests replace it.
 var readFile = safefile.Read
 
-// File returns a Source that reads the secret from the file at path, such
-// as a Kubernetes or Docker secret: the whole file, white space trimmed, as
-// a KindKey, or the Kind given among opts. Only a regular file of at most
-// 16 KiB is read; a FIFO, device or directory is an error.
-//
-// The file is read at the first Key, then again once per RefreshInterval
-// (default 30s), following a rename over the file and the symbolic-link swap
-// of a Kubernetes secret volume. While a re-read fails, the last good key
-// keeps serving (see Grace) and the failure goes to OnError. File starts no
-// goroutine that outlives a read, and does no I/O until Key is called.
-//
-// Errors name the path, never the content. A missing file gives an error
-// wrapping ErrNoKey and fs.ErrNotExist, so a Chain moves on; an unreadable
-// one an error that does not wrap ErrNoKey; content that is not a valid key
-// an error wrapping ErrInvalidKey. The source implements Invalidator.
+// File returns a Source that reads the secret from the file at path (a
+// Kubernetes or Docker secret): the whole file, white space trimmed, as a
+// KindKey or the Kind among opts. Only a regular file of at most 16 KiB is
+// read, and nothing until Key is called. It is read again once per
+// RefreshInterval (default 30s), so a rotation (a rename over the file, the
+// swap in a Kubernetes secret volume) is picked up; while a re-read fails,
+// the last good key keeps serving (see Grace). A missing file gives an
+// error wrapping ErrNoKey and fs.ErrNotExist; content that is not a key, one
+// wrapping ErrInvalidKey. Errors name the path, never the content. File
+// implements Invalidator.
 func File(path string, opts ...Option) Source {
 	o := options{kind: KindKey}
 	for _, opt := range opts {

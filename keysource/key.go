@@ -27,19 +27,20 @@ var (
 	ErrInvalidKey = errors.New("keysource: invalid key")
 )
 
-// Kind says how a Key travels on the wire.
+// Kind says what a Key is and how it travels on the wire. A Kind is also an
+// Option: File(path, KindPAT) reads a PAT.
 type Kind uint8
 
 const (
 	// KindKey is an app-specific API key or a personal access token, and
-	// nobody has said which: the two look alike (32 hex characters) and
-	// travel alike ("authorization: Key <secret>"). Static and File yield
-	// it. Nothing is ever refused for being a KindKey: a method that only
-	// PATs may call is tried, and the server decides.
+	// nobody has said which: the two look alike and travel alike
+	// ("authorization: Key <secret>"). File yields it unless told
+	// otherwise. A method that only PATs may call is tried with it, and the
+	// server decides.
 	KindKey Kind = iota + 1
 	// KindAPIKey is an app-specific API key: "authorization: Key <secret>".
-	// Declare it (NewKey, FileKind) only when you know it is one: a method
-	// that only PATs may call is then refused before it is sent.
+	// Declare it only when you know it is one: a method that only PATs may
+	// call is then refused before it is sent.
 	KindAPIKey
 	// KindPAT is a personal access token; it travels like an API key.
 	KindPAT
@@ -62,20 +63,14 @@ func (k Kind) String() string {
 	return "none"
 }
 
-// Key is one validated Clarifai credential. The zero Key holds no credential
-// (IsZero reports true).
+// Key is one validated Clarifai credential. The zero Key holds none.
 //
-// A Key never prints its secret: String, Format (every fmt verb), slog's
-// LogValue and MarshalText all give the redacted form, such as "pat(…a1b2)".
-// That holds too for printers that walk values by reflection (fmt on a Key
-// in an unexported field, spew, go-cmp, testify's diffs): a Key holds no
-// string and no pointer they can follow to the secret, only an
-// unsafe.Pointer, which they print as an address. Reading the secret takes
-// an explicit call to Secret or HeaderValue. Keys are immutable values, safe
-// to copy and share between goroutines; the header value is built once,
-// when the Key is made, so sending a Key costs no allocation. Compare Keys
-// with Equal: == (and reflect.DeepEqual) only tell whether two Keys come
-// from the same NewKey call.
+// A Key never shows its secret: String, every fmt verb, MarshalText (and so
+// encoding/json and log/slog) and printers that walk values by reflection
+// (spew, go-cmp) all give a redacted form such as "pat(…a1b2)". Only Secret
+// and HeaderValue return the secret. Keys are immutable and safe to share
+// between goroutines. Compare them with Equal: == only tells whether two
+// Keys come from the same NewKey call.
 type Key struct {
 	// header points at the bytes of the complete header value, n bytes
 	// long; the secret is a suffix of it, so neither Secret nor HeaderValue
@@ -93,12 +88,12 @@ type Key struct {
 // server accepts anyway.
 const maxSecretLen = 64 << 10
 
-// NewKey validates secret and returns it as a Key of the given kind.
-// Surrounding ASCII white space, including the trailing newline that files
-// and environment variables often carry, is trimmed first. The result is an
-// error wrapping ErrInvalidKey (and never containing the secret) when the
-// secret is empty, holds white space or control characters, or anything but
-// printable ASCII, or when kind is not one of the defined kinds.
+// NewKey validates secret and returns it as a Key of the given kind, after
+// trimming the ASCII white space around it (a file's trailing newline). The
+// secret alone is given: "Key " is added when it is sent. An empty secret,
+// one that holds white space, control characters or anything but printable
+// ASCII, or an undefined kind gives an error wrapping ErrInvalidKey that
+// never contains the secret.
 func NewKey(kind Kind, secret string) (Key, error) {
 	if kind < KindKey || kind > KindSessionToken {
 		return Key{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidKey, kind)
@@ -145,10 +140,8 @@ func validate(secret string) error {
 	return nil
 }
 
-// Key makes a Key a Source that always yields it, so a credential built
-// with NewKey (a declared PAT, a session token) can be handed to anything
-// that takes a Source. The zero Key yields an error wrapping ErrNoKey. It
-// costs a copy of the Key.
+// Key makes a Key a Source that always yields it. The zero Key yields an
+// error wrapping ErrNoKey.
 func (k Key) Key(context.Context) (Key, error) {
 	if k.IsZero() {
 		return Key{}, errZeroKey
@@ -165,7 +158,7 @@ func (k Key) Kind() Kind { return k.kind }
 func (k Key) IsZero() bool { return k.kind == 0 }
 
 // Secret returns the secret itself ("" for the zero Key). Never log or print
-// it. It does not allocate.
+// it.
 func (k Key) Secret() string { return k.HeaderValue()[k.offset:] }
 
 // HeaderName returns the metadata key the credential travels under:
@@ -182,8 +175,7 @@ func (k Key) HeaderName() string {
 }
 
 // HeaderValue returns the complete header value, "Key <secret>" for API keys
-// and PATs, the token for session tokens ("" for the zero Key). It does not
-// allocate.
+// and PATs, the token for session tokens ("" for the zero Key).
 func (k Key) HeaderValue() string {
 	if k.header == nil {
 		return ""

@@ -12,7 +12,8 @@ import (
 )
 
 // Option configures File, ClarifaiConfig, Cached and Default. Each option
-// says which of them it applies to; the others ignore it.
+// says which of them it applies to; the others ignore it. A Kind is an
+// Option too: File(path, KindPAT) reads a PAT.
 type Option interface{ apply(*options) }
 
 type options struct {

@@ -14,51 +14,40 @@ import (
 
 // Source supplies the Clarifai credential for a request.
 //
-// Key is called once per RPC (and once per stream) by the interceptors, so
-// implementations must be safe for concurrent use and should answer from
-// memory. It returns an error wrapping ErrNoKey when the source simply has no
-// key, and any other error for a real failure (an unreadable file, a
-// cancelled context); Chain treats the two differently. Errors must never
-// contain the secret.
+// Key is called for every call and stream, so it must be safe for concurrent
+// use and should answer from memory (see Cached). It returns an error
+// wrapping ErrNoKey when the source has no key, and any other error for a
+// real failure; Chain treats the two differently. Errors must never contain
+// the secret. A Source may also implement Invalidator.
 type Source interface {
 	Key(ctx context.Context) (Key, error)
 }
 
-// SourceFunc adapts a plain function to Source. Wrap an expensive function
-// (a call to a secret manager) in Cached.
+// SourceFunc adapts a function to Source. Wrap a costly one (a call to a
+// secret manager) in Cached.
 type SourceFunc func(ctx context.Context) (Key, error)
 
 // Key calls f(ctx).
 func (f SourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
 
-// Invalidator is implemented by sources that can fetch a fresh key, such as
-// Cached, File and ClarifaiConfig. The interceptors call Invalidate with the
-// key a call carried when the server rejected it (an invalid, unknown or
-// revoked key), so a rotated key that is already waiting is picked up before
-// the source's own refresh would find it. Invalidate must be safe for
-// concurrent use, must not block, and should ignore a key that is no longer
-// the source's current one; sources rate-limit it so that a key that is
-// truly bad cannot make them hammer a secret manager.
+// Invalidator is implemented by sources that can fetch a fresh key: File,
+// ClarifaiConfig, Cached, and Chain and Default for their members. The
+// interceptors call Invalidate with the key a call carried when the server
+// rejected it, so that a rotated key is picked up before the next refresh.
+// Invalidate must be safe for concurrent use, must not block, and should
+// ignore a key the source no longer serves. This package's sources act on it
+// at most once per 5 seconds.
 type Invalidator interface {
 	Invalidate(k Key)
 }
 
 // Env returns a Source that reads the first non-empty environment variable
-// among names. With no names it reads CLARIFAI_PAT, then CLARIFAI_API_KEY,
-// then CLARIFAI_SESSION_TOKEN; a value found under a name ending in
-// SESSION_TOKEN is sent as a session token, any other as "Key <secret>".
-//
-// Env reads the environment on every call, so a variable set after start-up
-// (os.Setenv, a test's t.Setenv) is seen at the next call. Reading a variable
-// is a lookup in the process's in-memory copy of the environment, not a
-// system call, under the runtime's environment lock taken shared (readers
-// never wait for each other, only for os.Setenv); the value is validated
-// again only when it changes, so a steady environment costs no allocation.
-// Wrap it in Cached, or read the key once into Static, if even that shared
-// lock is too much for a very hot path. When every variable is unset or
-// empty the error wraps ErrNoKey and names the variables looked at; a value
-// that is not a valid key gives an error wrapping ErrInvalidKey that names
-// the variable but not its value.
+// among names, at every call. With no names it reads CLARIFAI_PAT, then
+// CLARIFAI_API_KEY, then CLARIFAI_SESSION_TOKEN. A name ending in _PAT gives
+// a KindPAT key, _API_KEY a KindAPIKey, SESSION_TOKEN a KindSessionToken,
+// any other a KindKey. When every variable is unset or empty the error wraps
+// ErrNoKey and names them; an invalid value gives an error wrapping
+// ErrInvalidKey that names the variable, not the value.
 func Env(names ...string) Source {
 	if len(names) == 0 {
 		names = []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken}
@@ -121,13 +110,10 @@ func (e *env) String() string { return "env " + strings.Join(e.names, ", ") }
 
 // Chain returns a Source that asks each source in turn and returns the first
 // key found. A source that answers ErrNoKey is passed over; any other error
-// (an unreadable file, a cancelled context) stops the chain and is returned,
-// because skipping a broken source could silently send a different
-// credential. When every source answers ErrNoKey, the error wraps ErrNoKey
-// and each source's answer, and lists every source with its answer, so it
-// says where the chain looked. A chain whose first sources miss costs no
-// allocation when a later one has the key. Nil sources are left out. Chain
-// is safe for concurrent use if its sources are.
+// stops the chain and is returned, since skipping a broken source could send
+// another credential. When every source answers ErrNoKey, the error wraps
+// ErrNoKey and each answer, and lists the sources with their answers. Nil
+// sources are left out.
 func Chain(sources ...Source) Source {
 	c := make(chain, 0, len(sources))
 	for _, s := range sources {
