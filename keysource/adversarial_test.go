@@ -142,7 +142,7 @@ func TestAttackReflectionPrinters(t *testing.T) {
 	}
 	for name, v := range map[string]any{
 		"Key": k, "*Key": &k, "token": tok, "holder": holder{k, &k, []Key{k, tok}, map[string]Key{"k": k}, k},
-		"Static": staticKey(marker), "File": fileSrc, "ClarifaiConfig": cfgSrc, "Env": envSrc,
+		"Key as a Source": Source(mustKey(t, KindKey, marker)), "File": fileSrc, "ClarifaiConfig": cfgSrc, "Env": envSrc,
 		"Cached": cached, "Chain": chain, "context": WithKey(ctx, k),
 	} {
 		leakCheck(t, name, v, marker)

@@ -47,7 +47,7 @@ func benchSourceParallel(b *testing.B, src Source) {
 	})
 }
 
-func BenchmarkStatic(b *testing.B) { benchSource(b, staticKey(testSecret)) }
+func BenchmarkKey(b *testing.B) { benchSource(b, mustKey(b, KindKey, testSecret)) }
 
 func BenchmarkOverride(b *testing.B) {
 	k, err := NewKey(KindKey, testSecret)

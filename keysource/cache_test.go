@@ -84,7 +84,7 @@ func TestCachedGrace(t *testing.T) {
 			reported = append(reported, err)
 		}))
 		reports := func() int {
-			synctest.Wait() // CacheOnError runs on the refresh goroutine
+			synctest.Wait() // OnError runs on the refresh goroutine
 			mu.Lock()
 			defer mu.Unlock()
 			return len(reported)

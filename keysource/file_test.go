@@ -39,13 +39,13 @@ func TestFileFirstRead(t *testing.T) {
 	var _ Source = src
 }
 
-func TestFileKind(t *testing.T) {
+func TestFileOfAKind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token")
 	writeFile(t, path, testSecret)
 	for _, kind := range []Kind{KindAPIKey, KindPAT, KindSessionToken} {
 		k, err := File(path, kind).Key(context.Background())
 		if err != nil || k.Kind() != kind {
-			t.Errorf("FileKind(%v): got %v, %v", kind, k, err)
+			t.Errorf("File(path, %v): got %v, %v", kind, k, err)
 		}
 	}
 	_, err := File(path, Kind(0)).Key(context.Background())
@@ -249,7 +249,7 @@ func TestFileMissingDuringRotationKeepsLastGoodKey(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		wantKey(t, src, "good-key-0123456789")
 		if len(reported) != 1 || !errors.Is(reported[0], fs.ErrNotExist) {
-			t.Fatalf("FileOnError got %v, want one error wrapping fs.ErrNotExist", reported)
+			t.Fatalf("OnError got %v, want one error wrapping fs.ErrNotExist", reported)
 		}
 		if err := lastErr(src); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
 			t.Errorf("Err() = %v, want the missing-file error naming the path", err)
@@ -406,7 +406,7 @@ func TestFileInvalidContent(t *testing.T) {
 	}
 }
 
-// TestFileReadsAtMostOncePerInterval counts reads through FileOnError: with
+// TestFileReadsAtMostOncePerInterval counts reads through OnError: with
 // the file gone, every read fails and is reported, so the number of reports
 // is the number of reads. Many goroutines calling at once when the interval
 // has passed must cause one read.
