@@ -209,10 +209,6 @@ func specialPaths(t *testing.T) map[string]string {
 	return paths
 }
 
-// reporting is a file-backed source: lastErr says why its latest read
-// failed.
-type reporting = Source
-
 // refuseSpecial checks that neither File nor ClarifaiConfig blocks or reads
 // without bound on the named special paths, and that neither treats one as
 // "no key here": each call ends well before its deadline with an error that
@@ -225,7 +221,7 @@ func refuseSpecial(t *testing.T, names ...string) {
 			continue // not on this system (unix sockets)
 		}
 		t.Run(name, func(t *testing.T) {
-			for _, src := range []reporting{File(path), ClarifaiConfig(path)} {
+			for _, src := range []Source{File(path), ClarifaiConfig(path)} {
 				var err error
 				alloc := allocated(func() {
 					for range 2 { // the first read, and a re-read
@@ -280,9 +276,9 @@ func TestAttackFIFO(t *testing.T) {
 
 	// Swapped in after a good read: the last good key keeps serving, Err
 	// says why, and no read blocks.
-	for name, mk := range map[string]func(path string) reporting{
-		"File":           func(p string) reporting { return File(p, RefreshInterval(time.Millisecond)) },
-		"ClarifaiConfig": func(p string) reporting { return ClarifaiConfig(p, RefreshInterval(time.Millisecond)) },
+	for name, mk := range map[string]func(path string) Source{
+		"File":           func(p string) Source { return File(p, RefreshInterval(time.Millisecond)) },
+		"ClarifaiConfig": func(p string) Source { return ClarifaiConfig(p, RefreshInterval(time.Millisecond)) },
 	} {
 		t.Run("swapped for a FIFO, "+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "key")
