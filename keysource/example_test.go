@@ -161,7 +161,7 @@ func ExampleClarifaiConfig() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "config")
+	path := filepath.Join(dir, "config") // "" means ~/.config/clarifai/config
 	config := `current_context: default
 contexts:
   default:
