@@ -30,12 +30,18 @@ func hangReads(t *testing.T) (started *atomic.Int32, release func()) {
 	return started, release
 }
 
+// helloFile writes a file holding "hello" and returns its path.
+func helloFile(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestReadReturnsWhenContextEndsDuringAHungRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := filepath.Join(t.TempDir(), "f")
-		if err := os.WriteFile(p, []byte("hello"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		p := helloFile(t)
 		started, release := hangReads(t)
 		defer release()
 
@@ -67,10 +73,7 @@ func TestReadReturnsWhenContextEndsDuringAHungRead(t *testing.T) {
 
 func TestConcurrentReadsShareOne(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := filepath.Join(t.TempDir(), "f")
-		if err := os.WriteFile(p, []byte("hello"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		p := helloFile(t)
 		started, release := hangReads(t)
 		const n = 20
 		done := make(chan []byte, n)
