@@ -95,7 +95,8 @@ type options struct {
 
 	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD] // the same for the last override
-	lastFP       atomic.Pointer[keyFP] // see fingerprint
+	fps          fingerprints          // of the keys used, for the grant cache and the limiter
+	limiter      Limiter               // WithThrottle; nil: off
 }
 
 func newOptions(opts []Option) *options {

@@ -2,7 +2,6 @@ package interceptor
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"strconv"
 	"sync"
@@ -151,7 +150,7 @@ func (p *preflight) check(ctx context.Context, cc grpc.ClientConnInterface, o *o
 		return nil
 	}
 	userID, appID := userApp(req)
-	gk := grantKey{fp: o.fingerprint(k), userID: userID, appID: appID}
+	gk := grantKey{fp: o.fps.of(k).fp, userID: userID, appID: appID}
 	e, err := p.grant(ctx, cc, method, gk, k)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -320,23 +319,4 @@ func (o *options) required(method string) (scopes.Requirement, bool) {
 		return o.catalog.Required(method)
 	}
 	return scopes.Required(method)
-}
-
-// fingerprint identifies k to the grant cache without keeping the secret.
-// The last key's fingerprint is kept, so a steady key is hashed once, not
-// on every call.
-func (o *options) fingerprint(k keysource.Key) [16]byte {
-	if c := o.lastFP.Load(); c != nil && c.key.Equal(k) {
-		return c.fp
-	}
-	sum := sha256.Sum256([]byte(k.HeaderValue()))
-	c := &keyFP{key: k}
-	copy(c.fp[:], sum[:])
-	o.lastFP.Store(c)
-	return c.fp
-}
-
-type keyFP struct {
-	key keysource.Key
-	fp  [16]byte
 }

@@ -54,31 +54,51 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			}
 			lazy = known && len(need.Scopes) > 0 && method != scopes.MyScopesMethod && cc != nil
 		}
+		var limit *callLimit
+		if o.limiter != nil {
+			limit = &callLimit{l: o.limiter, bucket: o.fps.of(k).bucket, method: method}
+		}
 		if cfg.failed == nil && !lazy {
+			if err := limit.wait(ctx); err != nil {
+				return nil, err
+			}
 			cs, err := streamer(ctx, desc, cc, method, callOpts...)
 			if err != nil {
+				limit.report(nil, err)
 				return nil, o.fail(err, k, fromSource)
 			}
-			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource}, nil
+			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource, limit: limit}, nil
 		}
 		// The stream gets a context of its own so that ending it early (a
 		// failed status, a preflight refusal) releases it, and so that it
 		// is released from its parent once the stream is over.
 		ctx, cancel := context.WithCancel(ctx)
 		s := &checkedStream{o: o, failed: cfg.failed, ends: cfg.end, k: k, method: method, cancel: cancel,
-			serverStreams: desc.ServerStreams, fromSource: fromSource}
+			serverStreams: desc.ServerStreams, fromSource: fromSource, limit: limit}
 		if lazy {
 			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, error) {
 				if err := o.preflight.check(ctx, cc, o, method, first, k); err != nil {
 					return nil, err
 				}
-				return streamer(ctx, desc, cc, method, callOpts...)
+				if err := limit.wait(ctx); err != nil {
+					return nil, err
+				}
+				cs, err := streamer(ctx, desc, cc, method, callOpts...)
+				if err != nil {
+					limit.report(nil, err)
+				}
+				return cs, err
 			}}
 			return s, nil
+		}
+		if err := limit.wait(ctx); err != nil {
+			cancel()
+			return nil, err
 		}
 		cs, err := streamer(ctx, desc, cc, method, callOpts...)
 		if err != nil {
 			cancel()
+			limit.report(nil, err)
 			return nil, o.fail(err, k, fromSource)
 		}
 		s.cs = cs
@@ -107,6 +127,7 @@ type checkedStream struct {
 	lazy   *lazyOpen             // nil: opened when created
 	err    atomic.Pointer[error] // the error that ended the stream early
 
+	limit         *callLimit // WithThrottle; nil: off
 	serverStreams bool
 	fromSource    bool // k came from the Source: tell it of rejections
 	replied       bool // a reply was received; RecvMsg's own
@@ -212,11 +233,16 @@ func (s *checkedStream) RecvMsg(m any) error {
 		if early := s.ended(); early != nil {
 			return early
 		}
+		s.limit.report(nil, err)
 		return s.o.fail(err, s.k, s.fromSource)
 	}
 	first := !s.replied
 	s.replied = true
-	if err := s.checkReply(m, first); err != nil {
+	err := s.checkReply(m, first)
+	if first {
+		s.limit.report(m, err)
+	}
+	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
 		s.drain(m)
@@ -297,6 +323,7 @@ type scrubbedStream struct {
 	o          *options
 	k          keysource.Key
 	fromSource bool
+	limit      *callLimit
 }
 
 func (s *scrubbedStream) SendMsg(m any) error {
@@ -304,5 +331,11 @@ func (s *scrubbedStream) SendMsg(m any) error {
 }
 
 func (s *scrubbedStream) RecvMsg(m any) error {
-	return s.o.fail(s.ClientStream.RecvMsg(m), s.k, s.fromSource)
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil {
+		s.limit.report(m, nil)
+	} else {
+		s.limit.report(nil, err)
+	}
+	return s.o.fail(err, s.k, s.fromSource)
 }

@@ -54,9 +54,19 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 				return scrub(err, k)
 			}
 		}
+		var bucket string
+		if o.limiter != nil {
+			bucket = o.fps.of(k).bucket
+			if err := wait(ctx, o.limiter, bucket); err != nil {
+				return err
+			}
+		}
 		err = invoker(ctx, method, req, reply, cc, callOpts...)
 		if err == nil {
 			err = o.checkReply(cfg.failed, method, reply)
+		}
+		if o.limiter != nil {
+			o.limiter.Done(bucket, throttled(method, reply, err))
 		}
 		return o.fail(err, k, fromSource)
 	}
