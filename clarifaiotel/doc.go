@@ -10,7 +10,7 @@
 //
 //	conn, err := clarifaiauth.NewClient(
 //		clarifaiauth.WithDialOptions(grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler()))),
-//		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight()),
+//		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight(preflight.New())),
 //	)
 //
 // For every reply the call receives, the handler reads the reply's status by

@@ -59,18 +59,18 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		}
 	}
 	tag := p.o.tag
-	if len(md[RequestIDPrefixHeader]) > 0 {
+	if len(md[requestTagHeader]) > 0 {
 		tag = "" // a tag the caller set wins
 	}
 	if handWritten {
 		// The caller's own header goes out as it is; add only the tag.
 		if tag != "" {
-			return map[string]string{RequestIDPrefixHeader: tag}, nil
+			return map[string]string{requestTagHeader: tag}, nil
 		}
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), RequestIDPrefixHeader: tag}, nil
+		return map[string]string{k.HeaderName(): k.HeaderValue(), requestTagHeader: tag}, nil
 	}
 	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
 }

@@ -83,7 +83,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 	addr, tlsConf := serveTLS(t, srv)
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
-		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey), interceptor.WithRequestTag(""))))
+		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(keysource.Static(sourceKey))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 			if _, v := credentialOf(t, c); v != tt.want {
 				t.Errorf("server saw %q, want %q", v, tt.want)
 			}
-			if got := c.Header(interceptor.RequestIDPrefixHeader); len(got) != 1 {
+			if got := c.Header("x-clarifai-request-id-prefix"); len(got) != 1 {
 				t.Errorf("request tag = %q", got)
 			}
 		})

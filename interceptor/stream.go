@@ -39,24 +39,21 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
-		if err := cfg.err(); err != nil {
-			return nil, err
-		}
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
 		}
 		lazy := false
 		if o.preflight != nil {
-			need, known := o.required(method)
+			need, known := o.preflight.Required(method)
 			if err := refuseAuthType(method, need, known, k); err != nil {
 				return nil, err
 			}
-			lazy = known && len(need.Scopes) > 0 && method != scopes.MyScopesMethod && cc != nil
+			lazy = needsGrant(method, need, known) && cc != nil
 		}
 		var limit *callLimit
 		if o.limiter != nil {
-			limit = &callLimit{l: o.limiter, bucket: o.fps.of(k).bucket, method: method}
+			limit = &callLimit{l: o.limiter, bucket: o.fps.Of(k).Bucket, method: method}
 		}
 		if cfg.failed == nil && !lazy {
 			if err := limit.wait(ctx); err != nil {
@@ -77,7 +74,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			serverStreams: desc.ServerStreams, fromSource: fromSource, limit: limit}
 		if lazy {
 			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, error) {
-				if err := o.preflight.check(ctx, cc, o, method, first, k); err != nil {
+				if err := o.check(ctx, cc, method, first, k); err != nil {
 					return nil, err
 				}
 				if err := limit.wait(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -105,7 +106,7 @@ func TestThrottleUnary(t *testing.T) {
 	if _, err := e.client.PostModelOutputs(ctx, predictReq()); err == nil {
 		t.Fatal("throttled call: no error")
 	}
-	if _, err := e.client.PostModelOutputs(ctx, predictReq(), interceptor.WithoutStatusCheck()); err != nil {
+	if _, err := e.client.PostModelOutputs(ctx, predictReq(), interceptor.WithStatusCheck(nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.srv.ClearStatus(predictPath)
@@ -180,8 +181,8 @@ func TestThrottleStream(t *testing.T) {
 		opts []interceptor.Option
 	}{
 		{"checked", nil},
-		{"unchecked", []interceptor.Option{interceptor.WithoutStatusCheck()}},
-		{"preflight", []interceptor.Option{interceptor.WithPreflight()}},
+		{"unchecked", []interceptor.Option{interceptor.WithStatusCheck(nil)}},
+		{"preflight", []interceptor.Option{interceptor.WithPreflight(preflight.New())}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

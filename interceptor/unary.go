@@ -3,6 +3,7 @@ package interceptor
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
 )
@@ -41,22 +42,19 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
-		if err := cfg.err(); err != nil {
-			return err
-		}
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return err
 		}
 		req = o.userApp.fill(req)
 		if o.preflight != nil {
-			if err := o.preflight.check(ctx, ccOf(cc), o, method, req, k); err != nil {
-				return scrub(err, k)
+			if err := o.check(ctx, ccOf(cc), method, req, k); err != nil {
+				return redact.Error(err, k)
 			}
 		}
 		var bucket string
 		if o.limiter != nil {
-			bucket = o.fps.of(k).bucket
+			bucket = o.fps.Of(k).Bucket
 			if err := wait(ctx, o.limiter, bucket); err != nil {
 				return err
 			}

@@ -30,13 +30,13 @@ import (
 // PerRPCCredentials cannot apply it (credentials see no messages). Only when
 // building; two empty arguments turn it off.
 func WithUserApp(userID, appID string) Option {
-	return &option{name: "WithUserApp", build: func(o *options) {
+	return buildOption(func(o *options) {
 		if userID == "" && appID == "" {
 			o.userApp = nil
 			return
 		}
 		o.userApp = &userAppDefault{userID: userID, appID: appID}
-	}}
+	})
 }
 
 // userAppDefault is the app WithUserApp names.

@@ -72,7 +72,7 @@ func TestUserAppUnary(t *testing.T) {
 	// A request with user_app_id at field 2 (ListScopes) is filled too; one
 	// that has no such field (ListStatusCodes) goes as it is.
 	// (ListScopes takes only session tokens: the reply's refusal is not the point.)
-	if _, err := client.ListScopes(context.Background(), &pb.ListScopesRequest{KeyType: "personal_access_token"}, interceptor.WithoutStatusCheck()); err != nil {
+	if _, err := client.ListScopes(context.Background(), &pb.ListScopesRequest{KeyType: "personal_access_token"}, interceptor.WithStatusCheck(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastRequests(t, fake)[0].(*pb.ListScopesRequest); got.GetUserAppId().GetUserId() != "me" || got.GetKeyType() != "personal_access_token" {
@@ -138,7 +138,7 @@ func TestUserAppUploadStream(t *testing.T) {
 func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	named := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}
 	var sent any
-	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithoutStatusCheck())
+	ic := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithStatusCheck(nil))
 	invoker := func(_ context.Context, _ string, req, _ any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
 		sent = req
 		return nil
@@ -153,7 +153,7 @@ func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	with := testing.AllocsPerRun(200, func() {
 		_ = ic(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})
-	plain := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithoutStatusCheck())
+	plain := interceptor.UnaryClient(keysource.Static(sourceKey), interceptor.WithStatusCheck(nil))
 	base := testing.AllocsPerRun(200, func() {
 		_ = plain(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})

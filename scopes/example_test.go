@@ -49,12 +49,13 @@ func ExampleCheckReply() {
 	// true PermissionDenied
 }
 
-func ExampleGrant_Missing() {
-	req, _ := scopes.Required("/clarifai.api.V2/PostModelOutputs")
-	g := scopes.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
-	fmt.Println(g.Allows(req))
-	fmt.Println(g.Missing(req))
+func ExampleCatalog_Required() {
+	// A nil registry means the descriptors linked into the program, here
+	// those of a Clarifai client.
+	req, ok := scopes.NewCatalog(nil).Required("PostModelOutputs")
+	fmt.Println(ok, req.Method, req.AuthType)
+	fmt.Println(req.Scopes)
 	// Output:
-	// false
-	// [Concepts:Get Predict] [/clarifai.api.V2/PostModelOutputs]
+	// true /clarifai.api.V2/PostModelOutputs KeyAuth
+	// [Apps:Get Concepts:Get Models:Get Predict]
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/status"
 )
@@ -88,7 +89,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	}
 
 	// CallKey sends exactly the key this report names.
-	grant, err := scopes.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
+	grant, err := preflight.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
 	if err != nil {
 		f := callError(addr, key, err)
 		f.z = z
@@ -119,7 +120,6 @@ func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth
 		clarifaiauth.WithAPIBase(base),
 		clarifaiauth.WithUserApp("", ""),
 		clarifaiauth.WithoutRetry(),
-		clarifaiauth.WithInterceptorOptions(interceptor.WithRequestTag("")),
 	}
 	if o.insecure {
 		opts = append(opts, clarifaiauth.AllowInsecure())
