@@ -89,5 +89,5 @@ func secureTransport(ctx context.Context) bool {
 	ci, ok := ri.AuthInfo.(interface {
 		GetCommonAuthInfo() credentials.CommonAuthInfo
 	})
-	return ok && ci.GetCommonAuthInfo().SecurityLevel >= credentials.PrivacyAndIntegrity
+	return ok && ci.GetCommonAuthInfo().SecurityLevel == credentials.PrivacyAndIntegrity
 }

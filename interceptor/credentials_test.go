@@ -207,3 +207,34 @@ func TestPerRPCCredentialsAllowInsecure(t *testing.T) {
 		t.Errorf("GetRequestMetadata err = %v, want ErrNoKey", err)
 	}
 }
+
+// levelInfo is a connection's AuthInfo reporting a security level.
+type levelInfo struct{ credentials.CommonAuthInfo }
+
+func (levelInfo) AuthType() string { return "test" }
+
+// TestPerRPCCredentialsSecurityLevels: only a connection that reports
+// PrivacyAndIntegrity gets the key; lower levels and levels gRPC does not
+// define (4, 255) are refused.
+func TestPerRPCCredentialsSecurityLevels(t *testing.T) {
+	creds := interceptor.PerRPCCredentials(keysource.Static(sourceKey))
+	for _, tt := range []struct {
+		level credentials.SecurityLevel
+		ok    bool
+	}{
+		{credentials.InvalidSecurityLevel, false},
+		{credentials.NoSecurity, false},
+		{credentials.IntegrityOnly, false},
+		{credentials.PrivacyAndIntegrity, true},
+		{4, false},
+		{255, false},
+	} {
+		ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{
+			AuthInfo: levelInfo{credentials.CommonAuthInfo{SecurityLevel: tt.level}},
+		})
+		md, err := creds.GetRequestMetadata(ctx)
+		if tt.ok != (err == nil) || tt.ok != (md != nil) {
+			t.Errorf("level %d: GetRequestMetadata = %v, %v; want sent: %v", tt.level, md != nil, err, tt.ok)
+		}
+	}
+}

@@ -32,8 +32,8 @@ func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method
 	if err := refuseAuthType(method, need, ok, k); err != nil {
 		return err
 	}
-	if !needsGrant(method, need, ok) || cc == nil {
-		return nil
+	if !needsGrant(method, need, ok) || cc == nil || needsUserApp(k, req) != nil {
+		return nil // a PAT call without an app is refused after this
 	}
 	userID, appID := userApp(req)
 	g, err := o.preflight.Grant(ctx, cc, k, userID, appID, method, CallKey(k))

@@ -43,14 +43,19 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		if err != nil {
 			return nil, err
 		}
-		lazy := false
+		// A stream opens at its first message when that message must be
+		// checked first: against the key's grant, or, with a PAT and no
+		// default app, for naming its app (see needsUserApp).
+		grant := false
 		if o.preflight != nil {
 			need, known := o.preflight.Required(method)
 			if err := refuseAuthType(method, need, known, k); err != nil {
 				return nil, err
 			}
-			lazy = needsGrant(method, need, known) && cc != nil
+			grant = needsGrant(method, need, known) && cc != nil
 		}
+		patCheck := k.Kind() == keysource.KindPAT && o.userApp == nil
+		lazy := grant || patCheck
 		var limit *callLimit
 		if o.limiter != nil {
 			limit = &callLimit{l: o.limiter, bucket: o.fps.Of(k).Bucket, method: method}
@@ -71,20 +76,22 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		// is released from its parent once the stream is over.
 		ctx, cancel := context.WithCancel(ctx)
 		s := &checkedStream{o: o, failed: cfg.failed, ends: cfg.end, k: k, method: method, cancel: cancel,
-			serverStreams: desc.ServerStreams, fromSource: fromSource, limit: limit}
+			serverStreams: desc.ServerStreams, fromSource: fromSource, limit: limit, patCheck: patCheck}
 		if lazy {
-			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, error) {
-				if err := o.check(ctx, cc, method, first, k); err != nil {
-					return nil, err
+			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, bool, error) {
+				if grant {
+					if err := o.check(ctx, cc, method, first, k); err != nil {
+						return nil, true, err
+					}
 				}
 				if err := limit.wait(ctx); err != nil {
-					return nil, err
+					return nil, true, err
 				}
 				cs, err := streamer(ctx, desc, cc, method, callOpts...)
 				if err != nil {
 					limit.report(nil, err)
 				}
-				return cs, err
+				return cs, false, err
 			}}
 			return s, nil
 		}
@@ -127,21 +134,29 @@ type checkedStream struct {
 	limit         *callLimit // WithThrottle; nil: off
 	serverStreams bool
 	fromSource    bool // k came from the Source: tell it of rejections
+	patCheck      bool // the first message must name its app; the sending side's
 	replied       bool // a reply was received; RecvMsg's own
 }
 
 // lazyOpen is a stream's opening deferred to its first message.
 type lazyOpen struct {
-	ctx    context.Context                            // the stream's context, until it is opened
-	opened chan struct{}                              // closed once opened, or refused
-	open   func(first any) (grpc.ClientStream, error) // nil once tried; the sending side's
+	ctx    context.Context // the stream's context, until it is opened
+	opened chan struct{}   // closed once opened, or refused
+	// open checks first and opens the stream; refused reports an error
+	// made before anything was sent (the preflight's, the Limiter's). It
+	// is nil once tried, and the sending side's.
+	open func(first any) (cs grpc.ClientStream, refused bool, err error)
 }
 
-// openWith opens a lazy stream, checking first; it runs on the sending side.
+// openWith opens a lazy stream, checking first; it runs on the sending
+// side. A refusal is returned, to fail the SendMsg (or CloseSend) that
+// triggered it. A failure to open is not: as gRPC does with a stream that
+// breaks, it ends the stream and RecvMsg reports it, which is where
+// go-grpc-middleware's retry looks for a stream to open again.
 func (s *checkedStream) openWith(first any) error {
 	open := s.lazy.open
 	s.lazy.open = nil
-	cs, err := open(first)
+	cs, refused, err := open(first)
 	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
@@ -149,7 +164,10 @@ func (s *checkedStream) openWith(first any) error {
 		s.cs = cs
 	}
 	close(s.lazy.opened)
-	return err
+	if refused {
+		return err
+	}
+	return nil
 }
 
 // wait waits until the stream is opened, or ended without being opened.
@@ -189,9 +207,23 @@ func (s *checkedStream) SendMsg(m any) error {
 		return err
 	}
 	m = s.o.userApp.fill(m)
+	if s.patCheck {
+		s.patCheck = false
+		if err := needsUserApp(s.k, m); err != nil {
+			if s.lazy != nil && s.lazy.open != nil {
+				s.lazy.open = nil
+				close(s.lazy.opened)
+			}
+			s.end(err)
+			return err
+		}
+	}
 	if s.lazy != nil && s.lazy.open != nil {
 		if err := s.openWith(m); err != nil {
 			return err
+		}
+		if s.cs == nil {
+			return nil // not opened: RecvMsg reports why
 		}
 	}
 	if err := s.cs.SendMsg(m); err != nil {

@@ -52,6 +52,11 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 				return redact.Error(err, k)
 			}
 		}
+		if o.userApp == nil {
+			if err := needsUserApp(k, req); err != nil {
+				return err
+			}
+		}
 		var bucket string
 		if o.limiter != nil {
 			bucket = o.fps.Of(k).Bucket

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -244,4 +245,43 @@ func TestBoundedWhileMyScopesHangs(t *testing.T) {
 	if grown := runtime.NumGoroutine() - before; grown > 4*bound {
 		t.Errorf("%d more goroutines after %d calls, want at most %d", grown, 20*bound, 4*bound)
 	}
+}
+
+// TestPanicsDuringAFetchAreContained: a panic in OnFetchError, or in an
+// interceptor that runs on the MyScopes call, does not end the process
+// (singleflight would re-panic it on a goroutine nobody can recover): the
+// call goes out unchecked, and the panic is reported as a failed fetch.
+func TestPanicsDuringAFetchAreContained(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OnFetchError", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.SetError(myScopesPath, status.Error(codes.Unavailable, "down"))
+		p := preflight.New(preflight.OnFetchError(func(string, error) { panic("callback") }))
+		for range 2 {
+			if err := check(p, ctx, e.conn, postInputsPath, inputsReq("u", "a"), keyOf(sourceKey)); err != nil {
+				t.Fatalf("check = %v, want nil (unchecked)", err)
+			}
+		}
+	})
+	t.Run("interceptor on MyScopes", func(t *testing.T) {
+		boom := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if method == myScopesPath {
+				panic("interceptor")
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		e := newEnv(t, grpc.WithChainUnaryInterceptor(boom))
+		var reported atomic.Value
+		p := preflight.New(preflight.OnFetchError(func(_ string, err error) { reported.Store(err) }))
+		if err := check(p, ctx, e.conn, postInputsPath, inputsReq("u", "a"), keyOf(sourceKey)); err != nil {
+			t.Fatalf("check = %v, want nil (unchecked)", err)
+		}
+		if err, _ := reported.Load().(error); err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Errorf("OnFetchError got %v, want the panic reported", err)
+		}
+		// The failure is remembered like any failed fetch.
+		if err := check(p, ctx, e.conn, postInputsPath, inputsReq("u", "a"), keyOf(sourceKey)); err != nil {
+			t.Fatalf("second check = %v", err)
+		}
+	})
 }
