@@ -34,3 +34,6 @@ var UserApp = userApp
 
 // RequestShapes returns how many request types the cache holds.
 func RequestShapes() int { return requestShapes.Len() }
+
+// ConnectionLevel is connectionLevel: which codes end a stream in any reply.
+var ConnectionLevel = connectionLevel

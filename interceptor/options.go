@@ -207,7 +207,7 @@ func endsStream(end streamEnd, code scopes.Code, first bool) bool {
 	if end != nil {
 		return end(code, first)
 	}
-	return first || code.ConnectionLevel()
+	return first || connectionLevel(code)
 }
 
 // WithRequestTag sets the "x-clarifai-request-id-prefix" every call
@@ -225,3 +225,7 @@ func WithRequestTag(prefix string) Option {
 func AllowInsecureTransport() Option {
 	return buildOption(func(o *options) { o.allowInsecure = true })
 }
+
+// connectionLevel reports whether code is one of Clarifai's connection-level
+// codes (11xxx: key, scopes, limits, throttling).
+func connectionLevel(code scopes.Code) bool { return code >= 11000 && code < 12000 }

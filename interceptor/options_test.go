@@ -52,7 +52,7 @@ func TestPerCallOptions(t *testing.T) {
 		t.Fatalf("WithoutStatusCheck on the call: %v, %v", resp.GetStatus(), err)
 	}
 	// A narrower check on the call.
-	only11007 := interceptor.WithStatusCheck(func(c scopes.Code) bool { return c == scopes.CodeConnInsufficientScopes })
+	only11007 := interceptor.WithStatusCheck(func(c scopes.Code) bool { return c == scopes.Code(11007) })
 	if _, err := e.client.PostModelOutputs(ctx, predictReq(), grpc.WaitForReady(false), only11007, grpc.WaitForReady(false)); err != nil {
 		t.Fatalf("narrowed check on the call, between gRPC options: %v", err)
 	}

@@ -49,7 +49,7 @@ func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method
 	missing, endpoints := g.Missing(need)
 	return &scopes.Error{
 		Method:           method,
-		Code:             scopes.CodeConnInsufficientScopes,
+		Code:             codeConnInsufficientScopes,
 		Description:      "refused locally before sending: the key's scopes (from MyScopes) do not allow this method",
 		Missing:          missing,
 		MissingEndpoints: endpoints,
@@ -63,6 +63,10 @@ func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method
 func needsGrant(method string, need scopes.Requirement, known bool) bool {
 	return known && len(need.Scopes) > 0 && method != myScopesMethod
 }
+
+// codeConnInsufficientScopes is CONN_INSUFFICIENT_SCOPES, the code of a
+// local refusal for missing scopes.
+const codeConnInsufficientScopes scopes.Code = 11007
 
 // codeAuthMethodDisabled is CONN_AUTH_METHOD_DISABLED, the code of a local
 // refusal for the credential's kind.

@@ -144,7 +144,7 @@ func TestPreflightVerdicts(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("Check = %v, want *scopes.Error", err)
 			}
-			if se.Code != scopes.CodeConnInsufficientScopes || !se.Local || se.Method != tc.method || status.Code(err) != codes.PermissionDenied {
+			if se.Code != scopes.Code(11007) || !se.Local || se.Method != tc.method || status.Code(err) != codes.PermissionDenied {
 				t.Errorf("Check error = %+v", se)
 			}
 			if !slices.Equal(se.Missing, tc.missing) || !slices.Equal(se.MissingEndpoints, []string{tc.method}) {
@@ -201,7 +201,7 @@ func TestPreflightFetchFailureLetsCallThrough(t *testing.T) {
 		_, err := e.client.PostInputs(context.Background(), inputsReq("me", "app"))
 		// The server, still the authority, refuses it in-band.
 		var se *scopes.Error
-		if !errors.As(err, &se) || se.Local || se.Code != scopes.CodeConnInsufficientScopes {
+		if !errors.As(err, &se) || se.Local || se.Code != scopes.Code(11007) {
 			t.Fatalf("err = %v, want the server's own CONN_INSUFFICIENT_SCOPES", err)
 		}
 	}

@@ -92,7 +92,7 @@ func check(p *preflight.Checker, ctx context.Context, cc grpc.ClientConnInterfac
 	}
 	if !g.Allows(need) {
 		missing, endpoints := g.Missing(need)
-		return &scopes.Error{Method: method, Code: scopes.CodeConnInsufficientScopes, Missing: missing, MissingEndpoints: endpoints, Local: true}
+		return &scopes.Error{Method: method, Code: scopes.Code(11007), Missing: missing, MissingEndpoints: endpoints, Local: true}
 	}
 	return nil
 }

@@ -21,13 +21,12 @@ const scopeEnum protoreflect.FullName = "clarifai.auth.scope.S"
 // clarifai.auth.types.AuthType).
 type AuthType int32
 
-// Clarifai authentication types.
+// The authentication types a credential meets. The others are 0 (the method
+// is not annotated), 1 (NoAuth: no credential needed) and 4 (AdminAuth:
+// Clarifai's administrators only).
 const (
-	AuthTypeUndef    AuthType = 0 // not annotated
-	NoAuth           AuthType = 1 // no credential needed
 	KeyAuth          AuthType = 2 // app-specific API keys and personal access tokens
 	SessionTokenAuth AuthType = 3 // browser/user session tokens only
-	AdminAuth        AuthType = 4 // Clarifai administrators only
 	PATAuth          AuthType = 5 // personal access tokens only
 )
 
@@ -35,15 +34,15 @@ const (
 // "AuthType(<n>)" for numbers this package does not know.
 func (a AuthType) String() string {
 	switch a {
-	case AuthTypeUndef:
+	case 0:
 		return "undef"
-	case NoAuth:
+	case 1:
 		return "NoAuth"
 	case KeyAuth:
 		return "KeyAuth"
 	case SessionTokenAuth:
 		return "SessionTokenAuth"
-	case AdminAuth:
+	case 4:
 		return "AdminAuth"
 	case PATAuth:
 		return "PATAuth"

@@ -65,7 +65,7 @@ func TestRequired(t *testing.T) {
 		{"/clarifai.api.V2/MyScopes", true, Requirement{"/clarifai.api.V2/MyScopes", nil, KeyAuth}},
 		{"/clarifai.api.V2/GetUser", true, Requirement{"/clarifai.api.V2/GetUser", nil, PATAuth}},
 		{"/clarifai.api.V2/ListScopes", true, Requirement{"/clarifai.api.V2/ListScopes", nil, SessionTokenAuth}},
-		{"/clarifai.api.V2/ListStatusCodes", true, Requirement{"/clarifai.api.V2/ListStatusCodes", nil, NoAuth}},
+		{"/clarifai.api.V2/ListStatusCodes", true, Requirement{"/clarifai.api.V2/ListStatusCodes", nil, 1}},
 		{"/clarifai.api.V2/StreamModelOutputs", true, Requirement{"/clarifai.api.V2/StreamModelOutputs", postModelOutputsScopes, KeyAuth}},
 		{"clarifai.api.V2/PostInputs", true, Requirement{postInputs, postInputsScopes, KeyAuth}},
 		{"/clarifai.api.V2/NoSuchMethod", false, Requirement{}},

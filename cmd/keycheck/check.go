@@ -195,9 +195,12 @@ func callError(addr string, key keysource.Key, err error) *failure {
 // rejectsKey reports whether e says the key itself is not good for the app,
 // as opposed to a failure of the server or of the transport.
 func rejectsKey(e *scopes.Error) bool {
+	if e.Code == 11000 { // CONN_ACCOUNT_ISSUES
+		return true
+	}
 	for _, target := range []error{
 		scopes.ErrKeyInvalid, scopes.ErrKeyNotFound, scopes.ErrAuthMethodDisabled,
-		scopes.ErrAccountIssues, scopes.ErrInsufficientScopes,
+		scopes.ErrInsufficientScopes,
 	} {
 		if errors.Is(e, target) {
 			return true
