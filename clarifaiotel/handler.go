@@ -26,10 +26,7 @@ import (
 // next is normally otelgrpc.NewClientHandler(…); Wrap panics if it is nil.
 //
 // The handler is safe for concurrent use and keeps no state between calls.
-// Per call it costs one small allocation (its state, made when the call
-// starts) and, per reply, one cached reflection lookup and a field read; a
-// reply whose status is not a failure allocates nothing. On a server the
-// handler only forwards to next: requests carry no Clarifai status.
+// On a server it only forwards to next: requests carry no Clarifai status.
 func Wrap(next stats.Handler, opts ...Option) stats.Handler {
 	if next == nil {
 		panic("clarifaiotel: Wrap(nil)")

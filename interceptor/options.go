@@ -158,17 +158,12 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 }
 
 // CallKey makes calls use k over every other credential: given to one call,
-// that call; given when building, every call that carries no CallKey of its
-// own.
+// that call; given when building, every call without a CallKey of its own.
 //
 //	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
 //
-// Precedence, highest first: CallKey on the call, CallKey given when
-// building, keysource.WithKey on the context, a credential header the
-// caller wrote into the outgoing metadata, the Source. A zero k fails the
-// call locally with Unauthenticated (errors.Is(err, keysource.ErrNoKey)).
-// Given to a call without this package's interceptors in the chain, it does
-// nothing.
+// A zero k fails the call locally with Unauthenticated. Without this
+// package's interceptors in the chain it does nothing.
 func CallKey(k keysource.Key) CallOption {
 	return &callOption{kind: optKey, key: k}
 }

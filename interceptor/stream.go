@@ -12,27 +12,16 @@ import (
 )
 
 // StreamClient returns a client interceptor that puts exactly one Clarifai
-// credential on every stream's headers when the stream is created, with the
-// same precedence, per-call Options, local failures, scrubbing of the key
-// from errors and reports to a keysource.Invalidator as UnaryClient.
+// credential on every stream, as UnaryClient does, and checks the in-band
+// status of each message received.
 //
-// Each received message's in-band Clarifai status is checked as Clarifai's
-// streams need it (see WithStreamEnd): a failure in the first reply, or a
-// connection-level failure (11xxx: key, scopes, limits, throttling) in any
-// reply, ends the stream: RecvMsg returns a *scopes.Error (the message is
-// left as received), and the underlying stream is cancelled and read to its
-// end, so that Header and Trailer are safe to call and nothing is left
-// running; later RecvMsg and SendMsg calls return the same error. A failure
-// of one item in a later reply is delivered as the message it is, as are
-// progress statuses (UPLOAD_IN_PROGRESS, MODEL_BUILDING, …).
-//
-// With WithPreflight, a credential of a kind the method never accepts
-// fails the stream's creation; a stream whose method needs scopes is
-// opened only when the first message is sent (or CloseSend is called), after
-// the preflight has checked that message: a refused stream never reaches
-// the server, and SendMsg (or CloseSend) returns the *scopes.Error. Until
-// then Header and RecvMsg wait for the opening, and Context returns the
-// stream's own context.
+// A failure in the first reply, or a connection-level one (11xxx) in any
+// reply, ends the stream: RecvMsg returns a *scopes.Error and so do later
+// calls. A failure of one item in a later reply, and progress statuses
+// (UPLOAD_IN_PROGRESS, MODEL_BUILDING), are delivered as they are (see
+// WithStreamEnd). A stream whose first message must be checked first (by
+// WithPreflight, or for naming its app) opens when that message is sent; a
+// refused stream sends nothing and its SendMsg returns the refusal.
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)

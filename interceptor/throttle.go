@@ -23,8 +23,8 @@ type Limiter interface {
 }
 
 // WithThrottle makes every call wait for l before it is sent, and tells l
-// how it ended. A bucket names one credential without revealing it. A
-// stream waits once, when it opens. Only when building.
+// how it ended. The bucket names the call's credential without revealing
+// it. A stream waits once, when it opens.
 func WithThrottle(l Limiter) Option {
 	return buildOption(func(o *options) { o.limiter = l })
 }

@@ -12,27 +12,13 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
-// WithUserApp makes the interceptors name a default app in every request
-// that names none, as Clarifai's SDKs do with CLARIFAI_USER_ID and
-// CLARIFAI_APP_ID: a request whose user_app_id (wherever V2 keeps it: any
+// WithUserApp names a default app, as Clarifai's SDKs do with
+// CLARIFAI_USER_ID and CLARIFAI_APP_ID: a request whose user_app_id (any
 // top-level field of type clarifai.api.UserAppIDSet, or the upload_config of
-// an upload stream's first message) is unset, or has neither user_id nor
-// app_id, is sent with user_app_id {user_id: userID, app_id: appID}; empty
-// arguments leave their field unset.
-//
-// A request that sets either field is sent as it is: it has chosen its app,
-// and mixing its user with a default app (or the reverse) could name another
-// user's app. Messages without such a field, and upload stream messages
-// other than the first (content parts), are sent as they are.
-//
-// The caller's message is never modified: the request sent is a shallow
-// copy of it (its top-level fields shared, not copied; an upload_config is
-// copied the same way), with the default app set. A request that already
-// names its app costs a few field reads by reflection (under 100 ns) and no
-// allocation; one that does not, a copy of its top-level fields. It applies to unary calls and to every message a stream
-// sends, before the preflight (which then checks the default app);
-// PerRPCCredentials cannot apply it (credentials see no messages). Only when
-// building; two empty arguments turn it off.
+// an upload stream's first message) names neither a user nor an app is sent
+// with user_app_id {user_id: userID, app_id: appID}. A request that sets
+// either is sent as it is. The caller's message is never modified: a
+// shallow copy is sent. Two empty arguments turn it off.
 func WithUserApp(userID, appID string) Option {
 	return buildOption(func(o *options) {
 		if userID == "" && appID == "" {

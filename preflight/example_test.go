@@ -10,13 +10,13 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 
-	_ "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest" // Clarifai's descriptors, as a program linking Clarifai's client has them
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
 func ExampleGrant_Missing() {
-	req, _ := scopes.NewCatalog(nil).Required("/clarifai.api.V2/PostModelOutputs")
+	req, _ := scopes.NewCatalog(clarifaifake.FixtureFiles()).Required("/clarifai.api.V2/PostModelOutputs")
 	g := preflight.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
 	fmt.Println(g.Allows(req))
 	fmt.Println(g.Missing(req))

@@ -14,7 +14,7 @@ const scopeAll = "All"
 // Grant is what a key may do in one app, as [MyScopes] reports it: its
 // operation scopes and its endpoint scopes. A Grant is built once (by
 // MyScopes or [NewGrant]) and never changes; it answers each scope or
-// endpoint query with a map lookup, without allocating, and is safe for
+// endpoint query by lookup, and is safe for
 // concurrent use. The zero Grant holds nothing: it allows only methods that
 // need no scopes.
 type Grant struct {
@@ -68,8 +68,7 @@ func (g Grant) Endpoints() []string { return slices.Clone(g.endpoints) }
 // Allows reports whether the grant covers req: when it holds "All", when
 // req.Method is one of its endpoints, or when it holds every scope in
 // req.Scopes (":" and "_" spellings compare equal). A requirement without
-// scopes is always allowed. Allows costs a map lookup per scope and does
-// not allocate for requirements from a [scopes.Catalog].
+// scopes is always allowed.
 func (g Grant) Allows(req scopes.Requirement) bool {
 	if len(req.Scopes) == 0 || g.all {
 		return true

@@ -98,20 +98,13 @@ func NewCatalog(files *protoregistry.Files) *Catalog {
 	return &Catalog{files: files}
 }
 
-// Required returns what the method named needs: the scopes of option 80322
-// (cl_depending_scopes) and the auth type of option 80323 (cl_auth_type).
+// Required returns what the method named needs, from Clarifai's method
+// options (cl_depending_scopes, cl_auth_type), registered or not.
 //
-// The name is a full method name, "/package.Service/Method", with or
-// without the leading slash, or, as people type it, a bare method name
-// ("PostInputs"): one that several services define resolves to the one in
-// clarifai.api.V2 if present, else to the first in sorted order. The
-// Requirement's Method is always the full name.
-//
-// ok is false when the method is not in the Catalog's files; a method that is
-// found but carries no options yields ok with an empty Requirement. The
-// options are decoded from their wire bytes, so they are read whether the
-// extensions are registered (known fields) or not (unknown fields), packed or
-// unpacked. The result is cached per name, for the first 4096 names.
+// The name is a full method name, "/package.Service/Method", with or without
+// the leading slash, or a bare method name ("PostInputs"), which resolves to
+// clarifai.api.V2's if it has one. ok is false when no service in the
+// Catalog has the method.
 func (c *Catalog) Required(method string) (Requirement, bool) {
 	if v, ok := c.reqs.Load(method); ok {
 		e := v.(*catalogEntry)

@@ -20,8 +20,7 @@ import (
 // client: scopes.Code(statuspb.StatusCode_MODEL_BUILDING). Its methods know
 // every code of Clarifai's enum as of version 12.4.0 of its clients (a
 // table generated from testdata/clarifai-status-codes.tsv). They are safe
-// for concurrent use and do not allocate, except String for a number the
-// table does not hold.
+// for concurrent use.
 type Code int32
 
 // Class is how a status code reads when it is a reply's status: whether the

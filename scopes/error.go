@@ -17,8 +17,8 @@ import (
 
 // Error is a failed Clarifai call: an in-band status whose code is a
 // failure (see [CheckReply]), a gRPC Unauthenticated or PermissionDenied
-// error from the server (see [FromError]), a failed [MyScopes] call, or a
-// call a client refused before sending it (Local).
+// error from the server (see [FromError]), or a call a client refused before
+// sending it (Local).
 //
 // Error is built only from server replies and from the method's
 // descriptors; it never holds request metadata, so it carries no credential
@@ -44,7 +44,7 @@ type Error struct {
 	// full method names such as "/clarifai.api.V2/PostInputs", sorted.
 	MissingEndpoints []string
 	// Required is what the method needs, when the program's descriptors
-	// know the method (see [Required]).
+	// know the method (see [Catalog.Required]).
 	Required Requirement
 	// Local is true when the call was refused by the client and never sent.
 	Local bool

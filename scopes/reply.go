@@ -79,27 +79,18 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 	return m.Get(fd).String()
 }
 
-// CheckReply reports a failed Clarifai status carried in-band by reply, a
-// response or stream message of method (the full gRPC method name).
+// CheckReply returns an *Error when reply, a response or stream message of
+// method (the full gRPC method name), carries an in-band Clarifai status
+// whose code failed reports (nil means [Code.Failed]: progress, state and ok
+// codes pass); an unset status counts as code 0, a failure. It returns nil
+// when reply is no proto.Message or has no field "status" of type
+// clarifai.api.status.Status.
 //
-// It returns nil when reply is not a proto.Message, when its type has no
-// field named "status" of type clarifai.api.status.Status, or when the status
-// code is not a failure according to failed (nil means [Code.Failed]: only
-// codes of [ClassFailure]; progress, state and ok codes pass). Otherwise it
-// returns an *Error with the status' code, description, details and req_id,
-// the missing scopes and endpoints parsed from the text (reading a bounded
-// prefix of it), and Required filled from [Required](method) when known. An
-// unset status counts as code 0 ("reply carries no status"), a failure.
-//
-// The reply's own status enum names codes newer than this package's table
-// (see [Code.Class]).
-//
-// CheckReply reads the message by protobuf reflection, so it works with
-// generated and dynamicpb messages of any version of Clarifai's protos. The
-// fields are resolved once per message descriptor; after that, a SUCCESS
-// reply costs a lock-free map lookup and a field read, other codes a binary
-// search of the code table besides, and a reply that is not a failure does
-// not allocate. CheckReply is safe for concurrent use.
+// The *Error holds the status' code, description, details and req_id, the
+// missing scopes parsed from its text, and Required when the program's
+// descriptors know method. CheckReply reads messages by reflection, so it
+// works with any version of Clarifai's generated types, and with dynamicpb.
+// It is safe for concurrent use.
 func CheckReply(method string, reply any, failed func(Code) bool) error {
 	m, ok := protomsg.Reflect(reply)
 	if !ok {
