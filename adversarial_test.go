@@ -36,7 +36,7 @@ func callWithin(t *testing.T, client pb.V2Client, ctx context.Context, opts ...g
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	start := time.Now()
-	_, err := client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{}, opts...)
+	_, err := client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}, opts...)
 	if d := time.Since(start); d > deadline+time.Second {
 		t.Errorf("the call took %v with a %v deadline", d, deadline)
 	}

@@ -161,7 +161,7 @@ func TestNewClientTLSWithOwnRoots(t *testing.T) {
 		defer conn.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{})
+		_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}})
 		return err
 	}
 	if err := call(); status.Code(err) != codes.Unavailable {
@@ -273,7 +273,7 @@ func TestNewClientStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bidi.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
+	if err := bidi.Send(&pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bidi.Recv(); err != nil {
@@ -281,7 +281,7 @@ func TestNewClientStreams(t *testing.T) {
 	}
 	bidi.CloseSend()
 
-	server, err := client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"})
+	server, err := client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestNewClientStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chunks.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
+	if err := chunks.Send(&pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chunks.CloseAndRecv(); err != nil {
@@ -313,7 +313,7 @@ func TestNewClientWithoutHome(t *testing.T) {
 		t.Fatalf("NewClient without $HOME: %v", err)
 	}
 	defer conn.Close()
-	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	if fake.Calls()[0].Secret() != clientPAT {

@@ -86,11 +86,10 @@ func statusCodes(t *testing.T) []tsvCode {
 // sentinels are the errors.Is targets the scopes package doc promises for
 // the connection-level codes.
 var sentinels = map[int32]error{
-	10020: scopes.ErrFailure, 10030: scopes.ErrTryAgain, 11000: scopes.ErrAccountIssues,
+	10030: scopes.ErrTryAgain,
 	11001: scopes.ErrKeyInvalid, 11002: scopes.ErrKeyInvalid, 11008: scopes.ErrKeyInvalid,
 	11003: scopes.ErrThrottled, 11004: scopes.ErrThrottled, 11005: scopes.ErrThrottled, 11006: scopes.ErrThrottled,
-	11007: scopes.ErrInsufficientScopes, 11009: scopes.ErrKeyNotFound, 11101: scopes.ErrNotFound,
-	11102: scopes.ErrInvalidRequest, 11103: scopes.ErrMethodNotAllowed, 11200: scopes.ErrAuthMethodDisabled,
+	11007: scopes.ErrInsufficientScopes, 11009: scopes.ErrKeyNotFound, 11200: scopes.ErrAuthMethodDisabled,
 }
 
 // failureCodes lists the numbers of every failure-class status code.

@@ -22,6 +22,7 @@ import (
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	preflightpkg "github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -86,7 +87,7 @@ func TestSecrecyAudit(t *testing.T) {
 	logFn := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	preflight := interceptor.WithPreflight()
+	preflight := interceptor.WithPreflight(preflightpkg.New())
 	dial := func(src keysource.Source, opts ...interceptor.Option) pb.V2Client {
 		t.Helper()
 		conn, err := fake.Dial(
@@ -226,7 +227,7 @@ func TestSecrecyAudit(t *testing.T) {
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(staticSource(marker)),
 		"context with override": overrideCtx,
-		"Grant":                 scopes.NewGrant([]string{"Predict"}, nil),
+		"Grant":                 preflightpkg.NewGrant([]string{"Predict"}, nil),
 	} {
 		a.render(name, v)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -98,14 +99,14 @@ func overrides(ctx context.Context, client pb.V2Client, req *pb.PostModelOutputs
 // perCallOptions holds the interceptor package's per-call snippets.
 func perCallOptions(ctx context.Context, client pb.V2Client, req *pb.PostInputsRequest, src keysource.Source, pat keysource.Key) {
 	ic := interceptor.UnaryClient(src)                                         // checks every reply…
-	resp, err := client.PostInputs(ctx, req, interceptor.WithoutStatusCheck()) // …but this one
+	resp, err := client.PostInputs(ctx, req, interceptor.WithStatusCheck(nil)) // …but this one
 	_, _, _ = ic, resp, err
 	{
 		resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
 		_, _ = resp, err
 	}
 	{
-		resp, err := client.PostInputs(ctx, req, interceptor.WithoutStatusCheck())
+		resp, err := client.PostInputs(ctx, req, interceptor.WithStatusCheck(nil))
 		_, _ = resp, err
 	}
 }
@@ -145,7 +146,7 @@ func chainOrder(src keysource.Source, logger logging.Logger) grpc.DialOption {
 func newClientWithTracing() (*grpc.ClientConn, error) {
 	conn, err := clarifaiauth.NewClient(
 		clarifaiauth.WithDialOptions(grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler()))),
-		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight()),
+		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight(preflight.New())),
 	)
 	return conn, err
 }

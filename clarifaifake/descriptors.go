@@ -7,12 +7,13 @@ import (
 	"strings"
 	"sync"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // fixtureProtoset is a FileDescriptorSet, imports included, generated from
@@ -26,12 +27,6 @@ const (
 	serviceV2  = "clarifai.api.V2"
 	scopeEnum  = "clarifai.auth.scope.S"
 	statusEnum = "clarifai.api.status.StatusCode"
-
-	// Extension numbers of google.protobuf.MethodOptions.
-	optDependingScopes = 80322 // repeated clarifai.auth.scope.S
-	optAuthType        = 80323 // clarifai.auth.types.AuthType
-	// Extension number of google.protobuf.EnumValueOptions.
-	optScopeDependingScopes = 80319 // repeated clarifai.auth.scope.S
 )
 
 // clarifai.auth.types.AuthType values.
@@ -174,15 +169,15 @@ func (r *registry) addService(svc protoreflect.ServiceDescriptor) error {
 	clarifai := svc.FullName() == serviceV2
 	for i := range svc.Methods().Len() {
 		md := svc.Methods().Get(i)
-		raw, err := optionBytes(md.Options())
+		raw, err := wire.OptionBytes(md.Options())
 		if err != nil {
 			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
 		}
-		scopes, err := enumList(raw, optDependingScopes)
+		scopes, err := wire.EnumList(raw, wire.OptDependingScopes)
 		if err != nil {
 			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
 		}
-		at, err := enumList(raw, optAuthType)
+		at, err := wire.EnumList(raw, wire.OptAuthType)
 		if err != nil {
 			return fmt.Errorf("clarifaifake: options of %s: %w", md.FullName(), err)
 		}
@@ -219,64 +214,6 @@ func (r *registry) method(name string) *methodInfo {
 		return r.methods["/"+name[:i]+"/"+name[i+1:]]
 	}
 	return nil
-}
-
-// optionBytes returns the wire form of an options message, so that an
-// extension reads the same whether it is unknown (a private registry) or
-// known (Clarifai's client linked).
-func optionBytes(opts proto.Message) ([]byte, error) {
-	if opts == nil {
-		return nil, nil
-	}
-	return proto.MarshalOptions{Deterministic: true}.Marshal(opts)
-}
-
-// enumList decodes every occurrence of field num in raw as enum values,
-// accepting both the packed (one length-delimited record) and the unpacked
-// (one varint record per value) encodings of a repeated enum.
-func enumList(raw []byte, num protowire.Number) ([]int32, error) {
-	var out []int32
-	for len(raw) > 0 {
-		n, typ, tagLen := protowire.ConsumeTag(raw)
-		if tagLen < 0 {
-			return nil, protowire.ParseError(tagLen)
-		}
-		raw = raw[tagLen:]
-		if n != num {
-			m := protowire.ConsumeFieldValue(n, typ, raw)
-			if m < 0 {
-				return nil, protowire.ParseError(m)
-			}
-			raw = raw[m:]
-			continue
-		}
-		switch typ {
-		case protowire.VarintType:
-			v, m := protowire.ConsumeVarint(raw)
-			if m < 0 {
-				return nil, protowire.ParseError(m)
-			}
-			out = append(out, int32(v))
-			raw = raw[m:]
-		case protowire.BytesType:
-			packed, m := protowire.ConsumeBytes(raw)
-			if m < 0 {
-				return nil, protowire.ParseError(m)
-			}
-			raw = raw[m:]
-			for len(packed) > 0 {
-				v, k := protowire.ConsumeVarint(packed)
-				if k < 0 {
-					return nil, protowire.ParseError(k)
-				}
-				out = append(out, int32(v))
-				packed = packed[k:]
-			}
-		default:
-			return nil, fmt.Errorf("field %d has wire type %d, want varint or bytes", num, typ)
-		}
-	}
-	return out, nil
 }
 
 // scopeName spells scope number n the way the API does: the enum name with

@@ -3,54 +3,7 @@ package clarifaifake
 import (
 	"slices"
 	"testing"
-
-	"google.golang.org/protobuf/encoding/protowire"
 )
-
-func TestEnumList(t *testing.T) {
-	packed := protowire.AppendTag(nil, optDependingScopes, protowire.BytesType)
-	packed = protowire.AppendBytes(packed, []byte{45, 11, 0x80, 0x01}) // 45, 11, 128
-	var unpacked []byte
-	for _, v := range []uint64{45, 11, 128} {
-		unpacked = protowire.AppendTag(unpacked, optDependingScopes, protowire.VarintType)
-		unpacked = protowire.AppendVarint(unpacked, v)
-	}
-	other := protowire.AppendTag(nil, optAuthType, protowire.VarintType)
-	other = protowire.AppendVarint(other, 2)
-	other = protowire.AppendTag(other, 72295728, protowire.BytesType) // google.api.http
-	other = protowire.AppendBytes(other, []byte("x"))
-
-	tests := []struct {
-		name string
-		raw  []byte
-		want []int32
-	}{
-		{"empty", nil, nil},
-		{"packed", packed, []int32{45, 11, 128}},
-		{"unpacked", unpacked, []int32{45, 11, 128}},
-		{"mixed with other fields", slices.Concat(other, unpacked[:8], packed, other), []int32{45, 11, 45, 11, 128}},
-		{"other fields only", other, nil},
-	}
-	for _, tt := range tests {
-		got, err := enumList(tt.raw, optDependingScopes)
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("%s: enumList = %v, %v; want %v", tt.name, got, err, tt.want)
-		}
-	}
-	if at, err := enumList(other, optAuthType); err != nil || !slices.Equal(at, []int32{2}) {
-		t.Errorf("auth type = %v, %v", at, err)
-	}
-
-	for name, raw := range map[string][]byte{
-		"truncated packed": packed[:len(packed)-1],
-		"truncated tag":    {0x80},
-		"wrong wire type":  protowire.AppendFixed32(protowire.AppendTag(nil, optDependingScopes, protowire.Fixed32Type), 1),
-	} {
-		if _, err := enumList(raw, optDependingScopes); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-	}
-}
 
 func TestFixtureProtosetIsACopy(t *testing.T) {
 	a := FixtureProtoset()

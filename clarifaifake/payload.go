@@ -5,6 +5,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // writeStatus fills s, a clarifai.api.status.Status (or nil).
@@ -78,11 +80,11 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 			}
 			dep := appendMessage(resp, "scope_deps")
 			setString(dep, "scope", r.scopeName(int32(v.Number())))
-			raw, err := optionBytes(v.Options())
+			raw, err := wire.OptionBytes(v.Options())
 			if err != nil {
 				continue
 			}
-			deps, err := enumList(raw, optScopeDependingScopes)
+			deps, err := wire.EnumList(raw, wire.OptScopeDependingScopes)
 			if err != nil {
 				continue
 			}

@@ -9,6 +9,7 @@ package clarifaiotel_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +71,21 @@ func TestAttackServerEchoesKey(t *testing.T) {
 	f.srv.SetError(mPostModelOutputs, status.Error(grpccodes.Unauthenticated, echo))
 	call("gRPC error")
 	testutil.NoSecret(t, "failure counts", fmt.Sprint(f.meter.counts()), f.key)
+}
+
+// TestSpanStatusOfHostileGRPCError: a gRPC error whose message is a
+// megabyte of terminal escapes, bidirectional overrides and line
+// separators reaches the span's status description on one line of at most
+// 4 KiB, without them.
+func TestSpanStatusOfHostileGRPCError(t *testing.T) {
+	f := newFixture(t, nil)
+	hostile := strings.Repeat("\x1b[31m\u202e\u2028x", 1<<16)
+	f.srv.SetError(mPostModelOutputs, status.Error(grpccodes.Internal, hostile))
+	if _, err := f.client.PostModelOutputs(callCtx(t, f.key), predictRequest()); status.Code(err) != grpccodes.Internal {
+		t.Fatalf("err = %v, want Internal", err)
+	}
+	desc := f.span(t).Status.Description
+	if len(desc) > 4096+64 || strings.ContainsAny(desc, "\x1b\u202e\u2028\n") {
+		t.Errorf("span status description is %d bytes and holds escapes: %q", len(desc), testutil.Clip(desc, 100))
+	}
 }

@@ -15,31 +15,33 @@ const (
 	// program's descriptors, never from server text.
 	NameKey attribute.Key = "clarifai.status.name"
 	// ReqIDKey is the req_id of the failed reply, the id Clarifai's support
-	// asks for: at most maxReqID bytes, printable ASCII only. It is left out
+	// asks for: at most 128 bytes, printable ASCII only. It is left out
 	// when the reply carried none.
 	ReqIDKey attribute.Key = "clarifai.status.req_id"
-	// ReplyKey is the position of the failed reply in its stream, counting
-	// from 1; it is set on [ItemFailureEvent] events.
-	ReplyKey attribute.Key = "clarifai.reply.index"
 	// FailureKey says, on [FailureMetric], whether a failure failed the call
 	// ("call") or one item of a stream ("item").
 	FailureKey attribute.Key = "clarifai.failure"
-	// MethodKey is the gRPC method on [FailureMetric], spelled as otelgrpc
-	// spells it on its spans and metrics: "clarifai.api.V2/PostInputs".
-	MethodKey attribute.Key = "rpc.method"
 
 	// ItemFailureEvent is the name of the span event added for a per-item
 	// failure: a failed status in a later reply of a stream that goes on.
+	// It carries "clarifai.reply.index", the reply's position in the stream
+	// from 1.
 	ItemFailureEvent = "clarifai.item_failure"
 
 	// FailureMetric is the name of the counter of in-band failures, by
-	// [MethodKey], [NameKey] and [FailureKey]. Codes the program has no name
-	// for are counted under the name "UNKNOWN", so a server cannot grow the
-	// number of series.
+	// "rpc.method" (spelled as otelgrpc spells it: "clarifai.api.V2/PostInputs"),
+	// [NameKey] and [FailureKey]. Codes the program has no name for are
+	// counted under the name "UNKNOWN", so a server cannot grow the number of
+	// series.
 	FailureMetric = "clarifai.rpc.client.failures"
+)
 
-	// ScopeName is the instrumentation scope of the meter this package uses.
-	ScopeName = "github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
+// Names used only inside this package's output.
+const (
+	replyKey  attribute.Key = "clarifai.reply.index"
+	methodKey attribute.Key = "rpc.method"
+	// scopeName is the instrumentation scope of the meter this package uses.
+	scopeName = "github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 )
 
 // maxReqID bounds the req_id copied from a reply. Clarifai's ids are well

@@ -10,7 +10,7 @@
 //
 //	conn, err := clarifaiauth.NewClient(
 //		clarifaiauth.WithDialOptions(grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler()))),
-//		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight()),
+//		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight(preflight.New())),
 //	)
 //
 // For every reply the call receives, the handler reads the reply's status by
@@ -23,7 +23,7 @@
 //     gets the attributes [CodeKey], [NameKey] and [ReqIDKey];
 //   - in a later reply of a stream (a per-item failure, after which Clarifai's
 //     streams go on) it adds an event named [ItemFailureEvent] with the same
-//     attributes and [ReplyKey], and leaves the span's status alone.
+//     attributes and the reply's index, and leaves the span's status alone.
 //
 // This is the rule the library's stream interceptor follows to decide whether
 // a reply ends a stream. Progress and state statuses (UPLOAD_IN_PROGRESS,

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 )
 
 // Wrap returns a client stats.Handler that does everything next does and, in
@@ -24,16 +26,13 @@ import (
 // next is normally otelgrpc.NewClientHandler(…); Wrap panics if it is nil.
 //
 // The handler is safe for concurrent use and keeps no state between calls.
-// Per call it costs one small allocation (its state, made when the call
-// starts) and, per reply, one cached reflection lookup and a field read; a
-// reply whose status is not a failure allocates nothing. On a server the
-// handler only forwards to next: requests carry no Clarifai status.
+// On a server it only forwards to next: requests carry no Clarifai status.
 func Wrap(next stats.Handler, opts ...Option) stats.Handler {
 	if next == nil {
 		panic("clarifaiotel: Wrap(nil)")
 	}
 	o := newOptions(opts)
-	counter, err := o.meters.Meter(ScopeName).Int64Counter(FailureMetric,
+	counter, err := o.meters.Meter(scopeName).Int64Counter(FailureMetric,
 		metric.WithDescription("Calls and stream items that failed with an in-band Clarifai status."),
 		metric.WithUnit("{failure}"))
 	if err != nil {
@@ -168,15 +167,26 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 			if c != nil && c.span != nil && c.failed.Load() {
 				ctx = trace.ContextWithSpan(ctx, keepStatus{c.span})
 			}
-			// The wrapped handler puts the error's message on the span;
-			// a server may have echoed the key in it.
+			// The wrapped handler puts the error's message on the span: a
+			// server may have echoed the key in it, or sent anything. It
+			// goes on one bounded line, scrubbed before and after
+			// cleaning, with the code and details kept.
+			st := status.Convert(rs.Error)
+			msg := st.Message()
 			if c != nil {
-				if st := status.Convert(rs.Error); c.scrub(st.Message()) != st.Message() {
-					end := *rs
-					end.Error = status.Error(st.Code(), c.scrub(st.Message()))
-					h.next.HandleRPC(ctx, &end)
-					return
-				}
+				msg = c.scrub(msg)
+			}
+			msg = cleantext.String(msg, cleantext.MaxLine)
+			if c != nil {
+				msg = c.scrub(msg)
+			}
+			if msg != st.Message() {
+				p := st.Proto()
+				p.Message = msg
+				end := *rs
+				end.Error = status.ErrorProto(p)
+				h.next.HandleRPC(ctx, &end)
+				return
 			}
 		}
 	}
@@ -198,14 +208,14 @@ func (h *handler) received(c *call, reply any) {
 	// connection-level one in any reply, fails the call; a later per-item
 	// failure is delivered and the stream goes on. Only the first failure
 	// sets the status.
-	callLevel := (n == 1 || se.Code.ConnectionLevel()) && c.failed.CompareAndSwap(false, true)
+	callLevel := (n == 1 || se.Code >= 11000 && se.Code < 12000) && c.failed.CompareAndSwap(false, true)
 	name := se.Code.String()
 	level := "item"
 	if callLevel {
 		level = "call"
 	}
 	h.failures.Add(c, 1, metric.WithAttributes(
-		MethodKey.String(strings.TrimPrefix(c.method, "/")), NameKey.String(metricName(name)), FailureKey.String(level)))
+		methodKey.String(strings.TrimPrefix(c.method, "/")), NameKey.String(metricName(name)), FailureKey.String(level)))
 	if c.span == nil {
 		return
 	}
@@ -221,7 +231,7 @@ func (h *handler) received(c *call, reply any) {
 		c.span.SetAttributes(attrs...)
 		return
 	}
-	attrs = append(attrs, ReplyKey.Int64(int64(n)))
+	attrs = append(attrs, replyKey.Int64(int64(n)))
 	c.span.AddEvent(ItemFailureEvent, trace.WithAttributes(attrs...))
 }
 

@@ -373,8 +373,8 @@ func TestBidiItemFailure(t *testing.T) {
 	}
 	ev := s.Events[0]
 	wantFailure(t, "event", ev.Attributes, failure, "FAILURE")
-	if got := attrs(ev.Attributes)[clarifaiotel.ReplyKey].AsInt64(); got != 2 {
-		t.Errorf("%s = %d, want 2", clarifaiotel.ReplyKey, got)
+	if got := attrs(ev.Attributes)[attribute.Key("clarifai.reply.index")].AsInt64(); got != 2 {
+		t.Errorf("%s = %d, want 2", attribute.Key("clarifai.reply.index"), got)
 	}
 	if got, want := f.meter.counts(), map[string]int{mStreamModelOutputs + " FAILURE item": 1}; !equalCounts(got, want) {
 		t.Errorf("failure counts = %v, want %v", got, want)
@@ -578,7 +578,7 @@ type counter struct {
 func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
 	set := metric.NewAddConfig(opts).Attributes()
 	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.String() }
-	key := "/" + get(clarifaiotel.MethodKey) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
+	key := "/" + get(attribute.Key("rpc.method")) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
 	if c.m.n == nil {

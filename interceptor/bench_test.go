@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -61,7 +62,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("d-call-option-made-per-call", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, interceptor.CallKey(key)) })
 	})
-	noCheck := interceptor.WithoutStatusCheck()
+	noCheck := interceptor.WithStatusCheck(nil)
 	b.Run("d-call-option-no-status-check", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop, noCheck) })
 	})
@@ -69,7 +70,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("c-file-warm", func(b *testing.B) {
 		run(b, func() error { return file(ctx, predictPath, req, reply, nil, noop) })
 	})
-	unchecked := interceptor.UnaryClient(staticSource(benchKey), interceptor.WithoutStatusCheck())
+	unchecked := interceptor.UnaryClient(staticSource(benchKey), interceptor.WithStatusCheck(nil))
 	b.Run("c-static-no-status-check", func(b *testing.B) {
 		run(b, func() error { return unchecked(ctx, predictPath, req, reply, nil, noop) })
 	})
@@ -89,7 +90,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 // the key's grant is cached: the cost every call pays for opting in.
 func BenchmarkPreflightWarm(b *testing.B) {
 	e := newEnv(b, nil, nil)
-	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithPreflight())
+	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithPreflight(preflight.New()))
 	ctx := context.Background()
 	req := predictReq()
 	reply := &pb.MultiOutputResponse{Status: &pb.Status{Code: pb.StatusCode_SUCCESS}}
@@ -127,7 +128,7 @@ func BenchmarkStreamInterceptor(b *testing.B) {
 		opts []interceptor.Option
 	}{
 		{"e-stream-static", nil},
-		{"e-stream-static-no-status-check", []interceptor.Option{interceptor.WithoutStatusCheck()}},
+		{"e-stream-static-no-status-check", []interceptor.Option{interceptor.WithStatusCheck(nil)}},
 	} {
 		ic := interceptor.StreamClient(staticSource(benchKey), tt.opts...)
 		b.Run(tt.name, func(b *testing.B) {

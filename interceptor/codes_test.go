@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -95,6 +97,14 @@ func TestEveryStatusCode(t *testing.T) {
 			if got := status.Code(err); got != c.grpcCode {
 				t.Errorf("%s %s (%d): gRPC code %v, want %v", what, c.name, c.code, got, c.grpcCode)
 			}
+		}
+	}
+}
+
+func TestConnectionLevel(t *testing.T) {
+	for c, want := range map[scopes.Code]bool{10000: false, 10999: false, 11000: true, 11005: true, 11200: true, 11999: true, 12000: false, 21313: false} {
+		if got := interceptor.ConnectionLevel(c); got != want {
+			t.Errorf("connectionLevel(%d) = %v, want %v", c, got, want)
 		}
 	}
 }

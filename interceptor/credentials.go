@@ -11,27 +11,15 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// PerRPCCredentials returns the same credentials through gRPC's own hook,
-// for grpc.WithPerRPCCredentials or grpc.PerRPCCredentials, where an
-// interceptor does not fit.
+// PerRPCCredentials returns the interceptors' credentials as gRPC
+// credentials, for grpc.WithPerRPCCredentials where an interceptor does not
+// fit. It sees no call options and checks no replies.
 //
-// Precedence is that of the interceptors, without per-call Options, which
-// gRPC does not show to credentials: CallKey given here, keysource.WithKey
-// on the context, then a credential the caller wrote into the outgoing
-// metadata (then this adds nothing, so one credential goes out), then src.
-// Because gRPC only adds what credentials return, an override on a context
-// whose metadata already holds a hand-written credential fails the call
-// (Unauthenticated, wrapping keysource.ErrInvalidKey) rather than send two. Replies are not checked:
-// use the interceptors for that.
-//
-// It refuses to send a key over a connection without transport security
-// unless AllowInsecureTransport is among opts: RequireTransportSecurity
-// reports true, so grpc.NewClient refuses insecure transport credentials,
-// and every call checks that the connection reports the security level
-// PrivacyAndIntegrity (TLS, ALTS); a connection that reports no level, or
-// an unknown one, is refused too. Failures carry gRPC code
-// Unauthenticated; no error holds a secret. Each call allocates the one-entry
-// map that the PerRPCCredentials interface returns.
+// It sends a key only over a connection with privacy and integrity (TLS,
+// ALTS) unless AllowInsecureTransport is among opts; a connection that
+// reports another or no security level is refused with Unauthenticated. An
+// override on a context whose metadata already holds a hand-written
+// credential fails the call rather than send two.
 func PerRPCCredentials(src keysource.Source, opts ...Option) credentials.PerRPCCredentials {
 	return &perRPC{src: src, o: newOptions(opts)}
 }
@@ -59,18 +47,18 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		}
 	}
 	tag := p.o.tag
-	if len(md[RequestIDPrefixHeader]) > 0 {
+	if len(md[requestTagHeader]) > 0 {
 		tag = "" // a tag the caller set wins
 	}
 	if handWritten {
 		// The caller's own header goes out as it is; add only the tag.
 		if tag != "" {
-			return map[string]string{RequestIDPrefixHeader: tag}, nil
+			return map[string]string{requestTagHeader: tag}, nil
 		}
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), RequestIDPrefixHeader: tag}, nil
+		return map[string]string{k.HeaderName(): k.HeaderValue(), requestTagHeader: tag}, nil
 	}
 	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
 }
@@ -89,5 +77,5 @@ func secureTransport(ctx context.Context) bool {
 	ci, ok := ri.AuthInfo.(interface {
 		GetCommonAuthInfo() credentials.CommonAuthInfo
 	})
-	return ok && ci.GetCommonAuthInfo().SecurityLevel >= credentials.PrivacyAndIntegrity
+	return ok && ci.GetCommonAuthInfo().SecurityLevel == credentials.PrivacyAndIntegrity
 }

@@ -83,7 +83,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 	addr, tlsConf := serveTLS(t, srv)
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConf)),
-		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey), interceptor.WithRequestTag(""))))
+		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPerRPCCredentialsOverTLS(t *testing.T) {
 			if _, v := credentialOf(t, c); v != tt.want {
 				t.Errorf("server saw %q, want %q", v, tt.want)
 			}
-			if got := c.Header(interceptor.RequestIDPrefixHeader); len(got) != 1 {
+			if got := c.Header("x-clarifai-request-id-prefix"); len(got) != 1 {
 				t.Errorf("request tag = %q", got)
 			}
 		})
@@ -205,5 +205,36 @@ func TestPerRPCCredentialsAllowInsecure(t *testing.T) {
 	_, err = interceptor.PerRPCCredentials(src, interceptor.AllowInsecureTransport()).GetRequestMetadata(context.Background())
 	if !errors.Is(err, keysource.ErrNoKey) {
 		t.Errorf("GetRequestMetadata err = %v, want ErrNoKey", err)
+	}
+}
+
+// levelInfo is a connection's AuthInfo reporting a security level.
+type levelInfo struct{ credentials.CommonAuthInfo }
+
+func (levelInfo) AuthType() string { return "test" }
+
+// TestPerRPCCredentialsSecurityLevels: only a connection that reports
+// PrivacyAndIntegrity gets the key; lower levels and levels gRPC does not
+// define (4, 255) are refused.
+func TestPerRPCCredentialsSecurityLevels(t *testing.T) {
+	creds := interceptor.PerRPCCredentials(staticSource(sourceKey))
+	for _, tt := range []struct {
+		level credentials.SecurityLevel
+		ok    bool
+	}{
+		{credentials.InvalidSecurityLevel, false},
+		{credentials.NoSecurity, false},
+		{credentials.IntegrityOnly, false},
+		{credentials.PrivacyAndIntegrity, true},
+		{4, false},
+		{255, false},
+	} {
+		ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{
+			AuthInfo: levelInfo{credentials.CommonAuthInfo{SecurityLevel: tt.level}},
+		})
+		md, err := creds.GetRequestMetadata(ctx)
+		if tt.ok != (err == nil) || tt.ok != (md != nil) {
+			t.Errorf("level %d: GetRequestMetadata = %v, %v; want sent: %v", tt.level, md != nil, err, tt.ok)
+		}
 	}
 }

@@ -3,10 +3,11 @@
 // errors.
 //
 // UnaryClient and StreamClient are client interceptors; PerRPCCredentials is
-// the credential part alone through gRPC's credentials hook. Each call
+// the credential part alone, through gRPC's credentials hook. Each call
 // carries exactly one credential header: "authorization: Key <secret>" for
 // API keys and personal access tokens, "x-clarifai-session-token: <token>"
-// for session tokens.
+// for session tokens, and the request tag "x-clarifai-request-id-prefix"
+// (see WithRequestTag).
 //
 // Where the credential comes from, highest precedence first:
 //
@@ -17,32 +18,16 @@
 //     Clarifai's examples do; it is validated and left as it is.
 //  5. The keysource.Source the interceptor was built with.
 //
-// A key set with keysource.WithKey travels with the context: every call made
-// with that context, or one derived from it, through any connection that
-// uses this library carries it, including calls to another Clarifai
-// connection or account. Use a context without the override where that
-// matters, or CallKey, which applies to one call only.
+// A key set with keysource.WithKey travels with the context, to every call
+// made with it; CallKey applies to one call only.
 //
 // Clarifai reports most failures inside a successful reply. The
-// interceptors read the reply's status field and turn a failure into a
-// *scopes.Error with the right gRPC code; WithStatusCheck narrows that and
-// WithoutStatusCheck turns it off. WithPreflight refuses a call the key is
-// not scoped for before it is sent.
-//
-// Options are given when building an interceptor, and CallKey,
-// WithStatusCheck, WithoutStatusCheck and WithStreamEnd also per call, as
-// grpc.CallOptions (see Option). Streams end on a failure in their first
-// reply or a connection-level one (see WithStreamEnd); a later reply that
-// reports one item's failure is delivered as it is.
-//
-// Every error the interceptors return has the call's secret replaced by its
-// redacted form, should the server echo it; a Source that implements
-// keysource.Invalidator is told when the server rejects its key.
-//
-// PerRPCCredentials, like the connection the root package's DialOptions
-// builds, sends keys only over a connection that reports transport security
-// (TLS, ALTS); AllowInsecureTransport opts in to plaintext for a local
-// server or a test.
+// interceptors read the reply's status and turn a failure into a
+// *scopes.Error with the matching gRPC code; WithStatusCheck changes which
+// codes count. Options are given when building; CallOptions also per call.
+// WithPreflight refuses a call the key may not make before it is sent. A call
+// with a personal access token whose request names no user and no app, and
+// no WithUserApp default, is refused with FailedPrecondition.
 //
 // # Chain order
 //
@@ -54,11 +39,6 @@
 //		interceptor.UnaryClient(src), // runs on every attempt
 //	)
 //
-// Every retry attempt then resolves the key again (a rotated key is used by
-// the next attempt) and the in-band status check gives retry the gRPC code
-// it decides on; clarifaiauth.RetryOptions retries what scopes.Retriable
-// says can succeed on another try, with waits sized for Clarifai's
-// throttling.
-// Whatever order, the credential is added to the metadata only, never to a
-// log or span attribute by this package.
+// Every attempt then resolves the key again, so a rotated key is used by
+// the next one, and retry decides on the gRPC code the status check gives.
 package interceptor

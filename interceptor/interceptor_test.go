@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
+	"github.com/grpc-keyauth/clarifaiauth/internal/version"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"go.uber.org/goleak"
@@ -143,8 +145,8 @@ func TestUnaryHeaders(t *testing.T) {
 			if got := c.Header("x-custom"); len(got) != 1 || got[0] != "kept" {
 				t.Errorf("x-custom = %q, want [kept]", got)
 			}
-			if got := c.Header(interceptor.RequestIDPrefixHeader); len(got) != 0 {
-				t.Errorf("request tag sent by default: %q", got)
+			if got := c.Header("x-clarifai-request-id-prefix"); len(got) != 1 || got[0] != "clarifaiauth-go-"+version.Version {
+				t.Errorf("request tag = %q, want the default", got)
 			}
 		})
 	}
@@ -301,8 +303,8 @@ func TestKeyResolvedEveryCall(t *testing.T) {
 // TestRequestTagCallerWins: a request tag the caller set is not doubled,
 // whichever path the credential takes.
 func TestRequestTagCallerWins(t *testing.T) {
-	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{interceptor.WithRequestTag("")})
-	base := metadata.AppendToOutgoingContext(context.Background(), interceptor.RequestIDPrefixHeader, "mine-1")
+	e := newEnv(t, staticSource(sourceKey), nil)
+	base := metadata.AppendToOutgoingContext(context.Background(), "x-clarifai-request-id-prefix", "mine-1")
 	for name, ctx := range map[string]context.Context{
 		"source":       base,
 		"override":     keysource.WithKey(base, keyOf(contextKey)),
@@ -312,23 +314,37 @@ func TestRequestTagCallerWins(t *testing.T) {
 		if _, err := e.client.PostModelOutputs(ctx, predictReq()); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.onlyCall(t).Header(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != "mine-1" {
+		if got := e.onlyCall(t).Header("x-clarifai-request-id-prefix"); len(got) != 1 || got[0] != "mine-1" {
 			t.Errorf("%s: tag = %q, want [mine-1]", name, got)
 		}
 	}
 }
 
 func TestRequestTag(t *testing.T) {
-	for _, tt := range []struct{ prefix, want string }{
-		{"", "clarifaiauth-go-0.1.0"},
-		{"my-service-1.2", "my-service-1.2"},
+	for _, tt := range []struct {
+		opts []interceptor.Option
+		want []string
+	}{
+		{nil, []string{"clarifaiauth-go-" + version.Version}},
+		{[]interceptor.Option{interceptor.WithRequestTag("my-service-1.2")}, []string{"my-service-1.2"}},
+		{[]interceptor.Option{interceptor.WithRequestTag("")}, nil},
 	} {
-		e := newEnv(t, staticSource(sourceKey), []interceptor.Option{interceptor.WithRequestTag(tt.prefix)})
+		e := newEnv(t, staticSource(sourceKey), tt.opts)
 		if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.onlyCall(t).Header(interceptor.RequestIDPrefixHeader); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("tag = %q, want [%q]", got, tt.want)
+		if got := e.onlyCall(t).Header("x-clarifai-request-id-prefix"); !slices.Equal(got, tt.want) {
+			t.Errorf("tag = %q, want %q", got, tt.want)
+		}
+		// The same through PerRPCCredentials.
+		srv, conn := clarifaifake.NewForTest(t, grpc.WithPerRPCCredentials(
+			interceptor.PerRPCCredentials(staticSource(sourceKey), append(tt.opts, interceptor.AllowInsecureTransport())...)))
+		srv.AddPAT(sourceKey, []string{"All"}, nil)
+		if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), predictReq()); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.Calls()[0].Header("x-clarifai-request-id-prefix"); !slices.Equal(got, tt.want) {
+			t.Errorf("PerRPCCredentials: tag = %q, want %q", got, tt.want)
 		}
 	}
 }
@@ -348,7 +364,7 @@ func TestInBandStatus(t *testing.T) {
 		{"insufficient scopes", 11007, nil, true, codes.PermissionDenied, scopes.ErrInsufficientScopes},
 		{"key not found", 11009, nil, true, codes.Unauthenticated, scopes.ErrKeyNotFound},
 		{"throttled", 11005, nil, true, codes.ResourceExhausted, scopes.ErrThrottled},
-		{"check off", 11007, []interceptor.Option{interceptor.WithoutStatusCheck()}, false, codes.OK, nil},
+		{"check off", 11007, []interceptor.Option{interceptor.WithStatusCheck(nil)}, false, codes.OK, nil},
 		{"check narrowed", 11005, []interceptor.Option{interceptor.WithStatusCheck(func(c scopes.Code) bool {
 			return c == scopes.Code(11007)
 		})}, false, codes.OK, nil},
@@ -378,12 +394,11 @@ func TestInBandStatus(t *testing.T) {
 				assertNoSecret(t, "error", err.Error())
 			}
 			// What the server sent stays reachable: in the reply on
-			// success, through the error on failure (generated clients
-			// return a nil reply with any error).
+			// success, by asking again without the check on failure
+			// (generated clients return a nil reply with any error).
 			got := resp
-			var se *scopes.Error
-			if errors.As(err, &se) {
-				got, _ = se.Reply.(*pb.MultiOutputResponse)
+			if err != nil {
+				got, _ = e.client.PostModelOutputs(context.Background(), predictReq(), interceptor.WithStatusCheck(nil))
 			}
 			if int32(got.GetStatus().GetCode()) != tt.code || len(got.GetOutputs()) == 0 {
 				t.Errorf("reply = %v, want status %d with outputs", got, tt.code)
@@ -414,9 +429,6 @@ func TestInsufficientScopesFromServer(t *testing.T) {
 	if resp != nil {
 		t.Errorf("generated client returned a reply with an error: %v", resp)
 	}
-	if reply, _ := se.Reply.(*pb.MultiInputResponse); reply.GetStatus().GetCode() != pb.StatusCode_CONN_INSUFFICIENT_SCOPES {
-		t.Errorf("se.Reply = %v, want the reply as received", se.Reply)
-	}
 	// The same key may predict.
 	if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
 		t.Errorf("PostModelOutputs with a Predict-scoped key: %v", err)
@@ -434,8 +446,8 @@ func TestUnknownKeyIsUnauthenticated(t *testing.T) {
 
 func pbClient(conn *grpc.ClientConn) pb.V2Client { return pb.NewV2Client(conn) }
 
-// staticSource is a Source that always yields secret as a KindKey, or, if
-// it is not a valid key, the error keysource.NewKey gives.
+// staticSource is a Source that always yields secret as a KindKey, or
+// fails every call if secret is not a valid key.
 func staticSource(secret string) keysource.Source {
 	k, err := keysource.NewKey(keysource.KindKey, secret)
 	if err != nil {

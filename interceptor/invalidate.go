@@ -3,6 +3,7 @@ package interceptor
 import (
 	"io"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
@@ -31,7 +32,7 @@ func (o *options) fail(err error, k keysource.Key, fromSource bool) error {
 		return err
 	}
 	o.invalidate(err, k, fromSource)
-	return scrub(err, k)
+	return redact.Error(err, k)
 }
 
 // rejectsKey reports whether err is the server's rejection of the key it

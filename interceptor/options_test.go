@@ -8,10 +8,9 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // optionSpy is an interceptor placed after the one under test: it records
@@ -48,12 +47,12 @@ func TestPerCallOptions(t *testing.T) {
 	if _, err := e.client.PostModelOutputs(ctx, predictReq()); !errors.Is(err, scopes.ErrThrottled) {
 		t.Fatalf("default: %v, want ErrThrottled", err)
 	}
-	resp, err := e.client.PostModelOutputs(ctx, predictReq(), interceptor.WithoutStatusCheck())
+	resp, err := e.client.PostModelOutputs(ctx, predictReq(), interceptor.WithStatusCheck(nil))
 	if err != nil || resp.GetStatus().GetCode() != 11005 {
 		t.Fatalf("WithoutStatusCheck on the call: %v, %v", resp.GetStatus(), err)
 	}
 	// A narrower check on the call.
-	only11007 := interceptor.WithStatusCheck(func(c scopes.Code) bool { return c == scopes.CodeConnInsufficientScopes })
+	only11007 := interceptor.WithStatusCheck(func(c scopes.Code) bool { return c == scopes.Code(11007) })
 	if _, err := e.client.PostModelOutputs(ctx, predictReq(), grpc.WaitForReady(false), only11007, grpc.WaitForReady(false)); err != nil {
 		t.Fatalf("narrowed check on the call, between gRPC options: %v", err)
 	}
@@ -62,7 +61,7 @@ func TestPerCallOptions(t *testing.T) {
 	}
 	// Streams too.
 	e.srv.SetStreamCodes(generatePath, 11005)
-	stream, err := e.client.GenerateModelOutputs(ctx, predictReq(), interceptor.WithoutStatusCheck())
+	stream, err := e.client.GenerateModelOutputs(ctx, predictReq(), interceptor.WithStatusCheck(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,22 +90,21 @@ func TestBuildTimeCallKey(t *testing.T) {
 	}
 }
 
-func TestBuildOnlyOptionOnACall(t *testing.T) {
-	e := newEnv(t, staticSource(sourceKey), nil)
+// TestBuildOnlyOptionsAreNoCallOptions: a build-only option given to a
+// call does not compile, because it is no grpc.CallOption.
+func TestBuildOnlyOptionsAreNoCallOptions(t *testing.T) {
 	for _, opt := range []interceptor.Option{
-		interceptor.WithPreflight(), interceptor.AllowInsecureTransport(),
-		interceptor.WithRequestTag(""), interceptor.WithCatalog(nil),
+		interceptor.WithPreflight(preflight.New()), interceptor.AllowInsecureTransport(),
+		interceptor.WithRequestTag(""), interceptor.WithUserApp("u", "a"), interceptor.WithThrottle(nil),
 	} {
-		_, err := e.client.PostModelOutputs(context.Background(), predictReq(), opt)
-		if status.Code(err) != codes.InvalidArgument {
-			t.Errorf("build-only option on a call: %v, want InvalidArgument", err)
-		}
-		if _, err := e.client.GenerateModelOutputs(context.Background(), predictReq(), opt); status.Code(err) != codes.InvalidArgument {
-			t.Errorf("build-only option on a stream: %v, want InvalidArgument", err)
+		if _, ok := opt.(grpc.CallOption); ok {
+			t.Errorf("%T is a grpc.CallOption", opt)
 		}
 	}
-	if n := len(e.srv.Calls()); n != 0 {
-		t.Errorf("server saw %d calls", n)
+	for _, opt := range []interceptor.CallOption{
+		interceptor.CallKey(keyOf(callKey)), interceptor.WithStatusCheck(nil), interceptor.WithStreamEnd(nil),
+	} {
+		var _ grpc.CallOption = opt
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -60,7 +61,7 @@ func uploadConfig(user, app string) *pb.PostModelVersionsUploadRequest {
 // asked about the app the first message names.
 func TestPreflightStreamNeverOpened(t *testing.T) {
 	spy := &myScopesSpy{}
-	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()},
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight(preflight.New())},
 		grpc.WithChainUnaryInterceptor(spy.unary))
 	e.srv.AddPAT(unknownKey, nil, []string{postInputsPath}) // may call PostInputs only
 	denied := interceptor.CallKey(keyOf(unknownKey))
@@ -136,7 +137,7 @@ func TestPreflightStreamNeverOpened(t *testing.T) {
 // Header waits for the opening, Context works before it, and a
 // client-streaming call may close without sending.
 func TestPreflightStreamAllowed(t *testing.T) {
-	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight(preflight.New())})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	stream, err := e.client.StreamModelOutputs(ctx)
@@ -181,7 +182,7 @@ func TestPreflightStreamAllowed(t *testing.T) {
 // TestPreflightSharedByUnaryAndStream: the unary and stream interceptors
 // built with one WithPreflight Option share its grants.
 func TestPreflightSharedByUnaryAndStream(t *testing.T) {
-	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight()})
+	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{interceptor.WithPreflight(preflight.New())})
 	if _, err := e.client.PostModelOutputs(context.Background(), predictReq()); err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func scrubEchoedKey(t *testing.T) {
 		t.Errorf("details = %v, want the ErrorInfo kept", d)
 	}
 	e.srv.SetError(generatePath, withDetails.Err())
-	for _, opts := range [][]grpc.CallOption{nil, {interceptor.WithoutStatusCheck()}} {
+	for _, opts := range [][]grpc.CallOption{nil, {interceptor.WithStatusCheck(nil)}} {
 		stream, err := e.client.GenerateModelOutputs(ctx, predictReq(), opts...)
 		if err == nil {
 			_, err = stream.Recv()

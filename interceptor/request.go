@@ -1,19 +1,17 @@
 package interceptor
 
 import (
-	"sync"
-
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/msgcache"
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
 // userAppIDSet is the full name of the message naming the app a request is for.
 const userAppIDSet protoreflect.FullName = "clarifai.api.UserAppIDSet"
 
-// requestShapes caches *requestShape by request message descriptor: each
-// request type is resolved once, then read with one lock-free lookup.
-var requestShapes sync.Map
+// requestShapes caches *requestShape by request message descriptor.
+var requestShapes = msgcache.New(resolveRequestShape)
 
 // requestShape is where one request message type keeps its user_app_id.
 type requestShape struct {
@@ -44,15 +42,8 @@ func userApp(req any) (userID, appID string) {
 	return readString(m, sh.userID), readString(m, sh.appID)
 }
 
-// shapeOf returns where messages of type md keep their user_app_id: worked
-// out on first use, then one lock-free lookup.
-func shapeOf(md protoreflect.MessageDescriptor) *requestShape {
-	if v, ok := requestShapes.Load(md); ok {
-		return v.(*requestShape)
-	}
-	v, _ := requestShapes.LoadOrStore(md, resolveRequestShape(md))
-	return v.(*requestShape)
-}
+// shapeOf returns where messages of type md keep their user_app_id.
+func shapeOf(md protoreflect.MessageDescriptor) *requestShape { return requestShapes.Get(md) }
 
 func resolveRequestShape(md protoreflect.MessageDescriptor) *requestShape {
 	sh := &requestShape{md: md}

@@ -106,8 +106,8 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 	}
 	switch {
 	case handWritten:
-		if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
-			ctx = metadata.AppendToOutgoingContext(ctx, RequestIDPrefixHeader, o.tag)
+		if o.tag != "" && len(md[requestTagHeader]) == 0 {
+			ctx = metadata.AppendToOutgoingContext(ctx, requestTagHeader, o.tag)
 		}
 		return ctx, k, false, nil
 	case !hasMD && fromSource:
@@ -120,8 +120,8 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 	md.Delete(authorizationHeader)
 	md.Delete(sessionTokenHeader)
 	md.Set(k.HeaderName(), k.HeaderValue())
-	if o.tag != "" && len(md[RequestIDPrefixHeader]) == 0 {
-		md.Set(RequestIDPrefixHeader, o.tag) // a tag the caller set wins
+	if o.tag != "" && len(md[requestTagHeader]) == 0 {
+		md.Set(requestTagHeader, o.tag) // a tag the caller set wins
 	}
 	return metadata.NewOutgoingContext(ctx, md), k, fromSource, nil
 }
@@ -129,7 +129,7 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 // newMD returns fresh outgoing metadata holding k and the request tag.
 func (o *options) newMD(k keysource.Key) metadata.MD {
 	if o.tag != "" {
-		return metadata.MD{k.HeaderName(): {k.HeaderValue()}, RequestIDPrefixHeader: {o.tag}}
+		return metadata.MD{k.HeaderName(): {k.HeaderValue()}, requestTagHeader: {o.tag}}
 	}
 	return metadata.MD{k.HeaderName(): {k.HeaderValue()}}
 }

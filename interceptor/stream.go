@@ -12,73 +12,86 @@ import (
 )
 
 // StreamClient returns a client interceptor that puts exactly one Clarifai
-// credential on every stream's headers when the stream is created, with the
-// same precedence, per-call Options, local failures, scrubbing of the key
-// from errors and reports to a keysource.Invalidator as UnaryClient.
+// credential on every stream, as UnaryClient does, and checks the in-band
+// status of each message received.
 //
-// Each received message's in-band Clarifai status is checked as Clarifai's
-// streams need it (see WithStreamEnd): a failure in the first reply, or a
-// connection-level failure (11xxx: key, scopes, limits, throttling) in any
-// reply, ends the stream: RecvMsg returns a *scopes.Error (the message is
-// left as received), and the underlying stream is cancelled and read to its
-// end, so that Header and Trailer are safe to call and nothing is left
-// running; later RecvMsg and SendMsg calls return the same error. A failure
-// of one item in a later reply is delivered as the message it is, as are
-// progress statuses (UPLOAD_IN_PROGRESS, MODEL_BUILDING, …).
-//
-// With WithPreflight, a credential of a kind the method never accepts
-// fails the stream's creation; a stream whose method needs scopes is
-// opened only when the first message is sent (or CloseSend is called), after
-// the preflight has checked that message: a refused stream never reaches
-// the server, and SendMsg (or CloseSend) returns the *scopes.Error. Until
-// then Header and RecvMsg wait for the opening, and Context returns the
-// stream's own context.
+// A failure in the first reply, or a connection-level one (11xxx) in any
+// reply, ends the stream: RecvMsg returns a *scopes.Error and so do later
+// calls. A failure of one item in a later reply, and progress statuses
+// (UPLOAD_IN_PROGRESS, MODEL_BUILDING), are delivered as they are (see
+// WithStreamEnd). A stream whose first message must be checked first (by
+// WithPreflight, or for naming its app) opens when that message is sent; a
+// refused stream sends nothing and its SendMsg returns the refusal.
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
-		if err := cfg.err(); err != nil {
-			return nil, err
-		}
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
 		}
-		lazy := false
+		// A stream opens at its first message when that message must be
+		// checked first: against the key's grant, or, with a PAT and no
+		// default app, for naming its app (see needsUserApp).
+		grant := false
 		if o.preflight != nil {
-			need, known := o.required(method)
+			need, known := o.preflight.Required(method)
 			if err := refuseAuthType(method, need, known, k); err != nil {
 				return nil, err
 			}
-			lazy = known && len(need.Scopes) > 0 && method != scopes.MyScopesMethod && cc != nil
+			grant = needsGrant(method, need, known) && cc != nil
+		}
+		patCheck := k.Kind() == keysource.KindPAT && o.userApp == nil
+		lazy := grant || patCheck
+		var limit *callLimit
+		if o.limiter != nil {
+			limit = &callLimit{l: o.limiter, bucket: o.fps.Of(k).Bucket, method: method}
 		}
 		if cfg.failed == nil && !lazy {
+			if err := limit.wait(ctx); err != nil {
+				return nil, err
+			}
 			cs, err := streamer(ctx, desc, cc, method, callOpts...)
 			if err != nil {
+				limit.report(nil, err)
 				return nil, o.fail(err, k, fromSource)
 			}
-			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource}, nil
+			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource, limit: limit}, nil
 		}
 		// The stream gets a context of its own so that ending it early (a
 		// failed status, a preflight refusal) releases it, and so that it
 		// is released from its parent once the stream is over.
 		ctx, cancel := context.WithCancel(ctx)
 		s := &checkedStream{o: o, failed: cfg.failed, ends: cfg.end, k: k, method: method, cancel: cancel,
-			serverStreams: desc.ServerStreams, fromSource: fromSource}
+			serverStreams: desc.ServerStreams, fromSource: fromSource, limit: limit, patCheck: patCheck}
 		if lazy {
-			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, error) {
-				if err := o.preflight.check(ctx, cc, o, method, first, k); err != nil {
-					return nil, err
+			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func(first any) (grpc.ClientStream, bool, error) {
+				if grant {
+					if err := o.check(ctx, cc, method, first, k); err != nil {
+						return nil, true, err
+					}
 				}
-				return streamer(ctx, desc, cc, method, callOpts...)
+				if err := limit.wait(ctx); err != nil {
+					return nil, true, err
+				}
+				cs, err := streamer(ctx, desc, cc, method, callOpts...)
+				if err != nil {
+					limit.report(nil, err)
+				}
+				return cs, false, err
 			}}
 			return s, nil
+		}
+		if err := limit.wait(ctx); err != nil {
+			cancel()
+			return nil, err
 		}
 		cs, err := streamer(ctx, desc, cc, method, callOpts...)
 		if err != nil {
 			cancel()
+			limit.report(nil, err)
 			return nil, o.fail(err, k, fromSource)
 		}
 		s.cs = cs
@@ -107,23 +120,32 @@ type checkedStream struct {
 	lazy   *lazyOpen             // nil: opened when created
 	err    atomic.Pointer[error] // the error that ended the stream early
 
+	limit         *callLimit // WithThrottle; nil: off
 	serverStreams bool
 	fromSource    bool // k came from the Source: tell it of rejections
+	patCheck      bool // the first message must name its app; the sending side's
 	replied       bool // a reply was received; RecvMsg's own
 }
 
 // lazyOpen is a stream's opening deferred to its first message.
 type lazyOpen struct {
-	ctx    context.Context                            // the stream's context, until it is opened
-	opened chan struct{}                              // closed once opened, or refused
-	open   func(first any) (grpc.ClientStream, error) // nil once tried; the sending side's
+	ctx    context.Context // the stream's context, until it is opened
+	opened chan struct{}   // closed once opened, or refused
+	// open checks first and opens the stream; refused reports an error
+	// made before anything was sent (the preflight's, the Limiter's). It
+	// is nil once tried, and the sending side's.
+	open func(first any) (cs grpc.ClientStream, refused bool, err error)
 }
 
-// openWith opens a lazy stream, checking first; it runs on the sending side.
+// openWith opens a lazy stream, checking first; it runs on the sending
+// side. A refusal is returned, to fail the SendMsg (or CloseSend) that
+// triggered it. A failure to open is not: as gRPC does with a stream that
+// breaks, it ends the stream and RecvMsg reports it, which is where
+// go-grpc-middleware's retry looks for a stream to open again.
 func (s *checkedStream) openWith(first any) error {
 	open := s.lazy.open
 	s.lazy.open = nil
-	cs, err := open(first)
+	cs, refused, err := open(first)
 	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
@@ -131,7 +153,10 @@ func (s *checkedStream) openWith(first any) error {
 		s.cs = cs
 	}
 	close(s.lazy.opened)
-	return err
+	if refused {
+		return err
+	}
+	return nil
 }
 
 // wait waits until the stream is opened, or ended without being opened.
@@ -171,9 +196,23 @@ func (s *checkedStream) SendMsg(m any) error {
 		return err
 	}
 	m = s.o.userApp.fill(m)
+	if s.patCheck {
+		s.patCheck = false
+		if err := needsUserApp(s.k, m); err != nil {
+			if s.lazy != nil && s.lazy.open != nil {
+				s.lazy.open = nil
+				close(s.lazy.opened)
+			}
+			s.end(err)
+			return err
+		}
+	}
 	if s.lazy != nil && s.lazy.open != nil {
 		if err := s.openWith(m); err != nil {
 			return err
+		}
+		if s.cs == nil {
+			return nil // not opened: RecvMsg reports why
 		}
 	}
 	if err := s.cs.SendMsg(m); err != nil {
@@ -212,11 +251,16 @@ func (s *checkedStream) RecvMsg(m any) error {
 		if early := s.ended(); early != nil {
 			return early
 		}
+		s.limit.report(nil, err)
 		return s.o.fail(err, s.k, s.fromSource)
 	}
 	first := !s.replied
 	s.replied = true
-	if err := s.checkReply(m, first); err != nil {
+	err := s.checkReply(m, first)
+	if first {
+		s.limit.report(m, err)
+	}
+	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
 		s.end(err)
 		s.drain(m)
@@ -297,6 +341,7 @@ type scrubbedStream struct {
 	o          *options
 	k          keysource.Key
 	fromSource bool
+	limit      *callLimit
 }
 
 func (s *scrubbedStream) SendMsg(m any) error {
@@ -304,5 +349,11 @@ func (s *scrubbedStream) SendMsg(m any) error {
 }
 
 func (s *scrubbedStream) RecvMsg(m any) error {
-	return s.o.fail(s.ClientStream.RecvMsg(m), s.k, s.fromSource)
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil {
+		s.limit.report(m, nil)
+	} else {
+		s.limit.report(nil, err)
+	}
+	return s.o.fail(err, s.k, s.fromSource)
 }

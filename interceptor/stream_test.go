@@ -28,7 +28,7 @@ func TestServerStream(t *testing.T) {
 		opts []interceptor.Option
 	}{
 		{"checked", nil},
-		{"unchecked", []interceptor.Option{interceptor.WithoutStatusCheck()}},
+		{"unchecked", []interceptor.Option{interceptor.WithStatusCheck(nil)}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, staticSource(sourceKey), tt.opts)

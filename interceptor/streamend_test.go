@@ -54,7 +54,7 @@ func TestStreamEndsEarly(t *testing.T) {
 		at    int // the reply that ends the stream
 		want  error
 	}{
-		{"failure in the first reply", []int32{10020}, 0, scopes.ErrFailure},
+		{"failure in the first reply", []int32{10030}, 0, scopes.ErrTryAgain},
 		{"throttled later", []int32{10000, 11005, 10000}, 1, scopes.ErrThrottled},
 		{"key rejected later", []int32{10000, 10000, 11009}, 2, scopes.ErrKeyNotFound},
 	} {
@@ -170,7 +170,7 @@ func TestWithStreamEnd(t *testing.T) {
 	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{
 		interceptor.WithStreamEnd(func(scopes.Code, bool) bool { return true }), // every failure ends the stream
 	})
-	e.srv.SetStreamCodes(generatePath, 10000, 10020, 10000)
+	e.srv.SetStreamCodes(generatePath, 10000, 10030, 10000)
 	recvAll := func(opts ...grpc.CallOption) (n int, err error) {
 		stream, err := e.client.GenerateModelOutputs(context.Background(), predictReq(), opts...)
 		if err != nil {
@@ -186,7 +186,7 @@ func TestWithStreamEnd(t *testing.T) {
 			n++
 		}
 	}
-	if n, err := recvAll(); n != 1 || !errors.Is(err, scopes.ErrFailure) {
+	if n, err := recvAll(); n != 1 || !errors.Is(err, scopes.ErrTryAgain) {
 		t.Errorf("built with an end on every failure: %d replies, %v", n, err)
 	}
 	// Per call: back to the default, which delivers the failed item.

@@ -3,40 +3,30 @@ package interceptor
 import (
 	"sync/atomic"
 
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
-// WithUserApp makes the interceptors name a default app in every request
-// that names none, as Clarifai's SDKs do with CLARIFAI_USER_ID and
-// CLARIFAI_APP_ID: a request whose user_app_id (wherever V2 keeps it: any
+// WithUserApp names a default app, as Clarifai's SDKs do with
+// CLARIFAI_USER_ID and CLARIFAI_APP_ID: a request whose user_app_id (any
 // top-level field of type clarifai.api.UserAppIDSet, or the upload_config of
-// an upload stream's first message) is unset, or has neither user_id nor
-// app_id, is sent with user_app_id {user_id: userID, app_id: appID}; empty
-// arguments leave their field unset.
-//
-// A request that sets either field is sent as it is: it has chosen its app,
-// and mixing its user with a default app (or the reverse) could name another
-// user's app. Messages without such a field, and upload stream messages
-// other than the first (content parts), are sent as they are.
-//
-// The caller's message is never modified: the request sent is a shallow
-// copy of it (its top-level fields shared, not copied; an upload_config is
-// copied the same way), with the default app set. A request that already
-// names its app costs a few field reads by reflection (under 100 ns) and no
-// allocation; one that does not, a copy of its top-level fields. It applies to unary calls and to every message a stream
-// sends, before the preflight (which then checks the default app);
-// PerRPCCredentials cannot apply it (credentials see no messages). Only when
-// building; two empty arguments turn it off.
+// an upload stream's first message) names neither a user nor an app is sent
+// with user_app_id {user_id: userID, app_id: appID}. A request that sets
+// either is sent as it is. The caller's message is never modified: a
+// shallow copy is sent. Two empty arguments turn it off.
 func WithUserApp(userID, appID string) Option {
-	return &option{name: "WithUserApp", build: func(o *options) {
+	return buildOption(func(o *options) {
 		if userID == "" && appID == "" {
 			o.userApp = nil
 			return
 		}
 		o.userApp = &userAppDefault{userID: userID, appID: appID}
-	}}
+	})
 }
 
 // userAppDefault is the app WithUserApp names.
@@ -120,4 +110,41 @@ func shallowCopy(m protoreflect.Message) protoreflect.Message {
 		c.SetUnknown(u)
 	}
 	return c
+}
+
+// errNoUserApp refuses a call made with a personal access token whose
+// request names no user and no app: Clarifai cannot tell which app a PAT
+// call is for, and answers with a vague error.
+var errNoUserApp = status.Error(codes.FailedPrecondition, "clarifaiauth: a call with a personal access token must name the user and app it acts on: "+
+	"set CLARIFAI_USER_ID and CLARIFAI_APP_ID, give interceptor.WithUserApp, or fill the request's user_app_id; call not sent")
+
+// needsUserApp returns errNoUserApp when k is a personal access token
+// (keysource.KindPAT; a KindKey may be an API key, which implies its app)
+// and req has a user_app_id that names neither a user nor an app. A
+// request type without user_app_id, and an upload stream's content part,
+// pass.
+func needsUserApp(k keysource.Key, req any) error {
+	if k.Kind() != keysource.KindPAT {
+		return nil
+	}
+	m, ok := protomsg.Reflect(req)
+	if !ok {
+		return nil
+	}
+	sh := shapeOf(m.Descriptor())
+	if sh.path == nil {
+		return nil
+	}
+	parents, leaf := sh.path[:len(sh.path)-1], sh.path[len(sh.path)-1]
+	for _, fd := range parents {
+		if !m.Has(fd) {
+			return nil // a content part: the first message named the app
+		}
+		m = m.Get(fd).Message()
+	}
+	set := m.Get(leaf).Message()
+	if sh.userID != nil && set.Has(sh.userID) || sh.appID != nil && set.Has(sh.appID) {
+		return nil
+	}
+	return errNoUserApp
 }

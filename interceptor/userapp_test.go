@@ -3,14 +3,19 @@ package interceptor_test
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // userAppEnv is a fake server and a client whose interceptors fill the
@@ -71,7 +76,7 @@ func TestUserAppUnary(t *testing.T) {
 	// A request with user_app_id at field 2 (ListScopes) is filled too; one
 	// that has no such field (ListStatusCodes) goes as it is.
 	// (ListScopes takes only session tokens: the reply's refusal is not the point.)
-	if _, err := client.ListScopes(context.Background(), &pb.ListScopesRequest{KeyType: "personal_access_token"}, interceptor.WithoutStatusCheck()); err != nil {
+	if _, err := client.ListScopes(context.Background(), &pb.ListScopesRequest{KeyType: "personal_access_token"}, interceptor.WithStatusCheck(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastRequests(t, fake)[0].(*pb.ListScopesRequest); got.GetUserAppId().GetUserId() != "me" || got.GetKeyType() != "personal_access_token" {
@@ -137,7 +142,7 @@ func TestUserAppUploadStream(t *testing.T) {
 func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	named := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}
 	var sent any
-	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithoutStatusCheck())
+	ic := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithUserApp("me", "app"), interceptor.WithStatusCheck(nil))
 	invoker := func(_ context.Context, _ string, req, _ any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
 		sent = req
 		return nil
@@ -152,11 +157,69 @@ func TestUserAppCostsNothingWhenSet(t *testing.T) {
 	with := testing.AllocsPerRun(200, func() {
 		_ = ic(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})
-	plain := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithoutStatusCheck())
+	plain := interceptor.UnaryClient(staticSource(sourceKey), interceptor.WithStatusCheck(nil))
 	base := testing.AllocsPerRun(200, func() {
 		_ = plain(context.Background(), "/clarifai.api.V2/PostModelOutputs", named, reply, nil, invoker)
 	})
 	if with != base {
 		t.Errorf("WithUserApp on a request naming its app: %v allocations per call, without the option %v", with, base)
+	}
+}
+
+// TestPATWithoutAppRefused: a call with a personal access token whose
+// request names no user and no app, with no default app, is refused before
+// it is sent, saying how to name one; a key of unknown kind, a request
+// that names a user, a request type without user_app_id and a default app
+// all let it go.
+func TestPATWithoutAppRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pat := mustKey(keysource.KindPAT, sourceKey)
+	e := newEnv(t, pat, nil)
+	_, err := e.client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "CLARIFAI_USER_ID") || !strings.Contains(err.Error(), "WithUserApp") {
+		t.Errorf("PAT without app: %v, want FailedPrecondition naming the settings", err)
+	}
+	stream, err := e.client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("PAT stream without app: %v, want FailedPrecondition", err)
+	}
+	if n := len(e.srv.Calls()); n != 0 {
+		t.Fatalf("server saw %d calls, want none", n)
+	}
+
+	sent := []struct {
+		name string
+		call func() error
+	}{
+		{"user named", func() error {
+			_, err := e.client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "me"}})
+			return err
+		}},
+		{"key of unknown kind", func() error {
+			_, err := e.client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{}, interceptor.CallKey(keyOf(sourceKey)))
+			return err
+		}},
+		{"no user_app_id in the request type", func() error {
+			_, err := e.client.ListStatusCodes(ctx, &pb.ListStatusCodesRequest{})
+			return err
+		}},
+	}
+	for _, tc := range sent {
+		e.srv.ResetCalls()
+		if err := tc.call(); status.Code(err) == codes.FailedPrecondition {
+			t.Errorf("%s: refused: %v", tc.name, err)
+		}
+		if n := len(e.srv.Calls()); n != 1 {
+			t.Errorf("%s: server saw %d calls, want 1", tc.name, n)
+		}
+	}
+
+	d := newEnv(t, pat, []interceptor.Option{interceptor.WithUserApp("me", "app")})
+	if _, err := d.client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{}); err != nil {
+		t.Errorf("PAT with a default app: %v", err)
 	}
 }

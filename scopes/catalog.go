@@ -7,32 +7,26 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Method option extensions Clarifai puts on every V2 method, and the scope
-// enum they refer to. They are read from raw option bytes, so this package
-// works whether or not the extension types are registered.
-const (
-	optDependingScopes protowire.Number      = 80322 // clarifai.auth.util.cl_depending_scopes, repeated S
-	optAuthType        protowire.Number      = 80323 // clarifai.auth.util.cl_auth_type, AuthType
-	scopeEnum          protoreflect.FullName = "clarifai.auth.scope.S"
-)
+// scopeEnum is the enum Clarifai's method options name scopes with.
+const scopeEnum protoreflect.FullName = "clarifai.auth.scope.S"
 
 // AuthType is the kind of credential a method accepts (Clarifai enum
 // clarifai.auth.types.AuthType).
 type AuthType int32
 
-// Clarifai authentication types.
+// The authentication types a credential meets. The others are 0 (the method
+// is not annotated), 1 (NoAuth: no credential needed) and 4 (AdminAuth:
+// Clarifai's administrators only).
 const (
-	AuthTypeUndef    AuthType = 0 // not annotated
-	NoAuth           AuthType = 1 // no credential needed
 	KeyAuth          AuthType = 2 // app-specific API keys and personal access tokens
 	SessionTokenAuth AuthType = 3 // browser/user session tokens only
-	AdminAuth        AuthType = 4 // Clarifai administrators only
 	PATAuth          AuthType = 5 // personal access tokens only
 )
 
@@ -40,15 +34,15 @@ const (
 // "AuthType(<n>)" for numbers this package does not know.
 func (a AuthType) String() string {
 	switch a {
-	case AuthTypeUndef:
+	case 0:
 		return "undef"
-	case NoAuth:
+	case 1:
 		return "NoAuth"
 	case KeyAuth:
 		return "KeyAuth"
 	case SessionTokenAuth:
 		return "SessionTokenAuth"
-	case AdminAuth:
+	case 4:
 		return "AdminAuth"
 	case PATAuth:
 		return "PATAuth"
@@ -104,35 +98,13 @@ func NewCatalog(files *protoregistry.Files) *Catalog {
 	return &Catalog{files: files}
 }
 
-// defaultCatalog reads the descriptors linked into the program; it serves
-// [Required] and [CheckReply].
-var defaultCatalog = NewCatalog(protoregistry.GlobalFiles)
-
-// Required returns what the method named ("/clarifai.api.V2/PostInputs")
-// needs, read from the descriptors linked into the program
-// (protoregistry.GlobalFiles), typically those of the official Clarifai
-// client; it is [Catalog.Required] on a Catalog shared by the package. ok is
-// false when no linked service has the method. The answer is computed once
-// per name and cached; later calls cost a map lookup. Required is safe for
-// concurrent use.
-func Required(method string) (req Requirement, ok bool) {
-	return defaultCatalog.Required(method)
-}
-
-// Required returns what the method named needs: the scopes of option 80322
-// (cl_depending_scopes) and the auth type of option 80323 (cl_auth_type).
+// Required returns what the method named needs, from Clarifai's method
+// options (cl_depending_scopes, cl_auth_type), registered or not.
 //
-// The name is a full method name, "/package.Service/Method", with or
-// without the leading slash, or, as people type it, a bare method name
-// ("PostInputs"): one that several services define resolves to the one in
-// clarifai.api.V2 if present, else to the first in sorted order. The
-// Requirement's Method is always the full name.
-//
-// ok is false when the method is not in the Catalog's files; a method that is
-// found but carries no options yields ok with an empty Requirement. The
-// options are decoded from their wire bytes, so they are read whether the
-// extensions are registered (known fields) or not (unknown fields), packed or
-// unpacked. The result is cached per name, for the first 4096 names.
+// The name is a full method name, "/package.Service/Method", with or without
+// the leading slash, or a bare method name ("PostInputs"), which resolves to
+// clarifai.api.V2's if it has one. ok is false when no service in the
+// Catalog has the method.
 func (c *Catalog) Required(method string) (Requirement, bool) {
 	if v, ok := c.reqs.Load(method); ok {
 		e := v.(*catalogEntry)
@@ -159,8 +131,8 @@ func (c *Catalog) compute(method string) (Requirement, bool) {
 			return Requirement{}, false
 		}
 		full := fulls[0]
-		if slices.Contains(fulls, defaultService+name) {
-			full = defaultService + name
+		if slices.Contains(fulls, scopename.DefaultService+name) {
+			full = scopename.DefaultService + name
 		}
 		name = full[1:]
 	}
@@ -190,14 +162,16 @@ func (c *Catalog) requirement(md protoreflect.MethodDescriptor) Requirement {
 	if opts == nil {
 		return req
 	}
-	// Marshal serializes known extension fields and unknown fields alike,
-	// so one decoder covers registered and unregistered extensions.
-	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(opts)
+	// Known extension fields and unknown fields alike are read from the
+	// options' bytes, so registered and unregistered extensions read the same.
+	b, err := wire.OptionBytes(opts)
 	if err != nil {
 		return req
 	}
-	nums, auth := decodeMethodOptions(b)
-	req.AuthType = auth
+	nums, _ := wire.EnumList(b, wire.OptDependingScopes) // what was read before any damage
+	if auth, _ := wire.EnumList(b, wire.OptAuthType); len(auth) > 0 {
+		req.AuthType = AuthType(auth[len(auth)-1]) // the last one wins for a singular field
+	}
 	var enum protoreflect.EnumDescriptor
 	if d, err := c.files.FindDescriptorByName(scopeEnum); err == nil {
 		enum, _ = d.(protoreflect.EnumDescriptor)
@@ -206,9 +180,9 @@ func (c *Catalog) requirement(md protoreflect.MethodDescriptor) Requirement {
 		if n == 0 { // undef
 			continue
 		}
-		req.Scopes = append(req.Scopes, scopeName(enum, n))
+		req.Scopes = append(req.Scopes, scopeName(enum, protoreflect.EnumNumber(n)))
 	}
-	req.Scopes = sortUnique(req.Scopes)
+	req.Scopes = scopename.SortUnique(req.Scopes)
 	return req
 }
 
@@ -217,58 +191,10 @@ func (c *Catalog) requirement(md protoreflect.MethodDescriptor) Requirement {
 func scopeName(enum protoreflect.EnumDescriptor, n protoreflect.EnumNumber) string {
 	if enum != nil {
 		if v := enum.Values().ByNumber(n); v != nil {
-			return normalizeScope(string(v.Name()))
+			return scopename.Scope(string(v.Name()))
 		}
 	}
 	return "S(" + strconv.FormatInt(int64(n), 10) + ")"
-}
-
-// decodeMethodOptions reads options 80322 (packed or unpacked repeated enum)
-// and 80323 (enum, last one wins) from serialized MethodOptions. Malformed
-// input yields what was read before the damage.
-func decodeMethodOptions(b []byte) (scopes []protoreflect.EnumNumber, auth AuthType) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		b = b[n:]
-		switch {
-		case num == optDependingScopes && typ == protowire.VarintType,
-			num == optAuthType && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return
-			}
-			b = b[n:]
-			if num == optAuthType {
-				auth = AuthType(int32(v))
-			} else {
-				scopes = append(scopes, protoreflect.EnumNumber(int32(v)))
-			}
-		case num == optDependingScopes && typ == protowire.BytesType:
-			packed, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return
-			}
-			b = b[n:]
-			for len(packed) > 0 {
-				v, n := protowire.ConsumeVarint(packed)
-				if n < 0 {
-					break
-				}
-				packed = packed[n:]
-				scopes = append(scopes, protoreflect.EnumNumber(int32(v)))
-			}
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return
-			}
-			b = b[n:]
-		}
-	}
-	return
 }
 
 // index lists the Catalog's methods by bare name, once.
@@ -289,7 +215,7 @@ func (c *Catalog) index() {
 			return true
 		})
 		for k, v := range c.byShort {
-			c.byShort[k] = sortUnique(v)
+			c.byShort[k] = scopename.SortUnique(v)
 		}
 	})
 }

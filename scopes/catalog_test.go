@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -52,7 +51,7 @@ func TestRequired(t *testing.T) {
 	}
 
 	catalogs := map[string]*Catalog{
-		"registered extensions": defaultCatalog,
+		"registered extensions": linked,
 		"unknown fields":        NewCatalog(unknown),
 	}
 	tests := []struct {
@@ -63,10 +62,10 @@ func TestRequired(t *testing.T) {
 		{postInputs, true, Requirement{postInputs, postInputsScopes, KeyAuth}},
 		{postModelOutputs, true, Requirement{postModelOutputs, postModelOutputsScopes, KeyAuth}},
 		{"/clarifai.api.V2/PostKeys", true, Requirement{"/clarifai.api.V2/PostKeys", []string{"Apps:Get", "Keys:Add", "Keys:Get"}, PATAuth}},
-		{MyScopesMethod, true, Requirement{MyScopesMethod, nil, KeyAuth}},
+		{"/clarifai.api.V2/MyScopes", true, Requirement{"/clarifai.api.V2/MyScopes", nil, KeyAuth}},
 		{"/clarifai.api.V2/GetUser", true, Requirement{"/clarifai.api.V2/GetUser", nil, PATAuth}},
 		{"/clarifai.api.V2/ListScopes", true, Requirement{"/clarifai.api.V2/ListScopes", nil, SessionTokenAuth}},
-		{"/clarifai.api.V2/ListStatusCodes", true, Requirement{"/clarifai.api.V2/ListStatusCodes", nil, NoAuth}},
+		{"/clarifai.api.V2/ListStatusCodes", true, Requirement{"/clarifai.api.V2/ListStatusCodes", nil, 1}},
 		{"/clarifai.api.V2/StreamModelOutputs", true, Requirement{"/clarifai.api.V2/StreamModelOutputs", postModelOutputsScopes, KeyAuth}},
 		{"clarifai.api.V2/PostInputs", true, Requirement{postInputs, postInputsScopes, KeyAuth}},
 		{"/clarifai.api.V2/NoSuchMethod", false, Requirement{}},
@@ -86,8 +85,8 @@ func TestRequired(t *testing.T) {
 			}
 		}
 	}
-	if got, ok := Required(postInputs); !ok || !slices.Equal(got.Scopes, postInputsScopes) {
-		t.Errorf("package Required(PostInputs) = %+v, %v", got, ok)
+	if got, ok := linked.Required(postInputs); !ok || !slices.Equal(got.Scopes, postInputsScopes) {
+		t.Errorf("linked.Required(PostInputs) = %+v, %v", got, ok)
 	}
 }
 
@@ -107,51 +106,11 @@ func TestCatalogNamesAsTyped(t *testing.T) {
 	}
 }
 
-func TestDecodeMethodOptions(t *testing.T) {
-	var packed, unpacked, mixed []byte
-	// An unrelated option first: google.api.http (72295728) as bytes.
-	packed = protowire.AppendTag(packed, 72295728, protowire.BytesType)
-	packed = protowire.AppendBytes(packed, []byte{0x12, 0x01, 'x'})
-	var list []byte
-	for _, n := range []uint64{4, 2, 5} {
-		list = protowire.AppendVarint(list, n)
-		unpacked = protowire.AppendTag(unpacked, optDependingScopes, protowire.VarintType)
-		unpacked = protowire.AppendVarint(unpacked, n)
-	}
-	packed = protowire.AppendTag(packed, optDependingScopes, protowire.BytesType)
-	packed = protowire.AppendBytes(packed, list)
-	packed = protowire.AppendTag(packed, optAuthType, protowire.VarintType)
-	packed = protowire.AppendVarint(packed, uint64(PATAuth))
-	unpacked = protowire.AppendTag(unpacked, optAuthType, protowire.VarintType)
-	unpacked = protowire.AppendVarint(unpacked, uint64(KeyAuth))
-	// Both encodings in one message: a parser must concatenate them.
-	mixed = append(append(mixed, packed...), unpacked...)
-
-	want := []protoreflect.EnumNumber{4, 2, 5}
-	for name, tc := range map[string]struct {
-		b    []byte
-		want []protoreflect.EnumNumber
-		auth AuthType
-	}{
-		"packed":    {packed, want, PATAuth},
-		"unpacked":  {unpacked, want, KeyAuth},
-		"mixed":     {mixed, append(slices.Clone(want), want...), KeyAuth},
-		"truncated": {packed[:len(packed)-1], want, AuthTypeUndef},
-		"empty":     {nil, nil, AuthTypeUndef},
-		"garbage":   {[]byte{0xff, 0xff, 0xff}, nil, AuthTypeUndef},
-	} {
-		got, auth := decodeMethodOptions(tc.b)
-		if !slices.Equal(got, tc.want) || auth != tc.auth {
-			t.Errorf("%s: decodeMethodOptions = %v, %v; want %v, %v", name, got, auth, tc.want, tc.auth)
-		}
-	}
-}
-
 func BenchmarkRequiredCached(b *testing.B) {
-	Required(postInputs)
+	linked.Required(postInputs)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := Required(postInputs); !ok {
+		if _, ok := linked.Required(postInputs); !ok {
 			b.Fatal("not found")
 		}
 	}

@@ -20,15 +20,8 @@ import (
 // client: scopes.Code(statuspb.StatusCode_MODEL_BUILDING). Its methods know
 // every code of Clarifai's enum as of version 12.4.0 of its clients (a
 // table generated from testdata/clarifai-status-codes.tsv). They are safe
-// for concurrent use and do not allocate, except String for a number the
-// table does not hold.
+// for concurrent use.
 type Code int32
-
-// CodeConnInsufficientScopes is CONN_INSUFFICIENT_SCOPES (11007), the code
-// of a call refused because the key lacks scopes: by the server, or by a
-// client before sending (then [Error].Local is set). Other codes have no
-// constant here: write Code(n), or convert the enum of Clarifai's client.
-const CodeConnInsufficientScopes Code = 11007
 
 // Class is how a status code reads when it is a reply's status: whether the
 // request failed, and if not, whether it is done.
@@ -136,12 +129,6 @@ func classOfName(name string) Class {
 	}
 	return ClassFailure
 }
-
-// ConnectionLevel reports whether c is one of Clarifai's connection-level
-// codes (11xxx: the key, its scopes, its limits, throttling): a verdict on
-// the call as a whole, never on one item of it, so it ends a stream in any
-// reply, where an item's failure does not.
-func (c Code) ConnectionLevel() bool { return c >= 11000 && c < 12000 }
 
 // Failed reports whether c is a failure (c.Class() == ClassFailure): the
 // request did not do what was asked. Progress and state codes are not

@@ -1,7 +1,7 @@
 // Package scopes holds what Clarifai's statuses and method options mean:
 // every status code with its class and gRPC code, the typed error a failed
-// status becomes, the scopes and credential each method needs, and what a
-// key may do (MyScopes).
+// status becomes, and the scopes and credential each method needs. It makes
+// no calls; package preflight asks the server what a key may do.
 //
 // Most Clarifai failures are not gRPC errors: the call succeeds at the gRPC
 // level and the reply's field "status" (clarifai.api.status.Status) carries
@@ -12,10 +12,9 @@
 // Unauthenticated and PermissionDenied errors from the server, and
 // [Retriable] tells which errors clear by retrying.
 //
-// [Required] and [Catalog] read the scopes (option 80322) and auth type
-// (option 80323) Clarifai annotates each method with, from the descriptors
-// linked into the program. [MyScopes] asks the server what a key may do, as
-// a [Grant] that tells whether it allows a method's [Requirement].
+// A [Catalog] reads the scopes and auth type Clarifai annotates each method
+// with (its [Requirement]), from the descriptors linked into the program or
+// from a descriptor set.
 //
 // The package never imports Clarifai's Go client and never registers a
 // protobuf type under a clarifai.* name: it reads Clarifai messages by full
@@ -98,12 +97,6 @@
 //     are Unknown: Clarifai does not say whose fault they are. They still
 //     match [ErrInternal], which names the server-side families by number.
 //
-// # Cost
-//
-// CheckReply is meant to run on every reply and stream message: after the
-// first message of a type, a SUCCESS reply costs a lock-free map lookup and
-// a field read, and allocates nothing; other codes add a binary search of
-// the table. Requirements are computed once per method and cached, and a
-// Grant answers with map lookups. Text from the server is hostile: what an
-// *Error parses and prints from it is bounded (see [Error.Error]).
+// Text from the server is hostile: what an *Error parses and prints from it
+// is bounded (see [Error.Error]).
 package scopes

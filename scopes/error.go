@@ -8,15 +8,17 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // Error is a failed Clarifai call: an in-band status whose code is a
 // failure (see [CheckReply]), a gRPC Unauthenticated or PermissionDenied
-// error from the server (see [FromError]), a failed [MyScopes] call, or a
-// call a client refused before sending it (Local).
+// error from the server (see [FromError]), or a call a client refused before
+// sending it (Local).
 //
 // Error is built only from server replies and from the method's
 // descriptors; it never holds request metadata, so it carries no credential
@@ -42,18 +44,13 @@ type Error struct {
 	// full method names such as "/clarifai.api.V2/PostInputs", sorted.
 	MissingEndpoints []string
 	// Required is what the method needs, when the program's descriptors
-	// know the method (see [Required]).
+	// know the method (see [Catalog.Required]).
 	Required Requirement
 	// Local is true when the call was refused by the client and never sent.
 	Local bool
 	// Status is the original gRPC status when the Error was built from a
 	// gRPC error by [FromError]; nil for in-band statuses.
 	Status *status.Status
-	// Reply is the message the failed status came in, exactly as received,
-	// when the Error was built by [CheckReply]. Generated clients return a
-	// nil reply with any error, so this is where a caller finds what the
-	// server sent besides the status. Error() never prints it.
-	Reply proto.Message
 
 	err error // the original error, for Unwrap
 }
@@ -96,7 +93,7 @@ func (e *Error) Error() string {
 	if len(e.Missing) > 0 || len(e.MissingEndpoints) > 0 {
 		// State each missing scope once: the server's text usually lists
 		// them already.
-		said, saidEndpoints := parseMissing(b.String()[text:])
+		said, saidEndpoints := scopename.ParseMissing(b.String()[text:])
 		if anyNotIn(e.Missing, said) {
 			b.WriteString("; missing scopes [")
 			w.writeList(e.Missing, said)
@@ -214,12 +211,12 @@ func FromError(err error) (*Error, bool) {
 	e = &Error{Status: st, err: err, Description: st.Message()}
 	if st.Code() == codes.PermissionDenied {
 		e.Code = codeConnInsufficientScopes
-	} else if strings.Contains(strings.ToLower(prefix(st.Message(), maxParseText)), "not found") {
+	} else if strings.Contains(strings.ToLower(prefix(st.Message(), scopename.MaxParseText)), "not found") {
 		e.Code = codeConnKeyNotFound
 	} else {
 		e.Code = codeConnKeyInvalid
 	}
-	texts := &textBudget{left: maxParseText}
+	texts := &textBudget{left: scopename.MaxParseText}
 	texts.add(st.Message())
 	for i, d := range st.Proto().GetDetails() {
 		if i >= maxDetails {
@@ -227,7 +224,7 @@ func FromError(err error) (*Error, bool) {
 		}
 		e.fromDetail(d, texts)
 	}
-	e.Missing, e.MissingEndpoints = parseMissing(texts.list...)
+	e.Missing, e.MissingEndpoints = scopename.ParseMissing(texts.list...)
 	return e, true
 }
 
@@ -270,16 +267,16 @@ func (t *textBudget) add(s string) {
 // any other message type the program knows contributes its string fields as
 // text to parse for scopes.
 func (e *Error) fromDetail(d *anypb.Any, texts *textBudget) {
-	if isClarifaiStatus(d) {
-		st := decodeStatus(d.GetValue())
-		if st.has {
-			e.Code = st.code
+	if wire.IsStatusURL(d.GetTypeUrl()) {
+		st := wire.DecodeStatus(d.GetValue())
+		if st.Has {
+			e.Code = Code(st.Code)
 		}
-		e.Description = firstNonEmpty(st.description, e.Description)
-		e.Details = firstNonEmpty(st.details, e.Details)
-		e.ReqID = firstNonEmpty(st.reqID, e.ReqID)
-		texts.add(st.description)
-		texts.add(st.details)
+		e.Description = firstNonEmpty(st.Description, e.Description)
+		e.Details = firstNonEmpty(st.Details, e.Details)
+		e.ReqID = firstNonEmpty(st.ReqID, e.ReqID)
+		texts.add(st.Description)
+		texts.add(st.Details)
 		return
 	}
 	m, err := d.UnmarshalNew()
@@ -287,15 +284,6 @@ func (e *Error) fromDetail(d *anypb.Any, texts *textBudget) {
 		return
 	}
 	collectStrings(m.ProtoReflect(), 0, texts)
-}
-
-// isClarifaiStatus reports whether d holds a clarifai.api.status.Status.
-func isClarifaiStatus(d *anypb.Any) bool {
-	name := d.GetTypeUrl()
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	return protoreflect.FullName(name) == statusMessage
 }
 
 func firstNonEmpty(a, b string) string {

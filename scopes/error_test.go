@@ -26,18 +26,18 @@ func TestErrorText(t *testing.T) {
 		{"nil receiver", nil, []string{"<nil>"}, nil},
 		{"zero value", &Error{}, []string{"ZERO (0)"}, nil},
 		{"full", &Error{
-			Method: postInputs, Code: CodeConnInsufficientScopes, Description: "Insufficient scopes",
+			Method: postInputs, Code: Code(11007), Description: "Insufficient scopes",
 			Details: "Missing scopes: [Inputs:Add]", ReqID: "r-9",
 			Missing: []string{"Inputs:Add", "Predict"}, MissingEndpoints: []string{postInputs},
 		}, []string{postInputs, "CONN_INSUFFICIENT_SCOPES (11007)", "Insufficient scopes", "Missing scopes: [Inputs:Add]",
 			"; missing scopes [Predict]", "or endpoints [" + postInputs + "]", "req_id r-9"}, []string{"missing scopes [Inputs:Add"}},
 		{"missing scopes said once", &Error{
-			Code: CodeConnInsufficientScopes, Description: "Insufficient scopes",
+			Code: Code(11007), Description: "Insufficient scopes",
 			Details: "Missing scopes: [Inputs_Add, Predict]; or endpoint PostInputs",
 			Missing: []string{"Inputs:Add", "Predict"}, MissingEndpoints: []string{postInputs},
 		}, []string{"Missing scopes: [Inputs_Add, Predict]; or endpoint PostInputs"}, []string{"; missing scopes", "; or endpoints"}},
 		{"local refusal lists what is missing", &Error{
-			Code: CodeConnInsufficientScopes, Description: "refused locally", Local: true,
+			Code: Code(11007), Description: "refused locally", Local: true,
 			Missing: []string{"Inputs:Add"}, MissingEndpoints: []string{postInputs},
 		}, []string{"refused locally; missing scopes [Inputs:Add]; or endpoints [" + postInputs + "]"}, nil},
 		{"details equal to description once", &Error{Code: 10020, Description: "boom", Details: "boom"},
@@ -102,15 +102,15 @@ func TestFromError(t *testing.T) {
 		{"own error", own, true, Code(11005), codes.ResourceExhausted, nil, nil, ""},
 		{"wrapped own error", fmt.Errorf("ctx: %w", own), true, Code(11005), codes.ResourceExhausted, nil, nil, ""},
 		{"permission denied", status.Error(codes.PermissionDenied, "key lacks scopes [Inputs:Add Predict]; or endpoint /clarifai.api.V2/PostInputs"),
-			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Add", "Predict"}, []string{postInputs}, ""},
+			true, Code(11007), codes.PermissionDenied, []string{"Inputs:Add", "Predict"}, []string{postInputs}, ""},
 		{"wrapped permission denied", fmt.Errorf("call: %w", status.Error(codes.PermissionDenied, "missing scope Inputs_Get")),
-			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Inputs:Get"}, nil, ""},
+			true, Code(11007), codes.PermissionDenied, []string{"Inputs:Get"}, nil, ""},
 		{"unauthenticated", status.Error(codes.Unauthenticated, "bad key"), true, Code(11008), codes.Unauthenticated, nil, nil, ""},
 		{"unauthenticated not found", status.Error(codes.Unauthenticated, "API key not found"), true, Code(11009), codes.Unauthenticated, nil, nil, ""},
 		{"clarifai status in details", withDetails(codes.Unauthenticated, "denied", clarifaiStatus),
 			true, Code(11009), codes.Unauthenticated, nil, nil, "r-7"},
 		{"error info in details", withDetails(codes.PermissionDenied, "denied", info),
-			true, CodeConnInsufficientScopes, codes.PermissionDenied, []string{"Models:Train", "Predict"}, nil, ""},
+			true, Code(11007), codes.PermissionDenied, []string{"Models:Train", "Predict"}, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -147,12 +147,11 @@ func TestFromError(t *testing.T) {
 	}
 }
 
-// TestErrorPrintsNoReply: printing an Error, as a pointer or as a value with
-// any verb, gives its one-line text and never dumps Reply, which may hold
-// whatever the server sent (a failed PostKeys may carry new keys).
-func TestErrorPrintsNoReply(t *testing.T) {
-	reply := &ct.MultiInputResponse{Status: &ct.Status{Code: ct.StatusCode_CONN_INSUFFICIENT_SCOPES, Description: "reply-only-text-0001"}}
-	e := &Error{Method: postInputs, Code: CodeConnInsufficientScopes, Reply: reply}
+// TestErrorPrintsNoFields: printing an Error, as a pointer or as a value
+// with any verb, gives its one-line text and never dumps its fields.
+func TestErrorPrintsNoFields(t *testing.T) {
+	st := status.New(codes.PermissionDenied, "reply-only-text-0001")
+	e := &Error{Method: postInputs, Code: Code(11007), Status: st}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		for name, v := range map[string]any{"pointer": e, "value": *e} {
 			if out := fmt.Sprintf(verb, v); strings.Contains(out, "reply-only-text-0001") || !strings.Contains(out, "CONN_INSUFFICIENT_SCOPES") {

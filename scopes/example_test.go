@@ -3,11 +3,13 @@ package scopes_test
 import (
 	"errors"
 	"fmt"
+	"log"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
-	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -35,13 +37,22 @@ func ExampleRetriable() {
 }
 
 func ExampleCheckReply() {
-	reply := &ct.MultiInputResponse{Status: &ct.Status{
-		Code:        ct.StatusCode_CONN_INSUFFICIENT_SCOPES,
-		Description: "Insufficient scopes",
-		Details:     "Missing scopes: [Inputs:Add]",
-		ReqId:       "req-1",
-	}}
-	err := scopes.CheckReply("/clarifai.api.V2/PostInputs", reply, nil)
+	// A reply as Clarifai's generated client returns it; this one is built
+	// from descriptors, so that the example runs without that client.
+	fake, err := clarifaifake.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	reply := fake.NewReply("/clarifai.api.V2/PostInputs")
+	m := reply.ProtoReflect()
+	st := m.Mutable(m.Descriptor().Fields().ByName("status")).Message()
+	f := st.Descriptor().Fields()
+	st.Set(f.ByName("code"), protoreflect.ValueOfEnum(11007)) // CONN_INSUFFICIENT_SCOPES
+	st.Set(f.ByName("description"), protoreflect.ValueOfString("Insufficient scopes"))
+	st.Set(f.ByName("details"), protoreflect.ValueOfString("Missing scopes: [Inputs:Add]"))
+	st.Set(f.ByName("req_id"), protoreflect.ValueOfString("req-1"))
+
+	err = scopes.CheckReply("/clarifai.api.V2/PostInputs", reply, nil)
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, scopes.ErrInsufficientScopes), status.Code(err))
 	// Output:
@@ -49,12 +60,13 @@ func ExampleCheckReply() {
 	// true PermissionDenied
 }
 
-func ExampleGrant_Missing() {
-	req, _ := scopes.Required("/clarifai.api.V2/PostModelOutputs")
-	g := scopes.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
-	fmt.Println(g.Allows(req))
-	fmt.Println(g.Missing(req))
+func ExampleCatalog_Required() {
+	// Descriptors from a descriptor set; NewCatalog(nil) reads those
+	// linked into the program with Clarifai's client.
+	req, ok := scopes.NewCatalog(clarifaifake.FixtureFiles()).Required("PostModelOutputs")
+	fmt.Println(ok, req.Method, req.AuthType)
+	fmt.Println(req.Scopes)
 	// Output:
-	// false
-	// [Concepts:Get Predict] [/clarifai.api.V2/PostModelOutputs]
+	// true /clarifai.api.V2/PostModelOutputs KeyAuth
+	// [Apps:Get Concepts:Get Models:Get Predict]
 }

@@ -1,14 +1,11 @@
 package scopes
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,7 +14,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
-	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
+	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // The scopes part of the adversarial suite (issue 13): text a hostile server
@@ -28,7 +26,7 @@ import (
 //
 // Attacks covered here:
 //   - 7  a status listing 276k scopes: TestAttackScopeListBomb
-//   - 9  a MyScopes reply with a huge grant: TestAttackHugeGrant
+//   - 9  a MyScopes reply with a huge grant: preflight.TestAttackHugeGrant
 //   - 10 control, format and separator characters: TestAttackControlCharacters
 //     (with the interceptor's test of the same name)
 //   - held: 10 MB descriptions (TestAttackHugeDescriptions), garbage status
@@ -99,7 +97,7 @@ func hostileStatus(t *testing.T, tests []struct{ desc, description, details, req
 				t.Errorf("CheckReply and Error() allocate %d bytes per call, want under 1 MiB", n)
 			}
 			checkLine(t, tc.desc, msg)
-			if n := testing.AllocsPerRun(5, call); n > 2*maxParsed {
+			if n := testing.AllocsPerRun(5, call); n > 2*scopename.MaxParsed {
 				t.Errorf("%v allocations per call", n)
 			}
 		})
@@ -181,9 +179,9 @@ func TestAttackGarbageStatusBytes(t *testing.T) {
 		if i%3 == 0 && len(b) > 2 {
 			b[0], b[1] = 0x12, 0x7f // a length-delimited field 2 that overruns
 		}
-		_ = decodeStatus(b)
-		if r, err := decodeMultiScopeResponse(b); err == nil && (len(r.scopes) > maxGrantItems || len(r.endpoints) > maxGrantItems) {
-			t.Fatalf("decode returned %d scopes", len(r.scopes))
+		_ = wire.DecodeStatus(b)
+		if r, err := wire.DecodeMyScopesReply(b, 4096, 1024); err == nil && (len(r.Scopes) > 4096 || len(r.Endpoints) > 4096) {
+			t.Fatalf("decode returned %d scopes", len(r.Scopes))
 		}
 		p := status.New(codes.PermissionDenied, string(b)).Proto()
 		p.Details = []*anypb.Any{{TypeUrl: "type.googleapis.com/clarifai.api.status.Status", Value: b}}
@@ -193,34 +191,4 @@ func TestAttackGarbageStatusBytes(t *testing.T) {
 		}
 		_ = Retriable(err)
 	}
-}
-
-// TestAttackHugeGrant (attack 9): a MyScopes reply past the bound is an
-// error (the preflight then lets the call go and the server decides), not a
-// grant that costs memory on every check; a grant within the bound answers
-// a scope query by lookup (100k scopes, no allocation).
-func TestAttackHugeGrant(t *testing.T) {
-	srv, cc := startFake(t)
-	huge, long := testutil.Marker(t), testutil.Marker(t)
-	var many []string
-	for i := range maxGrantItems + 1 {
-		many = append(many, fmt.Sprintf("Scope%d:Get", i))
-	}
-	srv.AddPAT(huge, many, nil)
-	srv.AddPAT(long, []string{"Predict", strings.Repeat("A", maxGrantItemLen+1) + ":Get"}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err := MyScopes(ctx, cc, "", "", withKey(huge))
-	var e *Error
-	if !errors.As(err, &e) || !strings.Contains(e.Error(), "more than") {
-		t.Errorf("MyScopes(huge) = %v, want an *Error", err)
-	}
-	testutil.NoSecretIn(t, "MyScopes error", err, huge)
-	checkLine(t, "MyScopes error", err.Error())
-	g, err := MyScopes(ctx, cc, "", "", withKey(long))
-	if err != nil || len(g.Scopes()) != 1 {
-		t.Errorf("MyScopes(long) = %q, %v; want the overlong name left out", g.Scopes(), err)
-	}
-	testutil.NoSecretIn(t, "grant", g, long)
-	t.Run("a large grant answers by lookup", grantLarge)
 }

@@ -70,13 +70,13 @@ func TestCheckReply(t *testing.T) {
 			func(c Code) bool { return c != codeSuccess }, codeMixedStatus, nil, nil},
 		{"generated scopes", func(testing.TB) any {
 			return genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes", details)
-		}, nil, CodeConnInsufficientScopes, []string{"Inputs:Add", "Predict"}, []string{postInputs}},
+		}, nil, Code(11007), []string{"Inputs:Add", "Predict"}, []string{postInputs}},
 		{"generated unset status", func(testing.TB) any { return &ct.MultiInputResponse{} }, nil, codeZero, nil, nil},
 		{"generated key not found", func(testing.TB) any { return genReply(ct.StatusCode_CONN_KEY_NOT_FOUND, "API key not found", "") },
 			nil, codeConnKeyNotFound, nil, nil},
 		{"dynamic success", func(t testing.TB) any { return dynReply(t, files, 10000, "Ok", "", true) }, nil, -1, nil, nil},
 		{"dynamic scopes", func(t testing.TB) any { return dynReply(t, files, 11007, "Insufficient scopes", details, true) },
-			nil, CodeConnInsufficientScopes, []string{"Inputs:Add", "Predict"}, []string{postInputs}},
+			nil, Code(11007), []string{"Inputs:Add", "Predict"}, []string{postInputs}},
 		{"dynamic unset status", func(t testing.TB) any { return dynReply(t, files, 0, "", "", false) }, nil, codeZero, nil, nil},
 		{"dynamic unknown code", func(t testing.TB) any { return dynReply(t, files, 12345, "odd", "", true) }, nil, 12345, nil, nil},
 	}
@@ -103,7 +103,7 @@ func TestCheckReply(t *testing.T) {
 				t.Errorf("Required = %+v", e.Required)
 			}
 			if tc.want == codeZero {
-				if e.Description != "reply carries no status" || !errors.Is(err, ErrMissingStatus) {
+				if e.Description != "reply carries no status" || e.Code != 0 {
 					t.Errorf("unset status: %v", e)
 				}
 			} else if e.ReqID != "req-1" || !strings.Contains(e.Error(), "req-1") {

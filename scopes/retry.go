@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // Retriable reports whether err is worth retrying as it is, after a pause:
@@ -60,11 +62,11 @@ func clarifaiCodeIn(st *status.Status) (Code, bool) {
 		if i >= maxDetails {
 			break
 		}
-		if !isClarifaiStatus(d) {
+		if !wire.IsStatusURL(d.GetTypeUrl()) {
 			continue
 		}
-		if ws := decodeStatus(d.GetValue()); ws.has {
-			return ws.code, true
+		if ws := wire.DecodeStatus(d.GetValue()); ws.Has {
+			return Code(ws.Code), true
 		}
 	}
 	return 0, false

@@ -3,18 +3,13 @@ package scopes
 import "errors"
 
 // Sentinel errors matched by [Error.Is], for use with errors.Is. Each names a
-// family of Clarifai codes; an *Error matches at most one of them. Codes
-// outside these families match none: ask e.Code.GRPCCode() or e.Code.Class().
+// family of Clarifai codes that callers commonly act on; an *Error matches at
+// most one of them. Other codes match none: compare e.Code, or ask
+// status.Code(err).
 var (
-	// ErrMissingStatus matches code 0: the reply carried no status.
-	ErrMissingStatus = errors.New("clarifai: reply carries no status")
-	// ErrFailure matches FAILURE (10020), Clarifai's generic failure.
-	ErrFailure = errors.New("clarifai: failure")
 	// ErrTryAgain matches TRY_AGAIN (10030): the request may succeed if
 	// retried. [Retriable] knows the other codes that ask for a retry.
 	ErrTryAgain = errors.New("clarifai: try again")
-	// ErrAccountIssues matches CONN_ACCOUNT_ISSUES (11000): an account or plan problem.
-	ErrAccountIssues = errors.New("clarifai: account or plan issue")
 	// ErrKeyInvalid matches CONN_TOKEN_INVALID (11001),
 	// CONN_CREDENTIALS_INVALID (11002) and CONN_KEY_INVALID (11008).
 	ErrKeyInvalid = errors.New("clarifai: key or credentials invalid")
@@ -26,19 +21,8 @@ var (
 	ErrInsufficientScopes = errors.New("clarifai: key has insufficient scopes")
 	// ErrKeyNotFound matches CONN_KEY_NOT_FOUND (11009).
 	ErrKeyNotFound = errors.New("clarifai: key not found")
-	// ErrBadRequest matches malformed requests: CONN_BAD_REQUEST_FORMAT
-	// (11100), CONN_INVALID_RANGE (11105) and BAD_REQUEST (90400).
-	ErrBadRequest = errors.New("clarifai: bad request")
-	// ErrNotFound matches CONN_DOES_NOT_EXIST (11101).
-	ErrNotFound = errors.New("clarifai: does not exist")
-	// ErrInvalidRequest matches CONN_INVALID_REQUEST (11102), which is also
-	// what a request without any key may get.
-	ErrInvalidRequest = errors.New("clarifai: invalid request")
-	// ErrMethodNotAllowed matches CONN_METHOD_NOT_ALLOWED (11103).
-	ErrMethodNotAllowed = errors.New("clarifai: method not allowed")
-	// ErrNoGDPRConsent matches CONN_NO_GDPR_CONSENT (11104).
-	ErrNoGDPRConsent = errors.New("clarifai: no GDPR consent")
-	// ErrAuthMethodDisabled matches CONN_AUTH_METHOD_DISABLED (11200).
+	// ErrAuthMethodDisabled matches CONN_AUTH_METHOD_DISABLED (11200): the
+	// method does not accept this kind of credential.
 	ErrAuthMethodDisabled = errors.New("clarifai: authentication method disabled")
 	// ErrInternal matches server-side errors: SERVER_ERROR (90500) and every
 	// code from 98000 to 99999 (INTERNAL_* and *_UNCATEGORIZED).
@@ -48,14 +32,8 @@ var (
 // sentinel returns the sentinel error of c's family, or nil.
 func (c Code) sentinel() error {
 	switch c {
-	case codeZero:
-		return ErrMissingStatus
-	case codeFailure:
-		return ErrFailure
 	case codeTryAgain:
 		return ErrTryAgain
-	case codeConnAccountIssues:
-		return ErrAccountIssues
 	case codeConnTokenInvalid, codeConnCredentialsInvalid, codeConnKeyInvalid:
 		return ErrKeyInvalid
 	case codeConnExceedHourlyLimit, codeConnExceedMonthlyLimit, codeConnThrottled, codeConnExceedsLimits:
@@ -64,16 +42,6 @@ func (c Code) sentinel() error {
 		return ErrInsufficientScopes
 	case codeConnKeyNotFound:
 		return ErrKeyNotFound
-	case codeConnBadRequestFormat, codeConnInvalidRange, codeBadRequest:
-		return ErrBadRequest
-	case codeConnDoesNotExist:
-		return ErrNotFound
-	case codeConnInvalidRequest:
-		return ErrInvalidRequest
-	case codeConnMethodNotAllowed:
-		return ErrMethodNotAllowed
-	case codeConnNoGdprConsent:
-		return ErrNoGDPRConsent
 	case codeConnAuthMethodDisabled:
 		return ErrAuthMethodDisabled
 	}

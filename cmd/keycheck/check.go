@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/status"
 )
@@ -88,7 +89,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	}
 
 	// CallKey sends exactly the key this report names.
-	grant, err := scopes.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
+	grant, err := preflight.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
 	if err != nil {
 		f := callError(addr, key, err)
 		f.z = z
@@ -119,7 +120,6 @@ func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth
 		clarifaiauth.WithAPIBase(base),
 		clarifaiauth.WithUserApp("", ""),
 		clarifaiauth.WithoutRetry(),
-		clarifaiauth.WithInterceptorOptions(interceptor.WithRequestTag("")),
 	}
 	if o.insecure {
 		opts = append(opts, clarifaiauth.AllowInsecure())
@@ -195,9 +195,12 @@ func callError(addr string, key keysource.Key, err error) *failure {
 // rejectsKey reports whether e says the key itself is not good for the app,
 // as opposed to a failure of the server or of the transport.
 func rejectsKey(e *scopes.Error) bool {
+	if e.Code == 11000 { // CONN_ACCOUNT_ISSUES
+		return true
+	}
 	for _, target := range []error{
 		scopes.ErrKeyInvalid, scopes.ErrKeyNotFound, scopes.ErrAuthMethodDisabled,
-		scopes.ErrAccountIssues, scopes.ErrInsufficientScopes,
+		scopes.ErrInsufficientScopes,
 	} {
 		if errors.Is(e, target) {
 			return true

@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -159,17 +160,17 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	d.printf("  keysource.Env(%q) — the Source that, with no names, reads CLARIFAI_PAT,\n", demoEnvVar)
 	d.printf("  CLARIFAI_API_KEY and CLARIFAI_SESSION_TOKEN; keysource.Default() adds the CLI config.\n")
 	d.printf("  keysource.Env(%q).Key(ctx) = %s\n", demoEnvVar, key)
-	d.printf("  grpc.NewClient(%q, insecure, clarifaiauth.DialOptions(src, interceptor.WithRequestTag(\"\"), interceptor.AllowInsecureTransport())...)\n", d.addr)
-	conn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithRequestTag(""), interceptor.AllowInsecureTransport())...)
+	d.printf("  grpc.NewClient(%q, insecure, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)\n", d.addr)
+	conn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	grant, err := scopes.MyScopes(ctx, conn, demoUserID, demoAppID)
+	grant, err := preflight.MyScopes(ctx, conn, demoUserID, demoAppID)
 	if err != nil {
 		return fmt.Errorf("MyScopes with the environment key: %w", err)
 	}
-	d.printf("  scopes.MyScopes(ctx, conn, %q, %q) → scopes %v, endpoints %v\n", demoUserID, demoAppID, grant.Scopes(), grant.Endpoints())
+	d.printf("  preflight.MyScopes(ctx, conn, %q, %q) → scopes %v, endpoints %v\n", demoUserID, demoAppID, grant.Scopes(), grant.Endpoints())
 	if err := d.expectLastKey(demoPAT); err != nil {
 		return err
 	}
@@ -185,7 +186,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 		return err
 	}
 	withCtx := keysource.WithKey(ctx, withKey)
-	g, err := scopes.MyScopes(withCtx, conn, demoUserID, demoAppID)
+	g, err := preflight.MyScopes(withCtx, conn, demoUserID, demoAppID)
 	if err != nil {
 		return fmt.Errorf("MyScopes with keysource.WithKey: %w", err)
 	}
@@ -193,7 +194,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 	if err := d.expectLastKey(demoWithKeyPAT); err != nil {
 		return err
 	}
-	g, err = scopes.MyScopes(withCtx, conn, demoUserID, demoAppID, interceptor.CallKey(callKey))
+	g, err = preflight.MyScopes(withCtx, conn, demoUserID, demoAppID, interceptor.CallKey(callKey))
 	if err != nil {
 		return fmt.Errorf("MyScopes with interceptor.CallKey: %w", err)
 	}
@@ -229,8 +230,8 @@ func (d *demo) run(ctx context.Context, reason string) error {
 
 	// Step 5: preflight refuses before sending.
 	d.heading("Preflight: refused locally, before anything is sent")
-	d.printf("  interceptor.WithPreflight(), interceptor.WithCatalog(scopes.NewCatalog(clarifaifake.FixtureFiles()))\n")
-	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(), interceptor.WithCatalog(d.catalog), interceptor.AllowInsecureTransport())...)
+	d.printf("  interceptor.WithPreflight(preflight.New(preflight.WithCatalog(scopes.NewCatalog(clarifaifake.FixtureFiles()))))\n")
+	pconn, err := d.dial(clarifaiauth.DialOptions(src, interceptor.WithPreflight(preflight.New(preflight.WithCatalog(d.catalog))), interceptor.AllowInsecureTransport())...)
 	if err != nil {
 		return err
 	}
@@ -299,8 +300,8 @@ func (d *demo) expectLastKey(want string) error {
 	secret, ok := strings.CutPrefix(auth[0], "Key ")
 	got, role := redact(secret)
 	d.printf("  server received on %s: authorization: Key %s — %s", c.Method, got, role)
-	if tag := c.Header(interceptor.RequestIDPrefixHeader); len(tag) > 0 {
-		d.printf(", %s: %s", interceptor.RequestIDPrefixHeader, tag[0])
+	if tag := c.Header("x-clarifai-request-id-prefix"); len(tag) > 0 {
+		d.printf(", %s: %s", "x-clarifai-request-id-prefix", tag[0])
 	}
 	d.printf("\n")
 	if !ok || secret != want {

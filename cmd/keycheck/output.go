@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -57,13 +58,13 @@ type methodCheck struct {
 
 // newReport checks each requirement against grant, for a key of unknown
 // kind (keysource.KindKey).
-func newReport(grant scopes.Grant, reqs []scopes.Requirement) *report {
+func newReport(grant preflight.Grant, reqs []scopes.Requirement) *report {
 	return checkReport(grant, reqs, keysource.KindKey)
 }
 
 // checkReport checks each requirement against grant, and against the
 // auth type a key of this kind can satisfy.
-func checkReport(grant scopes.Grant, reqs []scopes.Requirement, kind keysource.Kind) *report {
+func checkReport(grant preflight.Grant, reqs []scopes.Requirement, kind keysource.Kind) *report {
 	r := &report{
 		Scopes:    nonNil(grant.Scopes()),
 		Endpoints: nonNil(grant.Endpoints()),

@@ -1,22 +1,18 @@
-package scopes
+package scopename
 
 import (
-	"slices"
 	"strings"
 )
-
-// defaultService is the service a bare endpoint name ("PostInputs") belongs to.
-const defaultService = "/clarifai.api.V2/"
 
 // Bounds on parsing server text for scopes: a hostile status costs at most
 // this much work, and yields at most this much.
 const (
-	maxParseText = 16 << 10     // bytes of server text read, all texts together
-	maxParsed    = 1024         // scopes, and endpoints, collected before sorting
-	maxItem      = maxShortText // a longer word is neither a scope nor an endpoint
+	MaxParseText = 16 << 10 // bytes of server text read, all texts together
+	MaxParsed    = 1024     // scopes, and endpoints, collected before sorting
+	maxItem      = 256      // a longer word is neither a scope nor an endpoint
 )
 
-// parseMissing extracts the scopes and endpoints named in texts, Clarifai
+// ParseMissing extracts the scopes and endpoints named in texts, Clarifai
 // error descriptions or details such as
 //
 //	Missing scopes: [Inputs:Add, Predict]; or endpoints: [/clarifai.api.V2/PostInputs]
@@ -32,10 +28,10 @@ const (
 // list of scopes (after the word "scope(s)", next to another scope, or in
 // brackets with one). Scopes use the colon spelling; endpoints are full
 // method names with a leading slash. Both results are sorted and free of
-// duplicates; either may be nil. It reads at most maxParseText bytes in all,
-// returns at most maxParsed of each, ignores words longer than maxItem, and
+// duplicates; either may be nil. It reads at most MaxParseText bytes in all,
+// returns at most MaxParsed of each, ignores words longer than maxItem, and
 // never panics.
-func parseMissing(texts ...string) (scopes, endpoints []string) {
+func ParseMissing(texts ...string) (scopes, endpoints []string) {
 	toks := tokenize(texts)
 	groups := scopeGroups(toks)
 	var (
@@ -78,23 +74,23 @@ func parseMissing(texts ...string) (scopes, endpoints []string) {
 				inScopes, inEndpoints, listItems = false, false, 0
 			}
 		case isPairScope(w):
-			if len(scopes) < maxParsed {
-				scopes = append(scopes, normalizeScope(w))
+			if len(scopes) < MaxParsed {
+				scopes = append(scopes, Scope(w))
 			}
 			inScopes, listItems = true, listItems+1
 		case isSingleScope(w) && (inScopes || bracket >= 0):
-			if len(scopes) < maxParsed {
+			if len(scopes) < MaxParsed {
 				scopes = append(scopes, w)
 			}
 			listItems++
-		case isEndpoint(w):
-			if len(endpoints) < maxParsed {
-				endpoints = append(endpoints, normalizeEndpoint(w))
+		case IsEndpoint(w):
+			if len(endpoints) < MaxParsed {
+				endpoints = append(endpoints, Endpoint(w))
 			}
 			listItems++
-		case inEndpoints && isIdent(w) && isUpper(w[0]):
-			if len(endpoints) < maxParsed {
-				endpoints = append(endpoints, defaultService+w)
+		case inEndpoints && IsIdent(w) && IsUpper(w[0]):
+			if len(endpoints) < MaxParsed {
+				endpoints = append(endpoints, DefaultService+w)
 			}
 			listItems++
 		default:
@@ -105,7 +101,7 @@ func parseMissing(texts ...string) (scopes, endpoints []string) {
 			}
 		}
 	}
-	return sortUnique(scopes), sortUnique(endpoints)
+	return SortUnique(scopes), SortUnique(endpoints)
 }
 
 type tokKind uint8
@@ -123,11 +119,11 @@ type token struct {
 }
 
 // tokenize splits texts into words, brackets and clause ends, reading at
-// most maxParseText bytes in all. ':' '_' '/' and '.' stay inside words; a
+// most MaxParseText bytes in all. ':' '_' '/' and '.' stay inside words; a
 // trailing '.' ends a sentence, and so does the end of each text.
 func tokenize(texts []string) []token {
 	var toks []token
-	left := maxParseText
+	left := MaxParseText
 	for _, text := range texts {
 		if left <= 0 {
 			break
@@ -250,7 +246,7 @@ func isWord(w string, words ...string) bool {
 }
 
 func lower(c byte) byte {
-	if isUpper(c) {
+	if IsUpper(c) {
 		return c + 'a' - 'A'
 	}
 	return c
@@ -274,88 +270,21 @@ func isSingleScope(w string) bool {
 // isCamel reports whether w is an ASCII identifier of letters and digits
 // starting with an upper-case letter.
 func isCamel(w string) bool {
-	if w == "" || !isUpper(w[0]) {
+	if w == "" || !IsUpper(w[0]) {
 		return false
 	}
 	for i := 1; i < len(w); i++ {
-		if c := w[i]; !isUpper(c) && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') {
+		if c := w[i]; !IsUpper(c) && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') {
 			return false
 		}
 	}
 	return true
 }
 
-func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
-
-// isIdent reports whether w is a protobuf identifier.
-func isIdent(w string) bool {
-	if w == "" || (w[0] >= '0' && w[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if !(c >= 'a' && c <= 'z') && !isUpper(c) && !(c >= '0' && c <= '9') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-// isEndpoint reports whether w is a full gRPC method name,
-// "/pkg.Service/Method" with or without the leading slash; the package is
-// required so that ordinary "a/b" words are not taken.
-func isEndpoint(w string) bool {
-	w = strings.TrimPrefix(w, "/")
-	svc, meth, ok := strings.Cut(w, "/")
-	if !ok || !isIdent(meth) || !isUpper(meth[0]) || !strings.Contains(svc, ".") {
-		return false
-	}
-	for part, rest, more := "", svc, true; more; {
-		part, rest, more = strings.Cut(rest, ".")
-		if !isIdent(part) {
-			return false
-		}
-	}
-	return true
-}
-
-// normalizeEndpoint returns an endpoint scope as a full method name with
-// its leading slash: "clarifai.api.V2/PostInputs" and " /clarifai.api.V2/PostInputs"
-// become "/clarifai.api.V2/PostInputs", and a bare method name ("PostInputs")
-// is taken to be one of clarifai.api.V2. Other text is returned trimmed.
-func normalizeEndpoint(s string) string {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return s
-	case isEndpoint(s):
-		if s[0] != '/' {
-			return "/" + s
-		}
-		return s
-	case isIdent(s) && isUpper(s[0]):
-		return defaultService + s
+// prefix returns s cut to at most n bytes.
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
 	return s
-}
-
-// normalizeScope returns s with its first '_' turned into ':' when s has no
-// ':' already ("Inputs_Add" → "Inputs:Add").
-func normalizeScope(s string) string {
-	if strings.IndexByte(s, ':') >= 0 {
-		return s
-	}
-	if i := strings.IndexByte(s, '_'); i >= 0 {
-		return s[:i] + ":" + s[i+1:]
-	}
-	return s
-}
-
-// sortUnique sorts list and removes duplicates in place; nil stays nil.
-func sortUnique(list []string) []string {
-	if len(list) == 0 {
-		return nil
-	}
-	slices.Sort(list)
-	return slices.Compact(list)
 }

@@ -1,4 +1,4 @@
-package scopes
+package scopename
 
 import (
 	"fmt"
@@ -45,7 +45,7 @@ func TestParseMissing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			s, e := parseMissing(tc.text)
+			s, e := ParseMissing(tc.text)
 			if !slices.Equal(s, tc.scopes) {
 				t.Errorf("scopes = %q, want %q", s, tc.scopes)
 			}
@@ -65,19 +65,19 @@ var (
 func checkNormalised(t *testing.T, text string, scopes, endpoints []string) {
 	t.Helper()
 	if !slices.IsSorted(scopes) || len(slices.Compact(slices.Clone(scopes))) != len(scopes) {
-		t.Fatalf("parseMissing(%q) scopes not sorted/unique: %q", text, scopes)
+		t.Fatalf("ParseMissing(%q) scopes not sorted/unique: %q", text, scopes)
 	}
 	if !slices.IsSorted(endpoints) || len(slices.Compact(slices.Clone(endpoints))) != len(endpoints) {
-		t.Fatalf("parseMissing(%q) endpoints not sorted/unique: %q", text, endpoints)
+		t.Fatalf("ParseMissing(%q) endpoints not sorted/unique: %q", text, endpoints)
 	}
 	for _, s := range scopes {
 		if !scopeRE.MatchString(s) {
-			t.Fatalf("parseMissing(%q) returned scope %q", text, s)
+			t.Fatalf("ParseMissing(%q) returned scope %q", text, s)
 		}
 	}
 	for _, e := range endpoints {
 		if !endpointRE.MatchString(e) {
-			t.Fatalf("parseMissing(%q) returned endpoint %q", text, e)
+			t.Fatalf("ParseMissing(%q) returned endpoint %q", text, e)
 		}
 	}
 }
@@ -96,17 +96,17 @@ func FuzzParseMissing(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		scopes, endpoints := parseMissing(text)
+		scopes, endpoints := ParseMissing(text)
 		checkNormalised(t, text, scopes, endpoints)
-		if len(scopes) > maxParsed || len(endpoints) > maxParsed {
-			t.Fatalf("parseMissing(%q): %d scopes, %d endpoints", text, len(scopes), len(endpoints))
+		if len(scopes) > MaxParsed || len(endpoints) > MaxParsed {
+			t.Fatalf("ParseMissing(%q): %d scopes, %d endpoints", text, len(scopes), len(endpoints))
 		}
 		// What was found in text is found again when listed plainly.
 		list := "scopes: " + strings.Join(scopes, ", ") + "; endpoints: " + strings.Join(endpoints, " ")
-		if len(list) > maxParseText {
+		if len(list) > MaxParseText {
 			return // past what parseMissing reads
 		}
-		s2, e2 := parseMissing(list)
+		s2, e2 := ParseMissing(list)
 		if !slices.Equal(s2, scopes) || !slices.Equal(e2, endpoints) {
 			t.Fatalf("round trip of %q: got %q %q, want %q %q", text, s2, e2, scopes, endpoints)
 		}
@@ -116,17 +116,17 @@ func FuzzParseMissing(f *testing.F) {
 func TestParseMissingNesting(t *testing.T) {
 	// Deeply nested and unclosed brackets, within the parse bound.
 	text := strings.Repeat("[ Predict ", 700) + strings.Repeat("scopes Inputs:Add ] ", 400)
-	if len(text) > maxParseText {
+	if len(text) > MaxParseText {
 		t.Fatalf("test text of %d bytes is past the parse bound", len(text))
 	}
-	scopes, endpoints := parseMissing(text)
+	scopes, endpoints := ParseMissing(text)
 	if !slices.Equal(scopes, []string{"Inputs:Add", "Predict"}) || endpoints != nil {
 		t.Fatalf("got %q %q", scopes, endpoints)
 	}
 }
 
 // TestParseMissingBounds: hostile text yields a bounded result for bounded
-// work: only the first maxParseText bytes are read, at most maxParsed items
+// work: only the first MaxParseText bytes are read, at most MaxParsed items
 // come back, and no item is longer than maxItem.
 func TestParseMissingBounds(t *testing.T) {
 	var many strings.Builder
@@ -136,22 +136,22 @@ func TestParseMissingBounds(t *testing.T) {
 	}
 	long := "missing scopes: A" + strings.Repeat("a", 10<<20) + ":Get Predict; endpoints /a.B/" + strings.Repeat("C", 300)
 	for name, text := range map[string]string{"276k scopes": many.String(), "10 MB scope": long} {
-		allocs := testing.AllocsPerRun(3, func() { parseMissing(text, text) })
-		scopes, endpoints := parseMissing(text, text)
-		if len(scopes) > maxParsed || len(endpoints) > maxParsed {
+		allocs := testing.AllocsPerRun(3, func() { ParseMissing(text, text) })
+		scopes, endpoints := ParseMissing(text, text)
+		if len(scopes) > MaxParsed || len(endpoints) > MaxParsed {
 			t.Errorf("%s: %d scopes, %d endpoints", name, len(scopes), len(endpoints))
 		}
 		for _, s := range append(scopes, endpoints...) {
-			if len(s) > maxItem+len(defaultService) {
+			if len(s) > maxItem+len(DefaultService) {
 				t.Errorf("%s: item of %d bytes", name, len(s))
 			}
 		}
 		// Bounded by the bytes read, not by the input.
-		if allocs > 3*maxParsed {
+		if allocs > 3*MaxParsed {
 			t.Errorf("%s: %v allocations per parse", name, allocs)
 		}
 	}
-	if s, _ := parseMissing(long); !slices.Equal(s, nil) {
+	if s, _ := ParseMissing(long); !slices.Equal(s, nil) {
 		t.Errorf("the 10 MB scope: got %q", s)
 	}
 }

@@ -1,0 +1,42 @@
+package preflight_test
+
+import (
+	"fmt"
+	"log"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/preflight"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+)
+
+func ExampleGrant_Missing() {
+	req, _ := scopes.NewCatalog(clarifaifake.FixtureFiles()).Required("/clarifai.api.V2/PostModelOutputs")
+	g := preflight.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
+	fmt.Println(g.Allows(req))
+	fmt.Println(g.Missing(req))
+	// Output:
+	// false
+	// [Concepts:Get Predict] [/clarifai.api.V2/PostModelOutputs]
+}
+
+// ExampleNew gives one Checker to both interceptors, so that they share
+// what it learns.
+func ExampleNew() {
+	src := keysource.Env() // CLARIFAI_PAT, CLARIFAI_API_KEY or CLARIFAI_SESSION_TOKEN
+	checker := preflight.New()
+	opts := []interceptor.Option{interceptor.WithPreflight(checker)}
+	conn, err := grpc.NewClient("api.clarifai.com:443",
+		grpc.WithTransportCredentials(credentials.NewTLS(nil)),
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+}

@@ -1,0 +1,82 @@
+package preflight
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+)
+
+// myScopesMethod is the full name of the method that tells what a key may do.
+const myScopesMethod = "/clarifai.api.V2/MyScopes"
+
+// Bounds on a MyScopes reply.
+const (
+	maxGrantItems   = 4096    // scopes, and endpoints, in one reply
+	maxGrantItemLen = 1 << 10 // bytes of one scope or endpoint name
+)
+
+// MyScopes asks the server, with /clarifai.api.V2/MyScopes on cc, what the
+// key on the call may do in the app named by userID and appID (either may
+// be empty: the key's own app is implied). opts are passed to the call;
+// this is where a per-call credential goes.
+//
+// A gRPC error is returned as it is. A reply whose status is not a success,
+// or that does not decode, or that lists more than 4096 scopes or endpoints,
+// is a *scopes.Error. Names are normalised as by [NewGrant]; a name longer
+// than 1 KiB is left out. It needs none of Clarifai's Go types.
+func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (Grant, error) {
+	req := wire.EncodeMyScopesRequest(userID, appID)
+	var reply []byte
+	opts = append(opts[:len(opts):len(opts)], grpc.ForceCodecV2(rawCodec{}))
+	if err := cc.Invoke(ctx, myScopesMethod, &req, &reply, opts...); err != nil {
+		return Grant{}, err
+	}
+	r, err := wire.DecodeMyScopesReply(reply, maxGrantItems, maxGrantItemLen)
+	if err != nil {
+		return Grant{}, &scopes.Error{Method: myScopesMethod, Description: err.Error()}
+	}
+	st := r.Status
+	if !r.HasStatus || scopes.Code(st.Code).Class() != scopes.ClassOK {
+		e := &scopes.Error{Method: myScopesMethod, Code: scopes.Code(st.Code), Description: st.Description, Details: st.Details, ReqID: st.ReqID}
+		if !r.HasStatus {
+			e.Code, e.Description = 0, "reply carries no status"
+		}
+		e.Missing, e.MissingEndpoints = scopename.ParseMissing(e.Description, e.Details)
+		e.Required = scopes.Requirement{Method: myScopesMethod, AuthType: scopes.KeyAuth}
+		return Grant{}, e
+	}
+	return NewGrant(r.Scopes, r.Endpoints), nil
+}
+
+// rawCodec passes *[]byte messages through unchanged. It is named "proto"
+// so the call's content type is the one the server expects for the bytes it
+// receives, which are protobuf.
+type rawCodec struct{}
+
+var _ encoding.CodecV2 = rawCodec{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return nil, fmt.Errorf("preflight: raw codec cannot marshal %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(*p)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return fmt.Errorf("preflight: raw codec cannot unmarshal into %T", v)
+	}
+	*p = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
