@@ -31,6 +31,9 @@ import (
 
 const clientPAT = "newclient-pat-0123456789abcdef"
 
+// insecureOK lets NewClient use the plaintext loopback servers of these tests.
+var insecureOK = clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport())
+
 // cleanEnv leaves NewClient only what the test sets: no CLI login, no
 // Clarifai variables from the machine.
 func cleanEnv(t *testing.T) {
@@ -81,7 +84,7 @@ func TestNewClientFromEnvironment(t *testing.T) {
 	if _, err := clarifaiauth.NewClient(); !errors.Is(err, clarifaiauth.ErrInsecureBase) {
 		t.Fatalf("plaintext base without AllowInsecure: err = %v, want ErrInsecureBase", err)
 	}
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +118,8 @@ func TestNewClientOptionsWin(t *testing.T) {
 	fake, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_API_BASE", "https://nowhere.invalid")
 	t.Setenv("CLARIFAI_USER_ID", "env-user")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithSource(keysource.Static(clientPAT)), clarifaiauth.WithUserApp("", ""))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
+		clarifaiauth.WithSource(keysource.Static(clientPAT)), clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("", "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +240,7 @@ func TestNewClientFromCLIContext(t *testing.T) {
 	}
 	t.Setenv("CLARIFAI_APP_ID", "env-app") // the environment wins, field by field
 
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +263,7 @@ func TestNewClientStreams(t *testing.T) {
 	cleanEnv(t)
 	_, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +311,7 @@ func TestNewClientWithoutHome(t *testing.T) {
 	fake, addr := serveFake(t, nil)
 	t.Setenv("HOME", "")
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatalf("NewClient without $HOME: %v", err)
 	}
@@ -329,7 +332,7 @@ func TestNewClientCallerUserAppWins(t *testing.T) {
 	t.Setenv("CLARIFAI_PAT", clientPAT)
 	t.Setenv("CLARIFAI_USER_ID", "env-user")
 	t.Setenv("CLARIFAI_APP_ID", "env-app")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
 		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("opt-user", "opt-app")))
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +369,7 @@ func TestNewClientKeepsItsCLIContext(t *testing.T) {
 		}
 	}
 	write("dev")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure(), clarifaiauth.WithoutRetry())
+	conn, err := clarifaiauth.NewClient(insecureOK, clarifaiauth.WithoutRetry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,8 +407,8 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithUserApp("u", "a"), clarifaiauth.WithSource(keysource.Static(clientPAT)))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
+		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")), clarifaiauth.WithSource(keysource.Static(clientPAT)))
 	if err != nil {
 		t.Fatalf("NewClient with every setting given: %v", err)
 	}
@@ -416,7 +419,7 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 	if fake.Calls()[0].Secret() != clientPAT {
 		t.Error("the server did not get the key")
 	}
-	if _, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure()); err == nil || !strings.Contains(err.Error(), "CLI's config") {
+	if _, err := clarifaiauth.NewClient(insecureOK); err == nil || !strings.Contains(err.Error(), "CLI's config") {
 		t.Errorf("NewClient needing the broken config: err = %v, want it named", err)
 	}
 }

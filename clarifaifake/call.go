@@ -55,6 +55,65 @@ type record struct {
 	requests []proto.Message
 	codes    []int32
 	err      error
+	// size is what the record counts toward maxRecordedBytes; dropped is
+	// set once it is no longer held (evicted, or ResetCalls).
+	size    int
+	dropped bool
+}
+
+// Bounds on what the server holds of the calls it served, so that a long
+// test run or a stream of large messages cannot exhaust memory: the newest
+// maxRecordedCalls calls, and at most maxRecordedBytes of their metadata
+// and messages. Older calls are forgotten first; a message that does not
+// fit even then is not recorded.
+const (
+	maxRecordedCalls = 10_000
+	maxRecordedBytes = 64 << 20
+)
+
+// addRecord records a new call, forgetting the oldest ones past the
+// bounds. s.mu must be held.
+func (s *Server) addRecord(rec *record) {
+	for k, vs := range rec.md {
+		rec.size += len(k)
+		for _, v := range vs {
+			rec.size += len(v)
+		}
+	}
+	s.calls = append(s.calls, rec)
+	s.recorded += rec.size
+	s.evict(0)
+}
+
+// grow counts n more bytes for rec and reports whether they fit, after
+// forgetting older calls if need be. s.mu must be held.
+func (s *Server) grow(rec *record, n int) bool {
+	if rec.dropped {
+		return false
+	}
+	s.evict(n)
+	if s.recorded+n > maxRecordedBytes {
+		return false
+	}
+	rec.size += n
+	s.recorded += n
+	return true
+}
+
+// evict forgets the oldest calls until extra more bytes fit, keeping the
+// newest call. s.mu must be held.
+func (s *Server) evict(extra int) {
+	n := 0
+	for n < len(s.calls)-1 && (len(s.calls)-n > maxRecordedCalls || s.recorded+extra > maxRecordedBytes) {
+		old := s.calls[n]
+		old.dropped = true
+		s.recorded -= old.size
+		s.calls[n] = nil
+		n++
+	}
+	if n > 0 {
+		s.calls = slices.Clone(s.calls[n:])
+	}
 }
 
 func (r *record) snapshot() Call {
@@ -67,7 +126,10 @@ func (r *record) snapshot() Call {
 }
 
 // Calls returns the calls received so far, oldest first, including those
-// still running, refused or to unknown methods. It copies the list: O(calls).
+// still running, refused or to unknown methods. The server holds the
+// newest 10,000 calls and at most 64 MiB of their metadata and messages,
+// forgetting the oldest first; a message that would not fit is not
+// recorded.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,7 +145,11 @@ func (s *Server) Calls() []Call {
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, r := range s.calls {
+		r.dropped = true
+	}
 	s.calls = nil
+	s.recorded = 0
 }
 
 // Header returns the raw values of the incoming metadata key name (lower

@@ -56,7 +56,8 @@
 //     output per input naming the request's model_id and echoing the input;
 //     PostInputs and PostKeys echo what was sent, with ids filled in;
 //     MyScopes returns the credential's scopes and endpoints (its grant) and
-//     the app named by user_app_id; GetUser the user of user_app_id;
+//     the app named by user_app_id; GetUser the user of user_app_id (for
+//     "me", the credential's user: see SetUser); ListConcepts one concept;
 //     ListScopes the scope enum with each scope's dependencies;
 //     ListStatusCodes the status codes. Other methods reply with the status
 //     alone.

@@ -29,6 +29,7 @@ const (
 // credential is a secret the server knows, with what it may do.
 type credential struct {
 	kind      kind
+	userID    string
 	scopes    []string
 	endpoints []string
 }
@@ -46,8 +47,8 @@ type forcedStatus struct {
 //
 // Every method of Server is safe for concurrent use, also while it serves:
 // settings take effect for calls that start after they are made. The
-// server holds every call it served, with every message received, until
-// ResetCalls; a test that makes very many calls should reset them.
+// server holds the calls it served, within the bounds Calls states, until
+// ResetCalls.
 type Server struct {
 	reg   *registry
 	gs    *grpc.Server
@@ -60,6 +61,7 @@ type Server struct {
 	errs        map[string]error
 	replies     map[string]ReplyFunc
 	calls       []*record
+	recorded    int // bytes the records count, up to maxRecordedBytes
 	lis         *bufconn.Listener
 }
 
@@ -171,6 +173,20 @@ func (s *Server) add(k credKey, kd kind, scopes, endpoints []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.creds[k] = c
+}
+
+// SetUser names the user a key or session token belongs to: GetUser of
+// the user "me" with it answers userID, as Clarifai answers whose PAT a
+// call carries. Without it, that call answers "me".
+func (s *Server) SetUser(secret, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range []credKey{{secret: secret}, {session: true, secret: secret}} {
+		if c, ok := s.creds[k]; ok {
+			c.userID = userID
+			s.creds[k] = c
+		}
+	}
 }
 
 // Remove forgets a key or session token: later calls with it get

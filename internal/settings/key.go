@@ -1,0 +1,18 @@
+package settings
+
+import (
+	"context"
+
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+)
+
+// KeyOrigin tells which place keysource.Default took key from: one of the
+// environment variables it reads, or the CLI's config.
+func KeyOrigin(ctx context.Context, key keysource.Key) string {
+	for _, name := range []string{keysource.EnvPAT, keysource.EnvAPIKey, keysource.EnvSessionToken} {
+		if k, err := keysource.Env(name).Key(ctx); err == nil && k.Equal(key) {
+			return "$" + name
+		}
+	}
+	return keysource.ClarifaiConfig("").String()
+}
