@@ -102,7 +102,7 @@ func TestNewClientFromEnvironment(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("server saw %d calls, want 1", len(calls))
 	}
-	got := calls[0].Request().(*pb.PostModelOutputsRequest)
+	got := calls[0].Requests()[0].(*pb.PostModelOutputsRequest)
 	if got.GetUserAppId().GetUserId() != "env-user" || got.GetUserAppId().GetAppId() != "env-app" || got.GetModelId() != "general" {
 		t.Errorf("server got %v, want user_app_id env-user/env-app and the caller's fields", got)
 	}
@@ -127,7 +127,7 @@ func TestNewClientOptionsWin(t *testing.T) {
 	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest); got.GetUserAppId() != nil {
+	if got := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest); got.GetUserAppId() != nil {
 		t.Errorf("user_app_id = %v, want none", got.GetUserAppId())
 	}
 }
@@ -249,7 +249,7 @@ func TestNewClientFromCLIContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fake.Calls()[0]
-	if ua := got.Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "cli-user" || ua.GetAppId() != "env-app" {
+	if ua := got.Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "cli-user" || ua.GetAppId() != "env-app" {
 		t.Errorf("user_app_id = %v, want cli-user/env-app", ua)
 	}
 	if got.Secret() != clientPAT {
@@ -341,7 +341,7 @@ func TestNewClientCallerUserAppWins(t *testing.T) {
 	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
+	if ua := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
 		t.Errorf("user_app_id = %v, want the caller's opt-user/opt-app", ua)
 	}
 }

@@ -73,7 +73,7 @@ func TestQuickStart(t *testing.T) {
 	if got := out.String(); !strings.Contains(got, "key lacks [Apps:Get Concepts:Get Models:Get] (or endpoint [/clarifai.api.V2/PostModelOutputs])") {
 		t.Errorf("log = %q, want the missing scopes", got)
 	}
-	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "me" || ua.GetAppId() != "my-app" {
+	if ua := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "me" || ua.GetAppId() != "my-app" {
 		t.Errorf("the request named %v, want me/my-app from the environment", ua)
 	}
 }

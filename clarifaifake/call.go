@@ -21,8 +21,9 @@ const (
 // status codes it answered with. Calls returns snapshots: a Call does not
 // change after it is returned.
 //
-// Printing a Call with any fmt verb shows the credential only redacted;
-// Metadata is redacted too. Header returns the raw values, secrets
+// Printing a Call with any fmt verb shows the credential only redacted
+// (String for %v and %s; the secret is out of reach of %#v); Metadata is
+// redacted too. Header returns the raw values, secrets
 // included, for assertions.
 type Call struct {
 	// Method is the full method name, e.g. "/clarifai.api.V2/PostInputs".
@@ -67,7 +68,7 @@ type record struct {
 // and messages. Older calls are forgotten first; a message that does not
 // fit even then is not recorded.
 const (
-	maxRecordedCalls = 10_000
+	maxRecordedCalls = 100_000
 	maxRecordedBytes = 64 << 20
 )
 
@@ -111,9 +112,9 @@ func (s *Server) evict(extra int) {
 		s.calls[n] = nil
 		n++
 	}
-	if n > 0 {
-		s.calls = slices.Clone(s.calls[n:])
-	}
+	// The evicted slots are nil: append reallocates once the array's
+	// tail is used up, and the old array's front is garbage then.
+	s.calls = s.calls[n:]
 }
 
 func (r *record) snapshot() Call {
@@ -127,7 +128,7 @@ func (r *record) snapshot() Call {
 
 // Calls returns the calls received so far, oldest first, including those
 // still running, refused or to unknown methods. The server holds the
-// newest 10,000 calls and at most 64 MiB of their metadata and messages,
+// newest 100,000 calls and at most 64 MiB of their metadata and messages,
 // forgetting the oldest first; a message that would not fit is not
 // recorded.
 func (s *Server) Calls() []Call {
@@ -194,22 +195,14 @@ func (c Call) Metadata() metadata.MD {
 }
 
 // Requests returns the request messages received, in order: one for a unary
-// or server-streaming call, one per message of a client stream, the first
-// 1000 of a longer stream. They are the server's own messages: do not
+// or server-streaming call (Requests()[0]), one per message of a client
+// stream, the first 1000 of a longer stream. They are the server's own messages: do not
 // modify them.
 func (c Call) Requests() []proto.Message {
 	if c.d == nil {
 		return nil
 	}
 	return slices.Clone(c.d.requests)
-}
-
-// Request returns the first request message received, or nil.
-func (c Call) Request() proto.Message {
-	if c.d == nil || len(c.d.requests) == 0 {
-		return nil
-	}
-	return c.d.requests[0]
 }
 
 // String describes the call with the credential redacted, e.g.
@@ -237,17 +230,6 @@ func (c Call) String() string {
 		fmt.Fprintf(&b, " err=%q", clip(c.Err.Error(), 200))
 	}
 	return b.String()
-}
-
-// Format prints String for every verb, so that %#v, %+v or %x cannot reveal
-// the secret either.
-func (c Call) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 'x', 'X', 'q':
-		fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
-	default:
-		_, _ = f.Write([]byte(c.String()))
-	}
 }
 
 // transportHeader reports whether gRPC itself sets metadata key k.

@@ -269,7 +269,7 @@ func (s *Server) Serve(lis net.Listener) error {
 }
 
 // Start serves on a new in-memory listener, in a goroutine that Stop ends,
-// and returns the listener. Dial and DialOptions connect to it. Start panics
+// and returns the listener. Dial connects to it. Start panics
 // if called twice.
 func (s *Server) Start() *bufconn.Listener {
 	lis := bufconn.Listen(bufSize)
@@ -284,32 +284,21 @@ func (s *Server) Start() *bufconn.Listener {
 	return lis
 }
 
-// DialOptions returns the options that connect a client to the listener made
-// by Start: insecure transport credentials (the fake has no TLS) and the
-// in-memory dialer. Use them with grpc.NewClient("passthrough:///clarifai",
-// …), or use Dial. It returns an error before Start.
-func (s *Server) DialOptions() ([]grpc.DialOption, error) {
+// Dial returns a client connection to the listener made by Start, over
+// plaintext (the fake has no TLS), with opts (your interceptors, for
+// example). The caller closes it. It returns an error before Start.
+func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	s.mu.Lock()
 	lis := s.lis
 	s.mu.Unlock()
 	if lis == nil {
-		return nil, errors.New("clarifaifake: DialOptions before Start")
+		return nil, errors.New("clarifaifake: Dial before Start")
 	}
-	return []grpc.DialOption{
+	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return lis.DialContext(ctx)
 		}),
-	}, nil
-}
-
-// Dial returns a client connection to the listener made by Start, with
-// DialOptions and then opts (your interceptors, for example). The caller
-// closes it. It returns an error before Start.
-func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	base, err := s.DialOptions()
-	if err != nil {
-		return nil, err
 	}
 	return grpc.NewClient("passthrough:///clarifai", append(base, opts...)...)
 }

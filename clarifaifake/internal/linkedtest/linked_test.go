@@ -91,8 +91,8 @@ func TestServesTheLinkedClient(t *testing.T) {
 	if scopes.GetStatus().GetCode() != pb.StatusCode_SUCCESS || len(scopes.GetScopeDeps()) == 0 {
 		t.Errorf("ListScopes with a session token = %v", scopes.GetStatus())
 	}
-	if req, ok := s.Calls()[0].Request().(*pb.PostModelOutputsRequest); !ok || req.GetModelId() != "general-image-recognition" {
-		t.Errorf("recorded request %T %v", s.Calls()[0].Request(), s.Calls()[0].Request())
+	if req, ok := s.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest); !ok || req.GetModelId() != "general-image-recognition" {
+		t.Errorf("recorded request %T %v", s.Calls()[0].Requests()[0], s.Calls()[0].Requests()[0])
 	}
 }
 
