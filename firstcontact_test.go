@@ -209,3 +209,12 @@ func TestResolve(t *testing.T) {
 		t.Errorf("plaintext without opt-in: %v", err)
 	}
 }
+
+// TestReadmeProgramWithoutKey: the README's program stops before any call
+// when there is no key.
+func TestReadmeProgramWithoutKey(t *testing.T) {
+	cleanEnv(t)
+	if _, err := predict(t.Context(), &pb.PostModelOutputsRequest{}); !errors.Is(err, keysource.ErrNoKey) {
+		t.Errorf("err = %v, want keysource.ErrNoKey", err)
+	}
+}

@@ -25,7 +25,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/grpc-keyauth/clarifaiauth"
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
@@ -168,25 +167,3 @@ var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newCl
 
 var ctx = context.Background()
 
-// CountConcepts stands for a user's function in the README's "testing your
-// code" section and clarifaifake's package doc.
-func CountConcepts(ctx context.Context, client pb.V2Client) (int, error) {
-	resp, err := client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "general-image-recognition"})
-	if err != nil {
-		return 0, err
-	}
-	return len(resp.GetOutputs()[0].GetData().GetConcepts()), nil
-}
-
-// TestCountConcepts is the README's "testing your code" snippet, and
-// clarifaifake's package doc's.
-func TestCountConcepts(t *testing.T) {
-	src := keysource.Static("test-pat")
-	fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
-	fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code
-	if err != nil || n != 1 {
-		t.Fatalf("CountConcepts = %d, %v", n, err)
-	}
-	t.Logf("least privilege:\n%s", fake.LeastPrivilege())
-}
