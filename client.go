@@ -18,21 +18,17 @@ import (
 const maxMessageSize = 128 << 20
 
 // NewClient returns a connection to the Clarifai API on which every call
-// carries a key and has its reply status checked (package interceptor).
+// carries a key and has its reply status checked (package interceptor), and
+// throttled calls are retried (RetryOptions) unless WithoutRetry.
 //
-// It reads its settings where Clarifai's SDKs do: the API base from
-// WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
-// context, else https://api.clarifai.com; the default user and app from
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context; the key from
-// WithSource, else keysource.Default(). Resolve shows what it found.
-//
-// It fails when no key is found and WithSource was not given, for an API
-// base it cannot use, and for an "http://" base unless the interceptor
-// options given allow plaintext (ErrInsecureBase). A first call to a server
-// that cannot work (refused, unresolvable, not TLS, untrusted certificate)
-// fails at once with an error naming the server, the setting it came from
-// and what to check. Requests and replies may be up to 128 MiB. The caller
-// closes the connection.
+// It reads the API base, the default user and app, and the key where
+// Clarifai's SDKs do (see Resolve, which shows what it found). It fails when
+// no key is found and WithSource was not given, for an API base it cannot
+// use, and for an "http://" base that the interceptor options do not allow
+// (ErrInsecureBase). A first call to a server that cannot work fails at
+// once, naming the server, the setting it came from and what to check.
+// Requests and replies may be up to 128 MiB. The caller closes the
+// connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
 	ctx := context.Background()

@@ -13,10 +13,13 @@ type Settings struct {
 	r settings.Resolved
 }
 
-// Resolve returns the settings NewClient would use with opts, reading the
-// key as NewClient does (and a WithSource key too). It fails where
+// Resolve returns the settings NewClient would use with opts: the API base
+// from WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
+// context, else https://api.clarifai.com; the default user and app from
+// CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context; the key from
+// WithSource, else keysource.Default(). It reads the key, and fails where
 // NewClient would. An interceptor.WithUserApp given through
-// WithInterceptorOptions is not shown: it wins over the user and app shown.
+// WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
 	r, _, err := o.resolve(context.Background(), true)

@@ -166,4 +166,3 @@ func keySources() (keysource.Source, error) {
 var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newClientWithTracing, keySources}
 
 var ctx = context.Background()
-
