@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,26 @@ func TestBrokenConfig(t *testing.T) {
 	}
 	if _, err := Resolve(context.Background(), Input{APIBase: Value{"https://x.example", "-addr"}}); err != nil {
 		t.Errorf("base given: %v", err)
+	}
+}
+
+// TestBoundedReadGivesUp: a read that blocks (a file that stats as regular
+// but hangs, a hung network mount) does not hold the caller past its
+// context.
+func TestBoundedReadGivesUp(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Bounded(ctx, func(context.Context) ([]byte, error) {
+			<-release // ignores its context, as a hung read does
+			return nil, nil
+		})
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled while the read still hangs", err)
 	}
 }
