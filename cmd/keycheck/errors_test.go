@@ -245,3 +245,20 @@ func TestConnectingAndOwner(t *testing.T) {
 		t.Errorf("the PAT's own user: stderr:\n%s", stderr)
 	}
 }
+
+// TestUnreachableNamesTheFlag: a server that cannot work is named with the
+// flag it came from, and its code kept.
+func TestUnreachableNamesTheFlag(t *testing.T) {
+	clean(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := lis.Addr().String()
+	lis.Close()
+	t.Setenv(keysource.EnvPAT, fakePAT)
+	code, _, stderr := kc(t, nil, "-addr", closed, "-insecure", "-user", "u")
+	if code != exitError || !strings.Contains(stderr, "MyScopes failed: Unavailable") || !strings.Contains(stderr, "(from -addr)") || strings.Contains(stderr, "WithAPIBase") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

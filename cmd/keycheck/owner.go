@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
@@ -67,11 +67,12 @@ func getPath(m *dynamicpb.Message, parent, leaf string) string {
 }
 
 // fromSetting puts the flag or variable name keycheck knows in place of
-// the option name NewClient's errors give for the API base.
+// the option name NewClient's errors give for the API base, keeping the
+// error's gRPC status.
 func fromSetting(err error, from string) error {
-	msg := err.Error()
-	if from == "" || !strings.Contains(msg, "(from WithAPIBase)") {
+	st, ok := status.FromError(err)
+	if !ok || from == "" || from == "WithAPIBase" || !strings.Contains(st.Message(), "WithAPIBase") {
 		return err
 	}
-	return fmt.Errorf("%s", strings.ReplaceAll(msg, "(from WithAPIBase)", "(from "+from+")"))
+	return status.Error(st.Code(), strings.ReplaceAll(st.Message(), "WithAPIBase", from))
 }
