@@ -27,7 +27,8 @@ const maxMessageSize = 128 << 20
 // use, and for an "http://" base that the interceptor options do not allow
 // (ErrInsecureBase). A first call to a server that cannot work fails at
 // once, naming the server, the setting it came from and what to check.
-// Requests and replies may be up to 128 MiB. The caller closes the
+// Requests and replies may be up to 128 MiB. It gives up reading a file
+// (the CLI's config, the CA bundle) after 5 seconds. The caller closes the
 // connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
@@ -88,11 +89,10 @@ func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Res
 		// The key comes from the context the server and app came from,
 		// even if the CLI's current context changes later: a switch to
 		// another context must not send its key to this one's server.
-		var pin []keysource.ConfigOption
+		src, from, readKey = keysource.Default(), "", true
 		if r.Context != "" {
-			pin = append(pin, keysource.ConfigContext(r.Context))
+			src = keysource.Default(keysource.ConfigContext(r.Context))
 		}
-		src, from, readKey = keysource.Default(pin...), "", true
 	}
 	if readKey {
 		key, err := settings.Bounded(ctx, src.Key)

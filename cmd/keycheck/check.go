@@ -240,13 +240,12 @@ func keyError(err error) string {
 func keySource(o *options, cliContext string) (keysource.Source, string) {
 	if o.keyFile != "" {
 		f := keysource.File(o.keyFile)
-		return f, f.String()
+		return f, fmt.Sprint(f)
 	}
-	var pin []keysource.ConfigOption
 	if cliContext != "" {
-		pin = append(pin, keysource.ConfigContext(cliContext))
+		return keysource.Default(keysource.ConfigContext(cliContext)), ""
 	}
-	return keysource.Default(pin...), ""
+	return keysource.Default(), ""
 }
 
 // isLoopback reports whether addr (host:port) names this machine.

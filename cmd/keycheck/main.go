@@ -12,7 +12,10 @@
 //
 // A PAT acts for a user, so Clarifai needs the user's ID with it: with a PAT
 // (CLARIFAI_PAT, the CLI's login) and no user (-user, CLARIFAI_USER_ID, the
-// CLI context's), keycheck stops with a usage error.
+// CLI context's), keycheck stops with a usage error. With a PAT it asks the
+// server whose it is (GetUser of "me") and warns when that is not the user
+// given. Before it waits on the network it prints, on stderr, where it
+// connects and where each setting came from ("keycheck: connecting to …").
 //
 // With -method it also checks whether the key may call the named methods,
 // reading what each needs (the cl_depending_scopes and cl_auth_type options

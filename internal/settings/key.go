@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -14,5 +15,5 @@ func KeyOrigin(ctx context.Context, key keysource.Key) string {
 			return "$" + name
 		}
 	}
-	return keysource.ClarifaiConfig("").String()
+	return fmt.Sprint(keysource.ClarifaiConfig(""))
 }
