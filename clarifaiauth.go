@@ -11,34 +11,16 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// DialOptions returns the dial options that authenticate every call made on
-// a connection: the unary and stream interceptors of package interceptor,
-// built with src and opts, added to the connection's interceptor chains. Use
-// it when dialling with grpc.NewClient yourself; NewClient uses it too.
+// DialOptions returns the dial options that authenticate every call on a
+// connection you dial yourself with grpc.NewClient: the unary and stream
+// interceptors of package interceptor, built with src and opts, appended to
+// the connection's interceptor chains, so that they run after interceptors
+// given in earlier dial options, such as retry. NewClient uses it too.
 //
-//	conn, err := grpc.NewClient("api.clarifai.com:443", append([]grpc.DialOption{
-//		grpc.WithTransportCredentials(credentials.NewTLS(nil)),
-//		grpc.WithStatsHandler(clarifaiotel.Wrap(otelgrpc.NewClientHandler())), // traces see in-band failures
-//		grpc.WithChainUnaryInterceptor(
-//			logging.UnaryClientInterceptor(logger), // one line per call, with its final error
-//			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
-//		),
-//	}, clarifaiauth.DialOptions(src)...)...) // runs on every attempt
-//
-// The interceptors are appended with grpc.WithChainUnaryInterceptor and
-// grpc.WithChainStreamInterceptor, so they run after interceptors given in
-// earlier dial options, such as retry, and before those given in later ones.
-//
-// The connection requires transport security, as gRPC's own per-RPC
-// credentials do: grpc.NewClient fails with insecure transport credentials,
-// and a call over a connection that does not report privacy and integrity
-// (TLS, ALTS) fails with Unauthenticated before anything is sent. For a local
-// server or a test over plaintext, opt in with
-// interceptor.AllowInsecureTransport():
-//
-//	conn, err := grpc.NewClient("localhost:50051", append([]grpc.DialOption{
-//		grpc.WithTransportCredentials(insecure.NewCredentials()),
-//	}, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)...)
+// The connection requires transport security unless opts include
+// interceptor.AllowInsecureTransport(): grpc.NewClient fails with insecure
+// transport credentials, and a call over a connection without privacy and
+// integrity fails with Unauthenticated before anything is sent.
 func DialOptions(src keysource.Source, opts ...interceptor.Option) []grpc.DialOption {
 	dialOpts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),

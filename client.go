@@ -3,122 +3,108 @@ package clarifaiauth
 import (
 	"context"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"google.golang.org/grpc"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
-// NewClient returns a connection to the Clarifai API set up the way
-// Clarifai's own SDKs set theirs up, with every call authenticated:
-//
-//   - The server is the API base of WithAPIBase, else CLARIFAI_API_BASE, else
-//     the Clarifai CLI's current context, else https://api.clarifai.com.
-//     "https://host[:port]" dials host:443 (or port) over TLS, trusting the
-//     system's roots or the PEM bundle at CLARIFAI_ROOT_CERTIFICATES_PATH;
-//     "http://host:port" dials in plaintext, only with AllowInsecure.
-//   - Keys come from keysource.Default() (CLARIFAI_PAT, CLARIFAI_API_KEY,
-//     CLARIFAI_SESSION_TOKEN, then the CLI's login) unless WithSource says
-//     otherwise, and each call's reply status is checked (package
-//     interceptor).
-//   - Requests that name no app get the user and app of WithUserApp, else
-//     CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context's, when any
-//     is set (see interceptor.WithUserApp).
-//   - Throttled calls are retried with RetryOptions, unless WithoutRetry:
-//     unary calls and server streams (before their first reply);
-//     client-streaming and bidirectional streams are not retried.
-//
-// The CLI's settings come from its current context when NewClient is
-// called, and so does the key: a later switch of the CLI's current context
-// does not change either under the connection. The CLI's config is read
-// only for what neither an option nor the environment gives. To use another
-// context, give its key with WithSource(keysource.Default(
-// keysource.ConfigContext(name))) and its server and app with WithAPIBase
-// and WithUserApp.
-//
-// Like grpc.NewClient it does not connect: the first call does. It reads the
-// CLI's config file and the certificate bundle, giving up on each after 5
-// seconds, and fails with a clear error for an API base it cannot use, a
-// plaintext base without AllowInsecure (ErrInsecureBase), or an unusable
-// certificate bundle. The caller closes the connection.
-func NewClient(opts ...Option) (*grpc.ClientConn, error) {
-	var o clientOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	// The CLI's config is read only when it is needed: for a setting that
-	// neither an option nor the environment gives, or to keep the key to
-	// the context the other settings came from. A config that cannot be
-	// read is an error only in the first case.
-	envBase, envUser, envApp := os.Getenv(cliconfig.EnvAPIBase), os.Getenv(cliconfig.EnvUserID), os.Getenv(cliconfig.EnvAppID)
-	needSettings := o.apiBase == "" && envBase == "" || !o.userAppSet && (envUser == "" || envApp == "")
-	var (
-		cliContext string
-		cli        cliconfig.Settings
-	)
-	if needSettings || o.src == nil {
-		var err error
-		cliContext, cli, err = cliSettings()
-		if err != nil && needSettings {
-			return nil, err
-		}
-	}
-	base := firstSet(o.apiBase, envBase, cli.APIBase, cliconfig.DefaultAPIBase)
-	ep, err := parseAPIBase(base)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := transportCredentials(ep, o.allowInsecure, os.Getenv(envRootCertificates))
-	if err != nil {
-		return nil, err
-	}
+// maxMessageSize is the default limit of a request and of a reply, as in
+// Clarifai's Python, Node and Java clients: replies with embeddings or
+// images pass gRPC's default of 4 MiB.
+const maxMessageSize = 128 << 20
 
-	src := o.src
-	if src == nil {
-		// The key comes from the context the server and app came from,
-		// even if the CLI's current context changes later: a switch to
-		// another context must not send its key to this one's server.
-		var pin []keysource.Option
-		if cliContext != "" {
-			pin = append(pin, keysource.ConfigContext(cliContext))
-		}
-		src = keysource.Default(pin...)
+// NewClient returns a connection to the Clarifai API on which every call
+// carries a key and has its reply status checked (package interceptor), and
+// throttled calls are retried (RetryOptions) unless WithoutRetry.
+//
+// It reads the API base, the default user and app, and the key where
+// Clarifai's SDKs do (see Resolve, which shows what it found). It fails when
+// no key is found and WithSource was not given, for an API base it cannot
+// use, and for an "http://" base that the interceptor options do not allow
+// (ErrInsecureBase). A first call to a server that cannot work fails at
+// once, naming the server, the setting it came from and what to check.
+// Requests and replies may be up to 128 MiB. It gives up reading a file
+// (the CLI's config, the CA bundle) after 5 seconds. The caller closes the
+// connection.
+func NewClient(opts ...Option) (*grpc.ClientConn, error) {
+	o := newClientOptions(opts)
+	ctx := context.Background()
+	r, src, err := o.resolve(ctx, false)
+	if err != nil {
+		return nil, err
 	}
+	creds, err := transportCredentials(ctx, r.Endpoint, o.icOpts)
+	if err != nil {
+		return nil, err
+	}
+	w := newWatch(r)
+
 	// NewClient's own interceptor options go first, so that the caller's
 	// (WithInterceptorOptions) win: an interceptor.WithUserApp of the
 	// caller's beats the environment's default app.
 	var icOpts []interceptor.Option
-	if ep.plaintext {
-		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
-	}
-	userID, appID := o.userID, o.appID
-	if !o.userAppSet {
-		userID = firstSet(envUser, cli.UserID)
-		appID = firstSet(envApp, cli.AppID)
-	}
-	if userID != "" || appID != "" {
-		icOpts = append(icOpts, interceptor.WithUserApp(userID, appID))
+	if r.UserID.Value != "" || r.AppID.Value != "" {
+		icOpts = append(icOpts, interceptor.WithUserApp(r.UserID.Value, r.AppID.Value))
 	}
 	icOpts = append(icOpts, o.icOpts...)
 
-	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(w.credentials(creds)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+		grpc.WithChainUnaryInterceptor(w.unary),
+		grpc.WithChainStreamInterceptor(w.stream),
+	}
 	if !o.noRetry {
+		ro := append(RetryOptions(), retry.WithRetriable(w.retriable))
 		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(RetryOptions()...)),
-			grpc.WithChainStreamInterceptor(retryServerStreams(RetryOptions()...)))
+			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(ro...)),
+			grpc.WithChainStreamInterceptor(retryServerStreams(ro...)))
 	}
 	dialOpts = append(dialOpts, o.dialOpts...)
 	dialOpts = append(dialOpts, DialOptions(src, icOpts...)...)
-	conn, err := grpc.NewClient(ep.target, dialOpts...)
+	conn, err := grpc.NewClient(r.Endpoint.Target(), dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("clarifaiauth: %w", err)
 	}
 	return conn, nil
+}
+
+// resolve resolves the settings and the key's source. When the caller gave
+// no source, the key is read now, so that a missing key fails NewClient
+// rather than the first call; readKey reads a given source's key too.
+func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Resolved, keysource.Source, error) {
+	r, err := settings.Resolve(ctx, settings.Input{
+		APIBase:  settings.Value{Value: o.apiBase, From: "WithAPIBase"},
+		KeyGiven: o.src != nil,
+	})
+	if err != nil {
+		return settings.Resolved{}, nil, err
+	}
+	src, from := o.src, "WithSource"
+	if src == nil {
+		// The key comes from the context the server and app came from,
+		// even if the CLI's current context changes later: a switch to
+		// another context must not send its key to this one's server.
+		src, from, readKey = keysource.Default(), "", true
+		if r.Context != "" {
+			src = keysource.Default(keysource.ConfigContext(r.Context))
+		}
+	}
+	if readKey {
+		key, err := settings.Bounded(ctx, src.Key)
+		if err != nil {
+			return settings.Resolved{}, nil, fmt.Errorf("clarifaiauth: %w", err)
+		}
+		if from == "" {
+			from = settings.KeyOrigin(ctx, key)
+		}
+		r.Key = settings.Value{Value: key.String(), From: from}
+	}
+	return r, src, nil
 }
 
 // retryServerStreams is go-grpc-middleware's stream retry for the streams
@@ -135,47 +121,23 @@ func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
 	}
 }
 
-// readTimeout bounds each file NewClient reads (the CLI's config, the
-// certificate bundle): NewClient has no context of its own, and a file
-// that hangs when read (a hung network mount) must not hang it. NewClient's
-// doc states it.
-const readTimeout = 5 * time.Second
-
-// cliSettings returns the name and settings of the Clarifai CLI's current
-// context, "" and zero when there is no login. A config that exists but
-// cannot be read is an error: silently ignoring it could send calls to the
-// wrong server.
-func cliSettings() (string, cliconfig.Settings, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-	defer cancel()
-	name, s, err := cliconfig.Current(ctx)
-	if err != nil {
-		return "", cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
-	}
-	return name, s, nil
-}
-
-func firstSet(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// Option configures NewClient.
+// Option configures NewClient and Resolve.
 type Option func(*clientOptions)
 
 type clientOptions struct {
-	src           keysource.Source
-	apiBase       string
-	allowInsecure bool
-	userID, appID string
-	userAppSet    bool
-	noRetry       bool
-	dialOpts      []grpc.DialOption
-	icOpts        []interceptor.Option
+	src      keysource.Source
+	apiBase  string
+	noRetry  bool
+	dialOpts []grpc.DialOption
+	icOpts   []interceptor.Option
+}
+
+func newClientOptions(opts []Option) *clientOptions {
+	o := &clientOptions{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
 }
 
 // WithSource makes NewClient take keys from src instead of
@@ -184,25 +146,12 @@ func WithSource(src keysource.Source) Option {
 	return func(o *clientOptions) { o.src = src }
 }
 
-// WithAPIBase makes NewClient connect to base ("https://host[:port]" or a
-// bare "host[:port]", or "http://host:port" with AllowInsecure) instead of the one the environment
-// or the Clarifai CLI names.
+// WithAPIBase makes NewClient connect to base instead of the server the
+// environment or the Clarifai CLI names: "https://host[:port]" or a bare
+// "host[:port]" (TLS, port 443 by default), or "http://host:port" when
+// plaintext is allowed (see ErrInsecureBase).
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }
-}
-
-// AllowInsecure lets NewClient connect to a plaintext ("http://") API base,
-// such as a local test server: keys then travel in clear. Without it such a
-// base is refused with ErrInsecureBase.
-func AllowInsecure() Option {
-	return func(o *clientOptions) { o.allowInsecure = true }
-}
-
-// WithUserApp sets the user and app filled into requests that leave
-// user_app_id unset, instead of CLARIFAI_USER_ID, CLARIFAI_APP_ID or the CLI
-// context's. Two empty strings turn the default off.
-func WithUserApp(userID, appID string) Option {
-	return func(o *clientOptions) { o.userID, o.appID, o.userAppSet = userID, appID, true }
 }
 
 // WithoutRetry leaves Clarifai's retry policy (RetryOptions) out of the
@@ -211,16 +160,19 @@ func WithoutRetry() Option {
 	return func(o *clientOptions) { o.noRetry = true }
 }
 
-// WithDialOptions adds dial options after NewClient's own: interceptors
-// given with grpc.WithChainUnaryInterceptor or WithChainStreamInterceptor
-// run inside the retry and outside the authentication interceptors (gRPC
-// runs one given with grpc.WithUnaryInterceptor before every chained one).
+// WithDialOptions adds dial options after NewClient's own, so they win
+// over its defaults (grpc.WithDefaultCallOptions with
+// grpc.MaxCallRecvMsgSize, for example). Interceptors given with
+// grpc.WithChainUnaryInterceptor or WithChainStreamInterceptor run inside
+// the retry and outside the authentication.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *clientOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// WithInterceptorOptions passes options to the authentication interceptors
-// (interceptor.WithPreflight, interceptor.WithRequestTag, …).
+// WithInterceptorOptions passes options to the authentication interceptors:
+// interceptor.WithUserApp (it wins over the environment's default app),
+// interceptor.AllowInsecureTransport (needed for an "http://" base),
+// interceptor.WithPreflight, and so on.
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
 }

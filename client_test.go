@@ -31,6 +31,9 @@ import (
 
 const clientPAT = "newclient-pat-0123456789abcdef"
 
+// insecureOK lets NewClient use the plaintext loopback servers of these tests.
+var insecureOK = clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport())
+
 // cleanEnv leaves NewClient only what the test sets: no CLI login, no
 // Clarifai variables from the machine.
 func cleanEnv(t *testing.T) {
@@ -81,7 +84,7 @@ func TestNewClientFromEnvironment(t *testing.T) {
 	if _, err := clarifaiauth.NewClient(); !errors.Is(err, clarifaiauth.ErrInsecureBase) {
 		t.Fatalf("plaintext base without AllowInsecure: err = %v, want ErrInsecureBase", err)
 	}
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +102,7 @@ func TestNewClientFromEnvironment(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("server saw %d calls, want 1", len(calls))
 	}
-	got := calls[0].Request().(*pb.PostModelOutputsRequest)
+	got := calls[0].Requests()[0].(*pb.PostModelOutputsRequest)
 	if got.GetUserAppId().GetUserId() != "env-user" || got.GetUserAppId().GetAppId() != "env-app" || got.GetModelId() != "general" {
 		t.Errorf("server got %v, want user_app_id env-user/env-app and the caller's fields", got)
 	}
@@ -115,8 +118,8 @@ func TestNewClientOptionsWin(t *testing.T) {
 	fake, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_API_BASE", "https://nowhere.invalid")
 	t.Setenv("CLARIFAI_USER_ID", "env-user")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("", ""))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("", "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +127,7 @@ func TestNewClientOptionsWin(t *testing.T) {
 	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest); got.GetUserAppId() != nil {
+	if got := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest); got.GetUserAppId() != nil {
 		t.Errorf("user_app_id = %v, want none", got.GetUserAppId())
 	}
 }
@@ -161,7 +164,7 @@ func TestNewClientTLSWithOwnRoots(t *testing.T) {
 		defer conn.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}})
+		_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{})
 		return err
 	}
 	if err := call(); status.Code(err) != codes.Unavailable {
@@ -237,7 +240,7 @@ func TestNewClientFromCLIContext(t *testing.T) {
 	}
 	t.Setenv("CLARIFAI_APP_ID", "env-app") // the environment wins, field by field
 
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +249,7 @@ func TestNewClientFromCLIContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fake.Calls()[0]
-	if ua := got.Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "cli-user" || ua.GetAppId() != "env-app" {
+	if ua := got.Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "cli-user" || ua.GetAppId() != "env-app" {
 		t.Errorf("user_app_id = %v, want cli-user/env-app", ua)
 	}
 	if got.Secret() != clientPAT {
@@ -260,7 +263,7 @@ func TestNewClientStreams(t *testing.T) {
 	cleanEnv(t)
 	_, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +276,7 @@ func TestNewClientStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bidi.Send(&pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"}); err != nil {
+	if err := bidi.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bidi.Recv(); err != nil {
@@ -281,7 +284,7 @@ func TestNewClientStreams(t *testing.T) {
 	}
 	bidi.CloseSend()
 
-	server, err := client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"})
+	server, err := client.GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +296,7 @@ func TestNewClientStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chunks.Send(&pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}, ModelId: "m"}); err != nil {
+	if err := chunks.Send(&pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chunks.CloseAndRecv(); err != nil {
@@ -308,12 +311,12 @@ func TestNewClientWithoutHome(t *testing.T) {
 	fake, addr := serveFake(t, nil)
 	t.Setenv("HOME", "")
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure())
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatalf("NewClient without $HOME: %v", err)
 	}
 	defer conn.Close()
-	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: "u", AppId: "a"}}); err != nil {
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if fake.Calls()[0].Secret() != clientPAT {
@@ -329,7 +332,7 @@ func TestNewClientCallerUserAppWins(t *testing.T) {
 	t.Setenv("CLARIFAI_PAT", clientPAT)
 	t.Setenv("CLARIFAI_USER_ID", "env-user")
 	t.Setenv("CLARIFAI_APP_ID", "env-app")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
 		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("opt-user", "opt-app")))
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +341,7 @@ func TestNewClientCallerUserAppWins(t *testing.T) {
 	if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
+	if ua := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "opt-user" || ua.GetAppId() != "opt-app" {
 		t.Errorf("user_app_id = %v, want the caller's opt-user/opt-app", ua)
 	}
 }
@@ -366,7 +369,7 @@ func TestNewClientKeepsItsCLIContext(t *testing.T) {
 		}
 	}
 	write("dev")
-	conn, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure(), clarifaiauth.WithoutRetry())
+	conn, err := clarifaiauth.NewClient(insecureOK, clarifaiauth.WithoutRetry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,8 +407,8 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CLARIFAI_PAT", clientPAT)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
-		clarifaiauth.WithUserApp("u", "a"), clarifaiauth.WithSource(staticSource(clientPAT)))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
+		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")), clarifaiauth.WithSource(staticSource(clientPAT)))
 	if err != nil {
 		t.Fatalf("NewClient with every setting given: %v", err)
 	}
@@ -416,7 +419,7 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 	if fake.Calls()[0].Secret() != clientPAT {
 		t.Error("the server did not get the key")
 	}
-	if _, err := clarifaiauth.NewClient(clarifaiauth.AllowInsecure()); err == nil || !strings.Contains(err.Error(), "CLI's config") {
+	if _, err := clarifaiauth.NewClient(insecureOK); err == nil || !strings.Contains(err.Error(), "CLI's config") {
 		t.Errorf("NewClient needing the broken config: err = %v, want it named", err)
 	}
 }

@@ -25,9 +25,10 @@
 //		log.Printf("key lacks %v (or endpoint %v)", se.Missing, se.MissingEndpoints)
 //	}
 //
-// DialOptions gives the same authentication to a connection a program dials
-// itself, and RetryOptions the retry policy that suits Clarifai's
-// throttling.
+// Resolve shows what NewClient found and where (for a program's first log
+// line), DialOptions gives the same authentication to a connection a
+// program dials itself, and RetryOptions the retry policy that suits
+// Clarifai's throttling.
 //
 // The library is a few packages, wired together here:
 //

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,11 +33,41 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 	if len(blocks) == 0 {
 		t.Fatal("README.md has no ```go block: is the pattern out of date?")
 	}
+	files := testFiles(t)
 	for _, b := range blocks {
+		if strings.HasPrefix(b[1], "import (") {
+			// A whole file but its package clause, written for Clarifai's
+			// client: it is a test file that imports the fixture instead.
+			snippet := normalise(strings.ReplaceAll(b[1], clarifaiImport, fixtureImport))
+			if !slices.ContainsFunc(files, func(f string) bool { return strings.Contains(f, snippet) }) {
+				t.Errorf("README.md file snippet is no test file (copy it from one):\n%s", b[1])
+			}
+			continue
+		}
 		if !inSomeTestFunc(b[1], funcs) {
 			t.Errorf("README.md snippet is in no test function (copy it from one):\n%s", b[1])
 		}
 	}
+}
+
+// The import path of Clarifai's generated client, and of the fixture that
+// stands in for it in the module's tests.
+const (
+	clarifaiImport = `pb "github.com/Clarifai/clarifai-go-grpc/proto/clarifai/api"`
+	fixtureImport  = `pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"`
+)
+
+// testFiles returns the normalised text of every test file of the module.
+func testFiles(t *testing.T) []string {
+	var out []string
+	walkGo(t, true, func(path string, _ *ast.File) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, normalise(string(src)))
+	})
+	return out
 }
 
 // TestDocSnippetsCompile checks every code block in the doc comments of

@@ -19,27 +19,13 @@ const (
 	retryJitterFrac = 0.2
 )
 
-// RetryOptions returns go-grpc-middleware retry options sized for Clarifai:
-// up to five attempts, exponential backoff with jitter from one second
-// (about 1, 2, 4 and 8 s, never more than 15 s), retrying only what
-// scopes.Retriable says can succeed on another try (throttling, hourly
-// limits, busy models, plain gRPC Unavailable), never a monthly limit, a
-// missing scope or a bad key. Put the retry interceptor before this
-// library's, so that each attempt re-reads the key and checks its reply:
-//
-//	grpc.WithChainUnaryInterceptor(
-//		logging.UnaryClientInterceptor(logger), // sees each call once, with its final error
-//		retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
-//		interceptor.UnaryClient(src), // runs on every attempt
-//	)
-//
-// Plain gRPC Unavailable is retried too. It can come after the server
-// received a call (a connection dropped mid-call), and Clarifai's Post*
-// methods are not idempotent: give retry.Disable() to a call whose
-// repetition would do harm. NewClient uses these options unless WithoutRetry
-// is given. A call can still turn
-// retry off for itself with retry.Disable(), or change any option with the
-// matching retry.CallOption. The caller's deadline bounds the waits.
+// RetryOptions returns go-grpc-middleware retry options sized for
+// Clarifai: up to five attempts, with exponential backoff and jitter from
+// one second (about 1, 2, 4 and 8 s), retrying only what scopes.Retriable
+// says can succeed on another try. Put the retry interceptor before this
+// library's, so that each attempt re-reads the key and checks its reply.
+// Plain gRPC Unavailable is retried too, and can follow a call the server
+// received: give retry.Disable() to a call whose repetition would do harm.
 func RetryOptions() []retry.CallOption {
 	return []retry.CallOption{
 		retry.WithMax(retryAttempts),

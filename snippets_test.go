@@ -25,7 +25,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/grpc-keyauth/clarifaiauth"
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
@@ -74,7 +73,7 @@ func TestQuickStart(t *testing.T) {
 	if got := out.String(); !strings.Contains(got, "key lacks [Apps:Get Concepts:Get Models:Get] (or endpoint [/clarifai.api.V2/PostModelOutputs])") {
 		t.Errorf("log = %q, want the missing scopes", got)
 	}
-	if ua := fake.Calls()[0].Request().(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "me" || ua.GetAppId() != "my-app" {
+	if ua := fake.Calls()[0].Requests()[0].(*pb.PostModelOutputsRequest).GetUserAppId(); ua.GetUserId() != "me" || ua.GetAppId() != "my-app" {
 		t.Errorf("the request named %v, want me/my-app from the environment", ua)
 	}
 }
@@ -168,29 +167,3 @@ func keySources() (keysource.Source, error) {
 var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newClientWithTracing, keySources}
 
 var ctx = context.Background()
-
-// CountConcepts stands for a user's function in the README's "testing your
-// code" section and clarifaifake's package doc.
-func CountConcepts(ctx context.Context, client pb.V2Client) (int, error) {
-	resp, err := client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "general-image-recognition"})
-	if err != nil {
-		return 0, err
-	}
-	return len(resp.GetOutputs()[0].GetData().GetConcepts()), nil
-}
-
-// TestCountConcepts is the README's "testing your code" snippet, and
-// clarifaifake's package doc's.
-func TestCountConcepts(t *testing.T) {
-	src, err := keysource.NewKey(keysource.KindPAT, "test-pat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
-	fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code
-	if err != nil || n != 1 {
-		t.Fatalf("CountConcepts = %d, %v", n, err)
-	}
-	t.Logf("least privilege:\n%s", fake.LeastPrivilege())
-}

@@ -21,8 +21,9 @@ const (
 // status codes it answered with. Calls returns snapshots: a Call does not
 // change after it is returned.
 //
-// Printing a Call with any fmt verb shows the credential only redacted;
-// Metadata is redacted too. Header returns the raw values, secrets
+// Printing a Call with any fmt verb shows the credential only redacted
+// (String for %v and %s; the secret is out of reach of %#v); Metadata is
+// redacted too. Header returns the raw values, secrets
 // included, for assertions.
 type Call struct {
 	// Method is the full method name, e.g. "/clarifai.api.V2/PostInputs".
@@ -55,6 +56,65 @@ type record struct {
 	requests []proto.Message
 	codes    []int32
 	err      error
+	// size is what the record counts toward maxRecordedBytes; dropped is
+	// set once it is no longer held (evicted, or ResetCalls).
+	size    int
+	dropped bool
+}
+
+// Bounds on what the server holds of the calls it served, so that a long
+// test run or a stream of large messages cannot exhaust memory: the newest
+// maxRecordedCalls calls, and at most maxRecordedBytes of their metadata
+// and messages. Older calls are forgotten first; a message that does not
+// fit even then is not recorded.
+const (
+	maxRecordedCalls = 100_000
+	maxRecordedBytes = 64 << 20
+)
+
+// addRecord records a new call, forgetting the oldest ones past the
+// bounds. s.mu must be held.
+func (s *Server) addRecord(rec *record) {
+	for k, vs := range rec.md {
+		rec.size += len(k)
+		for _, v := range vs {
+			rec.size += len(v)
+		}
+	}
+	s.calls = append(s.calls, rec)
+	s.recorded += rec.size
+	s.evict(0)
+}
+
+// grow counts n more bytes for rec and reports whether they fit, after
+// forgetting older calls if need be. s.mu must be held.
+func (s *Server) grow(rec *record, n int) bool {
+	if rec.dropped {
+		return false
+	}
+	s.evict(n)
+	if s.recorded+n > maxRecordedBytes {
+		return false
+	}
+	rec.size += n
+	s.recorded += n
+	return true
+}
+
+// evict forgets the oldest calls until extra more bytes fit, keeping the
+// newest call. s.mu must be held.
+func (s *Server) evict(extra int) {
+	n := 0
+	for n < len(s.calls)-1 && (len(s.calls)-n > maxRecordedCalls || s.recorded+extra > maxRecordedBytes) {
+		old := s.calls[n]
+		old.dropped = true
+		s.recorded -= old.size
+		s.calls[n] = nil
+		n++
+	}
+	// The evicted slots are nil: append reallocates once the array's
+	// tail is used up, and the old array's front is garbage then.
+	s.calls = s.calls[n:]
 }
 
 func (r *record) snapshot() Call {
@@ -67,7 +127,10 @@ func (r *record) snapshot() Call {
 }
 
 // Calls returns the calls received so far, oldest first, including those
-// still running, refused or to unknown methods. It copies the list: O(calls).
+// still running, refused or to unknown methods. The server holds the
+// newest 100,000 calls and at most 64 MiB of their metadata and messages,
+// forgetting the oldest first; a message that would not fit is not
+// recorded.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,7 +146,11 @@ func (s *Server) Calls() []Call {
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, r := range s.calls {
+		r.dropped = true
+	}
 	s.calls = nil
+	s.recorded = 0
 }
 
 // Header returns the raw values of the incoming metadata key name (lower
@@ -128,22 +195,14 @@ func (c Call) Metadata() metadata.MD {
 }
 
 // Requests returns the request messages received, in order: one for a unary
-// or server-streaming call, one per message of a client stream, the first
-// 1000 of a longer stream. They are the server's own messages: do not
+// or server-streaming call (Requests()[0]), one per message of a client
+// stream, the first 1000 of a longer stream. They are the server's own messages: do not
 // modify them.
 func (c Call) Requests() []proto.Message {
 	if c.d == nil {
 		return nil
 	}
 	return slices.Clone(c.d.requests)
-}
-
-// Request returns the first request message received, or nil.
-func (c Call) Request() proto.Message {
-	if c.d == nil || len(c.d.requests) == 0 {
-		return nil
-	}
-	return c.d.requests[0]
 }
 
 // String describes the call with the credential redacted, e.g.
@@ -171,17 +230,6 @@ func (c Call) String() string {
 		fmt.Fprintf(&b, " err=%q", clip(c.Err.Error(), 200))
 	}
 	return b.String()
-}
-
-// Format prints String for every verb, so that %#v, %+v or %x cannot reveal
-// the secret either.
-func (c Call) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 'x', 'X', 'q':
-		fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
-	default:
-		_, _ = f.Write([]byte(c.String()))
-	}
 }
 
 // transportHeader reports whether gRPC itself sets metadata key k.

@@ -31,8 +31,8 @@ func TestCallsRecordWhatWasSent(t *testing.T) {
 	if got := c.Header("x-clarifai-request-id-prefix"); !slices.Equal(got, []string{"my-sdk-1.0"}) {
 		t.Errorf("request id prefix %v", got)
 	}
-	if get(c.Request(), "model_id").String() != "m1" || len(c.Requests()) != 1 {
-		t.Errorf("request %v", c.Request())
+	if get(c.Requests()[0], "model_id").String() != "m1" || len(c.Requests()) != 1 {
+		t.Errorf("request %v", c.Requests()[0])
 	}
 	if !slices.Equal(c.Codes, []int32{codeSuccess}) || !slices.Equal(calls[1].Codes, []int32{codeInsufficientScopes}) {
 		t.Errorf("codes %v %v", c.Codes, calls[1].Codes)

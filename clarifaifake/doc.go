@@ -6,17 +6,22 @@
 //
 // In a test, NewForTest starts a server and returns it with a connection,
 // dialled with the options you give (here the authentication of package
-// clarifaiauth, over plaintext), to hand to your code:
+// clarifaiauth, over plaintext), to hand to your code (CountConcepts, which
+// calls PostModelOutputs):
 //
 //	func TestCountConcepts(t *testing.T) {
-//		src, err := keysource.NewKey(keysource.KindPAT, "test-pat")
+//		pat, err := keysource.NewKey(keysource.KindPAT, "test-pat-0123456789")
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src, interceptor.AllowInsecureTransport())...)
-//		fake.AddPAT("test-pat", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-//		n, err := CountConcepts(ctx, pb.NewV2Client(conn)) // your code
-//		if err != nil || n != 1 {
+//		fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(pat,
+//			interceptor.AllowInsecureTransport(), // the fake has no TLS
+//			interceptor.WithUserApp("me", "my-app"),
+//		)...)
+//		fake.AddPAT("test-pat-0123456789", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
+//
+//		n, err := CountConcepts(t.Context(), pb.NewV2Client(conn), "general-image-recognition", "https://samples.clarifai.com/metro-north.jpg")
+//		if err != nil || n != 1 { // the fake sees one concept, "fake-concept"
 //			t.Fatalf("CountConcepts = %d, %v", n, err)
 //		}
 //		t.Logf("least privilege:\n%s", fake.LeastPrivilege())
@@ -59,7 +64,8 @@
 //     output per input naming the request's model_id and echoing the input;
 //     PostInputs and PostKeys echo what was sent, with ids filled in;
 //     MyScopes returns the credential's scopes and endpoints (its grant) and
-//     the app named by user_app_id; GetUser the user of user_app_id;
+//     the app named by user_app_id; GetUser the user of user_app_id (for
+//     "me", the credential's user: see SetUser); ListConcepts one concept;
 //     ListScopes the scope enum with each scope's dependencies;
 //     ListStatusCodes the status codes. Other methods reply with the status
 //     alone.

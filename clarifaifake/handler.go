@@ -1,6 +1,7 @@
 package clarifaifake
 
 import (
+	"context"
 	"errors"
 	"io"
 	"reflect"
@@ -97,7 +98,7 @@ func (p *plan) recv(stream grpc.ServerStream) error {
 		return err
 	}
 	p.srv.mu.Lock()
-	if len(p.rec.requests) < maxRecordedRequests {
+	if len(p.rec.requests) < maxRecordedRequests && p.srv.grow(p.rec, proto.Size(req)) {
 		p.rec.requests = append(p.rec.requests, req)
 	}
 	p.srv.mu.Unlock()
@@ -163,6 +164,11 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Mes
 	case p.fn != nil:
 		out, err := p.fn(stream.Context(), req)
 		if err != nil {
+			// A ReplyFunc that gives up with its context's error ends the
+			// call as gRPC would (DeadlineExceeded, Canceled), not Unknown.
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return nil, status.FromContextError(err).Err()
+			}
 			return nil, status.Convert(err).Err()
 		}
 		if unary && len(out) != 1 {
@@ -217,7 +223,9 @@ func (p *plan) send(stream grpc.ServerStream, r proto.Message) error {
 		setString(st, "req_id", p.srv.nextReqID())
 	}
 	p.srv.mu.Lock()
-	p.rec.codes = append(p.rec.codes, getEnum(st, "code"))
+	if p.srv.grow(p.rec, 4) {
+		p.rec.codes = append(p.rec.codes, getEnum(st, "code"))
+	}
 	p.srv.mu.Unlock()
 	p.sent++
 	return stream.SendMsg(r)

@@ -8,8 +8,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-// Requirement is what one method needs, read from its options.
-type Requirement struct {
+// requirement is what one method needs, read from its options (as
+// scopes.Requirement says it for a client).
+type requirement struct {
 	// Method is the full method name, e.g. "/clarifai.api.V2/PostInputs".
 	Method string
 	// AuthType is the method's cl_auth_type as Clarifai's enum spells it:
@@ -24,8 +25,8 @@ type Requirement struct {
 // Report is the least privilege that covers a set of methods: the smallest
 // grant a key needs to make every one of them.
 type Report struct {
-	// Methods are the requirements of each method, sorted by name.
-	Methods []Requirement
+	// methods are the requirements of each method, sorted by name.
+	methods []requirement
 	// Scopes is the union of the methods' scopes, sorted: a key with
 	// exactly these scopes may call every method. Empty when no method
 	// needs a scope.
@@ -63,15 +64,15 @@ func orNone(list []string) string {
 	return strings.Join(list, " ")
 }
 
-// Methods returns what each method the server serves needs, sorted by name:
+// methods returns what each method the server serves needs, sorted by name:
 // the methods of clarifai.api.V2 and of any other service in its
 // descriptors whose methods carry Clarifai's options.
-func (s *Server) Methods() []Requirement {
+func (s *Server) methods() []requirement {
 	infos := make([]*methodInfo, 0, len(s.reg.methods))
 	for _, mi := range s.reg.methods {
 		infos = append(infos, mi)
 	}
-	return newReport(infos).Methods
+	return newReport(infos).methods
 }
 
 // LeastPrivilege reports the least privilege that covers every call the
@@ -124,7 +125,7 @@ func LeastPrivilege(files *protoregistry.Files, methods ...string) (Report, erro
 
 // newReport merges the requirements of methods.
 func newReport(methods []*methodInfo) Report {
-	r := Report{Methods: []Requirement{}, Scopes: []string{}, Endpoints: []string{}}
+	r := Report{methods: []requirement{}, Scopes: []string{}, Endpoints: []string{}}
 	var session, pat, key, admin bool
 	seen := make(map[string]bool)
 	for _, mi := range methods {
@@ -132,7 +133,7 @@ func newReport(methods []*methodInfo) Report {
 			continue
 		}
 		seen[mi.name] = true
-		r.Methods = append(r.Methods, Requirement{Method: mi.name, AuthType: authTypeName(mi.authType), Scopes: slices.Clone(mi.scopes)})
+		r.methods = append(r.methods, requirement{Method: mi.name, AuthType: authTypeName(mi.authType), Scopes: slices.Clone(mi.scopes)})
 		for _, sc := range mi.scopes {
 			if !slices.Contains(r.Scopes, sc) {
 				r.Scopes = append(r.Scopes, sc)
@@ -153,7 +154,7 @@ func newReport(methods []*methodInfo) Report {
 			key = true
 		}
 	}
-	slices.SortFunc(r.Methods, func(a, b Requirement) int { return strings.Compare(a.Method, b.Method) })
+	slices.SortFunc(r.methods, func(a, b requirement) int { return strings.Compare(a.Method, b.Method) })
 	slices.Sort(r.Scopes)
 	slices.Sort(r.Endpoints)
 	switch {

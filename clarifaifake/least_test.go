@@ -36,7 +36,7 @@ func TestLeastPrivilegeOfCalls(t *testing.T) {
 	r := s.LeastPrivilege()
 	wantMethods := []string{mListStatusCodes, mMyScopes, mPostInputs, mPostModelOutputs, mStreamModelOutputs}
 	var gotMethods []string
-	for _, m := range r.Methods {
+	for _, m := range clarifaifake.ReportMethods(r) {
 		gotMethods = append(gotMethods, m.Method)
 	}
 	if !slices.Equal(gotMethods, wantMethods) {
@@ -70,7 +70,7 @@ func TestLeastPrivilegeOfCalls(t *testing.T) {
 	}
 
 	s.ResetCalls()
-	if r := s.LeastPrivilege(); len(r.Methods) != 0 || len(r.Scopes) != 0 || r.Credential != "none" {
+	if r := s.LeastPrivilege(); len(clarifaifake.ReportMethods(r)) != 0 || len(r.Scopes) != 0 || r.Credential != "none" {
 		t.Errorf("after ResetCalls: %+v", r)
 	}
 }
@@ -107,8 +107,8 @@ func TestLeastPrivilegeOfMethodNames(t *testing.T) {
 	if want := union(mPostInputs, mPostModelOutputs, mPostKeys); !slices.Equal(r.Scopes, want) {
 		t.Errorf("Scopes %v, want %v", r.Scopes, want)
 	}
-	if want := []string{mPostInputs, mPostKeys, mPostModelOutputs}; !slices.Equal(r.Endpoints, want) || len(r.Methods) != 3 {
-		t.Errorf("Endpoints %v (%d methods), want %v", r.Endpoints, len(r.Methods), want)
+	if want := []string{mPostInputs, mPostKeys, mPostModelOutputs}; !slices.Equal(r.Endpoints, want) || len(clarifaifake.ReportMethods(r)) != 3 {
+		t.Errorf("Endpoints %v (%d methods), want %v", r.Endpoints, len(clarifaifake.ReportMethods(r)), want)
 	}
 	if r.Credential != "PAT" {
 		t.Errorf("Credential %q", r.Credential)

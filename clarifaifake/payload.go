@@ -54,6 +54,10 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 			setString(concept, "name", "fake")
 			setFloat(concept, "value", 0.99)
 		}
+	case "ListConcepts":
+		concept := appendMessage(resp, "concepts")
+		setString(concept, "id", "fake-concept")
+		setString(concept, "name", "fake")
 	case "PostInputs":
 		echo(resp, req, "inputs", "input")
 	case "PostKeys":
@@ -67,6 +71,10 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 		setString(app, "id", appID)
 		setString(app, "name", appID)
 	case "GetUser":
+		// "me" is the user of the credential, when SetUser named one.
+		if (userID == "" || userID == "me") && c != nil && c.userID != "" {
+			userID = c.userID
+		}
 		if userID == "" {
 			userID = "me"
 		}

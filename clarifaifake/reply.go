@@ -60,7 +60,8 @@ func InsufficientScopesDetails(missing []string, method string) string {
 // A ReplyFunc answers the requests of one method (see Server.SetReply) after
 // the call passed authentication and the scope check. It returns the
 // replies to send, of the method's response type, or a gRPC error for the
-// call (build it with status.Error; another error becomes codes.Unknown).
+// call (build it with status.Error; the context's own error becomes
+// DeadlineExceeded or Canceled, any other error codes.Unknown).
 //
 // It is called once per request of a unary or server-streaming call, once
 // with all messages merged for a client-streaming call, and once per message
@@ -181,7 +182,7 @@ func (s *Server) plan(method string, md metadata.MD) *plan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := &record{method: method, md: md.Copy()}
-	s.calls = append(s.calls, rec)
+	s.addRecord(rec)
 	p := &plan{srv: s, rec: rec, info: s.reg.methods[method]}
 	if err, ok := lookup(s.errs, method); ok {
 		p.err = err

@@ -29,6 +29,7 @@ const (
 // credential is a secret the server knows, with what it may do.
 type credential struct {
 	kind      kind
+	userID    string
 	scopes    []string
 	endpoints []string
 }
@@ -46,8 +47,8 @@ type forcedStatus struct {
 //
 // Every method of Server is safe for concurrent use, also while it serves:
 // settings take effect for calls that start after they are made. The
-// server holds every call it served, with every message received, until
-// ResetCalls; a test that makes very many calls should reset them.
+// server holds the calls it served, within the bounds Calls states, until
+// ResetCalls.
 type Server struct {
 	reg   *registry
 	gs    *grpc.Server
@@ -60,6 +61,7 @@ type Server struct {
 	errs        map[string]error
 	replies     map[string]ReplyFunc
 	calls       []*record
+	recorded    int // bytes the records count, up to maxRecordedBytes
 	lis         *bufconn.Listener
 }
 
@@ -173,6 +175,20 @@ func (s *Server) add(k credKey, kd kind, scopes, endpoints []string) {
 	s.creds[k] = c
 }
 
+// SetUser names the user a key or session token belongs to: GetUser of
+// the user "me" with it answers userID, as Clarifai answers whose PAT a
+// call carries. Without it, that call answers "me".
+func (s *Server) SetUser(secret, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range []credKey{{secret: secret}, {session: true, secret: secret}} {
+		if c, ok := s.creds[k]; ok {
+			c.userID = userID
+			s.creds[k] = c
+		}
+	}
+}
+
 // Remove forgets a key or session token: later calls with it get
 // CONN_KEY_NOT_FOUND (or CONN_TOKEN_INVALID), as for a revoked key.
 func (s *Server) Remove(secret string) {
@@ -253,7 +269,7 @@ func (s *Server) Serve(lis net.Listener) error {
 }
 
 // Start serves on a new in-memory listener, in a goroutine that Stop ends,
-// and returns the listener. Dial and DialOptions connect to it. Start panics
+// and returns the listener. Dial connects to it. Start panics
 // if called twice.
 func (s *Server) Start() *bufconn.Listener {
 	lis := bufconn.Listen(bufSize)
@@ -268,32 +284,21 @@ func (s *Server) Start() *bufconn.Listener {
 	return lis
 }
 
-// DialOptions returns the options that connect a client to the listener made
-// by Start: insecure transport credentials (the fake has no TLS) and the
-// in-memory dialer. Use them with grpc.NewClient("passthrough:///clarifai",
-// …), or use Dial. It returns an error before Start.
-func (s *Server) DialOptions() ([]grpc.DialOption, error) {
+// Dial returns a client connection to the listener made by Start, over
+// plaintext (the fake has no TLS), with opts (your interceptors, for
+// example). The caller closes it. It returns an error before Start.
+func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	s.mu.Lock()
 	lis := s.lis
 	s.mu.Unlock()
 	if lis == nil {
-		return nil, errors.New("clarifaifake: DialOptions before Start")
+		return nil, errors.New("clarifaifake: Dial before Start")
 	}
-	return []grpc.DialOption{
+	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return lis.DialContext(ctx)
 		}),
-	}, nil
-}
-
-// Dial returns a client connection to the listener made by Start, with
-// DialOptions and then opts (your interceptors, for example). The caller
-// closes it. It returns an error before Start.
-func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	base, err := s.DialOptions()
-	if err != nil {
-		return nil, err
 	}
 	return grpc.NewClient("passthrough:///clarifai", append(base, opts...)...)
 }

@@ -7,11 +7,9 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 )
 
-// TestAPIBase: -addr host[:port] becomes an https:// API base (http:// with
-// -insecure) for clarifaiauth.NewClient; URLs go on as they are; without
-// -addr the environment, then the CLI context, then Clarifai's base.
-func TestAPIBase(t *testing.T) {
-	clean(t)
+// TestAddrBase: -addr host[:port] becomes an https:// API base (http://
+// with -insecure); URLs go on as they are, for the resolver to check.
+func TestAddrBase(t *testing.T) {
 	for _, tc := range []struct {
 		addr     string
 		insecure bool
@@ -26,26 +24,14 @@ func TestAPIBase(t *testing.T) {
 		{addr: "::1", base: "https://[::1]:443"},
 		{addr: "https://api.clarifai.com", base: "https://api.clarifai.com"},
 		{addr: "http://127.0.0.1:9000", base: "http://127.0.0.1:9000"},
-		{addr: "ftp://x", base: "ftp://x"}, // NewClient refuses it
+		{addr: "ftp://x", base: "ftp://x"}, // the resolver refuses it
 		{addr: ":443", err: true},
 		{addr: "api.clarifai.com/v2", err: true},
 	} {
-		base, from, err := apiBase(&options{addr: tc.addr, insecure: tc.insecure}, cliconfig.Settings{})
-		if (err != nil) != tc.err || base != tc.base || (err == nil && from != "-addr") {
-			t.Errorf("apiBase(%q, insecure %t) = %q, %q, %v; want %q, error %t", tc.addr, tc.insecure, base, from, err, tc.base, tc.err)
+		base, err := addrBase(&options{addr: tc.addr, insecure: tc.insecure})
+		if (err != nil) != tc.err || base != tc.base {
+			t.Errorf("addrBase(%q, insecure %t) = %q, %v; want %q, error %t", tc.addr, tc.insecure, base, err, tc.base, tc.err)
 		}
-	}
-
-	cli := cliconfig.Settings{APIBase: "https://cli.example.com"}
-	if base, _, _ := apiBase(&options{}, cliconfig.Settings{}); base != "https://api.clarifai.com" {
-		t.Errorf("default base = %q", base)
-	}
-	if base, from, _ := apiBase(&options{}, cli); base != cli.APIBase || !strings.Contains(from, "CLI") {
-		t.Errorf("CLI base = %q from %q", base, from)
-	}
-	t.Setenv(cliconfig.EnvAPIBase, "https://env.example.com")
-	if base, from, _ := apiBase(&options{}, cli); base != "https://env.example.com" || from != "$CLARIFAI_API_BASE" {
-		t.Errorf("environment base = %q from %q", base, from)
 	}
 }
 

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
-	"os"
+
 	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -36,16 +35,31 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 			return exitError, err
 		}
 	}
-	settings, err := cliSettings(ctx)
-	if err != nil {
-		return exitError, err
+	in := settings.Input{
+		UserID:   settings.Value{Value: o.userID, From: "-user"},
+		AppID:    settings.Value{Value: o.appID, From: "-app"},
+		KeyGiven: o.keyFile != "",
+		// The user and app are part of what keycheck checks: a config
+		// that might name them must be readable.
+		Strict: true,
 	}
-	base, from, err := apiBase(o, settings)
-	if err != nil {
-		return exitError, err
+	if o.addr != "" {
+		base, err := addrBase(o)
+		if err != nil {
+			return exitError, err
+		}
+		in.APIBase = settings.Value{Value: base, From: "-addr"}
+	}
+	// A base that cannot be used is reported after the key is looked
+	// for, so that a fresh clone with an odd CLARIFAI_API_BASE still gets
+	// the demo.
+	res, baseErr := settings.Resolve(ctx, in)
+	if baseErr != nil && res.APIBase.Value == "" {
+		var z sanitizer
+		return exitError, failf(exitError, "%s", z.text(strings.TrimPrefix(baseErr.Error(), "clarifaiauth: ")))
 	}
 
-	src, origin := keySource(o)
+	src, origin := keySource(o, res.Context)
 	key, err := src.Key(ctx)
 	if err != nil {
 		if errors.Is(err, keysource.ErrNoKey) && o.keyFile == "" {
@@ -62,19 +76,22 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	}
 	z := newSanitizer(key)
 	if origin == "" {
-		origin = keyOrigin(ctx, key)
+		origin = settings.KeyOrigin(ctx, key)
 	}
-	// The key is looked for before the base is checked, so that a fresh
-	// clone with an odd CLARIFAI_API_BASE still gets the demo.
-	conn, err := clarifaiauth.NewClient(clientOptions(o, src, base)...)
+	res.Key = settings.Value{Value: key.String(), From: origin}
+	if baseErr != nil {
+		f := failf(exitError, "%s", z.text(strings.TrimPrefix(baseErr.Error(), "clarifaiauth: ")))
+		f.z = z
+		return exitError, f
+	}
+	conn, err := clarifaiauth.NewClient(clientOptions(o, src, in.APIBase.Value)...)
 	if err != nil {
-		f := connectError(err, from)
+		f := connectError(err, res.APIBase.From)
 		f.z = z
 		return exitError, f
 	}
 	defer conn.Close()
-	userID := firstNonEmpty(o.userID, os.Getenv(cliconfig.EnvUserID), settings.UserID)
-	appID := firstNonEmpty(o.appID, os.Getenv(cliconfig.EnvAppID), settings.AppID)
+	userID, appID := res.UserID.Value, res.AppID.Value
 	if key.Kind() == keysource.KindPAT && userID == "" {
 		f := usagef("the key %s from %s is a PAT, and a PAT acts for a user: Clarifai needs that user's ID with it.\n"+
 			"Give -user USER_ID (and -app APP_ID), or set CLARIFAI_USER_ID (and CLARIFAI_APP_ID).", key, origin)
@@ -82,16 +99,30 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 		return exitError, f
 	}
 
-	addr := conn.Target()
-	plaintext := isPlaintext(base)
+	// Said before anything waits on the network, so that a slow server is
+	// not silence. With -json, stdout's report names them instead.
+	if !o.json {
+		fmt.Fprintf(stderr, "keycheck: connecting to %s\n", z.text(res.String()))
+	}
+	addr := res.Endpoint.Addr()
+	plaintext := res.Endpoint.Plaintext
 	if plaintext && !isLoopback(addr) {
 		fmt.Fprintf(stderr, "keycheck: warning: sending the key to %s without TLS (-insecure)\n", z.text(addr))
+	}
+
+	var owner string
+	if key.Kind() == keysource.KindPAT {
+		owner = patOwner(ctx, conn, key)
+		if owner != "" && owner != userID {
+			fmt.Fprintf(stderr, "keycheck: warning: the PAT is %s's, not %s's (%s): Clarifai will refuse it for apps %s cannot use\n",
+				z.text(owner), z.text(userID), res.UserID.From, z.text(owner))
+		}
 	}
 
 	// CallKey sends exactly the key this report names.
 	grant, err := preflight.MyScopes(ctx, conn, userID, appID, interceptor.CallKey(key))
 	if err != nil {
-		f := callError(addr, key, err)
+		f := callError(addr, res.APIBase.From, key, err)
 		f.z = z
 		return f.code, f
 	}
@@ -100,6 +131,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	r.UserID, r.AppID = userID, appID
 	r.Server, r.TLS = addr, !plaintext
 	r.Key, r.KeySource = key.String(), origin
+	r.Owner = owner
 	r.san = z
 	if err := r.write(stdout, o.json); err != nil {
 		return exitError, failf(exitError, "%v", err)
@@ -111,54 +143,48 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 }
 
 // clientOptions sets up clarifaiauth.NewClient for one MyScopes call: the
-// key's source, the base resolved here, the user and app passed to
-// MyScopes explicitly rather than filled in, and no retry, so that the
-// report says what one call got, within -timeout.
+// key's source, the base of -addr if given (NewClient resolves the others
+// as keycheck did), the user and app passed to MyScopes explicitly rather
+// than filled in, and no retry, so that the report says what one call got,
+// within -timeout.
 func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth.Option {
+	icOpts := []interceptor.Option{interceptor.WithUserApp("", ""), interceptor.WithRequestTag("")}
+	if o.insecure {
+		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
+	}
 	opts := []clarifaiauth.Option{
 		clarifaiauth.WithSource(src),
-		clarifaiauth.WithAPIBase(base),
-		clarifaiauth.WithUserApp("", ""),
 		clarifaiauth.WithoutRetry(),
+		clarifaiauth.WithInterceptorOptions(icOpts...),
 	}
-	if o.insecure {
-		opts = append(opts, clarifaiauth.AllowInsecure())
+	if base != "" {
+		opts = append(opts, clarifaiauth.WithAPIBase(base))
 	}
 	return opts
 }
 
-// apiBase picks the API base, from -addr, then CLARIFAI_API_BASE, then the
-// CLI context's CLARIFAI_API_BASE, then Clarifai's, and says where it came
-// from. -addr may be host[:port], which is https://host:port (port 443 by
-// default), or http://host:port with -insecure; a URL is passed on as it is,
-// for clarifaiauth.NewClient to check.
-func apiBase(o *options, s cliconfig.Settings) (base, from string, err error) {
-	if raw := strings.TrimSpace(o.addr); raw != "" {
-		if strings.Contains(raw, "://") {
-			return raw, "-addr", nil
-		}
-		host, port, err := net.SplitHostPort(raw)
-		if err != nil {
-			// No port (or a bare IPv6 address): Clarifai's.
-			host, port = strings.Trim(raw, "[]"), "443"
-		}
-		if host == "" || strings.ContainsAny(host, "/ ?#@") {
-			var z sanitizer
-			return "", "", usagef("-addr %s: want host, host:port, or an API base URL such as https://api.clarifai.com", z.text(raw))
-		}
-		scheme := "https://"
-		if o.insecure {
-			scheme = "http://"
-		}
-		return scheme + net.JoinHostPort(host, port), "-addr", nil
+// addrBase turns -addr into an API base. -addr may be host[:port], which
+// is https://host:port (port 443 by default), or http://host:port with
+// -insecure; a URL is passed on as it is, for the resolver to check.
+func addrBase(o *options) (string, error) {
+	raw := strings.TrimSpace(o.addr)
+	if strings.Contains(raw, "://") {
+		return raw, nil
 	}
-	if v := os.Getenv(cliconfig.EnvAPIBase); v != "" {
-		return v, "$" + cliconfig.EnvAPIBase, nil
+	host, port, err := net.SplitHostPort(raw)
+	if err != nil {
+		// No port (or a bare IPv6 address): Clarifai's.
+		host, port = strings.Trim(raw, "[]"), "443"
 	}
-	if s.APIBase != "" {
-		return s.APIBase, "the Clarifai CLI context's " + cliconfig.EnvAPIBase, nil
+	if host == "" || strings.ContainsAny(host, "/ ?#@") {
+		var z sanitizer
+		return "", usagef("-addr %s: want host, host:port, or an API base URL such as https://api.clarifai.com", z.text(raw))
 	}
-	return cliconfig.DefaultAPIBase, "the default API base", nil
+	scheme := "https://"
+	if o.insecure {
+		scheme = "http://"
+	}
+	return scheme + net.JoinHostPort(host, port), nil
 }
 
 // connectError explains why clarifaiauth.NewClient refused the set-up.
@@ -171,18 +197,14 @@ func connectError(err error, from string) *failure {
 	return failf(exitError, "%s: %s", from, z.text(strings.TrimPrefix(err.Error(), "clarifaiauth: ")))
 }
 
-// isPlaintext reports whether base, an API base NewClient accepted, asks
-// for plaintext.
-func isPlaintext(base string) bool {
-	u, err := url.Parse(strings.TrimSpace(base))
-	return err == nil && u.Scheme == "http"
-}
-
 // callError explains a failed MyScopes call and picks the exit status: a key
 // the server rejects fails the check (1); anything else means the check
 // could not be made (2). Server text in it is escaped and scrubbed of the key.
-func callError(addr string, key keysource.Key, err error) *failure {
+func callError(addr, from string, key keysource.Key, err error) *failure {
 	z := newSanitizer(key)
+	// NewClient names the setting the server came from; -addr reaches it
+	// as WithAPIBase.
+	err = fromSetting(err, from)
 	if se, ok := scopes.FromError(err); ok && rejectsKey(se) {
 		return failf(exitMissing, "the server at %s rejected the key %s: %s", z.text(addr), key, z.text(se.Error()))
 	}
@@ -217,37 +239,17 @@ func keyError(err error) string {
 }
 
 // keySource returns where the key comes from, and a description of it if
-// that is known before the key is read.
-func keySource(o *options) (keysource.Source, string) {
+// that is known before the key is read. keysource.Default reads the CLI
+// context the settings came from.
+func keySource(o *options, cliContext string) (keysource.Source, string) {
 	if o.keyFile != "" {
 		f := keysource.File(o.keyFile)
 		return f, fmt.Sprint(f)
 	}
+	if cliContext != "" {
+		return keysource.Default(keysource.ConfigContext(cliContext)), ""
+	}
 	return keysource.Default(), ""
-}
-
-// keyOrigin tells which place keysource.Default took key from: one of the
-// environment variables, or the CLI config.
-func keyOrigin(ctx context.Context, key keysource.Key) string {
-	for _, name := range []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken} {
-		if k, err := keysource.Env(name).Key(ctx); err == nil && k.Equal(key) {
-			return "$" + name
-		}
-	}
-	return fmt.Sprint(keysource.ClarifaiConfig(""))
-}
-
-// cliSettings returns the settings of the Clarifai CLI's current context,
-// or zero settings when there is no CLI config. A config that exists but
-// cannot be used is an error, as it is for clarifaiauth.NewClient: ignoring
-// it could check the key against the wrong server or app.
-func cliSettings(ctx context.Context) (cliconfig.Settings, error) {
-	_, s, err := cliconfig.Current(ctx)
-	if err == nil {
-		return s, nil
-	}
-	var z sanitizer
-	return cliconfig.Settings{}, failf(exitError, "the Clarifai CLI's config: %s", z.text(err.Error()))
 }
 
 // isLoopback reports whether addr (host:port) names this machine.
@@ -261,13 +263,4 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"net"
 	"os"
 	"path/filepath"
@@ -94,14 +95,51 @@ func TestUsageOnce(t *testing.T) {
 	if code != exitError || stdout != "" {
 		t.Errorf("-bogus: exit %d, stdout %q", code, stdout)
 	}
-	if n := strings.Count(stderr, "Usage: keycheck"); n != 1 {
-		t.Errorf("-bogus printed the usage %d times:\n%s", n, stderr)
+	if want := "keycheck: flag provided but not defined: -bogus\nkeycheck: see keycheck -h\n"; stderr != want {
+		t.Errorf("-bogus: stderr:\n%s\nwant one line and a pointer to -h:\n%s", stderr, want)
 	}
-	if n := strings.Count(stderr, "-bogus"); n != 1 {
-		t.Errorf("-bogus printed its error %d times:\n%s", n, stderr)
+
+	// A duration without its unit: say which unit to add.
+	code, _, stderr = kc(t, nil, "-timeout", "5")
+	if code != exitError || !strings.Contains(stderr, "5s") || strings.Count(stderr, "\n") != 2 {
+		t.Errorf("-timeout 5: exit %d, stderr:\n%s", code, stderr)
 	}
-	if !strings.HasPrefix(stderr, "keycheck: flag provided but not defined: -bogus\n") {
-		t.Errorf("stderr:\n%s", stderr)
+}
+
+// TestDottedMethodNames: -method takes clarifai.api.V2.PostInputs as
+// clarifaifake and the protoset spell it.
+func TestDottedMethodNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"clarifai.api.V2.ListModels":  "/clarifai.api.V2/ListModels",
+		"/clarifai.api.V2/ListModels": "/clarifai.api.V2/ListModels",
+		"ListModels":                  "ListModels",
+	} {
+		var m methodList
+		m.Set(in)
+		if len(m) != 1 || m[0] != want {
+			t.Errorf("-method %s = %v, want %s", in, m, want)
+		}
+	}
+	clean(t)
+	protoset := fixtureProtoset(t)
+	code, stdout, stderr := kc(t, nil, "-least", "-protoset", protoset, "-method", "clarifai.api.V2.PostInputs")
+	if code != exitOK || !strings.Contains(stdout, "PostInputs") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestScrubOnce: a secret that is part of its own redacted label (a short
+// session token) is not scrubbed again inside the label, however many
+// times the text is made safe.
+func TestScrubOnce(t *testing.T) {
+	key, err := keysource.NewKey(keysource.KindSessionToken, "session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := newSanitizer(key)
+	got := z.lines(z.text(z.text("token session expired")))
+	if want := "token " + key.String() + " expired"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
@@ -185,5 +223,42 @@ func TestBrokenCLIConfig(t *testing.T) {
 	code, stdout, stderr := kc(t, nil, "-addr", addr, "-insecure", "-user", "u")
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "the Clarifai CLI's config") {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestConnectingAndOwner: keycheck says where it connects before it waits,
+// and says when the PAT belongs to another user than the one given.
+func TestConnectingAndOwner(t *testing.T) {
+	clean(t)
+	srv, addr := startFake(t)
+	srv.SetUser(fakePAT, "alice")
+	t.Setenv("CLARIFAI_PAT", fakePAT)
+	code, stdout, stderr := kc(t, nil, "-addr", addr, "-insecure", "-user", "bob")
+	if !strings.HasPrefix(stderr, "keycheck: connecting to http://"+addr+" (-addr), user \"bob\" (-user)") {
+		t.Errorf("stderr does not start with where it connects:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, `the PAT is alice's, not bob's`) || !strings.Contains(stdout, "owner") {
+		t.Errorf("exit %d; the other owner is not named:\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	_, _, stderr = kc(t, nil, "-addr", addr, "-insecure", "-user", "alice")
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("the PAT's own user: stderr:\n%s", stderr)
+	}
+}
+
+// TestUnreachableNamesTheFlag: a server that cannot work is named with the
+// flag it came from, and its code kept.
+func TestUnreachableNamesTheFlag(t *testing.T) {
+	clean(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := lis.Addr().String()
+	lis.Close()
+	t.Setenv("CLARIFAI_PAT", fakePAT)
+	code, _, stderr := kc(t, nil, "-addr", closed, "-insecure", "-user", "u")
+	if code != exitError || !strings.Contains(stderr, "MyScopes failed: Unavailable") || !strings.Contains(stderr, "(from -addr)") || strings.Contains(stderr, "WithAPIBase") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -97,9 +97,17 @@ func (z sanitizer) list(items []string) []string {
 	return out
 }
 
+// scrub replaces the secret by its redacted form, outside the redacted
+// forms already there: a short secret can be part of its own label (a
+// session token "session" in "session-token(…)"), and text is scrubbed
+// more than once on its way out.
 func (z sanitizer) scrub(s string) string {
 	if z.secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, z.secret, z.redacted)
+	parts := strings.Split(s, z.redacted)
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(p, z.secret, z.redacted)
+	}
+	return strings.Join(parts, z.redacted)
 }

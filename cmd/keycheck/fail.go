@@ -54,7 +54,7 @@ func writeFailure(f *failure, asJSON bool, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "keycheck: %s\n", strings.TrimRight(msg, "\n"))
 	if f.usage {
-		fmt.Fprintln(stderr, "Run 'keycheck -h' for usage.")
+		fmt.Fprintln(stderr, "keycheck: see keycheck -h")
 	}
 	return f.code
 }

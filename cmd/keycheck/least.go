@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -61,7 +62,7 @@ func runLeast(ctx context.Context, o *options, stdout io.Writer) (int, error) {
 		var z sanitizer
 		return exitError, failf(exitError, "-least: %s", z.text(strings.TrimPrefix(err.Error(), "clarifaifake: ")))
 	}
-	r := newLeastReport(rep, from)
+	r := newLeastReport(rep, reqs, from)
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -79,9 +80,10 @@ func runLeast(ctx context.Context, o *options, stdout io.Writer) (int, error) {
 	return exitOK, nil
 }
 
-// newLeastReport makes rep fit to print: names from the descriptors are
-// escaped and lists bounded, as for the server's text.
-func newLeastReport(rep clarifaifake.Report, from string) *leastReport {
+// newLeastReport makes rep, and what each method requires, fit to print:
+// names from the descriptors are escaped and lists bounded, as for the
+// server's text. Methods are listed by name.
+func newLeastReport(rep clarifaifake.Report, reqs []scopes.Requirement, from string) *leastReport {
 	var z sanitizer
 	r := &leastReport{
 		Descriptors: z.text(from),
@@ -90,8 +92,10 @@ func newLeastReport(rep clarifaifake.Report, from string) *leastReport {
 		Endpoints:   z.list(rep.Endpoints),
 		Methods:     []leastMethod{},
 	}
-	for _, m := range rep.Methods {
-		r.Methods = append(r.Methods, leastMethod{Method: z.text(m.Method), AuthType: z.text(m.AuthType), Scopes: z.list(m.Scopes)})
+	reqs = slices.Clone(reqs)
+	slices.SortFunc(reqs, func(a, b scopes.Requirement) int { return strings.Compare(a.Method, b.Method) })
+	for _, m := range reqs {
+		r.Methods = append(r.Methods, leastMethod{Method: z.text(m.Method), AuthType: z.text(m.AuthType.String()), Scopes: z.list(m.Scopes)})
 	}
 	return r
 }

@@ -12,7 +12,10 @@
 //
 // A PAT acts for a user, so Clarifai needs the user's ID with it: with a PAT
 // (CLARIFAI_PAT, the CLI's login) and no user (-user, CLARIFAI_USER_ID, the
-// CLI context's), keycheck stops with a usage error.
+// CLI context's), keycheck stops with a usage error. With a PAT it asks the
+// server whose it is (GetUser of "me") and warns when that is not the user
+// given. Before it waits on the network it prints, on stderr, where it
+// connects and where each setting came from ("keycheck: connecting to …").
 //
 // With -method it also checks whether the key may call the named methods,
 // reading what each needs (the cl_depending_scopes and cl_auth_type options
@@ -143,10 +146,37 @@ func (m *methodList) String() string { return strings.Join(*m, ",") }
 func (m *methodList) Set(v string) error {
 	for name := range strings.SplitSeq(v, ",") {
 		if name = strings.TrimSpace(name); name != "" {
-			*m = append(*m, name)
+			*m = append(*m, fullMethod(name))
 		}
 	}
 	return nil
+}
+
+// fullMethod turns a dotted method name ("clarifai.api.V2.ListModels") into
+// a full one ("/clarifai.api.V2/ListModels"); others stay as they are.
+func fullMethod(name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 && i < len(name)-1 {
+		return "/" + name[:i] + "/" + name[i+1:]
+	}
+	return name
+}
+
+// flagError is the flag package's error on one line, with a suggestion
+// where one helps: a -timeout without a unit.
+func flagError(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "-timeout") {
+		if i := strings.Index(msg, `value "`); i >= 0 {
+			v, _, _ := strings.Cut(msg[i+len(`value "`):], `"`)
+			if _, perr := strconv.ParseFloat(v, 64); perr == nil {
+				return fmt.Sprintf("-timeout %s: a duration needs a unit, such as %ss or %sms", v, v, v)
+			}
+		}
+	}
+	return msg
 }
 
 func main() {
@@ -170,15 +200,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage(fs))
 			return exitOK
 		}
-		// The flag package's own error: the usage follows it once, in
-		// text mode; a JSON caller gets the error alone.
-		f := &failure{code: exitError, msg: err.Error()}
-		if jsonRequested(args) {
-			return writeFailure(f, true, stdout, stderr)
-		}
-		writeFailure(f, false, stdout, stderr)
-		fmt.Fprint(stderr, usage(fs))
-		return exitError
+		// The flag package's own error, on one line with a pointer to -h:
+		// the whole usage would scroll the error away.
+		f := &failure{code: exitError, msg: flagError(err), usage: true}
+		return writeFailure(f, jsonRequested(args), stdout, stderr)
 	}
 	if err := o.check(fs); err != nil {
 		return writeFailure(err, o.json, stdout, stderr)

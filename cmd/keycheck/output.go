@@ -23,7 +23,10 @@ type report struct {
 	TLS    bool   `json:"tls"`
 	// Key is the redacted key (keysource.Key's String), KeySource where it
 	// was found.
-	Key       string `json:"key"`
+	Key string `json:"key"`
+	// Owner is the user whose PAT the key is, as the server said; empty
+	// when it is not a PAT or the server did not say.
+	Owner     string `json:"owner,omitempty"`
 	KeySource string `json:"key_source"`
 	// UserID and AppID name the app asked about; empty means the key's own.
 	UserID string `json:"user_id"`
@@ -137,7 +140,7 @@ func (r *report) safe() *report {
 	z := r.san
 	c := *r
 	c.Server, c.Key, c.KeySource = z.text(r.Server), z.text(r.Key), z.text(r.KeySource)
-	c.UserID, c.AppID = z.text(r.UserID), z.text(r.AppID)
+	c.UserID, c.AppID, c.Owner = z.text(r.UserID), z.text(r.AppID), z.text(r.Owner)
 	c.Scopes, c.Endpoints = z.list(r.Scopes), z.list(r.Endpoints)
 	c.Methods = nil
 	for _, m := range r.Methods {
@@ -170,6 +173,9 @@ func (r *report) writeTable(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "  server\t%s (%s)\n", r.Server, transport)
 	fmt.Fprintf(tw, "  key\t%s from %s\n", r.Key, r.KeySource)
+	if r.Owner != "" {
+		fmt.Fprintf(tw, "  owner\t%s\n", r.Owner)
+	}
 	fmt.Fprintf(tw, "  app\t%s\n", appName(r.UserID, r.AppID))
 	fmt.Fprintln(tw)
 
@@ -269,4 +275,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -1,8 +1,6 @@
 package clarifaifake
 
 import (
-	"testing"
-
 	"google.golang.org/grpc"
 )
 
@@ -11,8 +9,14 @@ import (
 // interceptors, for example) after DialOptions. The connection is closed and
 // the server stopped when the test ends. Descriptors are chosen as by New;
 // to pick them, call New with WithFiles instead. It ends the test with
-// t.Fatal if the server cannot be made.
-func NewForTest(t testing.TB, dialOpts ...grpc.DialOption) (*Server, *grpc.ClientConn) {
+// t.Fatal if the server cannot be made. t is a *testing.T, *testing.B or
+// *testing.F; the package does not import package testing, so programs
+// that embed the fake do not link it.
+func NewForTest(t interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}, dialOpts ...grpc.DialOption) (*Server, *grpc.ClientConn) {
 	t.Helper()
 	s, err := New()
 	if err != nil {

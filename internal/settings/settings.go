@@ -1,0 +1,178 @@
+// Package settings resolves what a connection to the Clarifai API uses: the
+// API base, the default user and app, and where the key comes from, from an
+// option or flag, then the environment, then the Clarifai CLI's current
+// context, then Clarifai's defaults, and says where each came from.
+// clarifaiauth.NewClient, clarifaiauth.Resolve and keycheck share it.
+package settings
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+)
+
+// Where a setting came from, when not from an option or flag.
+const (
+	FromDefault = "the default"
+	FromUnset   = "not set"
+)
+
+// ReadTimeout bounds each read of a file NewClient or keycheck makes with no
+// deadline of the caller's: the CLI's config, the CA bundle.
+const ReadTimeout = 5 * time.Second
+
+// Value is one setting and where it came from: the option or flag that set
+// it ("WithAPIBase", "-addr"), "$NAME" for an environment variable,
+// `the Clarifai CLI context "name"`, or FromDefault.
+type Value struct {
+	Value string
+	From  string
+}
+
+// Input is what the caller's options or flags set.
+type Input struct {
+	// APIBase is the API base an option or flag gave (Value "" when none),
+	// and the option or flag's name.
+	APIBase Value
+	// UserID and AppID are the default user and app a flag gave, each
+	// winning over the environment and the CLI.
+	UserID, AppID Value
+	// KeyGiven is true when the caller gave the key's source: the CLI's
+	// config is then read only for settings nothing else gives.
+	KeyGiven bool
+	// Strict makes a CLI config that cannot be read an error whenever any
+	// setting would come from it, not only the API base.
+	Strict bool
+}
+
+// Resolved is the outcome of Resolve.
+type Resolved struct {
+	APIBase, UserID, AppID Value
+	Endpoint               Endpoint
+	// Context is the name of the CLI context the settings were read from,
+	// "" when the CLI's config was not read or has no current context. The
+	// key of a NewClient without a source of its own comes from this
+	// context, so that a later switch of the CLI's current context does not
+	// send another context's key to this server.
+	Context string
+	// Key is the key's redacted form and where it came from, when the
+	// caller read it.
+	Key Value
+}
+
+// Resolve resolves in against the environment and, where needed, the
+// Clarifai CLI's config. A config that exists but cannot be read is an
+// error when the API base would come from it (with Strict, any setting). For an API base it cannot
+// use it fails too, returning the other settings with the error.
+func Resolve(ctx context.Context, in Input) (Resolved, error) {
+	envBase := os.Getenv(cliconfig.EnvAPIBase)
+	envUser, envApp := os.Getenv(cliconfig.EnvUserID), os.Getenv(cliconfig.EnvAppID)
+	// The CLI's config is read only for what nothing else gives. One that
+	// cannot be read is an error when the server would come from it:
+	// ignoring it could send the key to the wrong server. A default user
+	// and app missing for it fail visibly at the first call instead.
+	needBase := in.APIBase.Value == "" && envBase == ""
+	needUserApp := in.UserID.Value == "" && envUser == "" || in.AppID.Value == "" && envApp == ""
+	var (
+		name string
+		cli  cliconfig.Settings
+	)
+	if needBase || needUserApp || !in.KeyGiven {
+		var err error
+		name, cli, err = currentContext(ctx)
+		if err != nil && (needBase || in.Strict && needUserApp) {
+			return Resolved{}, err
+		}
+	}
+	fromCLI := fmt.Sprintf("the Clarifai CLI context %s", cliconfig.DescribeName(name))
+	r := Resolved{Context: name}
+	r.APIBase = first(in.APIBase,
+		Value{envBase, "$" + cliconfig.EnvAPIBase},
+		Value{cli.APIBase, fromCLI},
+		Value{cliconfig.DefaultAPIBase, FromDefault})
+	r.UserID = first(in.UserID, Value{envUser, "$" + cliconfig.EnvUserID}, Value{cli.UserID, fromCLI})
+	r.AppID = first(in.AppID, Value{envApp, "$" + cliconfig.EnvAppID}, Value{cli.AppID, fromCLI})
+	ep, err := ParseAPIBase(r.APIBase.Value)
+	if err != nil {
+		return r, fmt.Errorf("%w (the API base from %s)", err, r.APIBase.From)
+	}
+	r.Endpoint = ep
+	return r, nil
+}
+
+// currentContext reads the CLI's current context within ReadTimeout, and
+// never past ctx, however the file behaves.
+func currentContext(ctx context.Context) (string, cliconfig.Settings, error) {
+	type result struct {
+		name string
+		s    cliconfig.Settings
+		err  error
+	}
+	res, err := Bounded(ctx, func(ctx context.Context) (result, error) {
+		name, s, err := cliconfig.Current(ctx)
+		return result{name, s, err}, err
+	})
+	if err != nil {
+		return "", cliconfig.Settings{}, fmt.Errorf("clarifaiauth: the Clarifai CLI's config: %w", err)
+	}
+	return res.name, res.s, nil
+}
+
+// Bounded runs f with a context that ends at ReadTimeout or with ctx, and
+// returns when either ends even if f does not: a read of a file that stats
+// as regular but blocks (a hung network mount) holds no caller past it.
+func Bounded[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, ReadTimeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("gave up reading after %v: %w", ReadTimeout, ctx.Err())
+	}
+}
+
+func first(vals ...Value) Value {
+	for _, v := range vals {
+		if v.Value != "" {
+			return v
+		}
+	}
+	return Value{From: FromUnset}
+}
+
+// String describes r on one line, e.g.
+// `https://api.clarifai.com:443 (the default), user "u" ($CLARIFAI_USER_ID),
+// app not set, key pat(…a1b2) ($CLARIFAI_PAT)`.
+func (r Resolved) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s)", r.Endpoint, r.APIBase.From)
+	for _, s := range []struct {
+		what string
+		v    Value
+	}{{"user", r.UserID}, {"app", r.AppID}} {
+		if s.v.Value == "" {
+			fmt.Fprintf(&b, ", %s not set", s.what)
+			continue
+		}
+		fmt.Fprintf(&b, ", %s %s (%s)", s.what, cliconfig.DescribeName(s.v.Value), s.v.From)
+	}
+	if r.Key.Value != "" {
+		fmt.Fprintf(&b, ", key %s (%s)", r.Key.Value, r.Key.From)
+	}
+	return b.String()
+}

@@ -1,0 +1,135 @@
+package clarifaiauth
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
+)
+
+// watch tells a server that cannot work from one that dropped a call. Until
+// a connection to the server has been made (a transport handshake
+// succeeded), an Unavailable call is not retried and its error names the
+// server, the setting it came from and what to check: retrying a refused
+// port or a TLS handshake with a plaintext server only hides the cause.
+// Once a connection has worked, Unavailable is retried as RetryOptions say.
+type watch struct {
+	server, from string
+	worked       atomic.Bool
+	handshake    atomic.Pointer[error] // the last failed handshake's error
+}
+
+func newWatch(r settings.Resolved) *watch {
+	return &watch{server: r.Endpoint.String(), from: r.APIBase.From}
+}
+
+// retriable is scopes.Retriable, except for Unavailable before the server
+// ever answered a handshake.
+func (w *watch) retriable(err error) bool {
+	if !w.worked.Load() && status.Code(err) == codes.Unavailable {
+		return false
+	}
+	return scopes.Retriable(err)
+}
+
+func (w *watch) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if err != nil {
+		return w.explain(err)
+	}
+	return nil
+}
+
+func (w *watch) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, w.explain(err)
+	}
+	return s, nil
+}
+
+// explain rewrites an Unavailable error of a server that never worked.
+func (w *watch) explain(err error) error {
+	if w.worked.Load() || status.Code(err) != codes.Unavailable {
+		return err
+	}
+	cause := status.Convert(err).Message()
+	return status.Errorf(codes.Unavailable, "clarifaiauth: cannot use the Clarifai API at %s (from %s): %s; %s",
+		w.server, w.from, clean(cause), w.hint(cause))
+}
+
+// hint says what to check, from the last handshake's error or gRPC's text.
+func (w *watch) hint(cause string) string {
+	var hs error
+	if p := w.handshake.Load(); p != nil {
+		hs = *p
+	}
+	var (
+		rec  tls.RecordHeaderError
+		cert *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		hn   x509.HostnameError
+		ci   x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(hs, &rec) || strings.Contains(cause, "first record does not look like a TLS handshake"):
+		return "the server does not speak TLS: for a local plaintext server use http://host:port with interceptor.AllowInsecureTransport(), else check the port in " + w.from
+	case errors.As(hs, &cert) || errors.As(hs, &ua) || errors.As(hs, &hn) || errors.As(hs, &ci) || strings.Contains(cause, "x509:"):
+		return "its certificate is not trusted for that name: check the host in " + w.from + ", or set " + settings.EnvRootCertificates + " to the CA bundle that signed it"
+	case strings.Contains(cause, "connection refused"):
+		return "nothing accepts connections there: check the host and port in " + w.from + " and that the server runs"
+	case strings.Contains(cause, "no such host") || strings.Contains(cause, "produced zero addresses") || strings.Contains(cause, "name resolver"):
+		return "the host name does not resolve: check the host in " + w.from
+	}
+	return "check the API base in " + w.from + " and the network"
+}
+
+// clean makes gRPC's text of a connection failure one short printable line.
+func clean(s string) string {
+	const max = 300
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u2028' || r == '\u2029' || r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}
+
+// credentials wraps c to record whether a handshake ever succeeded.
+func (w *watch) credentials(c credentials.TransportCredentials) credentials.TransportCredentials {
+	return watchedCredentials{c, w}
+}
+
+type watchedCredentials struct {
+	credentials.TransportCredentials
+	w *watch
+}
+
+func (c watchedCredentials) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+	if err != nil {
+		c.w.handshake.Store(&err)
+		return nil, nil, err
+	}
+	c.w.worked.Store(true)
+	return conn, info, nil
+}
+
+func (c watchedCredentials) Clone() credentials.TransportCredentials {
+	return watchedCredentials{c.TransportCredentials.Clone(), c.w}
+}

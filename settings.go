@@ -1,0 +1,40 @@
+package clarifaiauth
+
+import (
+	"context"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
+)
+
+// Settings is what NewClient resolves from its options, the environment
+// and the Clarifai CLI: the server, the default user and app, and the key,
+// each with where it came from. It holds the key only in redacted form.
+type Settings struct {
+	r settings.Resolved
+}
+
+// Resolve returns the settings NewClient would use with opts: the API base
+// from WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
+// context, else https://api.clarifai.com; the default user and app from
+// CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context; the key from
+// WithSource, else keysource.Default(). It reads the key, and fails where
+// NewClient would. An interceptor.WithUserApp given through
+// WithInterceptorOptions wins over the user and app shown.
+func Resolve(opts ...Option) (Settings, error) {
+	o := newClientOptions(opts)
+	r, _, err := o.resolve(context.Background(), true)
+	if err != nil {
+		return Settings{}, err
+	}
+	if r.Endpoint.Plaintext {
+		if _, err := transportCredentials(context.Background(), r.Endpoint, o.icOpts); err != nil {
+			return Settings{}, err
+		}
+	}
+	return Settings{r}, nil
+}
+
+// String describes the settings on one line, e.g.
+// `https://api.clarifai.com:443 (the default), user "me" ($CLARIFAI_USER_ID),
+// app not set, key pat(…a1b2) ($CLARIFAI_PAT)`.
+func (s Settings) String() string { return s.r.String() }
