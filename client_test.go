@@ -155,6 +155,8 @@ func TestNewClientTLSWithOwnRoots(t *testing.T) {
 	bundle := writeTemp(t, caPEM)
 	t.Setenv("CLARIFAI_API_BASE", "https://"+addr)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 
 	call := func() error {
 		conn, err := clarifaiauth.NewClient(clarifaiauth.WithoutRetry())
@@ -263,6 +265,8 @@ func TestNewClientStreams(t *testing.T) {
 	cleanEnv(t)
 	_, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +315,8 @@ func TestNewClientWithoutHome(t *testing.T) {
 	fake, addr := serveFake(t, nil)
 	t.Setenv("HOME", "")
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatalf("NewClient without $HOME: %v", err)
@@ -407,6 +413,8 @@ func TestNewClientIgnoresAConfigItDoesNotNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK,
 		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")), clarifaiauth.WithSource(staticSource(clientPAT)))
 	if err != nil {

@@ -75,6 +75,8 @@ func TestServerThatCannotWork(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cleanEnv(t)
 			t.Setenv("CLARIFAI_PAT", clientPAT)
+			t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+			t.Setenv("CLARIFAI_APP_ID", "env-app")
 			t.Setenv("CLARIFAI_API_BASE", tc.env)
 			var n atomic.Int32
 			opts := append([]clarifaiauth.Option{attempts(&n)}, tc.opts...)
@@ -108,6 +110,8 @@ func TestDroppedCallStillRetried(t *testing.T) {
 	cleanEnv(t)
 	fake, addr := serveFake(t, nil)
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	var n atomic.Int32
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK, attempts(&n))
 	if err != nil {
@@ -144,6 +148,8 @@ func TestHostNamedLikeAScheme(t *testing.T) {
 	go fake.Serve(lis)
 	defer fake.Stop()
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	for _, base := range []string{"http://unix:8080", "http://unix-abstract:8080", "http://passthrough:8080"} {
 		conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase(base), insecureOK, clarifaiauth.WithoutRetry())
 		if err != nil {
@@ -172,6 +178,8 @@ func TestLargeReplies(t *testing.T) {
 			return []*pb.MultiOutputResponse{{Outputs: []*pb.Output{{Id: big}}}}, nil
 		}))
 	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_USER_ID", "env-user") // a PAT call names its user and app
+	t.Setenv("CLARIFAI_APP_ID", "env-app")
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), insecureOK)
 	if err != nil {
 		t.Fatal(err)

@@ -148,7 +148,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 // than filled in, and no retry, so that the report says what one call got,
 // within -timeout.
 func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth.Option {
-	icOpts := []interceptor.Option{interceptor.WithUserApp("", ""), interceptor.WithRequestTag("")}
+	icOpts := []interceptor.Option{interceptor.WithUserApp("", "")}
 	if o.insecure {
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
