@@ -61,6 +61,7 @@ type Server struct {
 	replies     map[string]ReplyFunc
 	calls       []*record
 	lis         *bufconn.Listener
+	rateLimits  rateLimits // SetRateLimit
 }
 
 // credKey tells a key from a session token with the same text.
