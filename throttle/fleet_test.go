@@ -43,7 +43,7 @@ type fleetResult struct {
 }
 
 func (r fleetResult) throttledShare() float64 { return float64(r.throttled) / float64(max(r.sent, 1)) }
-func (r fleetResult) rate() float64          { return float64(r.succeeded) / r.elapsed.Seconds() }
+func (r fleetResult) rate() float64           { return float64(r.succeeded) / r.elapsed.Seconds() }
 
 // runFleet runs the fleet; limiter returns pod i's limiter (nil: none),
 // and mid, if set, runs halfway through.
