@@ -17,14 +17,16 @@ type Limiter struct {
 	epoch     time.Time
 	shared    *shared // nil for Local
 
-	account *bucket  // the one bucket, with Account
-	buckets sync.Map // name → *bucket
+	account *bucket                // the one bucket, with Account
+	last    atomic.Pointer[bucket] // the bucket used last
+	buckets sync.Map               // name → *bucket
 	held    atomic.Int64
 	sweepAt atomic.Int64
 }
 
 // bucket is the state of one budget in this process.
 type bucket struct {
+	name   string
 	key    string // with Redis, the budget's Redis key
 	pace   pace
 	budget budget
@@ -48,7 +50,7 @@ func newLimiter(perSecond float64, burst int, s *shared, opts []Option) *Limiter
 }
 
 func (l *Limiter) newBucket(name string) *bucket {
-	b := &bucket{key: redisKeyPrefix + name}
+	b := &bucket{name: name, key: redisKeyPrefix + name}
 	if l.shared == nil {
 		b.local.Store(newLocalRate(l.perSecond, l.burst, 0))
 	}
@@ -63,7 +65,7 @@ func (l *Limiter) newBucket(name string) *bucket {
 // (as a gRPC status) if ctx ends while it waits.
 func (l *Limiter) Wait(ctx context.Context, bucket string, retry bool) error {
 	now := time.Now()
-	b := l.bucket(bucket, now)
+	b := l.bucket(bucket)
 	if retry && !b.budget.allowsRetry() {
 		return errBudget
 	}
@@ -79,12 +81,12 @@ func (l *Limiter) Wait(ctx context.Context, bucket string, retry bool) error {
 // Done records how a sent call with the credential named bucket ended:
 // throttled is true when the server answered CONN_THROTTLED.
 func (l *Limiter) Done(bucket string, throttled bool) {
-	now := time.Now()
-	b := l.bucket(bucket, now)
+	b := l.bucket(bucket)
 	if !throttled {
 		b.budget.succeeded()
 		return
 	}
+	now := time.Now()
 	b.budget.throttled()
 	l.setDepth(b, now, b.pace.throttled(now.Sub(l.epoch)))
 	b.lease.drop()
@@ -98,18 +100,26 @@ func (l *Limiter) setDepth(b *bucket, now time.Time, depth int) {
 }
 
 // bucket returns the bucket named name.
-func (l *Limiter) bucket(name string, now time.Time) *bucket {
+func (l *Limiter) bucket(name string) *bucket {
 	if l.account != nil {
 		return l.account
 	}
-	if b, ok := l.buckets.Load(name); ok {
-		return b.(*bucket)
+	// A process mostly uses one key, whose bucket name is the same string
+	// on every call.
+	if b := l.last.Load(); b != nil && b.name == name {
+		return b
 	}
-	b, loaded := l.buckets.LoadOrStore(name, l.newBucket(name))
-	if !loaded && l.held.Add(1) > l.sweepAt.Load() {
-		l.sweep(now)
+	v, ok := l.buckets.Load(name)
+	if !ok {
+		var loaded bool
+		v, loaded = l.buckets.LoadOrStore(name, l.newBucket(name))
+		if !loaded && l.held.Add(1) > l.sweepAt.Load() {
+			l.sweep(time.Now())
+		}
 	}
-	return b.(*bucket)
+	b := v.(*bucket)
+	l.last.Store(b)
+	return b
 }
 
 // sweep drops the buckets that are as good as new (full, not slowed, no
@@ -119,7 +129,7 @@ func (l *Limiter) sweep(now time.Time) {
 	off := now.Sub(l.epoch)
 	l.buckets.Range(func(name, v any) bool {
 		b := v.(*bucket)
-		if b.pace.current(off) == 0 && b.budget.full() && b.lease.empty(off) &&
+		if b != l.last.Load() && b.pace.current(off) == 0 && b.budget.full() && b.lease.empty(off) &&
 			(b.local.Load() == nil || b.local.Load().full(now)) {
 			if _, ok := l.buckets.LoadAndDelete(name); ok {
 				l.held.Add(-1)

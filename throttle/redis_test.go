@@ -29,6 +29,14 @@ func redisClient(t *testing.T, addr string) (*redis.Client, *counter) {
 	return c, n
 }
 
+// redisClientB is a plain client of the server at addr, closed when the
+// benchmark ends.
+func redisClientB(b *testing.B, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
 // counter is a go-redis hook counting the commands sent, by name.
 type counter struct {
 	mu sync.Mutex
