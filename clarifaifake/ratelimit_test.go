@@ -1,8 +1,13 @@
 package clarifaifake_test
 
 import (
+	"context"
+	"fmt"
+	"log"
 	"slices"
 	"testing"
+
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 )
 
 // TestRateLimit: past its burst a credential is answered CONN_THROTTLED
@@ -62,4 +67,32 @@ func TestRateLimitUnknownKey(t *testing.T) {
 			t.Errorf("unknown key: codes %v, want [%d]", got, codeKeyNotFound)
 		}
 	}
+}
+
+// Limit each credential's rate, as Clarifai limits an account's, to see
+// how your code copes with CONN_THROTTLED: here one call a second and two
+// at once, so the third of three quick calls is throttled.
+func ExampleServer_SetRateLimit() {
+	fake, err := clarifaifake.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fake.AddPAT("test-pat-000000000000000000000001", []string{"All"}, nil)
+	fake.SetRateLimit(1, 2)
+	fake.Start()
+	defer fake.Stop()
+	conn, err := fake.Dial()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	for range 3 {
+		_, err := countConcepts(context.Background(), conn, "test-pat-000000000000000000000001", v2Of(fake))
+		fmt.Println(err)
+	}
+	// Output:
+	// <nil>
+	// <nil>
+	// status 11005: The rate limit of this account was exceeded: wait before retrying
 }

@@ -21,13 +21,20 @@ const (
 	// probeEvery is how often a limiter whose Redis does not answer asks
 	// it again.
 	probeEvery = time.Second
+	// minInterval bounds the rate: Redis's rate algorithm counts time in
+	// floating-point seconds, good to about a tenth of a microsecond.
+	minInterval = time.Microsecond
+	// minRetry is the least a call waits before asking Redis again after
+	// a refusal, so that a refusal due now cannot make calls spin.
+	minRetry = 10 * time.Microsecond
 )
 
 // Redis returns a Limiter whose budgets are kept in Redis and shared by
 // every process that uses the same Redis: together they make perSecond
 // calls a second with each credential on average, and up to burst at once
-// (at least 1). Every process sharing a budget must give the same rate and
-// burst. It panics if client is nil or perSecond is not a positive number.
+// (at least 1); rates above a million a second are kept as a million. Every
+// process sharing a budget must give the same rate and burst. It panics if
+// client is nil or perSecond is not a positive number.
 //
 // While Redis fails or takes over 50 ms to answer, calls are paced in this
 // process at the FallbackRate, and Redis is asked again every second; the
@@ -41,7 +48,7 @@ func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...O
 	s := &shared{
 		rdb:      client,
 		rl:       redis_rate.NewLimiter(client),
-		interval: max(time.Duration(float64(time.Second)/perSecond), 1),
+		interval: max(time.Duration(float64(time.Second)/perSecond), minInterval),
 		burst:    burst,
 		maxLease: min(max(burst/4, 1), maxLease),
 	}
@@ -157,7 +164,7 @@ func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 		case res.Allowed > 0:
 			lz.add(off, res.Allowed, n, s.maxLease)
 		default:
-			lz.next = off + max(res.RetryAfter, 0)
+			lz.next = off + max(res.RetryAfter, minRetry)
 		}
 		lz.mu.Unlock()
 		if err != nil {
