@@ -18,6 +18,9 @@ const (
 	// redisTimeout is how long a call waits for Redis before it is paced
 	// locally instead.
 	redisTimeout = 50 * time.Millisecond
+	// firstTimeout replaces it until Redis first answers: that answer
+	// includes connecting and loading the rate script.
+	firstTimeout = 500 * time.Millisecond
 	// probeEvery is how often a limiter whose Redis does not answer asks
 	// it again.
 	probeEvery = time.Second
@@ -36,8 +39,9 @@ const (
 // process sharing a budget must give the same rate and burst. It panics if
 // client is nil or perSecond is not a positive number.
 //
-// While Redis fails or takes over 50 ms to answer, calls are paced in this
-// process at the FallbackRate, and Redis is asked again every second; the
+// While Redis fails or takes over 50 ms to answer (500 ms for its first
+// answer, which includes connecting), calls are paced in this process at
+// the FallbackRate, and Redis is asked again every second; the
 // Logger hears when that starts and ends.
 func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...Option) *Limiter {
 	checkRate(perSecond)
@@ -62,7 +66,7 @@ func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...O
 }
 
 // errSlow is why a limiter paces locally when Redis is too slow.
-var errSlow = errors.New("no answer within " + redisTimeout.String())
+var errSlow = errors.New("no answer in time")
 
 // shared is the Redis side of a Limiter.
 type shared struct {
@@ -74,11 +78,12 @@ type shared struct {
 	fbRate   float64
 	fbBurst  int
 
-	down    atomic.Bool   // Redis does not answer: pace locally
-	episode atomic.Uint64 // counts the times Redis stopped answering
-	probeAt atomic.Int64  // when to ask a silent Redis again (offset)
-	probing atomic.Bool
-	mu      sync.Mutex // orders the changes of down
+	down     atomic.Bool   // Redis does not answer: pace locally
+	answered atomic.Bool   // Redis answered at least once
+	episode  atomic.Uint64 // counts the times Redis stopped answering
+	probeAt  atomic.Int64  // when to ask a silent Redis again (offset)
+	probing  atomic.Bool
+	mu       sync.Mutex // orders the changes of down
 }
 
 // limit is the shared budget's limit, slowed to the pace depth: a slowed
@@ -147,13 +152,20 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket, now time.Time)
 func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 	lz := &b.lease
 	n := min(max(lz.want, lz.waiting, 1), s.maxLease)
-	f := &fetch{done: make(chan struct{}), deadline: off + redisTimeout}
+	timeout := redisTimeout
+	if !s.answered.Load() {
+		timeout = firstTimeout
+	}
+	f := &fetch{done: make(chan struct{}), deadline: off + timeout}
 	lz.fetch = f
 	depth := b.pace.current(off)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), n)
 		cancel()
+		if err == nil {
+			s.answered.Store(true)
+		}
 		off := time.Since(l.epoch)
 		lz.mu.Lock()
 		if lz.fetch == f {

@@ -226,3 +226,25 @@ func TestRedisStalled(t *testing.T) {
 		t.Errorf("Redis stalled: %d warnings, want 1:\n%s", got, out.String())
 	}
 }
+
+// TestRedisSlowDown: a throttled reply halves this process's rate from the
+// shared budget. Unslowed, six calls at 20/s with a burst of 1 take 250 ms.
+func TestRedisSlowDown(t *testing.T) {
+	r := testutil.Redis(t)
+	c, _ := redisClient(t, r.Addr)
+	l := throttle.Redis(c, 20, 1)
+	ctx := context.Background()
+	if err := l.Wait(ctx, "k", false); err != nil {
+		t.Fatal(err)
+	}
+	l.Done("k", true)
+	start := time.Now()
+	for range 5 {
+		if err := l.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 450*time.Millisecond {
+		t.Errorf("5 calls after a throttled reply took %v, want at least 500ms (10/s)", d)
+	}
+}
