@@ -68,7 +68,7 @@ func BenchmarkRedis(b *testing.B) {
 	}{{"leased", 1e6, 1e9}, {"perCall", 1e5, 1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := redisClientB(b, r.Addr)
-			l := throttle.Redis(c, bc.rate, bc.burst)
+			l := throttle.Redis(c, bc.rate, bc.burst, throttle.Logger(nil))
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {

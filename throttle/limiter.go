@@ -59,10 +59,10 @@ func (l *Limiter) newBucket(name string) *bucket {
 
 // Wait returns nil when a call with the credential named bucket may be
 // sent, after waiting for its token if need be; retry is true for the
-// second and later attempts of a call. It fails at once with an error
-// wrapping ErrLimited (code ResourceExhausted) when the token would come
-// after ctx's deadline or the retry budget is spent, and with ctx's error
-// (as a gRPC status) if ctx ends while it waits.
+// second and later attempts of a call. It fails at once with an error that
+// is ErrLimited (errors.Is) and has code ResourceExhausted when the token
+// would come after ctx's deadline or the retry budget is spent, and with
+// ctx's error (as a gRPC status) if ctx ends while it waits.
 func (l *Limiter) Wait(ctx context.Context, bucket string, retry bool) error {
 	now := time.Now()
 	b := l.bucket(bucket)
