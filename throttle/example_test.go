@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/throttle"
@@ -60,3 +62,33 @@ func ExampleAccount() {
 	opts := clarifaiauth.DialOptions(keysource.Env(), interceptor.WithThrottle(l))
 	_ = opts // grpc.NewClient(target, append(opts, transportCredentials)...)
 }
+
+// snippets holds the package doc's and the README's snippets, so that they
+// compile (see the root package's TestDocSnippetsCompile).
+func snippets(t *testing.T, rdb *redis.Client, src keysource.Source) {
+	{
+		l := throttle.Redis(rdb, 15, 15)
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		// or, for a connection of your own:
+		opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
+		_, _, _ = conn, err, opts
+	}
+	{
+		rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
+		l := throttle.Redis(rdb, 15, 15,
+			throttle.FallbackRate(15.0/40, 1)) // each pod's share while Redis is down
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		_, _ = conn, err
+	}
+	{
+		l := throttle.Local(15, 15)
+		opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
+		_ = opts
+		fake, conn := clarifaifake.NewForTest(t, clarifaiauth.DialOptions(src,
+			interceptor.AllowInsecureTransport(), interceptor.WithThrottle(l))...)
+		fake.SetRateLimit(15, 15)
+		_ = conn
+	}
+}
+
+var _ = snippets
