@@ -176,3 +176,10 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
 }
+
+// WithThrottle paces every attempt of every call with l (see package
+// throttle), retries included. A connection built with DialOptions takes
+// the same limiter as DialOptions(src, interceptor.WithThrottle(l)).
+func WithThrottle(l interceptor.Limiter) Option {
+	return func(o *clientOptions) { o.icOpts = append(o.icOpts, interceptor.WithThrottle(l)) }
+}

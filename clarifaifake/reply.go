@@ -204,6 +204,9 @@ func (s *Server) plan(method string, md metadata.MD) *plan {
 	if p.info.authType != authNoAuth {
 		p.cred, p.denied = s.authenticate(md)
 		if p.denied == nil {
+			p.denied = s.throttle(md)
+		}
+		if p.denied == nil {
 			p.denied = permitKind(p.info.authType, p.cred)
 		}
 		if p.denied == nil {

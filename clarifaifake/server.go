@@ -63,6 +63,7 @@ type Server struct {
 	calls       []*record
 	recorded    int // bytes the records count, up to maxRecordedBytes
 	lis         *bufconn.Listener
+	rateLimits  rateLimits // SetRateLimit
 }
 
 // credKey tells a key from a session token with the same text.

@@ -1,0 +1,92 @@
+package clarifaiauth_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth"
+	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/throttle"
+)
+
+// countingLimiter records the retry flag of every Wait of the Limiter it
+// wraps.
+type countingLimiter struct {
+	*throttle.Limiter
+	mu    sync.Mutex
+	waits []bool
+}
+
+func (c *countingLimiter) Wait(ctx context.Context, bucket string, retry bool) error {
+	c.mu.Lock()
+	c.waits = append(c.waits, retry)
+	c.mu.Unlock()
+	return c.Limiter.Wait(ctx, bucket, retry)
+}
+
+// TestWithThrottle: NewClient's limiter runs inside its retry, so every
+// attempt waits for it; once throttled replies have spent the retry budget,
+// a retry is refused, unsent, with ResourceExhausted, and NewClient's retry
+// does not try it again.
+func TestWithThrottle(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	fake.SetRateLimit(0.001, 1) // the first call passes, every later one is throttled
+	key, err := keysource.NewKey(keysource.KindPAT, clientPAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &countingLimiter{Limiter: throttle.Local(1000, 1000)}
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pb.NewV2Client(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	call := func() error {
+		_, err := client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"},
+			retry.WithBackoff(retry.BackoffLinear(time.Millisecond)))
+		return err
+	}
+	if err := call(); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	// Five attempts, all sent and throttled: they spend half the budget.
+	if err := call(); err == nil || errors.Is(err, throttle.ErrLimited) {
+		t.Fatalf("a call throttled five times: %v, want the server's CONN_THROTTLED", err)
+	}
+	if n := len(fake.Calls()); n != 6 {
+		t.Fatalf("the server saw %d calls, want 6: every attempt is sent", n)
+	}
+	// The next call's first attempt is sent; its retry is refused, once.
+	err = call()
+	if !errors.Is(err, throttle.ErrLimited) || status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a call past the retry budget: %v, want ErrLimited, ResourceExhausted", err)
+	}
+	if n := len(fake.Calls()); n != 7 {
+		t.Errorf("the server saw %d calls, want 7: a refused retry is not sent", n)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	want := []bool{false, false, true, true, true, true, false, true}
+	if len(l.waits) != len(want) {
+		t.Fatalf("the limiter was asked %d times (retry flags %v), want %d (%v): a refused retry is not retried",
+			len(l.waits), l.waits, len(want), want)
+	}
+	for i := range want {
+		if l.waits[i] != want[i] {
+			t.Errorf("Wait %d: retry=%v, want %v", i, l.waits[i], want[i])
+		}
+	}
+}
