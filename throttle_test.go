@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/throttle"
@@ -45,7 +46,7 @@ func TestWithThrottle(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &countingLimiter{Limiter: throttle.Local(1000, 1000)}
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.AllowInsecure(),
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
 		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(l))
 	if err != nil {
 		t.Fatal(err)
