@@ -84,9 +84,10 @@ type options struct {
 	inv           keysource.Invalidator // the Source's, or nil
 	limiter       Limiter               // WithThrottle; nil: off
 
-	lastMD       atomic.Pointer[keyMD] // outgoing metadata of the Source's last key; see cachedMD
-	lastOverride atomic.Pointer[keyMD] // the same for the last override
-	fps          keyfp.Cache           // fingerprints of the keys used, for the limiter
+	lastMD       atomic.Pointer[keyMD]   // outgoing metadata of the Source's last key; see cachedMD
+	lastOverride atomic.Pointer[keyMD]   // the same for the last override
+	fps          keyfp.Cache             // fingerprints of the keys used, for the limiter
+	lastKeyOpts  atomic.Pointer[keyOpts] // see keyOpts
 }
 
 func newOptions(opts []Option) *options {

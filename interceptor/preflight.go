@@ -36,7 +36,7 @@ func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method
 		return nil // a PAT call without an app is refused after this
 	}
 	userID, appID := userApp(req)
-	g, err := o.preflight.Grant(ctx, cc, k, userID, appID, method, CallKey(k))
+	g, err := o.preflight.Grant(ctx, cc, k, userID, appID, method, o.keyOpts(k)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()
@@ -104,4 +104,22 @@ func refuseAuthType(method string, need scopes.Requirement, known bool, k keysou
 		Required:    need,
 		Local:       true,
 	}
+}
+
+// keyOpts returns the call options that put k on the preflight's MyScopes
+// call. The last key's are kept, so that a steady key does not allocate
+// them on every checked call.
+func (o *options) keyOpts(k keysource.Key) []grpc.CallOption {
+	if c := o.lastKeyOpts.Load(); c != nil && c.key.Equal(k) {
+		return c.opts
+	}
+	c := &keyOpts{key: k, opts: []grpc.CallOption{CallKey(k)}}
+	o.lastKeyOpts.Store(c)
+	return c.opts
+}
+
+// keyOpts are the call options made for one key.
+type keyOpts struct {
+	key  keysource.Key
+	opts []grpc.CallOption
 }
