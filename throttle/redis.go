@@ -110,7 +110,11 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket, now time.Time)
 		off := now.Sub(l.epoch)
 		if s.down.Load() {
 			s.probe(l, off)
-			return s.fallback(l, b, now).wait(ctx, now)
+			err := s.fallback(l, b, now).wait(ctx, now)
+			if err == nil && lz.owed.Load() < int64(s.burst) {
+				lz.owed.Add(1)
+			}
+			return err
 		}
 		lz.mu.Lock()
 		if lz.take(off) {
@@ -159,9 +163,10 @@ func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 	f := &fetch{done: make(chan struct{}), deadline: off + timeout}
 	lz.fetch = f
 	depth := b.pace.current(off)
+	owed := int(lz.owed.Swap(0))
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), n)
+		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), owed+n)
 		cancel()
 		if err == nil {
 			s.answered.Store(true)
@@ -173,8 +178,13 @@ func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 		}
 		switch {
 		case err != nil:
+			lz.owed.Add(int64(owed))
+		case res.Allowed > owed:
+			lz.add(off, res.Allowed-owed, n, s.maxLease)
 		case res.Allowed > 0:
-			lz.add(off, res.Allowed, n, s.maxLease)
+			// The shared budget paid for the calls paced locally and has
+			// no token left for this one.
+			lz.next = off + s.interval
 		default:
 			lz.next = off + max(res.RetryAfter, minRetry)
 		}
