@@ -27,6 +27,11 @@ type lease struct {
 	next    time.Duration // after a refusal: no token before then
 	want    int           // tokens to ask for next
 	waiting int           // calls waiting for a token
+
+	// owed counts the calls paced locally while Redis was silent: the
+	// next request to Redis takes as many tokens from the shared budget,
+	// so that the fleet does not spend them twice.
+	owed atomic.Int64
 }
 
 // fetch is one request to Redis for tokens.

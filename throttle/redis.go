@@ -21,9 +21,10 @@ const (
 	// firstTimeout replaces it until Redis first answers: that answer
 	// includes connecting and loading the rate script.
 	firstTimeout = 500 * time.Millisecond
-	// probeEvery is how often a limiter whose Redis does not answer asks
-	// it again.
-	probeEvery = time.Second
+	// A limiter whose Redis does not answer asks it again after
+	// firstProbe, then twice as long after each failure, up to maxProbe.
+	firstProbe = 250 * time.Millisecond
+	maxProbe   = 5 * time.Second
 	// minInterval bounds the rate: Redis's rate algorithm counts time in
 	// floating-point seconds, good to about a tenth of a microsecond.
 	minInterval = time.Microsecond
@@ -41,8 +42,10 @@ const (
 //
 // While Redis fails or takes over 50 ms to answer (500 ms for its first
 // answer, which includes connecting), calls are paced in this process at
-// the FallbackRate, and Redis is asked again every second; the
-// Logger hears when that starts and ends.
+// the FallbackRate, and Redis is asked again after a quarter second, then
+// less often (up to every 5 s); the Logger hears when that starts and ends.
+// When Redis answers again, the calls paced locally meanwhile are taken
+// from the shared budget.
 func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...Option) *Limiter {
 	checkRate(perSecond)
 	if client == nil {
@@ -83,7 +86,8 @@ type shared struct {
 	episode  atomic.Uint64 // counts the times Redis stopped answering
 	probeAt  atomic.Int64  // when to ask a silent Redis again (offset)
 	probing  atomic.Bool
-	mu       sync.Mutex // orders the changes of down
+	mu       sync.Mutex    // orders the changes of down
+	backoff  time.Duration // the wait before the next probe; under mu
 }
 
 // limit is the shared budget's limit, slowed to the pace depth: a slowed
@@ -110,7 +114,11 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket, now time.Time)
 		off := now.Sub(l.epoch)
 		if s.down.Load() {
 			s.probe(l, off)
-			return s.fallback(l, b, now).wait(ctx, now)
+			err := s.fallback(l, b, now).wait(ctx, now)
+			if err == nil && lz.owed.Load() < int64(s.burst) {
+				lz.owed.Add(1)
+			}
+			return err
 		}
 		lz.mu.Lock()
 		if lz.take(off) {
@@ -159,9 +167,10 @@ func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 	f := &fetch{done: make(chan struct{}), deadline: off + timeout}
 	lz.fetch = f
 	depth := b.pace.current(off)
+	owed := int(lz.owed.Swap(0))
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), n)
+		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), owed+n)
 		cancel()
 		if err == nil {
 			s.answered.Store(true)
@@ -173,8 +182,13 @@ func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
 		}
 		switch {
 		case err != nil:
+			lz.owed.Add(int64(owed))
+		case res.Allowed > owed:
+			lz.add(off, res.Allowed-owed, n, s.maxLease)
 		case res.Allowed > 0:
-			lz.add(off, res.Allowed, n, s.maxLease)
+			// The shared budget paid for the calls paced locally and has
+			// no token left for this one.
+			lz.next = off + s.interval
 		default:
 			lz.next = off + max(res.RetryAfter, minRetry)
 		}
@@ -213,14 +227,15 @@ func (s *shared) markDown(l *Limiter, err error) {
 		return
 	}
 	s.episode.Add(1)
-	s.probeAt.Store(int64(time.Since(l.epoch) + probeEvery))
+	s.backoff = firstProbe
+	s.probeAt.Store(int64(time.Since(l.epoch) + firstProbe))
 	s.down.Store(true)
 	if lg := l.logger(); lg != nil {
 		lg.Warn("throttle: Redis does not answer; pacing calls in this process until it does", "err", clip(err.Error(), 200))
 	}
 }
 
-// probe asks a silent Redis, at most every probeEvery and one at a time,
+// probe asks a silent Redis, one at a time and less and less often,
 // whether it answers again.
 func (s *shared) probe(l *Limiter, off time.Duration) {
 	if int64(off) < s.probeAt.Load() || !s.probing.CompareAndSwap(false, true) {
@@ -232,12 +247,13 @@ func (s *shared) probe(l *Limiter, off time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
 		err := s.rdb.Ping(ctx).Err()
 		cancel()
-		if err != nil || time.Since(start) > redisTimeout {
-			s.probeAt.Store(int64(time.Since(l.epoch) + probeEvery))
-			return
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if err != nil || time.Since(start) > redisTimeout {
+			s.backoff = min(2*s.backoff, maxProbe)
+			s.probeAt.Store(int64(time.Since(l.epoch) + s.backoff))
+			return
+		}
 		s.down.Store(false)
 		if lg := l.logger(); lg != nil {
 			lg.Info("throttle: Redis answers again; pacing calls with the shared budget")

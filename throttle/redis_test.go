@@ -150,9 +150,9 @@ func TestRedisLease(t *testing.T) {
 }
 
 // TestRedisDown: with Redis killed, calls still get tokens (at the local
-// rate), the logger hears it once, Redis is asked again about once a
-// second, not for every call, and once it answers again the budget is
-// back in Redis.
+// rate), the logger hears it once, Redis is asked again less and less
+// often (after 0.25, 0.75, 1.75 s), not for every call, and once it answers
+// again the budget is back in Redis.
 func TestRedisDown(t *testing.T) {
 	r := testutil.Redis(t)
 	c, n := redisClient(t, r.Addr)
@@ -173,7 +173,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("Redis down: %d warnings, want 1:\n%s", got, out.String())
 	}
 	if got := n.get("ping"); got == 0 || got > 5 {
-		t.Errorf("Redis was probed %d times in 2.5 s, want about 2", got)
+		t.Errorf("Redis was probed %d times in 2.5 s, want about 3", got)
 	}
 
 	r.Restart()
@@ -246,5 +246,47 @@ func TestRedisSlowDown(t *testing.T) {
 	}
 	if d := time.Since(start); d < 450*time.Millisecond {
 		t.Errorf("5 calls after a throttled reply took %v, want at least 500ms (10/s)", d)
+	}
+}
+
+// TestRedisChargesFallback: once Redis answers again, the calls paced
+// locally while it was silent are taken from the shared budget, so a fleet
+// does not spend them twice. Here the restarted Redis holds a full burst of
+// 5, which the 5 calls made meanwhile use up: the next call must wait 10 s.
+func TestRedisChargesFallback(t *testing.T) {
+	r := testutil.Redis(t)
+	c, _ := redisClient(t, r.Addr)
+	var out logs
+	l := throttle.Redis(c, 0.1, 5, throttle.FallbackRate(1000, 5), throttle.Logger(out.logger()))
+	ctx := context.Background()
+	if err := l.Wait(ctx, "k", false); err != nil {
+		t.Fatal(err)
+	}
+	r.Kill()
+	waitLog := func(level string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), level) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in the limiter's logs:\n%s", level, out.String())
+			}
+			if err := l.Wait(ctx, "k", false); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitLog("level=WARN")
+	for range 10 {
+		if err := l.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Restart() // empty: a full burst
+	waitLog("level=INFO")
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := l.Wait(ctx, "k", false); !errors.Is(err, throttle.ErrLimited) {
+		t.Fatalf("first call after Redis came back: %v, want ErrLimited (the burst was spent while it was away)", err)
 	}
 }
