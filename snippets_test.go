@@ -165,5 +165,3 @@ func keySources() (keysource.Source, error) {
 
 // The snippets that need Clarifai's API or a real key are compiled, not run.
 var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newClientWithTracing, keySources}
-
-var ctx = context.Background()
