@@ -3,9 +3,12 @@ package clarifaiauth
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
@@ -22,22 +25,23 @@ const maxMessageSize = 128 << 20
 // throttled calls are retried (RetryOptions) unless WithoutRetry.
 //
 // It reads the API base, the default user and app, and the key where
-// Clarifai's SDKs do (see Resolve, which shows what it found). It fails when
-// no key is found and WithSource was not given, for an API base it cannot
-// use, and for an "http://" base that the interceptor options do not allow
-// (ErrInsecureBase). A first call to a server that cannot work fails at
-// once, naming the server, the setting it came from and what to check.
-// Requests and replies may be up to 128 MiB. It gives up reading a file
-// (the CLI's config, the CA bundle) after 5 seconds. The caller closes the
-// connection.
+// Clarifai's SDKs do (see Resolve, which shows what it found), and the
+// CLI's config only for what nothing else gives. It fails when no key is
+// found and WithSource was not given, for an API base it cannot use, and
+// for an "http://" base off this machine that the interceptor options do
+// not allow (ErrInsecureBase). A first call to a server that cannot work,
+// or that does not answer within 5 seconds, fails naming the server, the
+// setting it came from and what to check. Requests and replies may be up
+// to 128 MiB. The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
-	ctx := context.Background()
+	ctx, cancel := o.readContext()
+	defer cancel()
 	r, src, err := o.resolve(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := transportCredentials(ctx, r.Endpoint, o.icOpts)
+	creds, err := transportCredentials(ctx, r, o.icOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,19 +54,42 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	if r.UserID.Value != "" || r.AppID.Value != "" {
 		icOpts = append(icOpts, interceptor.WithUserApp(r.UserID.Value, r.AppID.Value))
 	}
+	if r.Endpoint.Plaintext && !r.Endpoint.ClearOffHost() {
+		// The key stays on this machine: the watch refuses a connection
+		// whose peer is not a loopback address.
+		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
+	}
 	icOpts = append(icOpts, o.icOpts...)
 
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(w.credentials(creds)),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+		// A server that accepts a connection and says nothing fails the
+		// first call in firstContactTimeout, not gRPC's 20 s.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: firstContactTimeout}),
 		grpc.WithChainUnaryInterceptor(w.unary),
 		grpc.WithChainStreamInterceptor(w.stream),
 	}
+	var wl *waitLog
+	if o.logger != nil {
+		wl = &waitLog{l: o.logger}
+		dialOpts = append(dialOpts,
+			grpc.WithChainUnaryInterceptor(wl.outerUnary),
+			grpc.WithChainStreamInterceptor(wl.outerStream))
+	}
 	if !o.noRetry {
 		ro := append(RetryOptions(), retry.WithRetriable(w.retriable))
+		if wl != nil {
+			ro = append(ro, retry.WithBackoff(wl.backoff(retryBackoff)))
+		}
 		dialOpts = append(dialOpts,
 			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(ro...)),
 			grpc.WithChainStreamInterceptor(retryServerStreams(ro...)))
+	}
+	if wl != nil {
+		dialOpts = append(dialOpts,
+			grpc.WithChainUnaryInterceptor(wl.innerUnary),
+			grpc.WithChainStreamInterceptor(wl.innerStream))
 	}
 	dialOpts = append(dialOpts, o.dialOpts...)
 	dialOpts = append(dialOpts, DialOptions(src, icOpts...)...)
@@ -73,14 +100,29 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
+// readContext bounds the reads of NewClient and Resolve: WithReadTimeout,
+// else settings.ReadTimeout for each read.
+func (o *clientOptions) readContext() (context.Context, context.CancelFunc) {
+	if o.readTimeout > 0 {
+		return context.WithTimeout(context.Background(), o.readTimeout)
+	}
+	return context.Background(), func() {}
+}
+
 // resolve resolves the settings and the key's source. When the caller gave
 // no source, the key is read now, so that a missing key fails NewClient
 // rather than the first call; readKey reads a given source's key too.
 func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Resolved, keysource.Source, error) {
-	r, err := settings.Resolve(ctx, settings.Input{
+	in := settings.Input{
 		APIBase:  settings.Value{Value: o.apiBase, From: "WithAPIBase"},
 		KeyGiven: o.src != nil,
-	})
+	}
+	if o.userApp != nil {
+		in.UserAppGiven = true
+		in.UserID = settings.Value{Value: o.userApp[0], From: "WithUserApp"}
+		in.AppID = settings.Value{Value: o.userApp[1], From: "WithUserApp"}
+	}
+	r, err := settings.Resolve(ctx, in)
 	if err != nil {
 		return settings.Resolved{}, nil, err
 	}
@@ -125,11 +167,14 @@ func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
 type Option func(*clientOptions)
 
 type clientOptions struct {
-	src      keysource.Source
-	apiBase  string
-	noRetry  bool
-	dialOpts []grpc.DialOption
-	icOpts   []interceptor.Option
+	src         keysource.Source
+	apiBase     string
+	userApp     *[2]string
+	noRetry     bool
+	readTimeout time.Duration
+	logger      *slog.Logger
+	dialOpts    []grpc.DialOption
+	icOpts      []interceptor.Option
 }
 
 func newClientOptions(opts []Option) *clientOptions {
@@ -148,10 +193,36 @@ func WithSource(src keysource.Source) Option {
 
 // WithAPIBase makes NewClient connect to base instead of the server the
 // environment or the Clarifai CLI names: "https://host[:port]" or a bare
-// "host[:port]" (TLS, port 443 by default), or "http://host:port" when
-// plaintext is allowed (see ErrInsecureBase).
+// "host[:port]" (TLS, port 443 by default), or "http://host:port" in
+// plaintext: on this machine (localhost, a loopback address) always, to
+// another only when allowed (see ErrInsecureBase).
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }
+}
+
+// WithUserApp sets the default user and app of calls that name none, as
+// CLARIFAI_USER_ID and CLARIFAI_APP_ID do (see interceptor.WithUserApp);
+// it wins over them and the CLI's context, which are then not read. Two
+// empty arguments mean no default app.
+func WithUserApp(userID, appID string) Option {
+	return func(o *clientOptions) { o.userApp = &[2]string{userID, appID} }
+}
+
+// WithReadTimeout bounds all the reading NewClient and Resolve do (the
+// CLI's config, the CA bundle, a key read at construction) to d in all;
+// without it each read is bounded to 5 seconds. A read that hangs (a stuck
+// network mount) fails with an error naming the setting that named it.
+func WithReadTimeout(d time.Duration) Option {
+	return func(o *clientOptions) { o.readTimeout = d }
+}
+
+// WithLogger makes the connection say on l what its calls wait for: each
+// wait before a retry (method, attempt, wait, the gRPC and Clarifai codes
+// that caused it) and each wait over a second for a limiter given with
+// WithThrottle. It logs no key and no server text. A throttle.Redis logs
+// its own fallback to local pacing: give it throttle.Logger(l) too.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *clientOptions) { o.logger = l }
 }
 
 // WithoutRetry leaves Clarifai's retry policy (RetryOptions) out of the
@@ -171,7 +242,8 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 
 // WithInterceptorOptions passes options to the authentication interceptors:
 // interceptor.WithUserApp (it wins over the environment's default app),
-// interceptor.AllowInsecureTransport (needed for an "http://" base),
+// interceptor.AllowInsecureTransport (needed for an "http://" base off
+// this machine),
 // interceptor.WithPreflight, and so on.
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
@@ -181,5 +253,7 @@ func WithInterceptorOptions(opts ...interceptor.Option) Option {
 // throttle), retries included. A connection built with DialOptions takes
 // the same limiter as DialOptions(src, interceptor.WithThrottle(l)).
 func WithThrottle(l interceptor.Limiter) Option {
-	return func(o *clientOptions) { o.icOpts = append(o.icOpts, interceptor.WithThrottle(l)) }
+	return func(o *clientOptions) {
+		o.icOpts = append(o.icOpts, interceptor.WithThrottle(&timedLimiter{Limiter: l, o: o}))
+	}
 }

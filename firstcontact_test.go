@@ -213,8 +213,17 @@ func TestResolve(t *testing.T) {
 	if strings.Contains(got, clientPAT) {
 		t.Error("Resolve's String shows the key")
 	}
-	if _, err := clarifaiauth.Resolve(clarifaiauth.WithAPIBase("http://127.0.0.1:1")); !errors.Is(err, clarifaiauth.ErrInsecureBase) {
-		t.Errorf("plaintext without opt-in: %v", err)
+	if _, err := clarifaiauth.Resolve(clarifaiauth.WithAPIBase("http://10.1.2.3:1")); !errors.Is(err, clarifaiauth.ErrInsecureBase) ||
+		!strings.Contains(err.Error(), "http://10.1.2.3:1 (from WithAPIBase)") {
+		t.Errorf("plaintext off this machine without opt-in: %v", err)
+	}
+	if _, err := clarifaiauth.Resolve(clarifaiauth.WithAPIBase("http://127.0.0.1:1")); err != nil {
+		t.Errorf("plaintext on loopback: %v", err)
+	}
+	// WithUserApp wins over the environment, even with nothing.
+	s, err = clarifaiauth.Resolve(clarifaiauth.WithUserApp("", "opt-app"))
+	if got := s.String(); err != nil || !strings.Contains(got, "user not set") || !strings.Contains(got, `app "opt-app" (WithUserApp)`) {
+		t.Errorf("WithUserApp: %s, %v", got, err)
 	}
 }
 

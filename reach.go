@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,14 +26,28 @@ import (
 // server, the setting it came from and what to check: retrying a refused
 // port or a TLS handshake with a plaintext server only hides the cause.
 // Once a connection has worked, Unavailable is retried as RetryOptions say.
+//
+// A plaintext server has worked once it sent its first bytes (HTTP/2's
+// settings frame). A plaintext base on this machine is dialled only to a
+// loopback peer, whatever its host name resolved to.
 type watch struct {
 	server, from string
+	plaintext    bool
+	loopback     bool // the peer must be a loopback address
 	worked       atomic.Bool
+	connected    atomic.Bool           // a TCP connection was accepted
 	handshake    atomic.Pointer[error] // the last failed handshake's error
 }
 
+// firstContactTimeout bounds the TLS handshake, or the wait for a
+// plaintext server's first reply, of each connection attempt.
+const firstContactTimeout = 5 * time.Second
+
 func newWatch(r settings.Resolved) *watch {
-	return &watch{server: r.Endpoint.String(), from: r.APIBase.From}
+	return &watch{
+		server: r.Endpoint.String(), from: r.APIBase.From,
+		plaintext: r.Endpoint.Plaintext, loopback: r.Endpoint.Plaintext && r.Endpoint.Loopback(),
+	}
 }
 
 // retriable is scopes.Retriable, except for Unavailable before the server
@@ -59,9 +75,21 @@ func (w *watch) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 	return s, nil
 }
 
-// explain rewrites an Unavailable error of a server that never worked.
+// explain rewrites an Unavailable error of a server that never worked, and
+// a call's deadline that passed while a server that accepted the connection
+// had not answered yet.
 func (w *watch) explain(err error) error {
-	if w.worked.Load() || status.Code(err) != codes.Unavailable {
+	if w.worked.Load() {
+		return err
+	}
+	switch status.Code(err) {
+	case codes.Unavailable:
+	case codes.DeadlineExceeded:
+		if w.connected.Load() {
+			return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, w.silence())
+		}
+		return err
+	default:
 		return err
 	}
 	cause := status.Convert(err).Message()
@@ -83,8 +111,10 @@ func (w *watch) hint(cause string) string {
 		ci   x509.CertificateInvalidError
 	)
 	switch {
+	case errors.Is(hs, context.DeadlineExceeded) || w.connected.Load() && (strings.Contains(cause, "deadline exceeded") || strings.Contains(cause, "server preface")):
+		return w.silence()
 	case errors.As(hs, &rec) || strings.Contains(cause, "first record does not look like a TLS handshake"):
-		return "the server does not speak TLS: for a local plaintext server use http://host:port with interceptor.AllowInsecureTransport(), else check the port in " + w.from
+		return "the server does not speak TLS: for a plaintext server on this machine use http://host:port, else check the port in " + w.from
 	case errors.As(hs, &cert) || errors.As(hs, &ua) || errors.As(hs, &hn) || errors.As(hs, &ci) || strings.Contains(cause, "x509:"):
 		return "its certificate is not trusted for that name: check the host in " + w.from + ", or set " + settings.EnvRootCertificates + " to the CA bundle that signed it"
 	case strings.Contains(cause, "connection refused"):
@@ -93,6 +123,16 @@ func (w *watch) hint(cause string) string {
 		return "the host name does not resolve: check the host in " + w.from
 	}
 	return "check the API base in " + w.from + " and the network"
+}
+
+// silence says what never came from a server that accepted the connection.
+func (w *watch) silence() string {
+	if w.plaintext {
+		return fmt.Sprintf("the server accepted the connection but its first reply never came (within %v): check that %s names a plaintext gRPC server (a TLS one needs https://)",
+			firstContactTimeout, w.from)
+	}
+	return fmt.Sprintf("the server accepted the connection but the TLS handshake never came (within %v): check that %s names a TLS gRPC server (a plaintext one on this machine needs http://host:port)",
+		firstContactTimeout, w.from)
 }
 
 // clean makes gRPC's text of a connection failure one short printable line.
@@ -121,6 +161,22 @@ type watchedCredentials struct {
 }
 
 func (c watchedCredentials) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	c.w.connected.Store(true)
+	if c.w.loopback && !loopbackPeer(raw) {
+		err := fmt.Errorf("refusing to send a key in plaintext to %s: the base names this machine, the connection does not", raw.RemoteAddr())
+		c.w.handshake.Store(&err)
+		return nil, nil, err
+	}
+	if c.w.plaintext {
+		conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.w.worked.Load() {
+			return conn, info, nil
+		}
+		return &firstReply{Conn: conn, w: c.w}, info, nil
+	}
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
 	if err != nil {
 		c.w.handshake.Store(&err)
@@ -132,4 +188,26 @@ func (c watchedCredentials) ClientHandshake(ctx context.Context, authority strin
 
 func (c watchedCredentials) Clone() credentials.TransportCredentials {
 	return watchedCredentials{c.TransportCredentials.Clone(), c.w}
+}
+
+// firstReply marks its watch as worked when the server first sends bytes.
+type firstReply struct {
+	net.Conn
+	w *watch
+}
+
+func (c *firstReply) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.w.worked.Load() {
+		c.w.worked.Store(true)
+	}
+	return n, err
+}
+
+// loopbackPeer reports whether c's remote end is not an IP address off
+// this machine. A connection of a dialer of the caller's (WithDialOptions)
+// that is not TCP, such as bufconn's, is the caller's to judge.
+func loopbackPeer(c net.Conn) bool {
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	return !ok || a.IP.IsLoopback()
 }

@@ -19,6 +19,9 @@ const (
 	retryJitterFrac = 0.2
 )
 
+// retryBackoff is the wait before each retry.
+var retryBackoff = retry.BackoffExponentialWithJitterBounded(retryFirstWait, retryJitterFrac, retryMaxWait)
+
 // RetryOptions returns go-grpc-middleware retry options sized for
 // Clarifai: up to five attempts, with exponential backoff and jitter from
 // one second (about 1, 2, 4 and 8 s), retrying only what scopes.Retriable
@@ -29,7 +32,7 @@ const (
 func RetryOptions() []retry.CallOption {
 	return []retry.CallOption{
 		retry.WithMax(retryAttempts),
-		retry.WithBackoff(retry.BackoffExponentialWithJitterBounded(retryFirstWait, retryJitterFrac, retryMaxWait)),
+		retry.WithBackoff(retryBackoff),
 		retry.WithRetriable(scopes.Retriable),
 	}
 }

@@ -1,8 +1,6 @@
 package clarifaiauth
 
 import (
-	"context"
-
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 )
 
@@ -16,18 +14,20 @@ type Settings struct {
 // Resolve returns the settings NewClient would use with opts: the API base
 // from WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
 // context, else https://api.clarifai.com; the default user and app from
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI context; the key from
-// WithSource, else keysource.Default(). It reads the key, and fails where
-// NewClient would. An interceptor.WithUserApp given through
-// WithInterceptorOptions wins over the user and app shown.
+// WithUserApp, else CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI
+// context; the key from WithSource, else keysource.Default(). It reads the
+// key, and fails where NewClient would. An interceptor.WithUserApp given
+// through WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
-	r, _, err := o.resolve(context.Background(), true)
+	ctx, cancel := o.readContext()
+	defer cancel()
+	r, _, err := o.resolve(ctx, true)
 	if err != nil {
 		return Settings{}, err
 	}
 	if r.Endpoint.Plaintext {
-		if _, err := transportCredentials(context.Background(), r.Endpoint, o.icOpts); err != nil {
+		if _, err := transportCredentials(ctx, r, o.icOpts); err != nil {
 			return Settings{}, err
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-
 	"strings"
+	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
@@ -15,6 +15,8 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 )
 
@@ -84,7 +86,7 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 		f.z = z
 		return exitError, f
 	}
-	conn, err := clarifaiauth.NewClient(clientOptions(o, src, in.APIBase.Value)...)
+	conn, err := clarifaiauth.NewClient(clientOptions(ctx, o, src, res)...)
 	if err != nil {
 		f := connectError(err, res.APIBase.From)
 		f.z = z
@@ -106,9 +108,11 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 	}
 	addr := res.Endpoint.Addr()
 	plaintext := res.Endpoint.Plaintext
-	if plaintext && !isLoopback(addr) {
+	if res.Endpoint.ClearOffHost() {
 		fmt.Fprintf(stderr, "keycheck: warning: sending the key to %s without TLS (-insecure)\n", z.text(addr))
 	}
+	stopWaiting := sayWaiting(ctx, conn, stderr, z.text(res.Endpoint.String()), res.APIBase.From)
+	defer stopWaiting()
 
 	var owner string
 	if key.Kind() == keysource.KindPAT {
@@ -143,58 +147,101 @@ func runCheck(ctx context.Context, o *options, stdout, stderr io.Writer) (int, e
 }
 
 // clientOptions sets up clarifaiauth.NewClient for one MyScopes call: the
-// key's source, the base of -addr if given (NewClient resolves the others
-// as keycheck did), the user and app passed to MyScopes explicitly rather
-// than filled in, and no retry, so that the report says what one call got,
-// within -timeout.
-func clientOptions(o *options, src keysource.Source, base string) []clarifaiauth.Option {
-	icOpts := []interceptor.Option{interceptor.WithUserApp("", "")}
-	if o.insecure {
-		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
-	}
+// key's source and the settings keycheck resolved (so that NewClient reads
+// nothing more), its reads bounded by -timeout, and no retry, so that the
+// report says what one call got, within -timeout.
+func clientOptions(ctx context.Context, o *options, src keysource.Source, res settings.Resolved) []clarifaiauth.Option {
 	opts := []clarifaiauth.Option{
 		clarifaiauth.WithSource(src),
+		clarifaiauth.WithAPIBase(res.APIBase.Value),
+		// The user and app go to MyScopes explicitly, not filled in.
+		clarifaiauth.WithUserApp("", ""),
 		clarifaiauth.WithoutRetry(),
-		clarifaiauth.WithInterceptorOptions(icOpts...),
 	}
-	if base != "" {
-		opts = append(opts, clarifaiauth.WithAPIBase(base))
+	if deadline, ok := ctx.Deadline(); ok {
+		opts = append(opts, clarifaiauth.WithReadTimeout(max(time.Until(deadline), time.Nanosecond)))
+	}
+	if o.insecure {
+		opts = append(opts, clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport()))
 	}
 	return opts
 }
 
-// addrBase turns -addr into an API base. -addr may be host[:port], which
-// is https://host:port (port 443 by default), or http://host:port with
-// -insecure; a URL is passed on as it is, for the resolver to check.
+// waitNotice is how long keycheck waits on the server before it says what
+// it waits for.
+const waitNotice = 2 * time.Second
+
+// sayWaiting prints on stderr, once the server has kept keycheck waiting
+// for waitNotice, what it waits for: the connection (the TLS handshake, or
+// a plaintext server's first reply) or the reply to a call. The returned
+// function stops it.
+func sayWaiting(ctx context.Context, conn *grpc.ClientConn, stderr io.Writer, server, from string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(waitNotice)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		what := "the reply of the server"
+		switch conn.GetState() {
+		case connectivity.Connecting, connectivity.Idle:
+			what = "the TLS handshake with the server"
+			if strings.HasPrefix(server, "http://") {
+				what = "the first reply of the server"
+			}
+		case connectivity.TransientFailure:
+			what = "a connection to the server"
+		}
+		fmt.Fprintf(stderr, "keycheck: still waiting for %s at %s (from %s)…\n", what, server, from)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// addrBase checks -addr: host[:port], which means what it means in an API
+// base (https, or http on this machine), or an API base URL, passed on as
+// it is for the resolver to check. -insecure does not make a bare address
+// off this machine plaintext: that takes http://.
 func addrBase(o *options) (string, error) {
 	raw := strings.TrimSpace(o.addr)
 	if strings.Contains(raw, "://") {
 		return raw, nil
 	}
-	host, port, err := net.SplitHostPort(raw)
+	var z sanitizer
+	host, _, err := net.SplitHostPort(raw)
 	if err != nil {
-		// No port (or a bare IPv6 address): Clarifai's.
-		host, port = strings.Trim(raw, "[]"), "443"
+		host = strings.Trim(raw, "[]")
 	}
 	if host == "" || strings.ContainsAny(host, "/ ?#@") {
-		var z sanitizer
 		return "", usagef("-addr %s: want host, host:port, or an API base URL such as https://api.clarifai.com", z.text(raw))
 	}
-	scheme := "https://"
-	if o.insecure {
-		scheme = "http://"
+	if o.insecure && !settings.IsLoopbackHost(host) {
+		return "", usagef("-addr %s is TLS, as a bare host[:port] off this machine always is: for plaintext write -addr http://%s", z.text(raw), z.text(raw))
 	}
-	return scheme + net.JoinHostPort(host, port), nil
+	return raw, nil
 }
 
 // connectError explains why clarifaiauth.NewClient refused the set-up.
 func connectError(err error, from string) *failure {
 	var z sanitizer
 	if errors.Is(err, clarifaiauth.ErrInsecureBase) {
-		return usagef("%s is a plaintext http:// API base: pass -insecure to send the key without TLS", from)
+		return usagef("the API base from %s is plaintext http:// to another machine: pass -insecure to send the key there without TLS", from)
 	}
-	// The base is not quoted: a misconfigured one might hold a secret.
-	return failf(exitError, "%s: %s", from, z.text(strings.TrimPrefix(err.Error(), "clarifaiauth: ")))
+	// NewClient's errors name the setting they are about (the API base's,
+	// the CA bundle's, the CLI config's); an API base given through
+	// WithAPIBase is named as keycheck knows it.
+	msg := strings.TrimPrefix(err.Error(), "clarifaiauth: ")
+	if from != "WithAPIBase" {
+		msg = strings.ReplaceAll(msg, "WithAPIBase", from)
+	}
+	return failf(exitError, "%s", z.text(msg))
 }
 
 // callError explains a failed MyScopes call and picks the exit status: a key
@@ -250,17 +297,4 @@ func keySource(o *options, cliContext string) (keysource.Source, string) {
 		return keysource.Default(keysource.ConfigContext(cliContext)), ""
 	}
 	return keysource.Default(), ""
-}
-
-// isLoopback reports whether addr (host:port) names this machine.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

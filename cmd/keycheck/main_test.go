@@ -296,10 +296,17 @@ func TestAPIBaseAndAppFromEnvironment(t *testing.T) {
 	t.Setenv(cliconfig.EnvUserID, "env-user")
 	t.Setenv(cliconfig.EnvAppID, "env-app")
 
-	// An http:// API base needs -insecure: the key would go out unencrypted.
-	if code, _, stderr := keycheck(t); code != exitError || !strings.Contains(stderr, "-insecure") {
-		t.Errorf("http API base without -insecure: exit %d, stderr:\n%s", code, stderr)
+	// An http:// API base on this machine needs no -insecure: the key does
+	// not leave it. Another machine's does, and the error names the
+	// setting.
+	if code, _, stderr := keycheck(t); code != exitOK {
+		t.Errorf("http API base on loopback: exit %d, stderr:\n%s", code, stderr)
 	}
+	t.Setenv(cliconfig.EnvAPIBase, "http://10.255.255.1:1")
+	if code, _, stderr := keycheck(t); code != exitError || !strings.Contains(stderr, "-insecure") || !strings.Contains(stderr, "$CLARIFAI_API_BASE") {
+		t.Errorf("http API base off this machine without -insecure: exit %d, stderr:\n%s", code, stderr)
+	}
+	t.Setenv(cliconfig.EnvAPIBase, "http://"+addr)
 	code, stdout, stderr := keycheck(t, "-insecure", "-json")
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
@@ -376,7 +383,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 		{"garbage protoset", "-protoset", []string{"-addr", addr, "-insecure", "-protoset", garbage, "-method", "PostInputs"}},
 		{"unknown method", "NoSuchMethod", []string{"-addr", addr, "-insecure", "-protoset", protoset, "-method", "PostInputs,NoSuchMethod"}},
 		{"bad addr", "-addr", []string{"-addr", "ftp://example.com", "-insecure"}},
-		{"http addr without -insecure", "-insecure", []string{"-addr", "http://" + addr}},
+		{"http addr off this machine without -insecure", "-insecure", []string{"-addr", "http://10.255.255.1:1"}},
 		{"missing key file", "-key-file", []string{"-addr", addr, "-insecure", "-key-file", filepath.Join(t.TempDir(), "nope")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

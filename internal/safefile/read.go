@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 var (
@@ -89,9 +90,37 @@ type read struct {
 // that reads; tests use it to make a read block.
 var testHookRead func(path string)
 
+// hung holds the paths HangForTest makes hang, each with its gate.
+var hung sync.Map // path → *hang
+
+type hang struct {
+	gate    chan struct{}
+	started atomic.Int32
+}
+
+// HangForTest makes every read of path that starts from now on hang, as
+// on a stuck network mount, until release is called, and counts the reads
+// started. It lets tests of the module's commands and constructors prove
+// that their reads are bounded, or not made.
+func HangForTest(path string) (started func() int, release func()) {
+	h := &hang{gate: make(chan struct{})}
+	hung.Store(path, h)
+	var once sync.Once
+	return func() int { return int(h.started.Load()) }, func() {
+		once.Do(func() {
+			hung.Delete(path)
+			close(h.gate)
+		})
+	}
+}
+
 func (r *read) run(id, path string, limit int64) {
 	if testHookRead != nil {
 		testHookRead(path)
+	}
+	if h, ok := hung.Load(path); ok {
+		h.(*hang).started.Add(1)
+		<-h.(*hang).gate
 	}
 	r.b, r.err = readFile(path, limit)
 	reads.mu.Lock()

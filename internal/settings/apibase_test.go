@@ -20,6 +20,12 @@ func TestParseAPIBase(t *testing.T) {
 		{base: "http://localhost", wantErr: true},
 		{base: "api.clarifai.com", target: "api.clarifai.com:443"},
 		{base: "api.clarifai.com:8443", target: "api.clarifai.com:8443"},
+		{base: "127.0.0.1:8080", target: "127.0.0.1:8080", plaintext: true},
+		{base: "[::1]:8080", target: "[::1]:8080", plaintext: true},
+		{base: "localhost:8080", target: "localhost:8080", plaintext: true},
+		{base: "localhost", wantErr: true},
+		{base: "https://localhost:8443", target: "localhost:8443"},
+		{base: "10.0.0.1:8080", target: "10.0.0.1:8080"},
 		{base: "grpc://api.clarifai.com", wantErr: true},
 		{base: "https://user:secret@api.clarifai.com", wantErr: true},
 		{base: "https://api.clarifai.com/v2", wantErr: true},
@@ -49,7 +55,7 @@ func TestParseAPIBase(t *testing.T) {
 func TestHostNamedLikeAResolverSchemeIsAHost(t *testing.T) {
 	for _, base := range []string{
 		"http://unix:8080", "https://unix:443", "unix:443", "https://unix-abstract:443",
-		"http://passthrough:80", "https://dns:443", "https://xds:443", "https://localhost:443",
+		"http://passthrough:80", "https://dns:443", "https://xds:443", "https://localhost:443", "localhost:80",
 	} {
 		ep, err := ParseAPIBase(base)
 		if err != nil {

@@ -7,12 +7,14 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // Where a setting came from, when not from an option or flag.
@@ -21,8 +23,8 @@ const (
 	FromUnset   = "not set"
 )
 
-// ReadTimeout bounds each read of a file NewClient or keycheck makes with no
-// deadline of the caller's: the CLI's config, the CA bundle.
+// ReadTimeout bounds each read of a file NewClient or keycheck makes when
+// the caller set no deadline: the CLI's config, the CA bundle, a key.
 const ReadTimeout = 5 * time.Second
 
 // Value is one setting and where it came from: the option or flag that set
@@ -41,8 +43,13 @@ type Input struct {
 	// UserID and AppID are the default user and app a flag gave, each
 	// winning over the environment and the CLI.
 	UserID, AppID Value
-	// KeyGiven is true when the caller gave the key's source: the CLI's
-	// config is then read only for settings nothing else gives.
+	// UserAppGiven is true when the caller set the default user and app
+	// itself, even to none: UserID and AppID are then taken as they are,
+	// and neither the environment nor the CLI is asked for them.
+	UserAppGiven bool
+	// KeyGiven is true when the caller gave the key's source. A key in the
+	// environment counts as given too: keysource.Default takes it first.
+	// The CLI's config is then read only for settings nothing else gives.
 	KeyGiven bool
 	// Strict makes a CLI config that cannot be read an error whenever any
 	// setting would come from it, not only the API base.
@@ -75,13 +82,17 @@ func Resolve(ctx context.Context, in Input) (Resolved, error) {
 	// cannot be read is an error when the server would come from it:
 	// ignoring it could send the key to the wrong server. A default user
 	// and app missing for it fail visibly at the first call instead.
+	if in.UserAppGiven {
+		envUser, envApp = "", ""
+	}
 	needBase := in.APIBase.Value == "" && envBase == ""
-	needUserApp := in.UserID.Value == "" && envUser == "" || in.AppID.Value == "" && envApp == ""
+	needUserApp := !in.UserAppGiven && (in.UserID.Value == "" && envUser == "" || in.AppID.Value == "" && envApp == "")
+	needKey := !in.KeyGiven && !keyInEnv(ctx)
 	var (
 		name string
 		cli  cliconfig.Settings
 	)
-	if needBase || needUserApp || !in.KeyGiven {
+	if needBase || needUserApp || needKey {
 		var err error
 		name, cli, err = currentContext(ctx)
 		if err != nil && (needBase || in.Strict && needUserApp) {
@@ -96,6 +107,9 @@ func Resolve(ctx context.Context, in Input) (Resolved, error) {
 		Value{cliconfig.DefaultAPIBase, FromDefault})
 	r.UserID = first(in.UserID, Value{envUser, "$" + cliconfig.EnvUserID}, Value{cli.UserID, fromCLI})
 	r.AppID = first(in.AppID, Value{envApp, "$" + cliconfig.EnvAppID}, Value{cli.AppID, fromCLI})
+	if in.UserAppGiven {
+		r.UserID, r.AppID = given(in.UserID), given(in.AppID)
+	}
 	ep, err := ParseAPIBase(r.APIBase.Value)
 	if err != nil {
 		return r, fmt.Errorf("%w (the API base from %s)", err, r.APIBase.From)
@@ -104,8 +118,23 @@ func Resolve(ctx context.Context, in Input) (Resolved, error) {
 	return r, nil
 }
 
-// currentContext reads the CLI's current context within ReadTimeout, and
-// never past ctx, however the file behaves.
+// given is v as the caller gave it, "not set" when empty.
+func given(v Value) Value {
+	if v.Value == "" {
+		return Value{From: FromUnset}
+	}
+	return v
+}
+
+// keyInEnv reports whether keysource.Default would take its key from the
+// environment (or fail there) without reading the CLI's config.
+func keyInEnv(ctx context.Context) bool {
+	_, err := keysource.Env().Key(ctx)
+	return !errors.Is(err, keysource.ErrNoKey)
+}
+
+// currentContext reads the CLI's current context within ctx's deadline
+// (ReadTimeout if it has none), however the file behaves.
 func currentContext(ctx context.Context) (string, cliconfig.Settings, error) {
 	type result struct {
 		name string
@@ -122,11 +151,16 @@ func currentContext(ctx context.Context) (string, cliconfig.Settings, error) {
 	return res.name, res.s, nil
 }
 
-// Bounded runs f with a context that ends at ReadTimeout or with ctx, and
-// returns when either ends even if f does not: a read of a file that stats
-// as regular but blocks (a hung network mount) holds no caller past it.
+// Bounded runs f with ctx, bounded by ReadTimeout when ctx has no
+// deadline, and returns when ctx ends even if f does not: a read of a file
+// that stats as regular but blocks (a hung network mount, /proc/kmsg) holds
+// no caller past it.
 func Bounded[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, ReadTimeout)
+	start := time.Now()
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = context.WithTimeout(ctx, ReadTimeout)
+	}
 	defer cancel()
 	type result struct {
 		v   T
@@ -142,7 +176,7 @@ func Bounded[T any](ctx context.Context, f func(context.Context) (T, error)) (T,
 		return r.v, r.err
 	case <-ctx.Done():
 		var zero T
-		return zero, fmt.Errorf("gave up reading after %v: %w", ReadTimeout, ctx.Err())
+		return zero, fmt.Errorf("gave up reading after %v: %w", time.Since(start).Round(time.Millisecond), ctx.Err())
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 )
 
 func cleanEnv(t *testing.T) string {
@@ -94,4 +97,54 @@ func TestBoundedReadGivesUp(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled while the read still hangs", err)
 	}
+}
+
+// hangConfig writes a CLI config whose reads hang until the test ends, and
+// returns the count of reads started.
+func hangConfig(t *testing.T) func() int {
+	t.Helper()
+	dir := cleanEnv(t)
+	writeConfig(t, dir, "current_context: dev\ncontexts:\n  dev:\n    CLARIFAI_USER_ID: cli-user\n")
+	started, release := safefile.HangForTest(filepath.Join(dir, "config"))
+	t.Cleanup(release)
+	return started
+}
+
+// TestConfigNotReadWhenNotNeeded: with the API base, the user, the app and
+// the key all given by flags, options or the environment, the CLI's config
+// is not read at all, so a hung one costs nothing.
+func TestConfigNotReadWhenNotNeeded(t *testing.T) {
+	for name, in := range map[string]Input{
+		"flags":          {APIBase: Value{"https://x.example", "-addr"}, UserID: Value{"u", "-user"}, AppID: Value{"a", "-app"}, Strict: true},
+		"user app given": {APIBase: Value{"https://x.example", "WithAPIBase"}, UserAppGiven: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			started := hangConfig(t)
+			t.Setenv("CLARIFAI_PAT", "a-pat-in-the-environment") // the key from the environment
+			if _, err := Resolve(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			if n := started(); n != 0 {
+				t.Errorf("the CLI's config was read %d times; no setting needed it", n)
+			}
+		})
+	}
+}
+
+// TestConfigReadBoundedByTheCallersDeadline: a hung config that a setting
+// needs holds Resolve until the caller's deadline, even one longer than
+// ReadTimeout's default, and no longer; the error names the config.
+func TestConfigReadBoundedByTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, d := range []time.Duration{time.Second, 2 * ReadTimeout} {
+			hangConfig(t) // a new file each time: safefile refuses one still hung
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			start := time.Now()
+			_, err := Resolve(ctx, Input{})
+			cancel()
+			if took := time.Since(start); took != d || !strings.Contains(err.Error(), "CLI's config") {
+				t.Errorf("deadline %v: Resolve took %v, err %v; want the deadline and an error naming the config", d, took, err)
+			}
+		}
+	})
 }

@@ -1,0 +1,119 @@
+package clarifaiauth_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth"
+	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+)
+
+// silentServer accepts connections on loopback and never sends a byte.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		lis.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return lis.Addr().String()
+}
+
+// TestAttackSilentServer: a server that accepts the connection and never
+// answers fails the first call (which has no deadline) within 5 s, not
+// gRPC's 20, with an error that says the TLS handshake never came and
+// names the setting the address came from.
+func TestAttackSilentServer(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("CLARIFAI_PAT", clientPAT)
+	t.Setenv("CLARIFAI_API_BASE", "https://"+silentServer(t))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithUserApp("u", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSilence(t, conn, "TLS handshake never came", "$CLARIFAI_API_BASE")
+}
+
+// TestAttackSilentPlaintextServer: the same over plaintext, where the
+// server's first reply never comes.
+func TestAttackSilentPlaintextServer(t *testing.T) {
+	t.Parallel() // no environment: 5 s of waiting overlaps other tests
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+silentServer(t)),
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSilence(t, conn, "first reply never came", "WithAPIBase")
+}
+
+func checkSilence(t *testing.T, conn *grpc.ClientConn, what, from string) {
+	t.Helper()
+	defer conn.Close()
+	// A backstop only: the bound under test is 5 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{})
+	elapsed := time.Since(start)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), what) || !strings.Contains(err.Error(), from) {
+		t.Errorf("after %v: err = %v; want Unavailable saying %q and naming %s", elapsed, err, what, from)
+	}
+	if elapsed > 8*time.Second {
+		t.Errorf("took %v, want about 5 s", elapsed)
+	}
+	if strings.Contains(err.Error(), clientPAT) {
+		t.Error("the error shows the key")
+	}
+	t.Logf("after %v: %v", elapsed, err)
+}
+
+// TestSilentServerBeforeTheCallsDeadline: a call whose own deadline passes
+// first says what it was waiting for.
+func TestSilentServerBeforeTheCallsDeadline(t *testing.T) {
+	cleanEnv(t)
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+silentServer(t)), clarifaiauth.WithSource(staticSource(clientPAT)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{})
+	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "TLS handshake never came") || !strings.Contains(err.Error(), "WithAPIBase") {
+		t.Errorf("err = %v; want DeadlineExceeded saying the TLS handshake never came, naming WithAPIBase", err)
+	}
+}
