@@ -86,7 +86,7 @@ func (w *watch) explain(err error) error {
 	case codes.Unavailable:
 	case codes.DeadlineExceeded:
 		if w.connected.Load() {
-			return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, w.silence())
+			return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, w.silence(""))
 		}
 		return err
 	default:
@@ -112,7 +112,7 @@ func (w *watch) hint(cause string) string {
 	)
 	switch {
 	case errors.Is(hs, context.DeadlineExceeded) || w.connected.Load() && (strings.Contains(cause, "deadline exceeded") || strings.Contains(cause, "server preface")):
-		return w.silence()
+		return w.silence(fmt.Sprintf(" within %v", firstContactTimeout))
 	case errors.As(hs, &rec) || strings.Contains(cause, "first record does not look like a TLS handshake"):
 		return "the server does not speak TLS: for a plaintext server on this machine use http://host:port, else check the port in " + w.from
 	case errors.As(hs, &cert) || errors.As(hs, &ua) || errors.As(hs, &hn) || errors.As(hs, &ci) || strings.Contains(cause, "x509:"):
@@ -125,14 +125,15 @@ func (w *watch) hint(cause string) string {
 	return "check the API base in " + w.from + " and the network"
 }
 
-// silence says what never came from a server that accepted the connection.
-func (w *watch) silence() string {
+// silence says what never came from a server that accepted the
+// connection, and how long it was waited for.
+func (w *watch) silence(within string) string {
 	if w.plaintext {
-		return fmt.Sprintf("the server accepted the connection but its first reply never came (within %v): check that %s names a plaintext gRPC server (a TLS one needs https://)",
-			firstContactTimeout, w.from)
+		return fmt.Sprintf("the server accepted the connection but its first reply never came%s: check that %s names a plaintext gRPC server (a TLS one needs https://)",
+			within, w.from)
 	}
-	return fmt.Sprintf("the server accepted the connection but the TLS handshake never came (within %v): check that %s names a TLS gRPC server (a plaintext one on this machine needs http://host:port)",
-		firstContactTimeout, w.from)
+	return fmt.Sprintf("the server accepted the connection but the TLS handshake never came%s: check that %s names a TLS gRPC server (a plaintext one on this machine needs http://host:port)",
+		within, w.from)
 }
 
 // clean makes gRPC's text of a connection failure one short printable line.
