@@ -14,20 +14,16 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 const rotationCallers = 8
 
-// soak reports whether CLARIFAIAUTH_SOAK=1 asks for the long runs of the
-// reliability tests, as .ci/run does; by default they are sized to take a
-// second or two under -race.
-func soak() bool { return os.Getenv("CLARIFAIAUTH_SOAK") == "1" }
-
 // rotationSize is how many calls (in total, at least) and key rotations (at
 // least) TestRotationUnderLoad makes: 20,000 and 200 in a soak.
 func rotationSize() (calls, rotations int) {
-	if soak() {
+	if testutil.Soak() {
 		return 20000, 200
 	}
 	return 2000, 40

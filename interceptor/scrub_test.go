@@ -77,7 +77,12 @@ func TestGRPCErrorCleaned(t *testing.T) {
 	marker := testutil.Marker(t)
 	e := newEnv(t, staticSource(marker), nil)
 	e.srv.AddPAT(marker, []string{"All"}, nil)
-	hostile := "\x1b[31mKey " + marker + "\u202e\u2028\r\nforged\x00" + strings.Repeat("\x1b[31m\u202e\u2028x", 1<<17)
+	// 200 KB of hostile text (1.5 MB in a soak): fifty times the 4 KiB cut.
+	reps := 1 << 14
+	if testutil.Soak() {
+		reps = 1 << 17
+	}
+	hostile := "\x1b[31mKey " + marker + "\u202e\u2028\r\nforged\x00" + strings.Repeat("\x1b[31m\u202e\u2028x", reps)
 	sent, err := status.New(codes.Internal, hostile).WithDetails(&pb.Status{Code: pb.StatusCode_FAILURE, ReqId: "req-1"})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -33,18 +34,20 @@ import (
 //     bytes (TestAttackGarbageStatusBytes), both with the interceptor's tests
 //     of the same names.
 
-// manyScopes is a status text listing n distinct scopes.
+// manyScopes is a status text listing n distinct scopes. It appends with
+// strconv, not fmt: under -race, 276k Fprintf calls took seconds.
 func manyScopes(n int) string {
-	var b strings.Builder
-	b.WriteString("Missing scopes: [")
+	b := make([]byte, 0, 16*n+32)
+	b = append(b, "Missing scopes: ["...)
 	for i := range n {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		fmt.Fprintf(&b, "Scope%d:Get", i)
+		b = append(b, "Scope"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ":Get"...)
 	}
-	b.WriteString("]")
-	return b.String()
+	return string(append(b, ']'))
 }
 
 // nasty is every kind of character Error() must not print as it is.
@@ -140,7 +143,7 @@ func TestAttackControlCharacters(t *testing.T) {
 func errorBoundedWhatever(t *testing.T) {
 	var list []string
 	for i := range 276_000 {
-		list = append(list, fmt.Sprintf("Scope%d:Get\u202e\xff", i))
+		list = append(list, "Scope"+strconv.Itoa(i)+":Get\u202e\xff")
 	}
 	long := strings.Repeat("\xff\u202e", 1<<20)
 	e := &Error{

@@ -8,9 +8,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
+
+// Soak reports whether CLARIFAIAUTH_SOAK=1 asks for the long runs of the
+// load and hostile-input tests, as .ci/run does. Without it they are sized
+// to keep every test well under 10 s under -race on two busy cores.
+func Soak() bool { return os.Getenv("CLARIFAIAUTH_SOAK") == "1" }
 
 // Marker returns a fresh secret that is a valid key and appears nowhere else,
 // so that finding it in a text can only mean a leak.
