@@ -132,11 +132,14 @@ func (t *timedLimiter) Wait(ctx context.Context, bucket string, retry bool) erro
 		method = cl.method
 	}
 	start := time.Now()
+	said := make(chan struct{})
 	timer := time.AfterFunc(limiterLogAfter, func() {
 		l.LogAttrs(ctx, slog.LevelInfo, "clarifaiauth: waiting for the throttle", slog.String("method", method), slog.Bool("retry", retry))
+		close(said)
 	})
 	err := t.Limiter.Wait(ctx, bucket, retry)
 	if !timer.Stop() {
+		<-said // the end is said after the start
 		l.LogAttrs(ctx, slog.LevelInfo, "clarifaiauth: throttle wait over", slog.String("method", method),
 			slog.Duration("waited", time.Since(start).Round(time.Millisecond)), slog.Bool("sent", err == nil))
 	}

@@ -3,6 +3,7 @@ package clarifaiauth_test
 import (
 	"bytes"
 	"context"
+	"log"
 	"log/slog"
 	"strings"
 	"sync"
@@ -146,4 +147,14 @@ func TestLoggerSaysWhatTheLimiterWaitsFor(t *testing.T) {
 	if strings.Contains(got, clientPAT) {
 		t.Error("the logs show the key")
 	}
+}
+
+// A connection that logs what its calls wait for: retries' backoff, and
+// waits over a second for the limiter given with WithThrottle.
+func ExampleWithLogger() {
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithLogger(slog.Default()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
 }

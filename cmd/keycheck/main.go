@@ -39,13 +39,15 @@
 //	keycheck -least -protoset clarifai.binpb -method PostInputs,PostModelOutputs
 //
 // The server is https://api.clarifai.com unless -addr, CLARIFAI_API_BASE or
-// the CLI context's CLARIFAI_API_BASE says otherwise. -addr takes
-// host[:port] (TLS, port 443 by default; plaintext with -insecure) or an
-// API base URL (https://host[:port], or http://host:port with -insecure).
-// The app comes from -user and -app, then CLARIFAI_USER_ID and
-// CLARIFAI_APP_ID, then the CLI context. Flags win over the environment,
-// which wins over the CLI context. -timeout bounds the whole run, reading
-// the key included.
+// the CLI context's CLARIFAI_API_BASE says otherwise. -addr takes what
+// CLARIFAI_API_BASE takes, as the library does: https://host[:port],
+// http://host:port, or a bare host[:port] (TLS on port 443 by default, but
+// plaintext on localhost or a loopback address, where the key stays on the
+// machine). Plaintext to another machine needs -insecure. The app comes
+// from -user and -app, then CLARIFAI_USER_ID and CLARIFAI_APP_ID, then the
+// CLI context; the CLI's config is read only for what nothing else gives.
+// -timeout bounds the whole run, every file read included; a server that
+// keeps keycheck waiting 2 s hears it said on stderr.
 //
 // The key itself is never printed: only its redacted form, such as
 // "pat(…a1b2)", also where the server echoes it. Everything that came from
@@ -84,7 +86,7 @@
 // # Flags
 //
 //	-addr host[:port]   server, or an API base URL (default https://api.clarifai.com)
-//	-insecure           allow plaintext: host[:port] and http:// bases, local servers only
+//	-insecure           allow http:// to another machine (the key travels unencrypted)
 //	-user, -app         the app to ask about (a PAT needs -user)
 //	-key-file FILE      read the key from FILE instead of the environment and CLI config
 //	-method M1,M2       methods to check; repeatable; needs -protoset
@@ -238,8 +240,8 @@ func newFlagSet() (*flag.FlagSet, *options) {
 	fs := flag.NewFlagSet("keycheck", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&o.addr, "addr", "", "server `host[:port]` (TLS; plaintext with -insecure) or API base URL https://host[:port] (default: $CLARIFAI_API_BASE, the CLI config, https://api.clarifai.com)")
-	fs.BoolVar(&o.insecure, "insecure", false, "allow plaintext: -addr host[:port] without TLS, and http:// API bases (local servers and tests only: the key is sent unencrypted)")
+	fs.StringVar(&o.addr, "addr", "", "server `host[:port]` (TLS; plaintext on localhost or a loopback address) or API base URL https://host[:port], http://host:port (default: $CLARIFAI_API_BASE, the CLI config, https://api.clarifai.com)")
+	fs.BoolVar(&o.insecure, "insecure", false, "allow an http:// API base on another machine (the key is sent unencrypted); this machine's need no flag")
 	fs.StringVar(&o.userID, "user", "", "user `id` of the app to check; a PAT needs one (default: $CLARIFAI_USER_ID, the CLI config)")
 	fs.StringVar(&o.appID, "app", "", "app `id` to check (default: $CLARIFAI_APP_ID, the CLI config)")
 	fs.StringVar(&o.keyFile, "key-file", "", "read the key from `file` instead of the environment and the CLI config")
