@@ -58,20 +58,19 @@ func silentServer(t *testing.T) string {
 // gRPC's 20, with an error that says the TLS handshake never came and
 // names the setting the address came from.
 func TestAttackSilentServer(t *testing.T) {
-	cleanEnv(t)
-	t.Setenv("CLARIFAI_PAT", clientPAT)
-	t.Setenv("CLARIFAI_API_BASE", "https://"+silentServer(t))
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithUserApp("u", "a"))
+	t.Parallel() // all set by options: 5 s of waiting overlaps other tests
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+silentServer(t)),
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSilence(t, conn, "TLS handshake never came", "$CLARIFAI_API_BASE")
+	checkSilence(t, conn, "TLS handshake never came", "WithAPIBase")
 }
 
 // TestAttackSilentPlaintextServer: the same over plaintext, where the
 // server's first reply never comes.
 func TestAttackSilentPlaintextServer(t *testing.T) {
-	t.Parallel() // no environment: 5 s of waiting overlaps other tests
+	t.Parallel()
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+silentServer(t)),
 		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
 	if err != nil {
@@ -102,10 +101,12 @@ func checkSilence(t *testing.T, conn *grpc.ClientConn, what, from string) {
 }
 
 // TestSilentServerBeforeTheCallsDeadline: a call whose own deadline passes
-// first says what it was waiting for.
+// first says what it was waiting for, naming the variable the address came
+// from.
 func TestSilentServerBeforeTheCallsDeadline(t *testing.T) {
 	cleanEnv(t)
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+silentServer(t)), clarifaiauth.WithSource(staticSource(clientPAT)))
+	t.Setenv("CLARIFAI_API_BASE", "https://"+silentServer(t))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithSource(staticSource(clientPAT)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestSilentServerBeforeTheCallsDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{})
-	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "TLS handshake never came") || !strings.Contains(err.Error(), "WithAPIBase") {
-		t.Errorf("err = %v; want DeadlineExceeded saying the TLS handshake never came, naming WithAPIBase", err)
+	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "TLS handshake never came") || !strings.Contains(err.Error(), "$CLARIFAI_API_BASE") {
+		t.Errorf("err = %v; want DeadlineExceeded saying the TLS handshake never came, naming $CLARIFAI_API_BASE", err)
 	}
 }

@@ -42,6 +42,7 @@ func (s *syncBuffer) String() string {
 // a retry is logged with the method, the attempt, the wait and the status
 // that caused it, and never the key, though the server echoes it.
 func TestAttackLoggerSaysWhatRetriesWaitFor(t *testing.T) {
+	t.Parallel() // all set by options; the retries' waits overlap other tests
 	fake, addr := serveFake(t, nil)
 	const method = "/clarifai.api.V2/PostModelOutputs"
 	for _, tc := range []struct {
@@ -124,6 +125,7 @@ func (l *slowLimiter) Done(string, bool) {}
 // TestLoggerSaysWhatTheLimiterWaitsFor: a limiter wait over a second is
 // logged while it lasts and when it ends; a short one is not.
 func TestLoggerSaysWhatTheLimiterWaitsFor(t *testing.T) {
+	t.Parallel()
 	_, addr := serveFake(t, nil)
 	var logs syncBuffer
 	l := &slowLimiter{d: 1500 * time.Millisecond}
