@@ -46,6 +46,7 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		return nil, err
 	}
 	w := newWatch(r)
+	w.log = o.logger
 
 	// NewClient's own interceptor options go first, so that the caller's
 	// (WithInterceptorOptions) win: an interceptor.WithUserApp of the
@@ -216,11 +217,12 @@ func WithReadTimeout(d time.Duration) Option {
 	return func(o *clientOptions) { o.readTimeout = d }
 }
 
-// WithLogger makes the connection say on l what its calls wait for: each
-// wait before a retry (method, attempt, wait, the gRPC and Clarifai codes
-// that caused it) and each wait over a second for a limiter given with
-// WithThrottle. It logs no key and no server text. A throttle.Redis logs
-// its own fallback to local pacing: give it throttle.Logger(l) too.
+// WithLogger makes the connection say on l what its calls wait for: a
+// first contact (TLS handshake, first reply) and a limiter given with
+// WithThrottle when they last over a second, and each wait before a retry
+// (method, attempt, wait, the gRPC and Clarifai codes that caused it). It
+// logs no key and no server text. A throttle.Redis logs its own fallback
+// to local pacing: give it throttle.Logger(l) too.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *clientOptions) { o.logger = l }
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -37,6 +38,7 @@ type watch struct {
 	worked       atomic.Bool
 	connected    atomic.Bool           // a TCP connection was accepted
 	handshake    atomic.Pointer[error] // the last failed handshake's error
+	log          *slog.Logger          // WithLogger's, or nil
 }
 
 // firstContactTimeout bounds the TLS handshake, or the wait for a
@@ -176,9 +178,11 @@ func (c watchedCredentials) ClientHandshake(ctx context.Context, authority strin
 		if c.w.worked.Load() {
 			return conn, info, nil
 		}
-		return &firstReply{Conn: conn, w: c.w}, info, nil
+		return &firstReply{Conn: conn, w: c.w, said: c.w.sayAfter("the server's first reply")}, info, nil
 	}
+	said := c.w.sayAfter("the TLS handshake")
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+	said.stop()
 	if err != nil {
 		c.w.handshake.Store(&err)
 		return nil, nil, err
@@ -194,7 +198,8 @@ func (c watchedCredentials) Clone() credentials.TransportCredentials {
 // firstReply marks its watch as worked when the server first sends bytes.
 type firstReply struct {
 	net.Conn
-	w *watch
+	w    *watch
+	said *waitNotice
 }
 
 func (c *firstReply) Read(p []byte) (int, error) {
@@ -202,7 +207,39 @@ func (c *firstReply) Read(p []byte) (int, error) {
 	if n > 0 && !c.w.worked.Load() {
 		c.w.worked.Store(true)
 	}
+	if n > 0 || err != nil {
+		c.said.stop()
+	}
 	return n, err
+}
+
+func (c *firstReply) Close() error {
+	c.said.stop()
+	return c.Conn.Close()
+}
+
+// firstContactLogAfter is how long the first contact with a server lasts
+// before WithLogger hears of it.
+const firstContactLogAfter = time.Second
+
+// waitNotice logs, once firstContactLogAfter has passed, that a connection
+// still waits for what; nil when there is no logger.
+type waitNotice struct{ t *time.Timer }
+
+func (w *watch) sayAfter(what string) *waitNotice {
+	if w.log == nil || w.worked.Load() {
+		return nil
+	}
+	return &waitNotice{time.AfterFunc(firstContactLogAfter, func() {
+		w.log.Info("clarifaiauth: waiting for "+what, slog.String("server", w.server), slog.String("from", w.from),
+			slog.Duration("gives_up_after", firstContactTimeout))
+	})}
+}
+
+func (n *waitNotice) stop() {
+	if n != nil {
+		n.t.Stop()
+	}
 }
 
 // loopbackPeer reports whether c's remote end is not an IP address off

@@ -2,6 +2,7 @@ package clarifaiauth_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -59,24 +60,35 @@ func silentServer(t *testing.T) string {
 // names the setting the address came from.
 func TestAttackSilentServer(t *testing.T) {
 	t.Parallel() // all set by options: 5 s of waiting overlaps other tests
+	var logs syncBuffer
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+silentServer(t)),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"),
+		clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSilence(t, conn, "TLS handshake never came", "WithAPIBase")
+	// With a logger, the wait was said while it lasted.
+	if got := logs.String(); !strings.Contains(got, "waiting for the TLS handshake") || !strings.Contains(got, "from=WithAPIBase") {
+		t.Errorf("logs:\n%s\nwant the wait for the TLS handshake said", got)
+	}
 }
 
 // TestAttackSilentPlaintextServer: the same over plaintext, where the
 // server's first reply never comes.
 func TestAttackSilentPlaintextServer(t *testing.T) {
 	t.Parallel()
+	var logs syncBuffer
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+silentServer(t)),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"),
+		clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSilence(t, conn, "first reply never came", "WithAPIBase")
+	if got := logs.String(); !strings.Contains(got, "waiting for the server's first reply") {
+		t.Errorf("logs:\n%s\nwant the wait for the first reply said", got)
+	}
 }
 
 func checkSilence(t *testing.T, conn *grpc.ClientConn, what, from string) {
