@@ -35,7 +35,10 @@ const maxMessageSize = 128 << 20
 // to 128 MiB. The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
-	ctx, cancel := o.readContext()
+	ctx, cancel, err := o.readContext()
+	if err != nil {
+		return nil, err
+	}
 	defer cancel()
 	r, src, err := o.resolve(ctx, false)
 	if err != nil {
@@ -103,11 +106,15 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 
 // readContext bounds the reads of NewClient and Resolve: WithReadTimeout,
 // else settings.ReadTimeout for each read.
-func (o *clientOptions) readContext() (context.Context, context.CancelFunc) {
-	if o.readTimeout > 0 {
-		return context.WithTimeout(context.Background(), o.readTimeout)
+func (o *clientOptions) readContext() (context.Context, context.CancelFunc, error) {
+	switch {
+	case o.readTimeout == nil:
+		return context.Background(), func() {}, nil
+	case *o.readTimeout <= 0:
+		return nil, nil, fmt.Errorf("clarifaiauth: WithReadTimeout(%v): want a positive duration", *o.readTimeout)
 	}
-	return context.Background(), func() {}
+	ctx, cancel := context.WithTimeout(context.Background(), *o.readTimeout)
+	return ctx, cancel, nil
 }
 
 // resolve resolves the settings and the key's source. When the caller gave
@@ -172,7 +179,7 @@ type clientOptions struct {
 	apiBase     string
 	userApp     *[2]string
 	noRetry     bool
-	readTimeout time.Duration
+	readTimeout *time.Duration
 	logger      *slog.Logger
 	dialOpts    []grpc.DialOption
 	icOpts      []interceptor.Option
@@ -213,8 +220,9 @@ func WithUserApp(userID, appID string) Option {
 // CLI's config, the CA bundle, a key read at construction) to d in all;
 // without it each read is bounded to 5 seconds. A read that hangs (a stuck
 // network mount) fails with an error naming the setting that named it.
+// A d that is not positive fails NewClient and Resolve.
 func WithReadTimeout(d time.Duration) Option {
-	return func(o *clientOptions) { o.readTimeout = d }
+	return func(o *clientOptions) { o.readTimeout = &d }
 }
 
 // WithLogger makes the connection say on l what its calls wait for: a

@@ -20,7 +20,10 @@ type Settings struct {
 // through WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
-	ctx, cancel := o.readContext()
+	ctx, cancel, err := o.readContext()
+	if err != nil {
+		return Settings{}, err
+	}
 	defer cancel()
 	r, _, err := o.resolve(ctx, true)
 	if err != nil {
