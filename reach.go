@@ -87,10 +87,14 @@ func (w *watch) explain(err error) error {
 	switch status.Code(err) {
 	case codes.Unavailable:
 	case codes.DeadlineExceeded:
-		if w.connected.Load() {
-			return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, w.silence(""))
+		if !w.connected.Load() {
+			return err
 		}
-		return err
+		what := w.silence("")
+		if p := w.handshake.Load(); p != nil && !errors.Is(*p, context.DeadlineExceeded) {
+			what = "the last handshake failed: " + clean((*p).Error()) + "; " + w.hint("")
+		}
+		return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, what)
 	default:
 		return err
 	}

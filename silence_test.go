@@ -130,3 +130,23 @@ func TestSilentServerBeforeTheCallsDeadline(t *testing.T) {
 		t.Errorf("err = %v; want DeadlineExceeded saying the TLS handshake never came, naming $CLARIFAI_API_BASE", err)
 	}
 }
+
+// TestDeadlineAfterAFailedHandshake: a call that waits for a server whose
+// handshakes fail (an untrusted certificate) and reaches its deadline says
+// why the handshakes failed, not that the server was silent.
+func TestDeadlineAfterAFailedHandshake(t *testing.T) {
+	cleanEnv(t)
+	_, cert := newCA(t)
+	_, addr := serveFake(t, tlsListener(cert))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+addr), clarifaiauth.WithSource(staticSource(clientPAT)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{}, grpc.WaitForReady(true))
+	if status.Code(err) != codes.DeadlineExceeded || !strings.Contains(err.Error(), "certificate is not trusted") || strings.Contains(err.Error(), "never came") {
+		t.Errorf("err = %v; want DeadlineExceeded naming the untrusted certificate", err)
+	}
+}
