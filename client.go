@@ -63,7 +63,7 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// whose peer is not a loopback address.
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
-	icOpts = append(icOpts, o.icOpts...)
+	icOpts = append(icOpts, o.interceptorOptions()...)
 
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(w.credentials(creds)),
@@ -183,6 +183,34 @@ type clientOptions struct {
 	logger      *slog.Logger
 	dialOpts    []grpc.DialOption
 	icOpts      []interceptor.Option
+	throttles   []throttleAt // WithThrottle's, in their place among icOpts
+}
+
+// throttleAt is a limiter given with WithThrottle, and how many interceptor
+// options came before it.
+type throttleAt struct {
+	pos int
+	l   interceptor.Limiter
+}
+
+// interceptorOptions is icOpts with the limiters of WithThrottle in their
+// places, timed for the logger of WithLogger when there is one.
+func (o *clientOptions) interceptorOptions() []interceptor.Option {
+	if len(o.throttles) == 0 {
+		return o.icOpts
+	}
+	out := make([]interceptor.Option, 0, len(o.icOpts)+len(o.throttles))
+	next := 0
+	for _, t := range o.throttles {
+		out = append(out, o.icOpts[next:t.pos]...)
+		next = t.pos
+		var l interceptor.Limiter = t.l
+		if o.logger != nil {
+			l = &timedLimiter{Limiter: t.l, log: o.logger}
+		}
+		out = append(out, interceptor.WithThrottle(l))
+	}
+	return append(out, o.icOpts[next:]...)
 }
 
 func newClientOptions(opts []Option) *clientOptions {
@@ -263,7 +291,5 @@ func WithInterceptorOptions(opts ...interceptor.Option) Option {
 // throttle), retries included. A connection built with DialOptions takes
 // the same limiter as DialOptions(src, interceptor.WithThrottle(l)).
 func WithThrottle(l interceptor.Limiter) Option {
-	return func(o *clientOptions) {
-		o.icOpts = append(o.icOpts, interceptor.WithThrottle(&timedLimiter{Limiter: l, o: o}))
-	}
+	return func(o *clientOptions) { o.throttles = append(o.throttles, throttleAt{len(o.icOpts), l}) }
 }

@@ -115,18 +115,16 @@ func statusAttrs(attrs []slog.Attr, err error) []slog.Attr {
 	return attrs
 }
 
-// timedLimiter is a limiter given with WithThrottle: with a logger, a wait
-// over limiterLogAfter is said when it passes that mark and when it ends.
+// timedLimiter is a limiter given with WithThrottle when there is a
+// logger: a wait over limiterLogAfter is said when it passes that mark and
+// when it ends.
 type timedLimiter struct {
 	interceptor.Limiter
-	o *clientOptions
+	log *slog.Logger
 }
 
 func (t *timedLimiter) Wait(ctx context.Context, bucket string, retry bool) error {
-	l := t.o.logger
-	if l == nil {
-		return t.Limiter.Wait(ctx, bucket, retry)
-	}
+	l := t.log
 	method := ""
 	if cl := callLogFrom(ctx); cl != nil {
 		method = cl.method

@@ -17,6 +17,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 )
 
@@ -159,4 +160,43 @@ func ExampleWithLogger() {
 		log.Fatal(err)
 	}
 	defer conn.Close()
+}
+
+// countLimiter counts its waits.
+type countLimiter struct{ waits atomic.Int32 }
+
+func (l *countLimiter) Wait(context.Context, string, bool) error { l.waits.Add(1); return nil }
+func (l *countLimiter) Done(string, bool)                        {}
+
+// TestThrottleKeepsItsPlace: of WithThrottle and an interceptor.WithThrottle
+// given through WithInterceptorOptions, the later wins, with a logger or
+// without.
+func TestThrottleKeepsItsPlace(t *testing.T) {
+	_, addr := serveFake(t, nil)
+	for _, logged := range []bool{false, true} {
+		for _, rootLast := range []bool{false, true} {
+			root, ic := &countLimiter{}, &countLimiter{}
+			opts := []clarifaiauth.Option{clarifaiauth.WithAPIBase("http://" + addr), clarifaiauth.WithSource(staticSource(clientPAT))}
+			if logged {
+				opts = append(opts, clarifaiauth.WithLogger(slog.New(slog.DiscardHandler)))
+			}
+			if rootLast {
+				opts = append(opts, clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)), clarifaiauth.WithThrottle(root))
+			} else {
+				opts = append(opts, clarifaiauth.WithThrottle(root), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)))
+			}
+			conn, err := clarifaiauth.NewClient(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			conn.Close()
+			if want := map[bool]int32{true: 1, false: 0}; root.waits.Load() != want[rootLast] || ic.waits.Load() != want[!rootLast] {
+				t.Errorf("logged %t, WithThrottle last %t: WithThrottle's limiter waited %d times, the interceptor option's %d",
+					logged, rootLast, root.waits.Load(), ic.waits.Load())
+			}
+		}
+	}
 }
