@@ -95,15 +95,21 @@ Example:
   CLARIFAI_API_BASE=http://127.0.0.1:PORT CLARIFAI_PAT=my-test-pat go run ./myprogram
 `
 
-// parse reads the command line. A usage error never holds a secret.
-func parse(args []string, stderr io.Writer) (*options, bool, error) {
-	o := &options{}
+// newFlagSet defines the flags, into o. The usage text describes them.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("clarifaifake", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "")
 	fs.Float64Var(&o.rate, "rate", 0, "")
 	fs.Var(credList{"-pat", &o.creds}, "pat", "")
 	fs.Var(credList{"-key", &o.creds}, "key", "")
+	return fs
+}
+
+// parse reads the command line. A usage error never holds a secret.
+func parse(args []string, stderr io.Writer) (*options, bool, error) {
+	o := &options{}
+	fs := newFlagSet(o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, usage, apiVersion)
