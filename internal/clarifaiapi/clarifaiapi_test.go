@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaiapi"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
@@ -152,5 +153,16 @@ func TestDocumentedChecksum(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), "v"+clarifaiapi.ClientVersion) && !strings.Contains(string(doc), clarifaiapi.ClientVersion) {
 		t.Errorf("docs/keycheck.md does not name version %s", clarifaiapi.ClientVersion)
+	}
+}
+
+// BenchmarkParse is what the first Files call costs a command: parsing the
+// whole descriptor set.
+func BenchmarkParse(b *testing.B) {
+	set := clarifaiapi.Protoset()
+	for b.Loop() {
+		if _, err := clarifaifake.ParseDescriptorSet(set); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
