@@ -32,6 +32,9 @@ type credential struct {
 	scopes []string // nil: all scopes
 }
 
+// maxSecret bounds a secret's length.
+const maxSecret = 128
+
 // credList is a repeatable -pat or -key flag.
 type credList struct {
 	flag string
@@ -52,6 +55,11 @@ func (c credList) Set(v string) error {
 	}
 	if secret == "" {
 		return errors.New("empty secret")
+	}
+	if len(secret) > maxSecret || strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) {
+		// Keys travel in a header, and the call lines find a secret sent in
+		// any header only if it is printed unescaped and unclipped.
+		return fmt.Errorf("a secret is 1 to %d printable ASCII characters, without spaces, quotes or backslashes", maxSecret)
 	}
 	*c.list = append(*c.list, credential{flag: c.flag, secret: secret, scopes: scopes})
 	return nil

@@ -247,6 +247,9 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no credential", nil, "give at least one credential: -pat SECRET"},
 		{"empty secret", []string{"-pat", ""}, "invalid -pat: empty secret"},
+		{"secret with a space", []string{"-key", "abc def"}, "invalid -key: a secret is 1 to 128 printable ASCII characters"},
+		{"secret with a quote", []string{"-pat", `abc"def`}, "invalid -pat: a secret is"},
+		{"long secret", []string{"-pat", strings.Repeat("a", 129)}, "invalid -pat: a secret is"},
 		{"unknown scope", []string{"-pat", allPAT + "=Inputs:Ad"}, `-pat …cdef: "Inputs:Ad" is not a scope`},
 		{"same secret twice", []string{"-pat", allPAT, "-key", allPAT}, "-key …cdef: the same secret is given twice"},
 		{"negative rate", []string{"-pat", allPAT, "-rate", "-1"}, "-rate -1"},
@@ -261,6 +264,11 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 			}
 			noSecrets(t, "stderr", stderr.String())
+			for i := 1; i < len(tc.args); i++ { // whatever was given as a secret
+				if a := tc.args[i]; (tc.args[i-1] == "-pat" || tc.args[i-1] == "-key") && a != "" && strings.Contains(stderr.String(), a) {
+					t.Errorf("stderr holds %q:\n%s", a, stderr.String())
+				}
+			}
 		})
 	}
 }
