@@ -25,7 +25,14 @@ func (s *Server) handle(_ any, stream grpc.ServerStream) error {
 	err := p.serve(stream)
 	s.mu.Lock()
 	p.rec.err = err
+	var c Call
+	if s.onCall != nil {
+		c = p.rec.snapshot()
+	}
 	s.mu.Unlock()
+	if s.onCall != nil {
+		s.onCall(c)
+	}
 	return err
 }
 

@@ -64,6 +64,7 @@ type Server struct {
 	recorded    int // bytes the records count, up to maxRecordedBytes
 	lis         *bufconn.Listener
 	rateLimits  rateLimits // SetRateLimit
+	onCall      func(Call) // WithCallLog
 }
 
 // credKey tells a key from a session token with the same text.
@@ -76,7 +77,8 @@ type credKey struct {
 type Option func(*options)
 
 type options struct {
-	files *protoregistry.Files
+	files  *protoregistry.Files
+	onCall func(Call)
 }
 
 // WithFiles serves the Clarifai services found in files: pass
@@ -85,6 +87,13 @@ type options struct {
 // ParseDescriptorSet for a descriptor set read from a file.
 func WithFiles(files *protoregistry.Files) Option {
 	return func(o *options) { o.files = files }
+}
+
+// WithCallLog makes the server call f with each call once it has answered
+// it (see Call), in the call's goroutine: f may be called concurrently and
+// must return promptly.
+func WithCallLog(f func(Call)) Option {
+	return func(o *options) { o.onCall = f }
 }
 
 // New returns a server with no credentials. It serves the descriptors given
@@ -128,6 +137,7 @@ func New(opts ...Option) (*Server, error) {
 		streamCodes: make(map[string][]int32),
 		errs:        make(map[string]error),
 		replies:     make(map[string]ReplyFunc),
+		onCall:      o.onCall,
 	}
 	s.gs = grpc.NewServer(
 		grpc.UnknownServiceHandler(s.handle),

@@ -258,7 +258,7 @@ func (d *demo) run(ctx context.Context, reason string) error {
 
 	// Step 6: what keycheck reports.
 	d.heading("What keycheck prints for the demo key")
-	d.printf("  (as `keycheck -user %s -app %s -protoset FILE -method PostModelOutputs,PostInputs` does;\n", demoUserID, demoAppID)
+	d.printf("  (as `keycheck -user %s -app %s -method PostModelOutputs,PostInputs` does;\n", demoUserID, demoAppID)
 	d.printf("  that run exits with status 1 because PostInputs is missing; the demo itself exits 0)\n\n")
 	var reqs []scopes.Requirement
 	for _, m := range []string{methodPostModelOutputs, methodPostInputs} {

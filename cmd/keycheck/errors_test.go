@@ -38,7 +38,7 @@ func TestJSONErrors(t *testing.T) {
 		{"argument", nil, []string{"-json", "PostInputs"}, exitError, "unexpected argument"},
 		{"zero timeout", nil, []string{"-json", "-timeout", "0s"}, exitError, "-timeout"},
 		{"demo with real flags", nil, []string{"-json", "-demo"}, exitError, "-demo cannot be combined"},
-		{"method without protoset", nil, []string{"-json", "-method", "PostInputs"}, exitError, "-method needs -protoset"},
+		{"unknown method, embedded descriptors", nil, []string{"-json", "-method", "NoSuchMethod"}, exitError, "NoSuchMethod"},
 		{"missing protoset", nil, []string{"-json", "-protoset", filepath.Join(t.TempDir(), "nope"), "-method", "PostInputs"}, exitError, "no such file"},
 		{"unknown method", nil, []string{"-json", "-protoset", protoset, "-method", "NoSuchMethod"}, exitError, "NoSuchMethod"},
 		{"least without method", nil, []string{"-json", "-least", "-protoset", protoset}, exitError, "-least needs -method"},

@@ -18,7 +18,7 @@ import (
 // -method methods, from their options in the descriptors.
 type leastReport struct {
 	// Descriptors names where the requirements were read: the -protoset
-	// file, or the descriptors linked into keycheck.
+	// file, or Clarifai's API embedded in keycheck.
 	Descriptors string `json:"descriptors"`
 	// Credential is the kind of credential every method accepts: "none",
 	// "API key or PAT", "PAT", "session token", or "unavailable" (an

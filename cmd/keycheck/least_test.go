@@ -112,7 +112,7 @@ func TestLeastErrors(t *testing.T) {
 		name, want string
 		args       []string
 	}{
-		{"no protoset", "-least needs -protoset", []string{"-least", "-method", "PostInputs"}},
+		{"unknown method, embedded descriptors", "NoSuchMethod", []string{"-least", "-method", "PostInputs,NoSuchMethod"}},
 		{"no method", "-least needs -method", []string{"-least", "-protoset", protoset}},
 		{"unknown method", "NoSuchMethod", []string{"-least", "-protoset", protoset, "-method", "PostInputs,NoSuchMethod"}},
 		{"with a key file", "drop -key-file", []string{"-least", "-protoset", protoset, "-method", "PostInputs", "-key-file", "k"}},
@@ -123,5 +123,35 @@ func TestLeastErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestLeastEmbedded: without -protoset, -least reads the embedded
+// descriptors of Clarifai's whole API, which know methods the fixture lacks;
+// -protoset overrides them.
+func TestLeastEmbedded(t *testing.T) {
+	clean(t)
+	code, stdout, stderr := kc(t, nil, "-least", "-json", "-method", "PostWorkflowResults,DeleteNodepools")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	var r leastReport
+	decodeStrict(t, stdout, &r)
+	// From clarifai-v2-methods.tsv, Clarifai's 12.4.0 method table.
+	want := []leastMethod{
+		{Method: "/clarifai.api.V2/DeleteNodepools", AuthType: "PATAuth", Scopes: []string{"ComputeClusters:Get", "Deployments:Add", "Deployments:Delete", "Deployments:Get", "Models:Get", "Nodepools:Add", "Nodepools:Delete", "Nodepools:Get", "Runners:Add", "Runners:Delete", "Runners:Get", "Workflows:Get"}},
+		{Method: "/clarifai.api.V2/PostWorkflowResults", AuthType: "KeyAuth", Scopes: []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict", "Workflows:Get"}},
+	}
+	if r.Descriptors != "Clarifai's API 12.4.0, embedded" || r.Credential != "PAT" ||
+		!slices.EqualFunc(r.Methods, want, func(a, b leastMethod) bool {
+			return a.Method == b.Method && a.AuthType == b.AuthType && slices.Equal(a.Scopes, b.Scopes)
+		}) {
+		t.Errorf("report = %+v", r)
+	}
+
+	// The fixture lacks PostWorkflowResults: -protoset is read instead.
+	code, _, stderr = kc(t, nil, "-least", "-protoset", fixtureProtoset(t), "-method", "PostWorkflowResults")
+	if code != exitError || !strings.Contains(stderr, "PostWorkflowResults not found") {
+		t.Errorf("-protoset fixture: exit %d; stderr:\n%s", code, stderr)
 	}
 }

@@ -19,12 +19,12 @@
 //
 // With -method it also checks whether the key may call the named methods,
 // reading what each needs (the cl_depending_scopes and cl_auth_type options
-// Clarifai annotates its methods with) from a descriptor set given with
-// -protoset, as written by `buf build -o clarifai.binpb` or `protoc
-// --include_imports --descriptor_set_out=clarifai.binpb`, and names the
-// scopes that are missing:
+// Clarifai annotates its methods with) from the descriptors of Clarifai's
+// API 12.4.0 that keycheck embeds, or, for a newer API, from a descriptor
+// set given with -protoset (docs/keycheck.md says how to make one), and
+// names the scopes that are missing:
 //
-//	keycheck -user my-user -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+//	keycheck -user my-user -method PostInputs,PostModelOutputs
 //
 // A method whose auth type the key can never satisfy is not allowed, when
 // the key's kind is certain: an API key (CLARIFAI_API_KEY) on a method only
@@ -36,7 +36,7 @@
 // scopes, or else of endpoints, and the kind of credential that cover the
 // methods, so that a key can be minted with exactly that:
 //
-//	keycheck -least -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+//	keycheck -least -method PostInputs,PostModelOutputs
 //
 // The server is https://api.clarifai.com unless -addr, CLARIFAI_API_BASE or
 // the CLI context's CLARIFAI_API_BASE says otherwise. -addr takes what
@@ -89,8 +89,8 @@
 //	-insecure           allow http:// to another machine (the key travels unencrypted)
 //	-user, -app         the app to ask about (a PAT needs -user)
 //	-key-file FILE      read the key from FILE instead of the environment and CLI config
-//	-method M1,M2       methods to check; repeatable; needs -protoset
-//	-protoset FILE      FileDescriptorSet of Clarifai's API, imports included
+//	-method M1,M2       methods to check; repeatable
+//	-protoset FILE      FileDescriptorSet of a newer API than the embedded 12.4.0
 //	-least              print the least privilege for -method; no key, no network
 //	-json               print JSON instead of a table, errors included
 //	-timeout D          give up after D (default 15s)
@@ -245,8 +245,8 @@ func newFlagSet() (*flag.FlagSet, *options) {
 	fs.StringVar(&o.userID, "user", "", "user `id` of the app to check; a PAT needs one (default: $CLARIFAI_USER_ID, the CLI config)")
 	fs.StringVar(&o.appID, "app", "", "app `id` to check (default: $CLARIFAI_APP_ID, the CLI config)")
 	fs.StringVar(&o.keyFile, "key-file", "", "read the key from `file` instead of the environment and the CLI config")
-	fs.Var(&o.methods, "method", "`methods` to check, comma-separated (PostInputs or /clarifai.api.V2/PostInputs); repeatable; needs -protoset")
-	fs.StringVar(&o.protoset, "protoset", "", "FileDescriptorSet `file` of Clarifai's API, imports included (buf build -o, protoc --descriptor_set_out --include_imports)")
+	fs.Var(&o.methods, "method", "`methods` to check, comma-separated (PostInputs or /clarifai.api.V2/PostInputs); repeatable")
+	fs.StringVar(&o.protoset, "protoset", "", "FileDescriptorSet `file` of Clarifai's API, imports included, for an API newer than the embedded "+apiVersion+" (see docs/keycheck.md)")
 	fs.BoolVar(&o.least, "least", false, "print the least scopes (or endpoints) and credential that cover -method; needs no key and no network")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of a table; errors too, as {\"error\": …, \"exit\": N} on stdout")
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "give up after this `duration`, reading the key included")
@@ -349,7 +349,8 @@ Exit status: 0 all allowed, 1 something missing or key rejected,
 Examples:
   keycheck -user me -app my-app
   keycheck -user me -json
-  keycheck -user me -protoset clarifai.binpb -method PostInputs,PostModelOutputs
-  keycheck -least -protoset clarifai.binpb -method PostInputs,PostModelOutputs
+  keycheck -user me -method PostInputs,PostModelOutputs
+  keycheck -least -method PostInputs,PostModelOutputs
+  keycheck -least -protoset newer-api.binpb -method SomeNewMethod
   keycheck -demo
 `

@@ -375,7 +375,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 	}{
 		{"unknown flag", "-bogus", []string{"-bogus"}},
 		{"argument", "unexpected argument", []string{"PostInputs"}},
-		{"method without protoset", "-method needs -protoset", []string{"-addr", addr, "-insecure", "-method", "PostInputs"}},
+		{"unknown method, embedded descriptors", "NoSuchMethod", []string{"-addr", addr, "-insecure", "-method", "NoSuchMethod"}},
 		{"zero timeout", "-timeout", []string{"-timeout", "0s"}},
 		{"demo with real flags", "-demo cannot be combined", []string{"-demo", "-user", "u1"}},
 		{"missing protoset", "no such file", []string{"-addr", addr, "-insecure", "-protoset", filepath.Join(t.TempDir(), "nope"), "-method", "PostInputs"}},
@@ -529,4 +529,24 @@ func TestRegistersNoClarifaiNames(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestMethodEmbedded: -method checks a key against a server with the
+// embedded descriptors, no -protoset: PostWorkflowResults, which the fake's
+// own fixture lacks, needs Workflows:Get besides the key's scopes.
+func TestMethodEmbedded(t *testing.T) {
+	isolate(t)
+	t.Setenv("CLARIFAI_PAT", testPAT)
+	_, addr := startServer(t)
+	code, stdout, stderr := keycheck(t, "-addr", addr, "-insecure", "-user", "u1", "-method", "PostModelOutputs,PostWorkflowResults", "-json")
+	if code != exitMissing {
+		t.Fatalf("exit %d, want 1; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	r := decodeReport(t, stdout)
+	if len(r.Methods) != 2 || !r.Methods[0].Allowed || r.Allowed {
+		t.Fatalf("methods = %+v", r.Methods)
+	}
+	if m := r.Methods[1]; m.Method != "/clarifai.api.V2/PostWorkflowResults" || m.Allowed || !slices.Equal(m.MissingScopes, []string{"Workflows:Get"}) {
+		t.Errorf("PostWorkflowResults = %+v", m)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaiapi"
 	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -14,25 +15,26 @@ import (
 // imports is a few MiB.
 const maxProtoset = 64 << 20
 
-// v2ServiceName is the service whose methods keycheck knows by bare name.
-const v2ServiceName = "clarifai.api.V2"
+// apiVersion is the release of Clarifai's API whose descriptors keycheck
+// embeds.
+const apiVersion = clarifaiapi.ClientVersion
+
+// embeddedDescriptors names the descriptors keycheck carries, in its output.
+var embeddedDescriptors = "Clarifai's API " + apiVersion + ", embedded"
 
 // descriptors returns the descriptors -method and -least read the methods'
-// requirements from, and where they came from: the -protoset file, else the
-// descriptors linked into the program when they hold Clarifai's V2 service.
-// The file is read only if it is a regular file of bounded size, so a FIFO
-// cannot block the run; nothing is registered globally.
+// requirements from, and where they came from: the -protoset file (for an
+// API newer than the one embedded), else the embedded descriptors of
+// Clarifai's API. The file is read only if it is a regular file of bounded
+// size, so a FIFO cannot block the run; nothing is registered globally.
 func descriptors(ctx context.Context, o *options) (*protoregistry.Files, string, error) {
 	var z sanitizer
 	if o.protoset == "" {
-		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(v2ServiceName); err == nil {
-			return protoregistry.GlobalFiles, "the descriptors linked into keycheck", nil
+		files, err := clarifaiapi.Files()
+		if err != nil { // a bad embedded file is a build defect
+			return nil, "", failf(exitError, "embedded descriptors: %v", err)
 		}
-		flagName := "-method"
-		if o.least {
-			flagName = "-least"
-		}
-		return nil, "", usagef("%s needs -protoset: the descriptor set tells which scopes each method needs", flagName)
+		return files, embeddedDescriptors, nil
 	}
 	b, err := safefile.Read(ctx, o.protoset, maxProtoset)
 	if err != nil {
