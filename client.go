@@ -32,6 +32,9 @@ const maxMessageSize = 128 << 20
 // connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
+	if err := interceptor.Validate(o.icOpts...); err != nil {
+		return nil, err
+	}
 	ctx := context.Background()
 	r, src, err := o.resolve(ctx, false)
 	if err != nil {

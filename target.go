@@ -23,7 +23,7 @@ var ErrInsecureBase = errors.New("clarifaiauth: a plaintext API base needs inter
 // credentials for a plaintext endpoint that the interceptor options allow.
 func transportCredentials(ctx context.Context, ep settings.Endpoint, icOpts []interceptor.Option) (credentials.TransportCredentials, error) {
 	if ep.Plaintext {
-		if interceptor.PerRPCCredentials(nil, icOpts...).RequireTransportSecurity() {
+		if !interceptor.AllowsInsecureTransport(icOpts...) {
 			return nil, ErrInsecureBase
 		}
 		return insecure.NewCredentials(), nil

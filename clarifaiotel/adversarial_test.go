@@ -44,8 +44,8 @@ func TestAttackServerEchoesKey(t *testing.T) {
 	var conn *grpc.ClientConn
 	f.srv, conn = clarifaifake.NewForTest(t,
 		grpc.WithStatsHandler(h),
-		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src)),
-		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src)))
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, interceptor.AllowInsecureTransport())),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, interceptor.AllowInsecureTransport())))
 	f.client = pb.NewV2Client(conn)
 	f.srv.AddPAT(f.key, predictScopes, nil)
 	echo := "API key not found: Key " + f.key

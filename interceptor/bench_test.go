@@ -171,7 +171,7 @@ func BenchmarkPerRPCCredentials(b *testing.B) {
 func BenchmarkUnaryRPC(b *testing.B) {
 	e := newEnv(b, nil, nil)
 	plain := pbClient(e.conn)
-	withLib, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey))))
+	withLib, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey))))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	o.inv = invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
-		callOpts = o.forCall(&cfg, callOpts)
+		callOpts = o.guard(o.forCall(&cfg, callOpts))
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
