@@ -123,7 +123,7 @@ type checkedStream struct {
 	limit         *callLimit // WithThrottle; nil: off
 	serverStreams bool
 	fromSource    bool // k came from the Source: tell it of rejections
-	patCheck      bool // the first message must name its app; the sending side's
+	patCheck      bool // each message must name its app; the sending side's
 	replied       bool // a reply was received; RecvMsg's own
 }
 
@@ -197,7 +197,8 @@ func (s *checkedStream) SendMsg(m any) error {
 	}
 	m = s.o.userApp.fill(m)
 	if s.patCheck {
-		s.patCheck = false
+		// Every message, not only the first: a later message of a client
+		// or bidi stream may name its own app, or none.
 		if err := needsUserApp(s.k, m); err != nil {
 			if s.lazy != nil && s.lazy.open != nil {
 				s.lazy.open = nil
