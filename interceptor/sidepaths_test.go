@@ -132,4 +132,3 @@ func panicOf(f func()) (msg string) {
 	f()
 	return ""
 }
-
