@@ -3,6 +3,7 @@ package clarifaiauth
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 )
 
@@ -22,6 +23,9 @@ type Settings struct {
 // WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
+	if err := interceptor.Validate(o.icOpts...); err != nil {
+		return Settings{}, err
+	}
 	r, _, err := o.resolve(context.Background(), true)
 	if err != nil {
 		return Settings{}, err
@@ -38,3 +42,6 @@ func Resolve(opts ...Option) (Settings, error) {
 // `https://api.clarifai.com:443 (the default), user "me" ($CLARIFAI_USER_ID),
 // app not set, key pat(…a1b2) ($CLARIFAI_PAT)`.
 func (s Settings) String() string { return s.r.String() }
+
+// GoString is String, so that %#v shows no more than %v does.
+func (s Settings) GoString() string { return s.String() }
