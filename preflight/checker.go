@@ -28,7 +28,7 @@ type Checker struct {
 	onFetchError func(method string, err error)
 	now          func() time.Time
 	max          int
-	maxBytes     int64 // budget of the grants kept, as grantEntry.size counts
+	maxBytes     int64  // budget of the grants kept, as grantEntry.size counts
 	onWait       func() // tests: called when a caller starts waiting for a fetch
 	catalog      *scopes.Catalog
 
