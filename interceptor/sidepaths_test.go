@@ -9,6 +9,7 @@ package interceptor_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,44 @@ func panicOf(f func()) (msg string) {
 	}()
 	f()
 	return ""
+}
+
+// TestAttackSplitEcho: a server that echoes the key with invisible or
+// control characters between its characters (U+200B, NUL, a line
+// separator), which cleaning turns into spaces or drops, gets no readable
+// key into the error, in a gRPC error or an in-band status.
+func TestAttackSplitEcho(t *testing.T) {
+	marker := testutil.Marker(t)
+	e := newEnv(t, staticSource(marker), nil)
+	e.srv.AddPAT(marker, []string{"All"}, nil)
+	for _, sep := range []string{"\u200b", "\x00", "\u2028", " "} {
+		var split strings.Builder
+		for i, r := range marker {
+			if i > 0 && i%2 == 0 {
+				split.WriteString(sep)
+			}
+			split.WriteRune(r)
+		}
+		echo := "API key not found: Key " + split.String()
+		e.srv.SetError(predictPath, status.Error(codes.Unauthenticated, strings.ToValidUTF8(echo, "?")))
+		_, err := e.client.PostModelOutputs(context.Background(), predictReq())
+		noKeyJoined(t, "gRPC error", err, marker)
+		e.srv.SetError(predictPath, nil)
+		e.srv.SetStatus(predictPath, 11009, strings.ToValidUTF8(echo, "?"), strings.ToValidUTF8(echo, "?"))
+		_, err = e.client.PostModelOutputs(context.Background(), predictReq())
+		noKeyJoined(t, "in-band status", err, marker)
+		e.srv.ClearStatus(predictPath)
+	}
+}
+
+// noKeyJoined fails unless err is an error that holds the key neither as
+// it is nor once the white space between its characters is taken out.
+func noKeyJoined(t *testing.T, what string, err error, key string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error", what)
+	}
+	for _, s := range []string{err.Error(), fmt.Sprintf("%+v %#v", err, err)} {
+		testutil.NoSecret(t, what, strings.Join(strings.Fields(s), ""), key)
+	}
 }
