@@ -207,6 +207,19 @@ func BenchmarkUnaryRPC(b *testing.B) {
 			return err
 		})
 	})
+	// The same without the per-call transport guard, for its cost.
+	unguarded, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey), interceptor.AllowInsecureTransport())))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unguarded.Close()
+	unguardedClient := pbClient(unguarded)
+	b.Run("c-interceptor-no-guard", func(b *testing.B) {
+		run(b, func() error {
+			_, err := unguardedClient.PostModelOutputs(ctx, req)
+			return err
+		})
+	})
 	withCreds, err := e.srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(benchKey), interceptor.AllowInsecureTransport())))
 	if err != nil {
 		b.Fatal(err)
