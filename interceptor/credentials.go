@@ -60,7 +60,7 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		}
 		// A stats handler (clarifaiotel) sees no per-RPC credential in the
 		// call's headers: tell it what to cut out of the server's text.
-		callsecret.Record(ctx, k.Secret())
+		callsecret.Record(ctx, k)
 	}
 	tag := p.o.tag
 	if len(md[requestTagHeader]) > 0 {

@@ -107,7 +107,7 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 	}
 	// Code reporting on the call (MyScopes, which decodes the reply itself)
 	// learns what to cut out of the server's text.
-	callsecret.Record(ctx, k.Secret())
+	callsecret.Record(ctx, k)
 	switch {
 	case handWritten:
 		if o.tag != "" && len(md[requestTagHeader]) == 0 {

@@ -46,11 +46,11 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 	}
 	// Names are server text: kept and shown only cleaned, without a key
 	// the server echoed.
-	secrets := secretsOf(ctx, sent)
+	keys := keysOf(ctx, sent)
 	clean := func(list []string) {
 		for i, s := range list {
-			for _, secret := range secrets {
-				s = cleantext.ReplaceSecret(s, secret, "[redacted]")
+			for _, k := range keys {
+				s = cleantext.ReplaceSecret(s, k.Secret(), k.String())
 			}
 			list[i] = cleantext.String(s, maxGrantItemLen)
 		}
@@ -88,25 +88,33 @@ func myScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 // library's credentials recorded on the call, and one on ctx
 // (keysource.WithKey) or written in its outgoing metadata.
 func scrub(ctx context.Context, err error, sent *callsecret.Holder) error {
-	for _, s := range secretsOf(ctx, sent) {
-		if k, kerr := keysource.NewKey(keysource.KindKey, s); kerr == nil {
-			err = redact.Error(err, k)
-		}
+	for _, k := range keysOf(ctx, sent) {
+		err = redact.Error(err, k)
 	}
 	return err
 }
 
-// secretsOf returns the secrets the call on ctx may have sent.
-func secretsOf(ctx context.Context, sent *callsecret.Holder) []string {
-	secrets := sent.Secrets()
+// keysOf returns the keys the call on ctx may have sent.
+func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
+	keys := sent.Keys()
 	if k, ok := keysource.FromContext(ctx); ok {
-		secrets = append(secrets, k.Secret())
+		keys = append(keys, k)
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
-	for _, v := range md.Get("authorization") {
-		secrets = append(secrets, strings.TrimPrefix(v, "Key "))
+	add := func(kind keysource.Kind, secrets []string) {
+		for _, s := range secrets {
+			if k, err := keysource.NewKey(kind, s); err == nil {
+				keys = append(keys, k)
+			}
+		}
 	}
-	return append(secrets, md.Get("x-clarifai-session-token")...)
+	var auth []string
+	for _, v := range md.Get("authorization") {
+		auth = append(auth, strings.TrimPrefix(v, "Key "))
+	}
+	add(keysource.KindKey, auth)
+	add(keysource.KindSessionToken, md.Get("x-clarifai-session-token"))
+	return keys
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"

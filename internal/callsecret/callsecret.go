@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
 // Key is the context key a *Holder is found under.
@@ -16,16 +17,16 @@ var Key any = key{}
 
 type key struct{}
 
-// max bounds the secrets a Holder keeps: a call sends one, a retried call a
+// max bounds the keys a Holder keeps: a call sends one, a retried call a
 // few.
 const max = 4
 
-// Holder collects the secrets sent on one call. It is safe for concurrent
+// Holder collects the keys sent on one call. It is safe for concurrent
 // use; the zero Holder is ready.
 type Holder struct {
-	mu      sync.Mutex
-	secrets [max]string
-	n       int
+	mu   sync.Mutex
+	keys [max]keysource.Key
+	n    int
 }
 
 // With returns ctx carrying a new Holder, and the Holder.
@@ -34,44 +35,44 @@ func With(ctx context.Context) (context.Context, *Holder) {
 	return context.WithValue(ctx, Key, h), h
 }
 
-// Record tells the Holder on ctx, if any, that secret goes out on its call.
-func Record(ctx context.Context, secret string) {
-	if h, ok := ctx.Value(Key).(*Holder); ok && secret != "" {
-		h.add(secret)
+// Record tells the Holder on ctx, if any, that k goes out on its call.
+func Record(ctx context.Context, k keysource.Key) {
+	if h, ok := ctx.Value(Key).(*Holder); ok && !k.IsZero() {
+		h.add(k)
 	}
 }
 
-func (h *Holder) add(secret string) {
+func (h *Holder) add(k keysource.Key) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, s := range h.secrets[:h.n] {
-		if s == secret {
+	for _, have := range h.keys[:h.n] {
+		if have.Equal(k) {
 			return
 		}
 	}
 	if h.n == max {
-		copy(h.secrets[:], h.secrets[1:])
+		copy(h.keys[:], h.keys[1:])
 		h.n--
 	}
-	h.secrets[h.n] = secret
+	h.keys[h.n] = k
 	h.n++
 }
 
-// Secrets returns the secrets recorded so far.
-func (h *Holder) Secrets() []string {
+// Keys returns the keys recorded so far.
+func (h *Holder) Keys() []keysource.Key {
 	if h == nil {
 		return nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]string(nil), h.secrets[:h.n]...)
+	return append([]keysource.Key(nil), h.keys[:h.n]...)
 }
 
-// Scrub returns s with every recorded secret replaced by repl (see
+// Scrub returns s with every recorded key's secret replaced by repl (see
 // cleantext.ReplaceSecret). A nil Holder returns s.
 func (h *Holder) Scrub(s, repl string) string {
-	for _, secret := range h.Secrets() {
-		s = cleantext.ReplaceSecret(s, secret, repl)
+	for _, k := range h.Keys() {
+		s = cleantext.ReplaceSecret(s, k.Secret(), repl)
 	}
 	return s
 }
