@@ -52,13 +52,13 @@ func checkLine(t *testing.T, what, s string) {
 	}
 }
 
-// TestAttackGrantCacheBytes: a server answering MyScopes with the largest
-// grants it may (4096 names of 1 KiB) cannot make the grant cache hold more
-// than its byte budget, whatever the number of keys; the size the cache
-// counts is within a factor of two of the heap a grant takes.
+// TestAttackGrantCacheBytes: a server answering MyScopes with large grants
+// (names of 1 KiB) cannot make the grant cache hold more than its byte
+// budget, whatever the number of keys; the size the cache counts is within
+// a factor of two of the heap a grant takes.
 func TestAttackGrantCacheBytes(t *testing.T) {
 	srv, cc := startFake(t)
-	const keys, names = 12, 1000
+	const keys, names, budget = 8, 500, 2 << 20
 	var scopes []string
 	for i := range names {
 		scopes = append(scopes, fmt.Sprintf("%0900d:Get", i))
@@ -69,7 +69,7 @@ func TestAttackGrantCacheBytes(t *testing.T) {
 		srv.AddPAT(k, scopes, nil)
 		secrets = append(secrets, k)
 	}
-	c := New()
+	c := New(CacheBytes(budget))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, s := range secrets {
@@ -82,8 +82,14 @@ func TestAttackGrantCacheBytes(t *testing.T) {
 			t.Fatalf("Grant = %d scopes, %v", len(g.Scopes()), err)
 		}
 	}
-	if got := c.CachedBytes(); got > defaultCacheBytes || got == 0 {
-		t.Errorf("cache holds %d bytes, want at most the %d budget", got, defaultCacheBytes)
+	if got := c.CachedBytes(); got > budget || got < budget/4 {
+		t.Errorf("cache holds %d bytes, want at most the %d budget, and some", got, budget)
+	}
+	if n, _ := c.Sizes(); n == keys {
+		t.Errorf("all %d grants kept", keys)
+	}
+	if New().maxBytes != defaultCacheBytes || defaultCacheBytes > 16<<20 {
+		t.Errorf("default budget %d, want a few MiB", New().maxBytes)
 	}
 	// The counted size against the heap one grant takes, its names (fresh
 	// from the wire in MyScopes) included.
