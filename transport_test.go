@@ -111,8 +111,21 @@ func TestAttackPlaintextTransport(t *testing.T) {
 				if got := status.Code(err); got != tt.want && !(name == "hand-wired interceptors" && tt.want == codes.Unavailable && got == codes.Unauthenticated) {
 					t.Errorf("%s: err = %v, want %v", name, err, tt.want)
 				}
+				// A stream too.
+				ctx, cancel := context.WithCancel(context.Background())
+				stream, serr := pb.NewV2Client(conn).GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{})
+				if serr == nil {
+					_, serr = stream.Recv()
+				}
+				cancel()
 				if tt.want == codes.OK {
+					if serr != nil {
+						t.Errorf("%s stream: %v", name, serr)
+					}
 					continue
+				}
+				if got := status.Code(serr); got != codes.Unauthenticated && got != codes.Unavailable {
+					t.Errorf("%s stream: %v, want refused", name, serr)
 				}
 				if n := len(srv.Calls()); n != 0 {
 					t.Errorf("%s: the server saw %d calls", name, n)
