@@ -21,8 +21,8 @@ const requestTagHeader = "x-clarifai-request-id-prefix"
 // otherwise, in the "<sdk-name>-<version>" form Clarifai's own SDKs use.
 const defaultRequestTag = "clarifaiauth-go-" + version.Version
 
-// Option configures UnaryClient, StreamClient and PerRPCCredentials when
-// they are built.
+// Option configures UnaryClient and StreamClient when they are built;
+// PerRPCCredentials takes CredentialsOptions only.
 type Option interface{ apply(*options) }
 
 // CallOption is an Option that also works per call, as a grpc.CallOption:
@@ -33,8 +33,7 @@ type Option interface{ apply(*options) }
 //	resp, err := client.PostInputs(ctx, req, interceptor.WithStatusCheck(nil)) // …but this one
 //
 // The interceptors take their CallOptions out of a call's options, so gRPC
-// never sees them. PerRPCCredentials sees no call options, only those it was
-// built with.
+// never sees them. PerRPCCredentials sees no call options and takes none.
 type CallOption interface {
 	Option
 	grpc.CallOption
