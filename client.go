@@ -35,6 +35,9 @@ const maxMessageSize = 128 << 20
 // to 128 MiB. The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
+	if err := interceptor.Validate(o.icOpts...); err != nil {
+		return nil, err
+	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ import (
 func TestRetryPolicy(t *testing.T) {
 	const key = "retry-policy-key-0123456789"
 	src := staticSource(key)
-	fake, conn := clarifaifake.NewForTest(t,
+	fake, conn := clarifaifake.NewForTest(t, secure,
 		grpc.WithChainUnaryInterceptor(
 			retry.UnaryClientInterceptor(clarifaiauth.RetryOptions()...),
 			interceptor.UnaryClient(src),

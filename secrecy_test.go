@@ -90,7 +90,7 @@ func TestSecrecyAudit(t *testing.T) {
 	preflight := interceptor.WithPreflight(preflightpkg.New())
 	dial := func(src keysource.Source, opts ...interceptor.Option) pb.V2Client {
 		t.Helper()
-		conn, err := fake.Dial(
+		conn, err := fake.Dial(secure,
 			grpc.WithChainUnaryInterceptor(logging.UnaryClientInterceptor(logFn, logOpt), interceptor.UnaryClient(src, opts...)),
 			grpc.WithChainStreamInterceptor(logging.StreamClientInterceptor(logFn, logOpt), interceptor.StreamClient(src, opts...)),
 		)

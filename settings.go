@@ -1,6 +1,7 @@
 package clarifaiauth
 
 import (
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 )
 
@@ -20,6 +21,9 @@ type Settings struct {
 // through WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
+	if err := interceptor.Validate(o.icOpts...); err != nil {
+		return Settings{}, err
+	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
 		return Settings{}, err
@@ -41,3 +45,6 @@ func Resolve(opts ...Option) (Settings, error) {
 // `https://api.clarifai.com:443 (the default), user "me" ($CLARIFAI_USER_ID),
 // app not set, key pat(…a1b2) ($CLARIFAI_PAT)`.
 func (s Settings) String() string { return s.r.String() }
+
+// GoString is String, so that %#v shows no more than %v does.
+func (s Settings) GoString() string { return s.String() }

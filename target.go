@@ -38,7 +38,7 @@ func (e *insecureBaseError) Unwrap() error { return ErrInsecureBase }
 func transportCredentials(ctx context.Context, r settings.Resolved, icOpts []interceptor.Option) (credentials.TransportCredentials, error) {
 	ep := r.Endpoint
 	if ep.Plaintext {
-		if ep.ClearOffHost() && interceptor.PerRPCCredentials(nil, icOpts...).RequireTransportSecurity() {
+		if ep.ClearOffHost() && !interceptor.AllowsInsecureTransport(icOpts...) {
 			return nil, &insecureBaseError{base: ep.String(), from: r.APIBase.From}
 		}
 		return insecure.NewCredentials(), nil

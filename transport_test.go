@@ -51,6 +51,10 @@ func withLevel(l credentials.SecurityLevel) credentials.AuthInfo {
 	return levelInfo{credentials.CommonAuthInfo{SecurityLevel: l}}
 }
 
+// secure dials the fake over a connection that reports privacy and
+// integrity, as TLS does.
+var secure = grpc.WithTransportCredentials(leveled{TransportCredentials: insecure.NewCredentials(), info: withLevel(credentials.PrivacyAndIntegrity)})
+
 // TestAttackPlaintextTransport (attack 13): DialOptions refuses to start a
 // connection without transport security, and the key never leaves over a
 // transport that reports no or an unknown security level, through
@@ -69,7 +73,7 @@ func TestAttackPlaintextTransport(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		info credentials.AuthInfo
-		opts []interceptor.Option
+		opts []interceptor.CredentialsOption
 		want codes.Code // OK: the call goes through
 	}{
 		// gRPC lets these through; the library refuses them.
@@ -78,23 +82,50 @@ func TestAttackPlaintextTransport(t *testing.T) {
 		// gRPC itself refuses the connection for these.
 		{"no security", withLevel(credentials.NoSecurity), nil, codes.Unavailable},
 		{"integrity only", withLevel(credentials.IntegrityOnly), nil, codes.Unavailable},
+		// Levels above PrivacyAndIntegrity mean nothing gRPC knows of.
+		{"security level 4", withLevel(4), nil, codes.Unauthenticated},
+		{"security level 255", withLevel(255), nil, codes.Unauthenticated},
 		{"privacy and integrity", withLevel(credentials.PrivacyAndIntegrity), nil, codes.OK},
-		{"no security level, allowed", bareInfo{}, []interceptor.Option{interceptor.AllowInsecureTransport()}, codes.OK},
+		{"no security level, allowed", bareInfo{}, []interceptor.CredentialsOption{interceptor.AllowInsecureTransport()}, codes.OK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			creds := grpc.WithTransportCredentials(leveled{TransportCredentials: insecure.NewCredentials(), info: tt.info})
+			var icOpts []interceptor.Option
+			for _, o := range tt.opts {
+				icOpts = append(icOpts, o)
+			}
 			for name, dialOpts := range map[string][]grpc.DialOption{
-				"DialOptions":       clarifaiauth.DialOptions(src, tt.opts...),
+				"DialOptions":       clarifaiauth.DialOptions(src, icOpts...),
 				"PerRPCCredentials": {grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(src, tt.opts...))},
+				// Interceptors wired by hand, without DialOptions' guard.
+				"hand-wired interceptors": {
+					grpc.WithUnaryInterceptor(interceptor.UnaryClient(src, icOpts...)),
+					grpc.WithStreamInterceptor(interceptor.StreamClient(src, icOpts...)),
+				},
 			} {
 				srv, conn := clarifaifake.NewForTest(t, append(dialOpts, creds)...)
 				srv.AddPAT(marker, []string{"All"}, nil)
 				_, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{})
-				if status.Code(err) != tt.want {
+				// Without DialOptions' guard on the connection, gRPC dials and
+				// the interceptors' per-call guard refuses the call.
+				if got := status.Code(err); got != tt.want && !(name == "hand-wired interceptors" && tt.want == codes.Unavailable && got == codes.Unauthenticated) {
 					t.Errorf("%s: err = %v, want %v", name, err, tt.want)
 				}
+				// A stream too.
+				ctx, cancel := context.WithCancel(context.Background())
+				stream, serr := pb.NewV2Client(conn).GenerateModelOutputs(ctx, &pb.PostModelOutputsRequest{})
+				if serr == nil {
+					_, serr = stream.Recv()
+				}
+				cancel()
 				if tt.want == codes.OK {
+					if serr != nil {
+						t.Errorf("%s stream: %v", name, serr)
+					}
 					continue
+				}
+				if got := status.Code(serr); got != codes.Unauthenticated && got != codes.Unavailable {
+					t.Errorf("%s stream: %v, want refused", name, serr)
 				}
 				if n := len(srv.Calls()); n != 0 {
 					t.Errorf("%s: the server saw %d calls", name, n)

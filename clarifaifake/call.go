@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Metadata keys that carry credentials.
@@ -46,14 +47,16 @@ type Call struct {
 // callData is the part of a Call that may hold secrets.
 type callData struct {
 	md       metadata.MD
-	requests []proto.Message
+	requests [][]byte                 // wire form: what the server holds is what it counts
+	reqType  protoreflect.MessageType // of requests
 }
 
 // record is the server's live record of a call; s.mu guards it.
 type record struct {
 	method   string
 	md       metadata.MD
-	requests []proto.Message
+	requests [][]byte                 // wire form, as callData's
+	reqType  protoreflect.MessageType // of requests
 	codes    []int32
 	err      error
 	// size is what the record counts toward maxRecordedBytes; dropped is
@@ -122,7 +125,7 @@ func (r *record) snapshot() Call {
 		Method: r.method,
 		Codes:  slices.Clone(r.codes),
 		Err:    r.err,
-		d:      &callData{md: r.md, requests: slices.Clone(r.requests)},
+		d:      &callData{md: r.md, requests: slices.Clone(r.requests), reqType: r.reqType},
 	}
 }
 
@@ -196,13 +199,20 @@ func (c Call) Metadata() metadata.MD {
 
 // Requests returns the request messages received, in order: one for a unary
 // or server-streaming call (Requests()[0]), one per message of a client
-// stream, the first 1000 of a longer stream. They are the server's own messages: do not
-// modify them.
+// stream, the first 1000 of a longer stream. The server holds them in wire
+// form; each call returns new messages decoded from it.
 func (c Call) Requests() []proto.Message {
-	if c.d == nil {
+	if c.d == nil || c.d.reqType == nil {
 		return nil
 	}
-	return slices.Clone(c.d.requests)
+	out := make([]proto.Message, 0, len(c.d.requests))
+	for _, b := range c.d.requests {
+		m := c.d.reqType.New().Interface()
+		if err := proto.Unmarshal(b, m); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // String describes the call with the credential redacted, e.g.

@@ -92,6 +92,9 @@ func (p *plan) serve(stream grpc.ServerStream) error {
 	}
 }
 
+// recordedOverhead is what one recorded request costs besides its bytes.
+const recordedOverhead = 64
+
 // maxRecordedRequests bounds the messages recorded for one call, so that a
 // long upload stream does not keep every chunk.
 const maxRecordedRequests = 1000
@@ -104,11 +107,21 @@ func (p *plan) recv(stream grpc.ServerStream) error {
 	if err := stream.RecvMsg(req); err != nil {
 		return err
 	}
+	// The record keeps the wire form, whose size is what it counts: a
+	// decoded dynamic message holds many times more.
 	p.srv.mu.Lock()
-	if len(p.rec.requests) < maxRecordedRequests && p.srv.grow(p.rec, proto.Size(req)) {
-		p.rec.requests = append(p.rec.requests, req)
-	}
+	room := len(p.rec.requests) < maxRecordedRequests
 	p.srv.mu.Unlock()
+	if room {
+		if b, err := proto.Marshal(req); err == nil {
+			p.srv.mu.Lock()
+			if len(p.rec.requests) < maxRecordedRequests && p.srv.grow(p.rec, len(b)+recordedOverhead) {
+				p.rec.requests = append(p.rec.requests, b)
+				p.rec.reqType = req.ProtoReflect().Type()
+			}
+			p.srv.mu.Unlock()
+		}
+	}
 	p.last = req
 	if p.clientSends && !p.serverSends {
 		if p.request == nil {

@@ -26,6 +26,11 @@ func fillStatus(resp protoreflect.Message, st forcedStatus) {
 	}
 }
 
+// maxReplyItems bounds the items (outputs, echoed inputs) of a reply the
+// server builds, so that a request of many small items cannot make it send
+// a reply many times the request's size.
+const maxReplyItems = 128
+
 // fill puts the payload of a successful reply of method into resp.
 func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name, c *credential) {
 	userID := getString(getMessage(req, "user_app_id"), "user_id")
@@ -36,7 +41,7 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 		inputs := getList(req, "inputs")
 		n := 1
 		if inputs != nil && inputs.Len() > 0 {
-			n = inputs.Len()
+			n = min(inputs.Len(), maxReplyItems)
 		}
 		for i := range n {
 			out := appendMessage(resp, "outputs")
@@ -122,7 +127,7 @@ func echo(resp, req protoreflect.Message, field, prefix string) {
 	if in == nil {
 		return
 	}
-	for i := range in.Len() {
+	for i := range min(in.Len(), maxReplyItems) {
 		e := appendMessage(resp, field)
 		if e == nil {
 			return

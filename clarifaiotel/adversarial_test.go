@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	grpccodes "google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
@@ -44,8 +45,8 @@ func TestAttackServerEchoesKey(t *testing.T) {
 	var conn *grpc.ClientConn
 	f.srv, conn = clarifaifake.NewForTest(t,
 		grpc.WithStatsHandler(h),
-		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src)),
-		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src)))
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, interceptor.AllowInsecureTransport())),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, interceptor.AllowInsecureTransport())))
 	f.client = pb.NewV2Client(conn)
 	f.srv.AddPAT(f.key, predictScopes, nil)
 	echo := "API key not found: Key " + f.key
@@ -88,4 +89,57 @@ func TestSpanStatusOfHostileGRPCError(t *testing.T) {
 	if len(desc) > 4096+64 || strings.ContainsAny(desc, "\x1b\u202e\u2028\n") {
 		t.Errorf("span status description is %d bytes and holds escapes: %q", len(desc), testutil.Clip(desc, 100))
 	}
+}
+
+// TestAttackPerRPCCredentialsEcho: with interceptor.PerRPCCredentials, whose
+// metadata never shows in the call's stats, a server that echoes the key,
+// plainly or split by U+200B and NUL, in the req_id or in a gRPC error
+// gets it into no span.
+func TestAttackPerRPCCredentialsEcho(t *testing.T) {
+	f := &fixture{spans: tracetest.NewInMemoryExporter(), meter: &countingMeters{}}
+	f.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.spans))
+	t.Cleanup(func() { _ = f.tp.Shutdown(context.Background()) })
+	f.key = testutil.Marker(t)
+	h := clarifaiotel.Wrap(otelgrpc.NewClientHandler(
+		otelgrpc.WithTracerProvider(f.tp), otelgrpc.WithMeterProvider(noop.NewMeterProvider())),
+		clarifaiotel.WithMeterProvider(f.meter))
+	var conn *grpc.ClientConn
+	f.srv, conn = clarifaifake.NewForTest(t, grpc.WithStatsHandler(h),
+		grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(f.key), interceptor.AllowInsecureTransport())))
+	f.client = pb.NewV2Client(conn)
+	f.srv.AddPAT(f.key, predictScopes, nil)
+	var split strings.Builder
+	for i, r := range f.key {
+		if i > 0 && i%3 == 0 {
+			split.WriteString([]string{"\u200b", "\x00", "\u2028"}[i%2])
+		}
+		split.WriteRune(r)
+	}
+	for _, echo := range []string{f.key, split.String()} {
+		f.srv.SetReply(mPostModelOutputs, func(context.Context, proto.Message) ([]proto.Message, error) {
+			return []proto.Message{&pb.MultiOutputResponse{Status: &pb.Status{Code: 11009, ReqId: "req-" + echo}}}, nil
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := f.client.PostModelOutputs(ctx, predictRequest()); err != nil {
+			t.Fatal(err)
+		}
+		spanNoKey(t, f)
+		f.srv.SetReply(mPostModelOutputs, nil)
+		f.srv.SetError(mPostModelOutputs, status.Error(grpccodes.Unauthenticated, "API key not found: Key "+echo))
+		if _, err := f.client.PostModelOutputs(ctx, predictRequest()); err == nil {
+			t.Fatal("no error")
+		}
+		spanNoKey(t, f)
+		f.srv.SetError(mPostModelOutputs, nil)
+		cancel()
+	}
+}
+
+// spanNoKey checks the fixture's one span for the key, also with the white
+// space cleaning leaves where invisible characters were taken out.
+func spanNoKey(t *testing.T, f *fixture) {
+	t.Helper()
+	s := f.span(t)
+	text := fmt.Sprintf("%s %v %v", s.Status.Description, s.Attributes, s.Events)
+	testutil.NoSecret(t, "span", strings.Join(strings.Fields(text), ""), f.key)
 }

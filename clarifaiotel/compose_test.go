@@ -36,8 +36,8 @@ func TestWithInterceptors(t *testing.T) {
 	var conn *grpc.ClientConn
 	f.srv, conn = clarifaifake.NewForTest(t,
 		grpc.WithStatsHandler(h),
-		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src)),
-		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src)))
+		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, interceptor.AllowInsecureTransport())),
+		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, interceptor.AllowInsecureTransport())))
 	f.client = pb.NewV2Client(conn)
 	f.srv.AddPAT(f.key, nil, nil) // no scopes at all
 

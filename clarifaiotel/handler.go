@@ -17,6 +17,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 )
 
@@ -68,17 +69,21 @@ type call struct {
 	// before it reaches a span. Set once, when the headers go out, before
 	// any reply or the end of the call.
 	secret atomic.Pointer[string]
+	// sent holds the secrets a per-RPC credential (interceptor.
+	// PerRPCCredentials) put on the call: they never show in OutHeader.
+	sent callsecret.Holder
 }
 
 // redacted replaces what a server echoed of the call's credential.
 const redacted = "[redacted]"
 
-// scrub returns s without the call's secret.
+// scrub returns s without the call's secrets, even split by invisible
+// characters (see cleantext.ReplaceSecret).
 func (c *call) scrub(s string) string {
-	if p := c.secret.Load(); p != nil && strings.Contains(s, *p) {
-		return strings.ReplaceAll(s, *p, redacted)
+	if p := c.secret.Load(); p != nil {
+		s = cleantext.ReplaceSecret(s, *p, redacted)
 	}
-	return s
+	return c.sent.Scrub(s, redacted)
 }
 
 // credential returns the secret an outgoing header carries: the token of
@@ -100,8 +105,11 @@ type callKey struct{}
 // Value returns the call itself for callKey and asks next's context for
 // every other key.
 func (c *call) Value(key any) any {
-	if key == (callKey{}) {
+	switch key {
+	case callKey{}:
 		return c
+	case callsecret.Key:
+		return &c.sent
 	}
 	return c.Context.Value(key)
 }

@@ -37,7 +37,6 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -102,7 +101,7 @@ func startHostile(t *testing.T, h *hostile, src keysource.Source, opts ...interc
 	go srv.Serve(lis)
 	conn, err := grpc.NewClient("passthrough:///hostile",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		secure,
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)))
 	if err != nil {

@@ -171,7 +171,7 @@ func BenchmarkPerRPCCredentials(b *testing.B) {
 func BenchmarkUnaryRPC(b *testing.B) {
 	e := newEnv(b, nil, nil)
 	plain := pbClient(e.conn)
-	withLib, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey))))
+	withLib, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey))))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -204,6 +204,19 @@ func BenchmarkUnaryRPC(b *testing.B) {
 	b.Run("c-interceptor-static", func(b *testing.B) {
 		run(b, func() error {
 			_, err := lib.PostModelOutputs(ctx, req)
+			return err
+		})
+	})
+	// The same without the per-call transport guard, for its cost.
+	unguarded, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(benchKey), interceptor.AllowInsecureTransport())))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unguarded.Close()
+	unguardedClient := pbClient(unguarded)
+	b.Run("c-interceptor-no-guard", func(b *testing.B) {
+		run(b, func() error {
+			_, err := unguardedClient.PostModelOutputs(ctx, req)
 			return err
 		})
 	})

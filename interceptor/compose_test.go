@@ -42,7 +42,7 @@ func TestRetryReresolvesKey(t *testing.T) {
 	)
 	e = newEnv(t, nil, nil) // replaced below: the chain order matters here
 	e.conn.Close()
-	conn, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(retryIC, interceptor.UnaryClient(src)))
+	conn, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(retryIC, interceptor.UnaryClient(src)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRetryReresolvesKey(t *testing.T) {
 func TestRetryOnThrottling(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	e.conn.Close()
-	conn, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(
+	conn, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(
 		retry.UnaryClientInterceptor(retry.WithMax(3), retry.WithBackoff(retry.BackoffLinear(time.Millisecond))),
 		interceptor.UnaryClient(staticSource(sourceKey)),
 	))
@@ -164,7 +164,7 @@ func TestLoggingPrintsNoSecret(t *testing.T) {
 		staticSource(sourceKey + "\n" + sourceKey2), // invalid
 		staticSource(unknownKey),                    // in-band CONN_KEY_NOT_FOUND
 	} {
-		conn, err := e.srv.Dial(grpc.WithChainUnaryInterceptor(logIC, interceptor.UnaryClient(src)))
+		conn, err := e.srv.Dial(secure, grpc.WithChainUnaryInterceptor(logIC, interceptor.UnaryClient(src)))
 		if err != nil {
 			t.Fatal(err)
 		}

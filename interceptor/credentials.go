@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -13,15 +15,21 @@ import (
 
 // PerRPCCredentials returns the interceptors' credentials as gRPC
 // credentials, for grpc.WithPerRPCCredentials where an interceptor does not
-// fit. It sees no call options and checks no replies.
+// fit. It sees no request, no reply and no call options, so it takes only
+// the options that need none (CredentialsOption); it refuses a personal
+// access token with Unauthenticated, since it cannot check that each
+// request names its user and app. The call's error is gRPC's, unscrubbed:
+// where a server could echo the key into it, use the interceptors.
 //
-// It sends a key only over a connection with privacy and integrity (TLS,
-// ALTS) unless AllowInsecureTransport is among opts; a connection that
-// reports another or no security level is refused with Unauthenticated. An
-// override on a context whose metadata already holds a hand-written
-// credential fails the call rather than send two.
-func PerRPCCredentials(src keysource.Source, opts ...Option) credentials.PerRPCCredentials {
-	return &perRPC{src: src, o: newOptions(opts)}
+// It sends a key only where the interceptors would (see
+// AllowInsecureTransport). An override on a context whose metadata already
+// holds a hand-written credential fails the call rather than send two.
+func PerRPCCredentials(src keysource.Source, opts ...CredentialsOption) credentials.PerRPCCredentials {
+	all := make([]Option, len(opts))
+	for i, opt := range opts {
+		all[i] = opt
+	}
+	return &perRPC{src: src, o: newOptions(all)}
 }
 
 type perRPC struct {
@@ -30,8 +38,10 @@ type perRPC struct {
 }
 
 func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
-	if !p.o.allowInsecure && !secureTransport(ctx) {
-		return nil, errInsecureTransport
+	if !p.o.allowInsecure {
+		if err := transportsec.Check(ctx); err != nil {
+			return nil, err
+		}
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
 	k, _, handWritten, err := resolve(ctx, p.src, &p.o.call, md)
@@ -45,6 +55,12 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		if _, written, _ := fromMetadata(md); written {
 			return nil, keyError(ctx, fmt.Errorf("%w: the context carries a keysource override and the outgoing metadata a credential written by hand; PerRPCCredentials cannot replace metadata, so send one of them (or use the interceptors, which can)", keysource.ErrInvalidKey))
 		}
+		if k.Kind() == keysource.KindPAT {
+			return nil, errPATWithoutRequest
+		}
+		// A stats handler (clarifaiotel) sees no per-RPC credential in the
+		// call's headers: tell it what to cut out of the server's text.
+		callsecret.Record(ctx, k)
 	}
 	tag := p.o.tag
 	if len(md[requestTagHeader]) > 0 {
@@ -65,17 +81,6 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 
 func (p *perRPC) RequireTransportSecurity() bool { return !p.o.allowInsecure }
 
-var errInsecureTransport = status.Error(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
-
-// secureTransport reports whether the call on ctx goes over a connection
-// that says it has privacy and integrity. Unlike
-// credentials.CheckSecurityLevel, it refuses a connection that reports no
-// security level, or none it knows: a key is sent only where security is
-// known.
-func secureTransport(ctx context.Context) bool {
-	ri, _ := credentials.RequestInfoFromContext(ctx)
-	ci, ok := ri.AuthInfo.(interface {
-		GetCommonAuthInfo() credentials.CommonAuthInfo
-	})
-	return ok && ci.GetCommonAuthInfo().SecurityLevel == credentials.PrivacyAndIntegrity
-}
+// errPATWithoutRequest refuses a personal access token on PerRPCCredentials.
+var errPATWithoutRequest = status.Error(codes.Unauthenticated, "clarifaiauth: PerRPCCredentials cannot send a personal access token: it sees no request, so it cannot check that each one names its user and app; "+
+	"use interceptor.UnaryClient and StreamClient (or clarifaiauth.DialOptions), or an API key; call not sent")

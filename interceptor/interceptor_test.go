@@ -64,6 +64,7 @@ type env struct {
 func newEnv(t testing.TB, src keysource.Source, opts []interceptor.Option, dialOpts ...grpc.DialOption) *env {
 	t.Helper()
 	dialOpts = append([]grpc.DialOption{
+		secure,
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)),
 	}, dialOpts...)
@@ -337,8 +338,12 @@ func TestRequestTag(t *testing.T) {
 			t.Errorf("tag = %q, want %q", got, tt.want)
 		}
 		// The same through PerRPCCredentials.
+		credOpts := []interceptor.CredentialsOption{interceptor.AllowInsecureTransport()}
+		for _, o := range tt.opts {
+			credOpts = append(credOpts, o.(interceptor.CredentialsOption))
+		}
 		srv, conn := clarifaifake.NewForTest(t, grpc.WithPerRPCCredentials(
-			interceptor.PerRPCCredentials(staticSource(sourceKey), append(tt.opts, interceptor.AllowInsecureTransport())...)))
+			interceptor.PerRPCCredentials(staticSource(sourceKey), credOpts...)))
 		srv.AddPAT(sourceKey, []string{"All"}, nil)
 		if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), predictReq()); err != nil {
 			t.Fatal(err)

@@ -1,10 +1,12 @@
 package interceptor
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/keyfp"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/internal/version"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
@@ -19,8 +21,8 @@ const requestTagHeader = "x-clarifai-request-id-prefix"
 // otherwise, in the "<sdk-name>-<version>" form Clarifai's own SDKs use.
 const defaultRequestTag = "clarifaiauth-go-" + version.Version
 
-// Option configures UnaryClient, StreamClient and PerRPCCredentials when
-// they are built.
+// Option configures UnaryClient and StreamClient when they are built;
+// PerRPCCredentials takes CredentialsOptions only.
 type Option interface{ apply(*options) }
 
 // CallOption is an Option that also works per call, as a grpc.CallOption:
@@ -31,12 +33,26 @@ type Option interface{ apply(*options) }
 //	resp, err := client.PostInputs(ctx, req, interceptor.WithStatusCheck(nil)) // …but this one
 //
 // The interceptors take their CallOptions out of a call's options, so gRPC
-// never sees them. PerRPCCredentials sees no call options, only those it was
-// built with.
+// never sees them. PerRPCCredentials sees no call options and takes none.
 type CallOption interface {
 	Option
 	grpc.CallOption
 }
+
+// CredentialsOption is an Option that PerRPCCredentials honours as well as
+// the interceptors: AllowInsecureTransport and WithRequestTag. The other
+// options need the request, the reply or the call's options, which
+// PerRPCCredentials never sees, so they do not compile with it.
+type CredentialsOption interface {
+	Option
+	credentialsOption()
+}
+
+// credOption is the one implementation of CredentialsOption.
+type credOption func(*options)
+
+func (f credOption) apply(o *options) { f(o) }
+func (credOption) credentialsOption() {}
 
 // buildOption is an Option that works only when building.
 type buildOption func(*options)
@@ -80,6 +96,7 @@ type options struct {
 	preflight     *preflight.Checker
 	tag           string
 	allowInsecure bool
+	err           error                 // the first invalid option; see Validate
 	userApp       *userAppDefault       // WithUserApp; nil: off
 	inv           keysource.Invalidator // the Source's, or nil
 	limiter       Limiter               // WithThrottle; nil: off
@@ -90,13 +107,33 @@ type options struct {
 	lastKeyOpts  atomic.Pointer[keyOpts] // see keyOpts
 }
 
+// newOptions applies opts, and panics with Validate's message on an
+// invalid one: a programming error fails when the client is built.
 func newOptions(opts []Option) *options {
+	o := applyOptions(opts)
+	if o.err != nil {
+		panic(o.err.Error())
+	}
+	return o
+}
+
+func applyOptions(opts []Option) *options {
 	o := &options{call: callConfig{failed: scopes.Code.Failed}, tag: defaultRequestTag}
 	for _, opt := range opts {
 		opt.apply(o)
 	}
 	return o
 }
+
+// Validate returns the first problem with opts, the message UnaryClient,
+// StreamClient and PerRPCCredentials panic with, or nil. The root package's
+// NewClient returns it as an error.
+func Validate(opts ...Option) error { return applyOptions(opts).err }
+
+// AllowsInsecureTransport reports whether opts include
+// AllowInsecureTransport: whether interceptors built with them may send
+// keys over a connection without transport security.
+func AllowsInsecureTransport(opts ...Option) bool { return applyOptions(opts).allowInsecure }
 
 // forCall sets *cfg to the settings of one call, the interceptor's
 // defaults with the call's CallOptions applied, and returns the call
@@ -209,19 +246,62 @@ func endsStream(end streamEnd, code scopes.Code, first bool) bool {
 // WithRequestTag sets the "x-clarifai-request-id-prefix" every call
 // carries, so that Clarifai's request ids show which client sent them; the
 // default is "clarifaiauth-go-<version>". An empty prefix sends none. A tag
-// the caller already put in the outgoing metadata wins.
-func WithRequestTag(prefix string) Option {
-	return buildOption(func(o *options) { o.tag = prefix })
+// the caller already put in the outgoing metadata wins. A prefix is
+// printable ASCII of at most 128 bytes; any other makes building panic (see
+// Validate).
+func WithRequestTag(prefix string) CredentialsOption {
+	err := checkTag(prefix)
+	return credOption(func(o *options) {
+		o.tag = prefix
+		if err != nil && o.err == nil {
+			o.err = err
+		}
+	})
+}
+
+// maxRequestTag bounds a request tag, in bytes: it is sent on every call.
+const maxRequestTag = 128
+
+// checkTag refuses a tag gRPC would refuse on every call (a control
+// character, non-ASCII) or that would weigh on every call. The message
+// names the problem, not the tag.
+func checkTag(tag string) error {
+	if len(tag) > maxRequestTag {
+		return fmt.Errorf("clarifaiauth: interceptor.WithRequestTag: the tag is %d bytes long; at most %d are allowed", len(tag), maxRequestTag)
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; c < 0x20 || c > 0x7e {
+			return fmt.Errorf("clarifaiauth: interceptor.WithRequestTag: byte %d of the tag is %#02x; a tag is printable ASCII (0x20 to 0x7e)", i, c)
+		}
+	}
+	return nil
 }
 
 // AllowInsecureTransport lets keys travel over a connection without
 // transport security: a local proxy, a test server on loopback. Without it,
-// PerRPCCredentials refuses such a connection, and so does the root
-// package's NewClient.
-func AllowInsecureTransport() Option {
-	return buildOption(func(o *options) { o.allowInsecure = true })
+// a key goes only over a connection that reports privacy and integrity
+// (TLS, ALTS): the interceptors, PerRPCCredentials, DialOptions and
+// NewClient refuse any other with Unauthenticated before sending.
+func AllowInsecureTransport() CredentialsOption {
+	return credOption(func(o *options) { o.allowInsecure = true })
 }
 
 // connectionLevel reports whether code is one of Clarifai's connection-level
 // codes (11xxx: key, scopes, limits, throttling).
 func connectionLevel(code scopes.Code) bool { return code >= 11000 && code < 12000 }
+
+// guard returns callOpts with transportsec's per-call guard added, unless
+// AllowInsecureTransport: the key then goes only over a connection the rule
+// allows, even on a connection dialled without DialOptions. Without other
+// call options it costs nothing: the shared slice has no room to append to.
+func (o *options) guard(callOpts []grpc.CallOption) []grpc.CallOption {
+	if o.allowInsecure {
+		return callOpts
+	}
+	if len(callOpts) == 0 {
+		return guardOnly
+	}
+	return append(callOpts[:len(callOpts):len(callOpts)], transportsec.CallOption)
+}
+
+var guardOnly = []grpc.CallOption{transportsec.CallOption}

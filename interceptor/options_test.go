@@ -56,8 +56,10 @@ func TestPerCallOptions(t *testing.T) {
 	if _, err := e.client.PostModelOutputs(ctx, predictReq(), grpc.WaitForReady(false), only11007, grpc.WaitForReady(false)); err != nil {
 		t.Fatalf("narrowed check on the call, between gRPC options: %v", err)
 	}
-	if spy.last != 3 { // the generated client's StaticMethod and the two WaitForReady
-		t.Errorf("the next interceptor saw %d call options, want 3", spy.last)
+	// The generated client's StaticMethod, the two WaitForReady and the
+	// transport guard.
+	if spy.last != 4 {
+		t.Errorf("the next interceptor saw %d call options, want 4", spy.last)
 	}
 	// Streams too.
 	e.srv.SetStreamCodes(generatePath, 11005)

@@ -41,7 +41,7 @@ func TestRetryOpensStreamAgain(t *testing.T) {
 				return streamer(ctx, desc, cc, method, opts...)
 			}
 			src := staticSource(sourceKey)
-			srv, conn := clarifaifake.NewForTest(t,
+			srv, conn := clarifaifake.NewForTest(t, secure,
 				grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, tt.opts...)),
 				grpc.WithChainStreamInterceptor(
 					retry.StreamClientInterceptor(retry.WithMax(3), retry.WithBackoff(retry.BackoffLinear(time.Millisecond))),
@@ -83,7 +83,7 @@ func TestPreflightRefusalOpensNothing(t *testing.T) {
 	}
 	src := staticSource(limitedKey)
 	opts := []interceptor.Option{interceptor.WithPreflight(preflight.New())}
-	srv, conn := clarifaifake.NewForTest(t,
+	srv, conn := clarifaifake.NewForTest(t, secure,
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(
 			retry.StreamClientInterceptor(retry.WithMax(3), retry.WithBackoff(retry.BackoffLinear(time.Millisecond))),

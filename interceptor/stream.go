@@ -27,7 +27,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	o.inv = invalidator(src)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
-		callOpts = o.forCall(&cfg, callOpts)
+		callOpts = o.guard(o.forCall(&cfg, callOpts))
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err
@@ -123,7 +123,7 @@ type checkedStream struct {
 	limit         *callLimit // WithThrottle; nil: off
 	serverStreams bool
 	fromSource    bool // k came from the Source: tell it of rejections
-	patCheck      bool // the first message must name its app; the sending side's
+	patCheck      bool // each message must name its app; the sending side's
 	replied       bool // a reply was received; RecvMsg's own
 }
 
@@ -197,7 +197,8 @@ func (s *checkedStream) SendMsg(m any) error {
 	}
 	m = s.o.userApp.fill(m)
 	if s.patCheck {
-		s.patCheck = false
+		// Every message, not only the first: a later message of a client
+		// or bidi stream may name its own app, or none.
 		if err := needsUserApp(s.k, m); err != nil {
 			if s.lazy != nil && s.lazy.open != nil {
 				s.lazy.open = nil

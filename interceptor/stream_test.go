@@ -173,7 +173,7 @@ func TestStreamInterceptorOrder(t *testing.T) {
 	e := newEnv(t, nil, nil) // the interceptor under test is added below, in the middle
 	e.conn.Close()
 	src := staticSource(sourceKey)
-	conn, err := e.srv.Dial(grpc.WithChainStreamInterceptor(spy("before"), interceptor.StreamClient(src), spy("after")))
+	conn, err := e.srv.Dial(secure, grpc.WithChainStreamInterceptor(spy("before"), interceptor.StreamClient(src), spy("after")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func TestThrottleRetryAttempts(t *testing.T) {
 	defer cancel()
 	l := &recLimiter{}
 	src := staticSource(sourceKey)
-	srv, conn := clarifaifake.NewForTest(t, grpc.WithChainUnaryInterceptor(
+	srv, conn := clarifaifake.NewForTest(t, secure, grpc.WithChainUnaryInterceptor(
 		retry.UnaryClientInterceptor(retry.WithMax(3), retry.WithBackoff(retry.BackoffLinear(time.Millisecond))),
 		interceptor.UnaryClient(src, interceptor.WithThrottle(l)),
 	))

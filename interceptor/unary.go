@@ -45,7 +45,7 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 				return err
 			}
 		}
-		err = invoker(ctx, method, req, reply, cc, callOpts...)
+		err = invoker(ctx, method, req, reply, cc, o.guard(callOpts)...)
 		if err == nil {
 			err = o.checkReply(cfg.failed, method, reply)
 		}

@@ -24,7 +24,7 @@ func userAppEnv(t *testing.T) (*clarifaifake.Server, pb.V2Client) {
 	t.Helper()
 	src := staticSource(sourceKey)
 	opts := []interceptor.Option{interceptor.WithUserApp("me", "app")}
-	fake, conn := clarifaifake.NewForTest(t,
+	fake, conn := clarifaifake.NewForTest(t, secure,
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)))
 	fake.AddPAT(sourceKey, []string{"All"}, nil)

@@ -28,6 +28,7 @@ type Checker struct {
 	onFetchError func(method string, err error)
 	now          func() time.Time
 	max          int
+	maxBytes     int64  // budget of the grants kept, as grantEntry.size counts
 	onWait       func() // tests: called when a caller starts waiting for a fetch
 	catalog      *scopes.Catalog
 
@@ -37,9 +38,10 @@ type Checker struct {
 
 	inflight atomic.Int32 // fetches running; at most max
 
-	mu    sync.Mutex // guards order; held for O(1) work only
+	mu    sync.Mutex // guards order, head and bytes; held for O(1) work only
 	order []grantKey // the keys in grants, oldest first: the eviction queue
 	head  int        // order[head:] are live
+	bytes int64      // the size of the grants kept
 }
 
 // Option configures a Checker.
@@ -98,6 +100,21 @@ func WithCatalog(cat *scopes.Catalog) Option {
 // maxGrants bounds the grant cache: fetched grants plus fetches in flight.
 const maxGrants = 1024
 
+// defaultCacheBytes is the grant cache's default budget in bytes.
+const defaultCacheBytes = 8 << 20
+
+// CacheBytes sets the budget of the grant cache, in bytes of memory its
+// grants hold (names and their indexes); the default is 8 MiB. The oldest
+// grants are evicted to make room; a grant larger than the budget is used
+// for the call that fetched it and not kept. Values <= 0 keep the default.
+func CacheBytes(n int64) Option {
+	return func(c *Checker) {
+		if n > 0 {
+			c.maxBytes = n
+		}
+	}
+}
+
 var (
 	// errBusy is reported when maxGrants fetches are in flight at once (a
 	// MyScopes that does not answer): the call goes out unchecked.
@@ -115,6 +132,7 @@ func New(opts ...Option) *Checker {
 		fetchTimeout: 10 * time.Second,
 		now:          time.Now,
 		max:          maxGrants,
+		maxBytes:     defaultCacheBytes,
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -146,6 +164,7 @@ type grantEntry struct {
 	grant   Grant
 	err     error
 	expires time.Time
+	size    int64 // bytes it holds, for the cache's budget
 }
 
 // Grant returns what k may do in the app named by userID and appID: a
@@ -228,18 +247,38 @@ func (c *Checker) fetch(ctx context.Context, cc grpc.ClientConnInterface, method
 }
 
 // store puts e in the cache and returns it. A new key goes to the back of
-// the eviction queue, evicting the oldest key first when the cache is full:
-// O(1) per store, amortised over the queue's compaction.
+// the eviction queue, evicting the oldest keys first while the cache is
+// over its count or its byte budget: O(1) per store, amortised over the
+// queue's compaction. An entry larger than the whole budget is not kept.
 func (c *Checker) store(gk grantKey, e *grantEntry) *grantEntry {
-	if _, loaded := c.grants.Swap(gk, e); loaded {
-		return e // a refresh keeps its place in the queue
-	}
+	e.size = e.grant.size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e.size > c.maxBytes {
+		if v, ok := c.grants.LoadAndDelete(gk); ok {
+			c.bytes -= v.(*grantEntry).size // its place in the queue goes stale
+		}
+		return e
+	}
+	if v, loaded := c.grants.Swap(gk, e); loaded {
+		c.bytes += e.size - v.(*grantEntry).size
+		if c.bytes <= c.maxBytes {
+			return e // a refresh keeps its place in the queue
+		}
+	} else {
+		c.bytes += e.size
+		c.order = append(c.order, gk)
+	}
 	// Fetches in flight count toward the bound, so that a MyScopes that
 	// hangs cannot make the cache grow past it.
-	for len(c.order)-c.head+int(c.inflight.Load()) > c.max && c.head < len(c.order) {
-		c.grants.Delete(c.order[c.head])
+	for (len(c.order)-c.head+int(c.inflight.Load()) > c.max || c.bytes > c.maxBytes) && c.head < len(c.order) {
+		old := c.order[c.head]
+		if old == gk && c.bytes <= c.maxBytes {
+			break
+		}
+		if v, ok := c.grants.LoadAndDelete(old); ok {
+			c.bytes -= v.(*grantEntry).size
+		}
 		c.order[c.head] = grantKey{}
 		c.head++
 	}
@@ -247,7 +286,6 @@ func (c *Checker) store(gk grantKey, e *grantEntry) *grantEntry {
 		c.order = append(c.order[:0], c.order[c.head:]...)
 		c.head = 0
 	}
-	c.order = append(c.order, gk)
 	return e
 }
 

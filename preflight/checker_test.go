@@ -61,7 +61,7 @@ type env struct {
 
 func newEnv(t *testing.T, dialOpts ...grpc.DialOption) *env {
 	t.Helper()
-	dialOpts = append([]grpc.DialOption{grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(nil))}, dialOpts...)
+	dialOpts = append([]grpc.DialOption{grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(nil, interceptor.AllowInsecureTransport()))}, dialOpts...)
 	srv, conn := clarifaifake.NewForTest(t, dialOpts...)
 	srv.AddPAT(sourceKey, []string{"All"}, nil)
 	srv.AddPAT(sourceKey2, []string{"All"}, nil)

@@ -20,3 +20,14 @@ func (c *Checker) Sizes() (grants, inflight int) {
 	c.grants.Range(func(any, any) bool { grants++; return true })
 	return grants, int(c.inflight.Load())
 }
+
+// CachedBytes returns the size of the grants the cache holds, as counted
+// for its budget.
+func (c *Checker) CachedBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+// Size is g's size as the cache counts it.
+func Size(g Grant) int64 { return g.size() }

@@ -126,3 +126,16 @@ func (g Grant) Missing(req scopes.Requirement) (missing, endpoints []string) {
 	}
 	return scopename.SortUnique(missing), endpoints
 }
+
+// size estimates the bytes g holds: each name's bytes, with the string
+// headers and map entries that index it.
+func (g Grant) size() int64 {
+	const perName = 16 + 16 + 48 // slice entry, map key, map slot overhead
+	n := int64(256)
+	for _, list := range [][]string{g.scopes, g.endpoints} {
+		for _, s := range list {
+			n += int64(len(s)) + perName
+		}
+	}
+	return n
+}

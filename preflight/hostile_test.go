@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -47,5 +49,61 @@ func checkLine(t *testing.T, what, s string) {
 	t.Helper()
 	if strings.ContainsAny(s, "\n\r") || len(s) > 4096+64 {
 		t.Errorf("%s: not one bounded line (%d bytes)", what, len(s))
+	}
+}
+
+// TestAttackGrantCacheBytes: a server answering MyScopes with large grants
+// (names of 1 KiB) cannot make the grant cache hold more than its byte
+// budget, whatever the number of keys; the size the cache counts is within
+// a factor of two of the heap a grant takes.
+func TestAttackGrantCacheBytes(t *testing.T) {
+	srv, cc := startFake(t)
+	const keys, names, budget = 8, 500, 2 << 20
+	var scopes []string
+	for i := range names {
+		scopes = append(scopes, fmt.Sprintf("%0900d:Get", i))
+	}
+	var secrets []string
+	for range keys {
+		k := testutil.Marker(t)
+		srv.AddPAT(k, scopes, nil)
+		secrets = append(secrets, k)
+	}
+	c := New(CacheBytes(budget))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, s := range secrets {
+		k, err := keysource.NewKey(keysource.KindKey, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := c.Grant(ctx, cc, k, "", "", "/clarifai.api.V2/PostInputs", withKey(s))
+		if err != nil || len(g.Scopes()) != names {
+			t.Fatalf("Grant = %d scopes, %v", len(g.Scopes()), err)
+		}
+	}
+	if got := c.CachedBytes(); got > budget || got < budget/4 {
+		t.Errorf("cache holds %d bytes, want at most the %d budget, and some", got, budget)
+	}
+	if n, _ := c.Sizes(); n == keys {
+		t.Errorf("all %d grants kept", keys)
+	}
+	if New().maxBytes != defaultCacheBytes || defaultCacheBytes > 16<<20 {
+		t.Errorf("default budget %d, want a few MiB", New().maxBytes)
+	}
+	// The counted size against the heap one grant takes, its names (fresh
+	// from the wire in MyScopes) included.
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fresh := make([]string, len(scopes))
+	for i, s := range scopes {
+		fresh[i] = strings.Clone(s)
+	}
+	g := NewGrant(fresh, nil)
+	runtime.ReadMemStats(&after)
+	heap, counted := int64(after.TotalAlloc-before.TotalAlloc), g.size()
+	if counted*2 < heap || counted > heap*2 {
+		t.Errorf("a grant counted as %d bytes took %d of heap", counted, heap)
 	}
 }

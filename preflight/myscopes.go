@@ -3,13 +3,19 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -27,20 +33,43 @@ const (
 // be empty: the key's own app is implied). opts are passed to the call;
 // this is where a per-call credential goes.
 //
-// A gRPC error is returned as it is. A reply whose status is not a success,
+// No error holds a key the call sent (see docs/security.md); otherwise a
+// gRPC error is returned as it is. A reply whose status is not a success,
 // or that does not decode, or that lists more than 4096 scopes or endpoints,
 // is a *scopes.Error. Names are normalised as by [NewGrant]; a name longer
 // than 1 KiB is left out. It needs none of Clarifai's Go types.
 func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (Grant, error) {
+	ctx, sent := callsecret.With(ctx)
+	names, endpoints, err := myScopes(ctx, cc, userID, appID, opts...)
+	if err != nil {
+		return Grant{}, scrub(ctx, err, sent)
+	}
+	// Names are server text: kept and shown only cleaned, without a key
+	// the server echoed.
+	keys := keysOf(ctx, sent)
+	clean := func(list []string) {
+		for i, s := range list {
+			for _, k := range keys {
+				s = cleantext.ReplaceSecret(s, k.Secret(), k.String())
+			}
+			list[i] = cleantext.String(s, maxGrantItemLen)
+		}
+	}
+	clean(names)
+	clean(endpoints)
+	return NewGrant(names, endpoints), nil
+}
+
+func myScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (names, endpoints []string, err error) {
 	req := wire.EncodeMyScopesRequest(userID, appID)
 	var reply []byte
 	opts = append(opts[:len(opts):len(opts)], grpc.ForceCodecV2(rawCodec{}))
-	if err := cc.Invoke(ctx, myScopesMethod, &req, &reply, opts...); err != nil {
-		return Grant{}, err
+	if err = cc.Invoke(ctx, myScopesMethod, &req, &reply, opts...); err != nil {
+		return nil, nil, err
 	}
 	r, err := wire.DecodeMyScopesReply(reply, maxGrantItems, maxGrantItemLen)
 	if err != nil {
-		return Grant{}, &scopes.Error{Method: myScopesMethod, Description: err.Error()}
+		return nil, nil, &scopes.Error{Method: myScopesMethod, Description: err.Error()}
 	}
 	st := r.Status
 	if !r.HasStatus || scopes.Code(st.Code).Class() != scopes.ClassOK {
@@ -50,9 +79,42 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 		}
 		e.Missing, e.MissingEndpoints = scopename.ParseMissing(e.Description, e.Details)
 		e.Required = scopes.Requirement{Method: myScopesMethod, AuthType: scopes.KeyAuth}
-		return Grant{}, e
+		return nil, nil, e
 	}
-	return NewGrant(r.Scopes, r.Endpoints), nil
+	return r.Scopes, r.Endpoints, nil
+}
+
+// scrub cuts out of err every secret the call may have sent: those the
+// library's credentials recorded on the call, and one on ctx
+// (keysource.WithKey) or written in its outgoing metadata.
+func scrub(ctx context.Context, err error, sent *callsecret.Holder) error {
+	for _, k := range keysOf(ctx, sent) {
+		err = redact.Error(err, k)
+	}
+	return err
+}
+
+// keysOf returns the keys the call on ctx may have sent.
+func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
+	keys := sent.Keys()
+	if k, ok := keysource.FromContext(ctx); ok {
+		keys = append(keys, k)
+	}
+	md, _ := metadata.FromOutgoingContext(ctx)
+	add := func(kind keysource.Kind, secrets []string) {
+		for _, s := range secrets {
+			if k, err := keysource.NewKey(kind, s); err == nil {
+				keys = append(keys, k)
+			}
+		}
+	}
+	var auth []string
+	for _, v := range md.Get("authorization") {
+		auth = append(auth, strings.TrimPrefix(v, "Key "))
+	}
+	add(keysource.KindKey, auth)
+	add(keysource.KindSessionToken, md.Get("x-clarifai-session-token"))
+	return keys
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"

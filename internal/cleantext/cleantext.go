@@ -76,3 +76,76 @@ func clean(s string) bool {
 	}
 	return true
 }
+
+// ReplaceSecret returns s with every occurrence of secret replaced by
+// repl, where an occurrence may have white space, unprintable characters
+// (see IsUnprintable) and invalid UTF-8 between its bytes: cleaning turns
+// those into spaces or U+FFFD, which would leave the secret readable.
+func ReplaceSecret(s, secret, repl string) string {
+	if secret == "" {
+		return s
+	}
+	var b strings.Builder
+	last := 0 // s[last:] is not yet written
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], secret[0])
+		if j < 0 {
+			break
+		}
+		i += j
+		end, ok := matchAt(s, i, secret)
+		if !ok {
+			i++
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(repl)
+		i, last = end, end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// ContainsSecret reports whether ReplaceSecret would replace anything.
+func ContainsSecret(s, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		j := strings.IndexByte(s[i:], secret[0])
+		if j < 0 {
+			return false
+		}
+		i += j
+		if _, ok := matchAt(s, i, secret); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAt reports whether secret starts at s[i], ignorable characters
+// between its bytes skipped, and where the match ends.
+func matchAt(s string, i int, secret string) (end int, ok bool) {
+	p := i
+	for j := 0; j < len(secret); {
+		if p >= len(s) {
+			return 0, false
+		}
+		if s[p] == secret[j] {
+			p++
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[p:])
+		if r == utf8.RuneError && size == 1 || IsUnprintable(r) || unicode.IsSpace(r) {
+			p += size
+			continue
+		}
+		return 0, false
+	}
+	return p, true
+}

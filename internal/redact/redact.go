@@ -4,7 +4,6 @@
 package redact
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 
@@ -44,10 +43,10 @@ func Error(err error, k keysource.Key) error {
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		if secret == "" || !strings.Contains(err.Error(), secret) {
+		if !cleantext.ContainsSecret(err.Error(), secret) {
 			return err
 		}
-		return status.Error(codes.Unknown, strings.ReplaceAll(err.Error(), secret, redacted))
+		return status.Error(codes.Unknown, cleantext.ReplaceSecret(err.Error(), secret, redacted))
 	}
 	if p, changed := scrubStatus(st.Proto(), secret, redacted); changed {
 		return status.ErrorProto(p)
@@ -65,11 +64,7 @@ const clarifaiStatus = "/clarifai.api.status.Status"
 // other detail holding the secret is dropped whole, since its layout is
 // unknown.
 func scrubStatus(p *spb.Status, secret, redacted string) (*spb.Status, bool) {
-	msg := p.Message
-	if secret != "" && strings.Contains(msg, secret) {
-		msg = strings.ReplaceAll(msg, secret, redacted)
-	}
-	msg = cleantext.String(msg, cleantext.MaxLine)
+	msg := cleantext.String(cleantext.ReplaceSecret(p.Message, secret, redacted), cleantext.MaxLine)
 	changed := msg != p.Message
 	p.Message = msg
 	if secret == "" {
@@ -78,7 +73,7 @@ func scrubStatus(p *spb.Status, secret, redacted string) (*spb.Status, bool) {
 	kept := p.Details[:0:0]
 	for _, d := range p.Details {
 		switch {
-		case !bytes.Contains(d.GetValue(), []byte(secret)):
+		case !cleantext.ContainsSecret(string(d.GetValue()), secret):
 			kept = append(kept, d)
 		case strings.HasSuffix(d.GetTypeUrl(), clarifaiStatus):
 			kept = append(kept, &anypb.Any{TypeUrl: d.GetTypeUrl(), Value: wire.RewriteStatus(d.GetValue(), secret, redacted)})
@@ -96,9 +91,7 @@ func scrubStatus(p *spb.Status, secret, redacted string) (*spb.Status, bool) {
 // scrubFields replaces secret by redacted in e's exported text fields.
 func scrubFields(e *scopes.Error, secret, redacted string) {
 	r := func(s *string) {
-		if secret != "" && strings.Contains(*s, secret) {
-			*s = strings.ReplaceAll(*s, secret, redacted)
-		}
+		*s = cleantext.ReplaceSecret(*s, secret, redacted)
 	}
 	r(&e.Method)
 	r(&e.Description)

@@ -108,3 +108,36 @@ func TestReadWithADoneContext(t *testing.T) {
 		t.Errorf("Read with a done context = %v", err)
 	}
 }
+
+// TestAttackSymlinkedHungFile: 50 symbolic links to one file whose reads
+// hang do not hold 50 goroutines: once maxHung reads given up on hang,
+// reads of new paths fail at once with ErrHung; once they return, reads
+// work again.
+func TestAttackSymlinkedHungFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := helloFile(t)
+		started, release := hangReads(t)
+		defer release()
+		const links = 50
+		for i := range links {
+			l := filepath.Join(t.TempDir(), "link")
+			if err := os.Symlink(p, l); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, err := Read(ctx, l, 16)
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrHung) {
+				t.Fatalf("link %d: %v, want the deadline or ErrHung", i, err)
+			}
+		}
+		if n := started.Load(); n > maxHung {
+			t.Errorf("%d links to one hung file started %d reads, want at most %d", links, n, maxHung)
+		}
+		release()
+		synctest.Wait()
+		if b, err := Read(context.Background(), p, 16); err != nil || string(b) != "hello" {
+			t.Errorf("Read after the hung reads returned = %q, %v", b, err)
+		}
+	})
+}

@@ -37,7 +37,9 @@ var (
 // hangs (a file that stats as regular but blocks, a hung network mount).
 // Concurrent reads of one file share one read. Until a read that a caller
 // gave up on returns, further reads of that file fail at once with an
-// error wrapping ErrHung, so hung reads cannot pile up.
+// error wrapping ErrHung, and so do reads of any new path while 8 reads
+// given up on hang, so hung reads cannot pile up (symbolic links to one
+// blocking file included).
 //
 // Errors do not repeat path (callers name it) and wrap the system's error
 // (fs.ErrNotExist, fs.ErrPermission) where there is one.
@@ -49,6 +51,11 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 	reads.mu.Lock()
 	r := reads.m[id]
 	switch {
+	case r == nil && reads.hung >= maxHung:
+		// Paths that differ (symbolic links to one blocking file) would
+		// each hold a goroutine: hung reads are bounded in all.
+		reads.mu.Unlock()
+		return nil, errTooManyHung
 	case r == nil:
 		r = &read{done: make(chan struct{})}
 		if reads.m == nil {
@@ -66,7 +73,14 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 		return bytes.Clone(r.b), r.err
 	case <-ctx.Done():
 		reads.mu.Lock()
-		r.abandoned = true
+		select {
+		case <-r.done: // returned meanwhile: nothing hangs
+		default:
+			if !r.abandoned {
+				r.abandoned = true
+				reads.hung++
+			}
+		}
 		reads.mu.Unlock()
 		return nil, ctx.Err()
 	}
@@ -74,9 +88,16 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 
 // reads holds the reads in progress, one per file and limit.
 var reads struct {
-	mu sync.Mutex
-	m  map[string]*read
+	mu   sync.Mutex
+	m    map[string]*read
+	hung int // reads given up on that have not returned, at most maxHung
 }
+
+// maxHung bounds the reads given up on that may still hang, whatever their
+// paths.
+const maxHung = 8
+
+var errTooManyHung = fmt.Errorf("%w (%d reads of files given up on still hang)", ErrHung, maxHung)
 
 // read is one read in progress, shared by the callers that wait for it.
 type read struct {
@@ -125,8 +146,11 @@ func (r *read) run(id, path string, limit int64) {
 	r.b, r.err = readFile(path, limit)
 	reads.mu.Lock()
 	delete(reads.m, id)
-	reads.mu.Unlock()
+	if r.abandoned {
+		reads.hung--
+	}
 	close(r.done)
+	reads.mu.Unlock()
 }
 
 // readFile does the reading. The path is checked before it is opened,

@@ -1,7 +1,7 @@
 package wire
 
 import (
-	"bytes"
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -97,7 +97,7 @@ func RewriteStatus(b []byte, secret, redacted string) []byte {
 		}
 		field := b[:n+m]
 		b = b[n+m:]
-		if !bytes.Contains(field, []byte(secret)) {
+		if !cleantext.ContainsSecret(string(field), secret) {
 			out = append(out, field...)
 			continue
 		}
@@ -106,7 +106,7 @@ func RewriteStatus(b []byte, secret, redacted string) []byte {
 		}
 		v, _ := protowire.ConsumeBytes(field[n:])
 		out = protowire.AppendTag(out, num, protowire.BytesType)
-		out = protowire.AppendString(out, strings.ReplaceAll(string(v), secret, redacted))
+		out = protowire.AppendString(out, cleantext.ReplaceSecret(string(v), secret, redacted))
 	}
 	return out
 }
