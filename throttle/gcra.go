@@ -66,7 +66,7 @@ const (
 	slowFactor     = 0.7
 	slowHold       = 250e6 // ns
 	minFactor      = 1.0 / 64
-	climbPerSecond = 0.05
+	climbPerSecond = 0.02
 )
 
 // aimd is a rate factor that was f0 at t0 (ns), climbing since.

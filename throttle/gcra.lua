@@ -20,7 +20,7 @@ local tat = tonumber(v[1]) or 0
 local f0, t0 = tonumber(v[2]) or 1, tonumber(v[3]) or 0
 
 -- aimd.factor and aimd.slowed
-local f = math.min(1, f0 + 0.05 * (now - t0) / 1e6)
+local f = math.min(1, f0 + 0.02 * (now - t0) / 1e6)
 if ARGV[5] == '1' and now - t0 >= 250000 then
   f = math.max(1 / 64, f * 0.7)
   f0, t0 = f, now

@@ -193,7 +193,7 @@ func TestLocalContention(t *testing.T) {
 }
 
 // TestSlowDown: a throttled reply slows the rate to 0.7×; more within
-// 250 ms change nothing, later ones slow it again; it climbs back by 5 % of
+// 250 ms change nothing, later ones slow it again; it climbs back by 2 % of
 // the rate a second; another credential is never slowed.
 func TestSlowDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -210,15 +210,15 @@ func TestSlowDown(t *testing.T) {
 		time.Sleep(time.Second)
 		waitFor(t, l, "k")
 		d := waitFor(t, l, "k")
-		// 1.1–1.4 s after the decrease: 0.7 + 0.055–0.07.
-		if lo, hi := step(0.78), step(0.74); d < lo || d > hi {
+		// 1.1–1.4 s after the decrease: 0.7 + 0.022–0.028.
+		if lo, hi := step(0.73), step(0.72); d < lo || d > hi {
 			t.Errorf("a second later: waited %v, want %v–%v", d, lo, hi)
 		}
 		l.Done("k", true)
-		time.Sleep(10 * time.Second)
+		time.Sleep(30 * time.Second)
 		waitFor(t, l, "k")
 		if d := waitFor(t, l, "k"); d != 100*time.Millisecond {
-			t.Errorf("10 s later: waited %v, want 100ms (the full rate)", d)
+			t.Errorf("30 s later: waited %v, want 100ms (the full rate)", d)
 		}
 		waitFor(t, l, "other")
 		if d := waitFor(t, l, "other"); d != 100*time.Millisecond {
@@ -240,10 +240,10 @@ func TestSlowDownFloor(t *testing.T) {
 		if d := waitFor(t, l, "k"); d > time.Second || d < 100*time.Millisecond {
 			t.Errorf("after 50 throttled replies: waited %v, want from 100ms up to 1s (1/64 of 64/s)", d)
 		}
-		time.Sleep(20 * time.Second)
+		time.Sleep(50 * time.Second)
 		waitFor(t, l, "k")
 		if d := waitFor(t, l, "k"); d != time.Second/64 {
-			t.Errorf("20 s later: waited %v, want %v", d, time.Second/64)
+			t.Errorf("50 s later: waited %v, want %v", d, time.Second/64)
 		}
 	})
 }
