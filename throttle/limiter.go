@@ -149,6 +149,10 @@ func maxWait(ctx context.Context, now int64, epoch time.Time) int64 {
 // the budget (and with Redis, the fleet's); any other end earns a tenth of
 // a retry.
 func (l *Limiter) Done(bucket string, throttled bool) {
+	// The common case changes nothing: a success with no retry spent.
+	if b := l.last.Load(); !throttled && b != nil && b.name == bucket && b.retry.full() {
+		return
+	}
 	b := l.acquire(bucket)
 	defer b.users.Add(-1)
 	if !throttled {
