@@ -49,7 +49,7 @@ func FallbackRate(perSecond float64, burst int) Option {
 
 // RedisTimeout sets how long a Redis limiter waits for Redis before it
 // paces the call in this process; by default it follows the measured round
-// trip (four times its moving average, from 50 ms to 2 s). Local ignores
+// trip (four times its moving average, from 100 ms to 2 s). Local ignores
 // it. It panics unless d is positive.
 func RedisTimeout(d time.Duration) Option {
 	if d <= 0 {

@@ -28,7 +28,7 @@ const (
 	// times its moving average, within [minTimeout, maxTimeout]; maxTimeout
 	// until Redis first answers (connecting and loading the script).
 	timeoutRTTs = 4
-	minTimeout  = 50 * time.Millisecond
+	minTimeout  = 100 * time.Millisecond
 	maxTimeout  = 2 * time.Second
 	// An unusable Redis is tried again after firstProbe, then twice as
 	// long after each failure, up to maxProbe.

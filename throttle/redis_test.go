@@ -100,6 +100,10 @@ func (l *logs) String() string {
 
 func (l *logs) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
+// steady is for tests of what Redis keeps, not of a slow Redis: a loaded
+// machine must not make them pace in the process.
+var steady = throttle.RedisTimeout(5 * time.Second)
+
 // TestRedisShared: two limiters on one Redis share one budget; the call
 // past it fails at once, before its deadline, with ErrLimited. The rate is
 // one call in a hundred seconds, so no token comes back during the test.
@@ -107,7 +111,7 @@ func TestRedisShared(t *testing.T) {
 	r := testutil.Redis(t)
 	c1, _ := redisClient(t, r.Addr)
 	c2, _ := redisClient(t, r.Addr)
-	a, b := throttle.Redis(c1, 0.01, 4), throttle.Redis(c2, 0.01, 4)
+	a, b := throttle.Redis(c1, 0.01, 4, steady), throttle.Redis(c2, 0.01, 4, steady)
 	ctx := context.Background()
 	for i, l := range []*throttle.Limiter{a, b, a, b} {
 		if err := l.Wait(ctx, "k", false); err != nil {
@@ -177,7 +181,7 @@ func TestRedisExtremeRates(t *testing.T) {
 	r := testutil.Redis(t)
 	c, _ := redisClient(t, r.Addr)
 	ctx := context.Background()
-	l := throttle.Redis(c, 1.0/86400, 1, throttle.Logger(nil))
+	l := throttle.Redis(c, 1.0/86400, 1, throttle.Logger(nil), steady)
 	granted := 0
 	for range 20 {
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -322,7 +326,7 @@ func TestRedisSlowDown(t *testing.T) {
 	r := testutil.Redis(t)
 	c1, _ := redisClient(t, r.Addr)
 	c2, _ := redisClient(t, r.Addr)
-	a, b := throttle.Redis(c1, 20, 1), throttle.Redis(c2, 20, 1)
+	a, b := throttle.Redis(c1, 20, 1, steady), throttle.Redis(c2, 20, 1, steady)
 	ctx := context.Background()
 	if err := a.Wait(ctx, "k", false); err != nil {
 		t.Fatal(err)
@@ -330,6 +334,9 @@ func TestRedisSlowDown(t *testing.T) {
 	a.Done("k", true)
 	if err := a.Wait(ctx, "k", false); err != nil { // tells Redis
 		t.Fatal(err)
+	}
+	if f, err := c1.HGet(ctx, "clarifaiauth:throttle:{k}", "f0").Float64(); err != nil || f != 0.7 {
+		t.Fatalf("the shared rate factor after a throttled reply: %v, %v; want 0.7", f, err)
 	}
 	start := time.Now()
 	for range 5 {
@@ -563,8 +570,8 @@ func TestRedisCluster(t *testing.T) {
 		return c
 	}
 	var out logs
-	a := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()))
-	b := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()))
+	a := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
+	b := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
 	ctx := context.Background()
 	for i := range 20 {
 		name := fmt.Sprint("budget-", i)
