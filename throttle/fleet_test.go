@@ -257,12 +257,12 @@ func TestFleetLearnsRate(t *testing.T) {
 // and twice their fair share (the goal is 0.8–1.25×), with about one
 // request to Redis a call. With CLARIFAIAUTH_SOAK set: 30 pods over 10 s.
 func TestFleetFair(t *testing.T) {
-	pods, d := 10, 2*time.Second
+	pods, d := 10, 3*time.Second
 	if soak {
 		pods, d = 30, 10*time.Second
 	}
 	r := testutil.Redis(t)
-	res := redisFleet(t, r.Addr, pods, 3, 200, d)
+	res := redisFleet(t, r.Addr, pods, 3, 100, d)
 	t.Logf("%d pods, %v: %d calls, least pod %.2f×, most %.2f× its fair share, %.2f Redis requests a call",
 		pods, d, res.calls, res.least, res.most, res.perCall)
 	if res.least < 1.0/3 || res.most > 2 {
