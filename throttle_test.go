@@ -63,24 +63,26 @@ func TestWithThrottle(t *testing.T) {
 	if err := call(); err != nil {
 		t.Fatalf("first call: %v", err)
 	}
-	// Five attempts, all sent and throttled: they spend half the budget.
+	// Five attempts, all sent and throttled: the four retries spend four
+	// tokens of ten (gRFC A6: a retry costs one).
 	if err := call(); err == nil || errors.Is(err, throttle.ErrLimited) {
 		t.Fatalf("a call throttled five times: %v, want the server's CONN_THROTTLED", err)
 	}
 	if n := len(fake.Calls()); n != 6 {
 		t.Fatalf("the server saw %d calls, want 6: every attempt is sent", n)
 	}
-	// The next call's first attempt is sent; its retry is refused, once.
+	// The next call's first attempt is sent, its first retry too (spending
+	// the fifth token); its second retry is refused, once.
 	err = call()
 	if !errors.Is(err, throttle.ErrLimited) || status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("a call past the retry budget: %v, want ErrLimited, ResourceExhausted", err)
 	}
-	if n := len(fake.Calls()); n != 7 {
-		t.Errorf("the server saw %d calls, want 7: a refused retry is not sent", n)
+	if n := len(fake.Calls()); n != 8 {
+		t.Errorf("the server saw %d calls, want 8: a refused retry is not sent", n)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	want := []bool{false, false, true, true, true, true, false, true}
+	want := []bool{false, false, true, true, true, true, false, true, true}
 	if len(l.waits) != len(want) {
 		t.Fatalf("the limiter was asked %d times (retry flags %v), want %d (%v): a refused retry is not retried",
 			len(l.waits), l.waits, len(want), want)

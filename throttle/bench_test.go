@@ -2,6 +2,9 @@ package throttle_test
 
 import (
 	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,83 +15,72 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/throttle"
 )
 
-// The cost of a call that gets its token at once: Wait and Done.
-
+// BenchmarkLocal: the cost of a call that gets its slot at once (Wait and
+// Done), side by side with x/time/rate's Allow, from 1 and 8 goroutines.
 func BenchmarkLocal(b *testing.B) {
-	l := throttle.Local(1e12, 1e9)
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
-			b.Fatal(err)
-		}
-		l.Done("bucket-fingerprint", false)
+	for _, g := range []int{1, 8} {
+		b.Run("Local/goroutines="+itoa(g), func(b *testing.B) {
+			l := throttle.Local(1e12, 1<<30)
+			run(b, g, func() {
+				if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
+					b.Fatal(err)
+				}
+				l.Done("bucket-fingerprint", false)
+			})
+		})
+		b.Run("xtimerate.Allow/goroutines="+itoa(g), func(b *testing.B) {
+			l := rate.NewLimiter(1e12, 1<<30)
+			run(b, g, func() {
+				if !l.Allow() {
+					b.Fatal("no token")
+				}
+			})
+		})
 	}
 }
 
-// BenchmarkXTimeRate is the floor under Local: x/time/rate's own check of
-// a token, with the clock read it needs.
-func BenchmarkXTimeRate(b *testing.B) {
-	l := rate.NewLimiter(1e12, 1e9)
+// run runs f b.N times from g goroutines.
+func run(b *testing.B, g int, f func()) {
 	b.ReportAllocs()
-	for b.Loop() {
-		if !l.AllowN(time.Now(), 1) {
-			b.Fatal("no token")
+	if g == 1 {
+		for b.Loop() {
+			f()
 		}
+		return
 	}
-}
-
-func BenchmarkLocalParallel(b *testing.B) {
-	l := throttle.Local(1e12, 1e9)
-	ctx := context.Background()
-	b.ReportAllocs()
+	b.SetParallelism(max(1, g/runtime.GOMAXPROCS(0)))
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
+			f()
+		}
+	})
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + itoa(n%10)
+}
+
+// BenchmarkRedis: a Redis limiter's call (one script run: EVALSHA) side
+// by side with one PING to the same Redis, and redis_rate's request for
+// one token.
+func BenchmarkRedis(b *testing.B) {
+	r := testutil.Redis(b)
+	ctx := context.Background()
+	b.Run("Limiter", func(b *testing.B) {
+		l := throttle.Redis(redisClientB(b, r.Addr), 1e6, 1<<30, throttle.Logger(nil))
+		b.ReportAllocs()
+		for b.Loop() {
 			if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
 				b.Fatal(err)
 			}
 			l.Done("bucket-fingerprint", false)
 		}
 	})
-}
-
-// BenchmarkRedis: leased is the Redis limiter as it runs (tokens taken in
-// batches while they are used fast); perCall has a burst of 1, so every
-// call asks Redis; gcra is redis_rate's own request for one token and ping
-// one round trip to the same Redis, for scale.
-func BenchmarkRedis(b *testing.B) {
-	r := testutil.Redis(b)
-	ctx := context.Background()
-	// Redis's rate algorithm counts time in floating-point seconds, good
-	// to about a tenth of a microsecond: rates stay well below 1e7/s.
-	for _, bc := range []struct {
-		name  string
-		rate  float64
-		burst int
-	}{{"leased", 1e6, 1e9}, {"perCall", 1e5, 1}} {
-		b.Run(bc.name, func(b *testing.B) {
-			c := redisClientB(b, r.Addr)
-			l := throttle.Redis(c, bc.rate, bc.burst, throttle.Logger(nil))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
-					b.Fatal(err)
-				}
-				l.Done("bucket-fingerprint", false)
-			}
-		})
-	}
-	b.Run("gcra", func(b *testing.B) {
-		rl := redis_rate.NewLimiter(redisClientB(b, r.Addr))
-		limit := redis_rate.Limit{Rate: 1, Period: 10 * time.Microsecond, Burst: 1}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := rl.AllowAtMost(ctx, "bench", limit, 1); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("ping", func(b *testing.B) {
+	b.Run("PING", func(b *testing.B) {
 		c := redisClientB(b, r.Addr)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -97,4 +89,107 @@ func BenchmarkRedis(b *testing.B) {
 			}
 		}
 	})
+	b.Run("redis_rate", func(b *testing.B) {
+		rl := redis_rate.NewLimiter(redisClientB(b, r.Addr))
+		limit := redis_rate.Limit{Rate: 1, Period: time.Microsecond, Burst: 1 << 30}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := rl.Allow(ctx, "bench", limit); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestBaselineXTimeRate measures what issue golang/go#71360 reports: 50
+// goroutines asking a limiter of 100/s and burst 10 for a token with a 1 ms
+// deadline, with x/time/rate's Reserve and Cancel, and with Local. Run with
+// -throttle.baseline.
+func TestBaselineXTimeRate(t *testing.T) {
+	if !*baseline {
+		t.Skip("a comparison, not a check: run with -throttle.baseline")
+	}
+	const d = time.Second
+	count := func(try func(ctx context.Context) bool) (int64, time.Duration) {
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range 50 {
+			wg.Go(func() {
+				for time.Since(start) < d {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+					if try(ctx) {
+						n.Add(1)
+					}
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
+		return n.Load(), time.Since(start)
+	}
+	xr := rate.NewLimiter(100, 10)
+	got, el := count(func(ctx context.Context) bool {
+		r := xr.Reserve()
+		dl, _ := ctx.Deadline()
+		if !r.OK() || time.Now().Add(r.Delay()).After(dl) {
+			r.Cancel()
+			return false
+		}
+		return true
+	})
+	t.Logf("BASELINE x/time/rate Reserve+Cancel: %d granted in %v, at most %d may be", got, el.Round(time.Millisecond), 10+int(100*el.Seconds()))
+	l := throttle.Local(100, 10, throttle.Logger(nil))
+	got, el = count(func(ctx context.Context) bool { return l.Wait(ctx, "k", false) == nil })
+	t.Logf("BASELINE throttle.Local: %d granted in %v, at most %d may be", got, el.Round(time.Millisecond), 10+int(100*el.Seconds()))
+}
+
+// TestBaselineRedisRate measures redis_rate with a burst of one at 5/s:
+// how many calls in a second it allows, and with how many requests. Run
+// with -throttle.baseline.
+func TestBaselineRedisRate(t *testing.T) {
+	if !*baseline {
+		t.Skip("a comparison, not a check: run with -throttle.baseline")
+	}
+	r := testutil.Redis(t)
+	c, n := redisClient(t, r.Addr)
+	rl := redis_rate.NewLimiter(c)
+	ctx := context.Background()
+	allowed := 0
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		res, err := rl.Allow(ctx, "one", redis_rate.PerSecond(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Allowed > 0 {
+			allowed++
+		} else {
+			time.Sleep(max(res.RetryAfter, 10*time.Microsecond))
+		}
+	}
+	t.Logf("BASELINE redis_rate PerSecond(5) (burst 5): %d allowed in 1 s with %d requests", allowed, n.get("evalsha", "eval"))
+	rl2 := redis_rate.NewLimiter(c)
+	allowed, before := 0, n.get("evalsha", "eval")
+	start = time.Now()
+	for time.Since(start) < time.Second {
+		res, err := rl2.Allow(ctx, "burst1", redis_rate.Limit{Rate: 5, Period: time.Second, Burst: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Allowed > 0 {
+			allowed++
+		} else {
+			time.Sleep(max(res.RetryAfter, 10*time.Microsecond))
+		}
+	}
+	t.Logf("BASELINE redis_rate 5/s burst 1: %d allowed in 1 s with %d requests", allowed, n.get("evalsha", "eval")-before)
+	l := throttle.Redis(c, 5, 1)
+	allowed, before = 0, n.get("evalsha", "eval")
+	ctx1, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	for l.Wait(ctx1, "ours", false) == nil {
+		allowed++
+	}
+	t.Logf("BASELINE throttle.Redis(5, 1): %d allowed in 1 s with %d requests", allowed, n.get("evalsha", "eval")-before)
 }

@@ -3,8 +3,9 @@ package throttle
 import "sync/atomic"
 
 // The retry budget, as in gRPC's retry throttling (gRFC A6): ten tokens; a
-// throttled reply costs one, any other outcome earns a tenth; retries are
-// refused while half or fewer are left. Counted in thousandths.
+// retry (an attempt after a failed one) costs one and is refused while half
+// or fewer are left; a call that ends without a throttled reply earns a
+// tenth. Counted in thousandths.
 const (
 	budgetTokens = 10_000
 	budgetCost   = 1_000
@@ -16,26 +17,33 @@ type budget struct {
 	spent atomic.Int64
 }
 
-// allowsRetry reports whether a retry may be sent.
-func (b *budget) allowsRetry() bool {
-	return b.spent.Load() < budgetTokens/2
-}
-
-// throttled spends a token.
-func (b *budget) throttled() {
+// spend takes a token for a retry, if more than half are left.
+func (b *budget) spend() bool {
 	for {
 		v := b.spent.Load()
-		if v >= budgetTokens || b.spent.CompareAndSwap(v, min(v+budgetCost, budgetTokens)) {
-			return
+		if v+budgetCost > budgetTokens/2 {
+			return false
+		}
+		if b.spent.CompareAndSwap(v, v+budgetCost) {
+			return true
 		}
 	}
 }
 
-// succeeded earns a tenth of a token back.
-func (b *budget) succeeded() {
+// refund gives back the token of a retry that was not sent.
+func (b *budget) refund() { b.add(-budgetCost) }
+
+// earn earns a tenth of a token back.
+func (b *budget) earn() {
+	if b.spent.Load() > 0 {
+		b.add(-budgetEarn)
+	}
+}
+
+func (b *budget) add(d int64) {
 	for {
 		v := b.spent.Load()
-		if v <= 0 || b.spent.CompareAndSwap(v, max(v-budgetEarn, 0)) {
+		if b.spent.CompareAndSwap(v, max(v+d, 0)) {
 			return
 		}
 	}

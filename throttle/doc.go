@@ -1,8 +1,10 @@
-// Package throttle keeps calls to Clarifai under an account's rate limit,
-// so that they are paced before they are sent instead of being answered
-// CONN_THROTTLED (11005). Local paces the calls of one process; Redis
-// shares one budget among every process that uses the same Redis, such as
-// the pods of one service.
+// Package throttle keeps calls to Clarifai under an account's rate limit
+// with GCRA (the generic cell rate algorithm) with reservations: each call
+// takes the next free slot of its budget and waits for it in the process,
+// so that it is paced before it is sent instead of being answered
+// CONN_THROTTLED (11005). Local keeps the budgets in this process; Redis
+// keeps them in Redis, one request a call, shared by every process (pod)
+// that uses the same Redis or Redis Cluster.
 //
 // A Limiter is given to the authentication interceptors, which ask it
 // before every attempt of a call and tell it how the attempt ended:
@@ -13,23 +15,21 @@
 //	opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
 //
 // Each credential has its own budget, named by a fingerprint of the key
-// (never the key itself), so keys given per call or per tenant are paced
-// apart; Account gives every key one shared budget.
+// (never the key itself); Account gives every key one shared budget.
 //
 // What a Limiter promises:
 //
-//   - Every attempt takes a token, retries included; a stream takes one
-//     when it opens.
-//   - A call that cannot get its token before its context's deadline fails
-//     at once, unsent, with codes.ResourceExhausted (ErrLimited).
-//   - A CONN_THROTTLED reply slows that credential's calls in this process
-//     (to half the rate, then less if the replies go on); the rate comes
-//     back by itself, doubling each second without one.
-//   - Retries are bounded as in gRPC's retry throttling: each throttled
-//     reply costs one token of ten, each other outcome earns a tenth of
-//     one, and while half or fewer are left retries fail at once, unsent,
-//     with ErrLimited. A throttled fleet does not multiply its own load.
-//   - With Redis, a Redis that fails or is slow to answer (over 50 ms)
-//     never fails a call: the Limiter paces with a local rate, says so once
-//     (Logger), and goes back to Redis when it answers again.
+//   - A call whose slot would come after its context's deadline fails at
+//     once, unsent and costing nothing, with codes.ResourceExhausted
+//     (ErrLimited); a call whose context ends while it waits gives its
+//     slot back.
+//   - A CONN_THROTTLED reply slows the budget to 0.7 of its rate (with
+//     Redis, for the whole fleet); the rate climbs back by 2 % a second.
+//   - Retries are bounded as in gRPC's retry throttling (gRFC A6).
+//   - With Redis, a Redis that fails, refuses the script or does not
+//     answer in time never fails a call: the Limiter paces in the process
+//     at its share of the rate, says so once (Logger), and goes back to
+//     Redis when the script runs again.
+//
+// docs/throttling.md says how, and what it costs.
 package throttle

@@ -2,225 +2,296 @@ package throttle
 
 import (
 	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
 	"errors"
-	"log/slog"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
+//go:embed gcra.lua
+var gcraLua string
+
+// gcraScript runs by EVALSHA, loading itself on NOSCRIPT.
+var gcraScript = redis.NewScript(gcraLua)
+
 const (
-	// redisKeyPrefix begins the Redis key of every budget.
+	// redisKeyPrefix begins the Redis keys of every budget.
 	redisKeyPrefix = "clarifaiauth:throttle:"
-	// redisTimeout is how long a call waits for Redis before it is paced
-	// locally instead.
-	redisTimeout = 50 * time.Millisecond
-	// firstTimeout replaces it until Redis first answers: that answer
-	// includes connecting and loading the rate script.
-	firstTimeout = 500 * time.Millisecond
-	// A limiter whose Redis does not answer asks it again after
-	// firstProbe, then twice as long after each failure, up to maxProbe.
+	// The timeout of a request to Redis follows the round trip: timeoutRTTs
+	// times its moving average, within [minTimeout, maxTimeout]; maxTimeout
+	// until Redis first answers (connecting and loading the script).
+	timeoutRTTs = 4
+	minTimeout  = 100 * time.Millisecond
+	maxTimeout  = 2 * time.Second
+	// An unusable Redis is tried again after firstProbe, then twice as
+	// long after each failure, up to maxProbe.
 	firstProbe = 250 * time.Millisecond
 	maxProbe   = 5 * time.Second
-	// minInterval bounds the rate: Redis's rate algorithm counts time in
-	// floating-point seconds, good to about a tenth of a microsecond.
-	minInterval = time.Microsecond
-	// minRetry is the least a call waits before asking Redis again after
-	// a refusal, so that a refusal due now cannot make calls spin.
-	minRetry = 10 * time.Microsecond
+	// beatEvery is how often a process says it uses a budget (with a call).
+	beatEvery = int64(time.Second)
+	// maxRedisRate is the most a Redis budget keeps: one call a microsecond.
+	maxRedisRate = 1e6
 )
 
-// Redis returns a Limiter whose budgets are kept in Redis and shared by
-// every process that uses the same Redis: together they make perSecond
-// calls a second with each credential on average, and up to burst at once
-// (at least 1); rates above a million a second are kept as a million. Every
-// process sharing a budget must give the same rate and burst. It panics if
-// client is nil or perSecond is not a positive number.
+// Redis returns a Limiter whose budgets are kept in Redis with GCRA and
+// shared by every process that uses the same Redis: together they make
+// perSecond calls a second with each credential on average, and up to burst
+// at once. Each call costs one request to Redis, then waits in this process.
+// Every process sharing a budget must give the same rate and burst; rates
+// above a million a second are kept as a million.
 //
-// While Redis fails or takes over 50 ms to answer (500 ms for its first
-// answer, which includes connecting), calls are paced in this process at
-// the FallbackRate, and Redis is asked again after a quarter second, then
-// less often (up to every 5 s); the Logger hears when that starts and ends.
-// When Redis answers again, the calls paced locally meanwhile are taken
-// from the shared budget.
+// While Redis fails, refuses the script or does not answer within the
+// RedisTimeout, calls are paced in this process at the FallbackRate (by
+// default the rate divided by the processes last seen using the budget);
+// the Logger hears once when that starts and ends. It panics if client is
+// nil, perSecond is below one call a day or burst below 1.
 func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...Option) *Limiter {
-	checkRate(perSecond)
 	if client == nil {
-		panic("throttle: Redis needs a client")
+		panic("throttle: Redis needs a client, not nil")
 	}
-	burst = max(burst, 1)
-	s := &shared{
-		rdb:      client,
-		rl:       redis_rate.NewLimiter(client),
-		interval: max(time.Duration(float64(time.Second)/perSecond), minInterval),
-		burst:    burst,
-		maxLease: min(max(burst/4, 1), maxLease),
-	}
+	checkRate("rate", perSecond)
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]),
+		g: newGCRA(min(perSecond, maxRedisRate), burst, 1e6)}
 	l := newLimiter(perSecond, burst, s, opts)
-	s.fbRate, s.fbBurst = perSecond, burst
-	if r := l.opts.fallbackRate; r > 0 {
-		checkRate(r)
-		s.fbRate, s.fbBurst = r, max(l.opts.fallbackBurst, 1)
-	}
+	s.timeout = l.opts.redisTimeout
 	return l
 }
 
-// errSlow is why a limiter paces locally when Redis is too slow.
-var errSlow = errors.New("no answer in time")
+// redisKeys returns the keys of the budget named name, in one hash slot.
+func redisKeys(name string) []string {
+	k := redisKeyPrefix + "{" + braces.Replace(name) + "}"
+	return []string{k, k + ":procs"}
+}
+
+var braces = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 
 // shared is the Redis side of a Limiter.
 type shared struct {
-	rdb      redis.UniversalClient
-	rl       *redis_rate.Limiter
-	interval time.Duration // between two calls at the full rate
-	burst    int
-	maxLease int
-	fbRate   float64
-	fbBurst  int
+	rdb     redis.UniversalClient
+	g       gcra          // in microseconds
+	pid     string        // this Limiter in the budgets' process sets
+	timeout time.Duration // RedisTimeout; zero: follows rtt
+	rtt     atomic.Int64  // moving average of the round trip, ns
 
-	down     atomic.Bool   // Redis does not answer: pace locally
-	answered atomic.Bool   // Redis answered at least once
-	episode  atomic.Uint64 // counts the times Redis stopped answering
-	probeAt  atomic.Int64  // when to ask a silent Redis again (offset)
-	probing  atomic.Bool
-	mu       sync.Mutex    // orders the changes of down
-	backoff  time.Duration // the wait before the next probe; under mu
+	down    atomic.Bool   // Redis is unusable: pace in this process
+	episode atomic.Uint64 // counts the times it became so
+	probeAt atomic.Int64  // when to try it again
+	probing atomic.Bool
+	mu      sync.Mutex    // orders the changes of down
+	backoff time.Duration // under mu
 }
 
-// limit is the shared budget's limit, slowed to the pace depth: a slowed
-// call costs 2^depth times the time of a call at the full rate.
-func (s *shared) limit(depth int) redis_rate.Limit {
-	return redis_rate.Limit{Rate: 1, Period: s.interval << depth, Burst: max(1, s.burst>>depth)}
+// fallback is a bucket's budget in this process for one episode of an
+// unusable Redis.
+type fallback struct {
+	episode uint64
+	slots   slots
 }
 
-// wait takes a token from b's lease, or from Redis, or from the fallback.
-func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket, now time.Time) error {
-	if !s.down.Load() && b.lease.take(now.Sub(l.epoch)) {
-		return nil
+// reply is the script's answer.
+type reply struct {
+	ok                 bool
+	wait, tat, step    int64 // µs
+	procs, factorMilli int64
+}
+
+// wait takes a slot of b's shared budget and waits for it, or paces the
+// call in this process while Redis is unusable.
+func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
+	if s.down.Load() {
+		s.probe(l, b)
+		return s.fallbackWait(ctx, l, b)
 	}
-	lz := &b.lease
-	lz.mu.Lock()
-	lz.waiting++
-	lz.mu.Unlock()
-	defer func() {
-		lz.mu.Lock()
-		lz.waiting--
-		lz.mu.Unlock()
-	}()
-	for ; ; now = time.Now() {
-		off := now.Sub(l.epoch)
-		if s.down.Load() {
-			s.probe(l, off)
-			err := s.fallback(l, b, now).wait(ctx, now)
-			if err == nil && lz.owed.Load() < int64(s.burst) {
-				lz.owed.Add(1)
-			}
-			return err
-		}
-		lz.mu.Lock()
-		if lz.take(off) {
-			lz.mu.Unlock()
-			return nil
-		}
-		f := lz.fetch
-		if f == nil || off >= f.deadline {
-			if off < lz.next {
-				// Redis said when the next token comes: wait for it, or
-				// fail now if it comes too late.
-				d := lz.next - off
-				lz.mu.Unlock()
-				if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
-					return errDeadline
-				}
-				if err := sleep(ctx, d); err != nil {
-					return err
-				}
-				continue
-			}
-			f = s.fetch(l, b, off)
-		}
-		lz.mu.Unlock()
-		t := time.NewTimer(f.deadline - off)
-		select {
-		case <-f.done:
-		case <-t.C:
-			s.markDown(l, errSlow)
-		case <-ctx.Done():
-			t.Stop()
+	now := l.now()
+	mw := maxWait(ctx, now, l.epoch)
+	r, err := s.run(ctx, l, b, "take", mw, 0, 0, s.currentTimeout())
+	if err != nil {
+		if ctx.Err() != nil {
 			return contextError(ctx)
 		}
-		t.Stop()
+		s.markDown(l, b, err)
+		return s.fallbackWait(ctx, l, b)
 	}
+	if !r.ok {
+		l.refused()
+		return errDeadline
+	}
+	send := l.now() + r.wait*1000
+	for old := b.reserved.Load(); send > old && !b.reserved.CompareAndSwap(old, send); old = b.reserved.Load() {
+	}
+	return l.sleep(ctx, r.wait*1000, func() {
+		go func() { _, _ = s.run(context.Background(), l, b, "undo", -1, r.tat, r.tat-r.step, s.currentTimeout()) }()
+	})
 }
 
-// fetch asks Redis for tokens for b's lease. b.lease.mu must be held.
-func (s *shared) fetch(l *Limiter, b *bucket, off time.Duration) *fetch {
-	lz := &b.lease
-	n := min(max(lz.want, lz.waiting, 1), s.maxLease)
-	timeout := redisTimeout
-	if !s.answered.Load() {
-		timeout = firstTimeout
+var (
+	errGarbage = errors.New("the script's answer is not what it returns")
+	errTimeout = errors.New("no answer within the timeout")
+)
+
+// run runs the script for b, waiting for it up to timeout or ctx's end;
+// the request itself ends within timeout if the client honours contexts,
+// else within the client's read timeout.
+func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, maxWait, undoAfter, undoBefore int64, timeout time.Duration) (reply, error) {
+	now := l.now()
+	mwUS := int64(-1)
+	if maxWait >= 0 && maxWait < 1<<62 {
+		mwUS = maxWait / 1000
 	}
-	f := &fetch{done: make(chan struct{}), deadline: off + timeout}
-	lz.fetch = f
-	depth := b.pace.current(off)
-	owed := int(lz.owed.Swap(0))
+	var beat string
+	if at := b.beatAt.Load(); now >= at && b.beatAt.CompareAndSwap(at, now+beatEvery) {
+		beat = s.pid
+	}
+	thr := "0"
+	if b.throttled.Swap(false) {
+		thr = "1"
+	}
+	debt := b.debt.Load()
+	owed := max(0, debt-now) / 1000
+	type result struct {
+		v   []int64
+		err error
+	}
+	done := make(chan result, 1)
+	start := time.Now()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		res, err := s.rl.AllowAtMost(ctx, b.key, s.limit(depth), owed+n)
+		rctx, cancel := context.WithTimeout(context.Background(), timeout)
+		v, err := gcraScript.Run(rctx, s.rdb, b.keys, s.g.step, s.g.window, mwUS, owed, thr, beat, mode, undoAfter, undoBefore).Int64Slice()
 		cancel()
-		if err == nil {
-			s.answered.Store(true)
-		}
-		off := time.Since(l.epoch)
-		lz.mu.Lock()
-		if lz.fetch == f {
-			lz.fetch = nil
-		}
-		switch {
-		case err != nil:
-			lz.owed.Add(int64(owed))
-		case res.Allowed > owed:
-			lz.add(off, res.Allowed-owed, n, s.maxLease)
-		case res.Allowed > 0:
-			// The shared budget paid for the calls paced locally and has
-			// no token left for this one.
-			lz.next = off + s.interval
-		default:
-			lz.next = off + max(res.RetryAfter, minRetry)
-		}
-		lz.mu.Unlock()
-		if err != nil {
-			s.markDown(l, err)
-		}
-		close(f.done)
+		done <- result{v, err}
 	}()
-	return f
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	var res result
+	select {
+	case res = <-done:
+	case <-t.C:
+		res.err = errTimeout
+	case <-ctx.Done():
+		res.err = ctx.Err()
+	}
+	r, err := parseReply(res.v, res.err, mwUS)
+	if err != nil {
+		if thr == "1" {
+			b.throttled.Store(true)
+		}
+		if beat != "" {
+			b.beatAt.Store(0)
+		}
+		return r, err
+	}
+	s.observe(time.Since(start))
+	if owed > 0 {
+		b.debt.CompareAndSwap(debt, 0)
+	}
+	if beat != "" && r.procs > 0 {
+		b.procs.Store(r.procs)
+	}
+	// Mirror the fleet's rate factor, for the fallback.
+	now = l.now()
+	if f, cur := float64(r.factorMilli)/1e6, b.rate.Load(); f >= 1 && cur != nil {
+		b.rate.CompareAndSwap(cur, nil)
+	} else if d := f - cur.factor(now); f < 1 && (d > 0.01 || d < -0.01) {
+		b.rate.CompareAndSwap(cur, &aimd{f0: f, t0: now})
+	}
+	return r, nil
 }
 
-// fallback returns b's local rate for the current time Redis is silent:
-// a fresh one each time, holding one token, so that a fleet falling back
-// at once does not burst.
-func (s *shared) fallback(l *Limiter, b *bucket, now time.Time) *localRate {
+// parseReply checks the script's answer, text from outside.
+func parseReply(v []int64, err error, maxWait int64) (reply, error) {
+	if err != nil {
+		return reply{}, err
+	}
+	if len(v) != 6 {
+		return reply{}, errGarbage
+	}
+	r := reply{ok: v[0] == 1, wait: v[1], tat: v[2], procs: v[3], factorMilli: v[4], step: v[5]}
+	if v[0] != 0 && v[0] != 1 || r.wait < 0 || r.wait > maxWindow || r.step < 1 || r.step > maxWindow ||
+		r.procs < 0 || r.factorMilli < 1e6/64 || r.factorMilli > 1e6 || r.ok && maxWait >= 0 && r.wait > maxWait {
+		return reply{}, errGarbage
+	}
+	return r, nil
+}
+
+// observe adds a round trip to the moving average.
+func (s *shared) observe(d time.Duration) {
+	for {
+		old := s.rtt.Load()
+		n := int64(d)
+		if old != 0 {
+			n = old + (n-old)/8
+		}
+		if s.rtt.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// currentTimeout is how long a call waits for Redis.
+func (s *shared) currentTimeout() time.Duration {
+	if s.timeout > 0 {
+		return s.timeout
+	}
+	r := time.Duration(s.rtt.Load())
+	if r == 0 {
+		return maxTimeout
+	}
+	return min(max(timeoutRTTs*r, minTimeout), maxTimeout)
+}
+
+// fallbackWait paces a call in this process, with one budget per bucket
+// and episode, starting with one call's worth after the slots Redis gave,
+// so that a fleet falling back at once does not burst. The calls it sends are owed to the shared budget.
+func (s *shared) fallbackWait(ctx context.Context, l *Limiter, b *bucket) error {
 	ep := s.episode.Load()
-	old := b.local.Load()
-	if old != nil && old.episode == ep {
-		return old
+	fb := b.fallback.Load()
+	if fb == nil || fb.episode != ep {
+		rate, burst := s.fallbackRate(l, b)
+		n := &fallback{episode: ep}
+		n.slots.g = newGCRA(rate, burst, 1e9)
+		// The first slot comes after the last one Redis gave this process.
+		g := n.slots.g
+		n.slots.tat.Store(max(l.now()+g.window-g.step, b.reserved.Load()+g.window))
+		if b.fallback.CompareAndSwap(fb, n) {
+			fb = n
+		} else {
+			fb = b.fallback.Load()
+		}
 	}
-	r := newLocalRate(s.fbRate, s.fbBurst, b.pace.current(now.Sub(l.epoch)))
-	r.episode = ep
-	r.lim.AllowN(now, r.lim.Burst()-1)
-	if !b.local.CompareAndSwap(old, r) {
-		return b.local.Load()
+	if err := l.waitLocal(ctx, b, &fb.slots, 1); err != nil {
+		return err
 	}
-	return r
+	now := l.now()
+	step, window := l.g.at(b.rate.Load().factor(now))
+	for {
+		d := b.debt.Load()
+		if b.debt.CompareAndSwap(d, min(max(d, now)+step, now+window)) {
+			return nil
+		}
+	}
 }
 
-// markDown switches to local pacing, saying so once.
-func (s *shared) markDown(l *Limiter, err error) {
+// fallbackRate is the rate and burst b is paced at in this process while
+// Redis is unusable.
+func (s *shared) fallbackRate(l *Limiter, b *bucket) (float64, int) {
+	if l.opts.fallbackRate > 0 {
+		return l.opts.fallbackRate, l.opts.fallbackBurst
+	}
+	n := max(1, b.procs.Load())
+	return max(l.perSecond/float64(n), minRate), max(1, l.burst/int(n))
+}
+
+// markDown switches to pacing in this process, saying so once.
+func (s *shared) markDown(l *Limiter, b *bucket, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down.Load() {
@@ -228,30 +299,34 @@ func (s *shared) markDown(l *Limiter, err error) {
 	}
 	s.episode.Add(1)
 	s.backoff = firstProbe
-	s.probeAt.Store(int64(time.Since(l.epoch) + firstProbe))
+	s.probeAt.Store(l.now() + int64(firstProbe))
 	s.down.Store(true)
 	if lg := l.logger(); lg != nil {
-		lg.Warn("throttle: Redis does not answer; pacing calls in this process until it does", "err", clip(err.Error(), 200))
+		rate, burst := s.fallbackRate(l, b)
+		lg.Warn("throttle: Redis is unusable; pacing calls in this process until it answers",
+			"err", clip(err.Error(), 200), "rate", rate, "burst", burst,
+			"processes", fmt.Sprint(max(1, b.procs.Load())))
 	}
 }
 
-// probe asks a silent Redis, one at a time and less and less often,
-// whether it answers again.
-func (s *shared) probe(l *Limiter, off time.Duration) {
-	if int64(off) < s.probeAt.Load() || !s.probing.CompareAndSwap(false, true) {
+// probe runs the script (taking nothing) for an unusable Redis, one at a
+// time and less and less often; Redis is usable again once it answers.
+func (s *shared) probe(l *Limiter, b *bucket) {
+	if l.now() < s.probeAt.Load() || !s.probing.CompareAndSwap(false, true) {
 		return
+	}
+	timeout := maxTimeout
+	if s.timeout > 0 {
+		timeout = s.timeout
 	}
 	go func() {
 		defer s.probing.Store(false)
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
-		err := s.rdb.Ping(ctx).Err()
-		cancel()
+		_, err := s.run(context.Background(), l, b, "probe", -1, 0, 0, timeout)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if err != nil || time.Since(start) > redisTimeout {
+		if err != nil {
 			s.backoff = min(2*s.backoff, maxProbe)
-			s.probeAt.Store(int64(time.Since(l.epoch) + s.backoff))
+			s.probeAt.Store(l.now() + int64(s.backoff))
 			return
 		}
 		s.down.Store(false)
@@ -259,20 +334,4 @@ func (s *shared) probe(l *Limiter, off time.Duration) {
 			lg.Info("throttle: Redis answers again; pacing calls with the shared budget")
 		}
 	}()
-}
-
-// logger returns where to say that Redis stopped or started answering.
-func (l *Limiter) logger() *slog.Logger {
-	if l.opts.loggerOK {
-		return l.opts.logger
-	}
-	return slog.Default()
-}
-
-// clip shortens s, text from outside, to at most n bytes.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -1,10 +1,14 @@
 package throttle_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +57,16 @@ func (c *counter) get(names ...string) int {
 	return n
 }
 
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.m {
+		n += v
+	}
+	return n
+}
+
 func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
@@ -86,6 +100,10 @@ func (l *logs) String() string {
 
 func (l *logs) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
+// steady is for tests of what Redis keeps, not of a slow Redis: a loaded
+// machine must not make them pace in the process.
+var steady = throttle.RedisTimeout(5 * time.Second)
+
 // TestRedisShared: two limiters on one Redis share one budget; the call
 // past it fails at once, before its deadline, with ErrLimited. The rate is
 // one call in a hundred seconds, so no token comes back during the test.
@@ -93,7 +111,7 @@ func TestRedisShared(t *testing.T) {
 	r := testutil.Redis(t)
 	c1, _ := redisClient(t, r.Addr)
 	c2, _ := redisClient(t, r.Addr)
-	a, b := throttle.Redis(c1, 0.01, 4), throttle.Redis(c2, 0.01, 4)
+	a, b := throttle.Redis(c1, 0.01, 4, steady), throttle.Redis(c2, 0.01, 4, steady)
 	ctx := context.Background()
 	for i, l := range []*throttle.Limiter{a, b, a, b} {
 		if err := l.Wait(ctx, "k", false); err != nil {
@@ -113,11 +131,13 @@ func TestRedisShared(t *testing.T) {
 	}
 }
 
-// TestRedisPaces: past the burst, calls are spaced by 1/rate. A busy
-// machine can only make them slower, so only the lower bound is checked.
+// TestRedisPaces: past the burst, calls are spaced by 1/rate, a burst of
+// one included (redis_rate refused every call at Redis(5, 1)), with one
+// request to Redis a call. A busy machine can only make them slower, so
+// only the lower bound is checked.
 func TestRedisPaces(t *testing.T) {
 	r := testutil.Redis(t)
-	c, _ := redisClient(t, r.Addr)
+	c, n := redisClient(t, r.Addr)
 	l := throttle.Redis(c, 20, 1)
 	ctx := context.Background()
 	start := time.Now()
@@ -129,29 +149,70 @@ func TestRedisPaces(t *testing.T) {
 	if d := time.Since(start); d < 450*time.Millisecond {
 		t.Errorf("11 calls at 20/s with a burst of 1 took %v, want at least 500ms", d)
 	}
+	// The first request may load the script: EVALSHA, then EVAL.
+	if got := n.get("evalsha", "eval"); got > 12 {
+		t.Errorf("11 calls made %d requests to Redis, want at most 12", got)
+	}
 }
 
-// TestRedisLease: a process that uses its tokens fast takes them from
-// Redis in batches, so most calls need no round trip.
-func TestRedisLease(t *testing.T) {
+// TestRedisOneRequestPerCall: a call costs one request to Redis.
+func TestRedisOneRequestPerCall(t *testing.T) {
 	r := testutil.Redis(t)
 	c, n := redisClient(t, r.Addr)
-	l := throttle.Redis(c, 1e6, 1e6)
+	l := throttle.Redis(c, 1e6, 1)
 	ctx := context.Background()
-	const calls = 2000
+	const calls = 500
 	for range calls {
 		if err := l.Wait(ctx, "k", false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := n.get("evalsha", "eval"); got == 0 || got > calls/4 {
-		t.Errorf("%d calls made %d requests to Redis, want some and at most %d", calls, got, calls/4)
+	if got := n.get("evalsha", "eval"); got > calls+1 {
+		t.Errorf("%d calls made %d requests to Redis, want at most %d", calls, got, calls+1)
+	}
+	if got := n.total(); got > calls+3 {
+		t.Errorf("%d calls made %d commands in all, want about one each", calls, got)
 	}
 }
 
-// TestRedisDown: with Redis killed, calls still get tokens (at the local
-// rate), the logger hears it once, Redis is asked again less and less
-// often (after 0.25, 0.75, 1.75 s), not for every call, and once it answers
+// TestRedisExtremeRates: one call a day grants one of twenty, and writes no
+// time more than a day ahead; a million a second grants calls at once.
+func TestRedisExtremeRates(t *testing.T) {
+	r := testutil.Redis(t)
+	c, _ := redisClient(t, r.Addr)
+	ctx := context.Background()
+	l := throttle.Redis(c, 1.0/86400, 1, throttle.Logger(nil), steady)
+	granted := 0
+	for range 20 {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		if l.Wait(ctx, "day", false) == nil {
+			granted++
+		}
+		cancel()
+	}
+	if granted != 1 {
+		t.Errorf("one call a day granted %d of 20 calls, want 1", granted)
+	}
+	tat, err := c.HGet(ctx, "clarifaiauth:throttle:{day}", "tat").Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ahead := time.Duration(tat-time.Now().UnixMicro()) * time.Microsecond; ahead > 25*time.Hour {
+		t.Errorf("the budget's time is %v ahead, want at most a day", ahead)
+	}
+	fast := throttle.Redis(c, 1e6, 1)
+	start := time.Now()
+	for range 100 {
+		if err := fast.Wait(ctx, "fast", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("100 calls at a million a second: %v", time.Since(start))
+}
+
+// TestRedisDown: with Redis killed, calls still go (paced in the process),
+// the logger hears it once with the rate, Redis is tried again a few times
+// (after 0.25, 0.75, 1.75 s), not for every call, and once it answers
 // again the budget is back in Redis.
 func TestRedisDown(t *testing.T) {
 	r := testutil.Redis(t)
@@ -163,17 +224,20 @@ func TestRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Kill()
+	before := n.get("evalsha", "eval")
 	start := time.Now()
+	calls := 0
 	for time.Since(start) < 2500*time.Millisecond {
 		if err := l.Wait(ctx, "k", false); err != nil {
 			t.Fatalf("Redis down: %v", err)
 		}
+		calls++
 	}
-	if got := strings.Count(out.String(), "level=WARN"); got != 1 {
-		t.Errorf("Redis down: %d warnings, want 1:\n%s", got, out.String())
+	if got := strings.Count(out.String(), "level=WARN"); got != 1 || !strings.Contains(out.String(), "rate=1000") {
+		t.Errorf("Redis down: %d warnings, want 1 with the rate:\n%s", got, out.String())
 	}
-	if got := n.get("ping"); got == 0 || got > 5 {
-		t.Errorf("Redis was probed %d times in 2.5 s, want about 3", got)
+	if got := n.get("evalsha", "eval") - before; got > 12 {
+		t.Errorf("%d calls in 2.5 s made %d requests to a dead Redis, want a few probes", calls, got)
 	}
 
 	r.Restart()
@@ -190,17 +254,17 @@ func TestRedisDown(t *testing.T) {
 	if err := l.Wait(ctx, "k", false); err != nil {
 		t.Fatal(err)
 	}
-	if keys, err := c.Keys(ctx, "*clarifaiauth:throttle:k").Result(); err != nil || len(keys) != 1 {
+	if keys, err := c.Keys(ctx, "clarifaiauth:throttle:{k}").Result(); err != nil || len(keys) != 1 {
 		t.Errorf("after Redis came back: keys %q, %v; want the budget's", keys, err)
 	}
 }
 
 // TestRedisStalled: a Redis that accepts connections but does not answer
 // makes calls pace locally after a short wait, not after the client's
-// read timeout, and says so.
+// read timeout, and says so once.
 func TestRedisStalled(t *testing.T) {
 	r := testutil.Redis(t)
-	c := redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	var out logs
 	l := throttle.Redis(c, 1000, 10, throttle.Logger(out.logger()))
 	ctx := context.Background()
@@ -209,7 +273,6 @@ func TestRedisStalled(t *testing.T) {
 	}
 	r.Pause()
 	t.Cleanup(func() {
-		// Let the limiter's request, still waiting for its answer, end.
 		r.Resume()
 		c.Close()
 	})
@@ -219,7 +282,7 @@ func TestRedisStalled(t *testing.T) {
 			t.Fatalf("Redis stalled: %v", err)
 		}
 	}
-	if d := time.Since(start); d > 30*time.Second {
+	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("20 calls with Redis stalled took %v: they waited for the client's read timeout", d)
 	}
 	if got := strings.Count(out.String(), "level=WARN"); got != 1 {
@@ -227,37 +290,74 @@ func TestRedisStalled(t *testing.T) {
 	}
 }
 
-// TestRedisSlowDown: a throttled reply halves this process's rate from the
-// shared budget. Unslowed, six calls at 20/s with a burst of 1 take 250 ms.
-func TestRedisSlowDown(t *testing.T) {
+// TestRedisFar: a Redis 80 ms away (40 ms each way) is used, not bypassed:
+// two limiters share its budget and nothing is logged.
+func TestRedisFar(t *testing.T) {
 	r := testutil.Redis(t)
-	c, _ := redisClient(t, r.Addr)
-	l := throttle.Redis(c, 20, 1)
+	p := testutil.NewProxy(t, r.Addr)
+	p.SetDelay(40 * time.Millisecond)
+	var out logs
+	c1, _ := redisClient(t, p.Addr)
+	c2, _ := redisClient(t, p.Addr)
+	a := throttle.Redis(c1, 0.01, 3, throttle.Logger(out.logger()))
+	b := throttle.Redis(c2, 0.01, 3, throttle.Logger(out.logger()))
 	ctx := context.Background()
-	if err := l.Wait(ctx, "k", false); err != nil {
-		t.Fatal(err)
-	}
-	l.Done("k", true)
-	start := time.Now()
-	for range 5 {
+	for i, l := range []*throttle.Limiter{a, b, a} {
 		if err := l.Wait(ctx, "k", false); err != nil {
-			t.Fatal(err)
+			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if d := time.Since(start); d < 450*time.Millisecond {
-		t.Errorf("5 calls after a throttled reply took %v, want at least 500ms (10/s)", d)
+	for i := range 6 {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := []*throttle.Limiter{a, b}[i%2].Wait(ctx, "k", false)
+		cancel()
+		if !errors.Is(err, throttle.ErrLimited) {
+			t.Fatalf("a call past the shared burst through a distant Redis: %v, want ErrLimited", err)
+		}
+	}
+	if s := out.String(); strings.Contains(s, "Redis is unusable") {
+		t.Errorf("a distant Redis was logged as unusable:\n%s", s)
 	}
 }
 
-// TestRedisChargesFallback: once Redis answers again, the calls paced
-// locally while it was silent are taken from the shared budget, so a fleet
-// does not spend them twice. Here the restarted Redis holds a full burst of
-// 5, which the 5 calls made meanwhile use up: the next call must wait 10 s.
-func TestRedisChargesFallback(t *testing.T) {
+// TestRedisSlowDown: a throttled reply in one process slows the budget the
+// whole fleet shares: another process's calls go at 0.7 of the rate.
+func TestRedisSlowDown(t *testing.T) {
+	r := testutil.Redis(t)
+	c1, _ := redisClient(t, r.Addr)
+	c2, _ := redisClient(t, r.Addr)
+	a, b := throttle.Redis(c1, 20, 1, steady), throttle.Redis(c2, 20, 1, steady)
+	ctx := context.Background()
+	if err := a.Wait(ctx, "k", false); err != nil {
+		t.Fatal(err)
+	}
+	a.Done("k", true)
+	if err := a.Wait(ctx, "k", false); err != nil { // tells Redis
+		t.Fatal(err)
+	}
+	if f, err := c1.HGet(ctx, "clarifaiauth:throttle:{k}", "f0").Float64(); err != nil || f != 0.7 {
+		t.Fatalf("the shared rate factor after a throttled reply: %v, %v; want 0.7", f, err)
+	}
+	start := time.Now()
+	for range 5 {
+		if err := b.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 5 slots of 71 ms (50 ms / 0.7), less the climb back.
+	if d := time.Since(start); d < 320*time.Millisecond {
+		t.Errorf("another process's 5 calls after a throttled reply took %v, want at least 340ms (0.7 of 20/s)", d)
+	}
+}
+
+// TestRedisDebtDecays: the calls paced in the process while Redis was away
+// are charged to the shared budget only within its burst window: a call
+// made after Redis came back, with 500 ms to spare, is sent.
+func TestRedisDebtDecays(t *testing.T) {
 	r := testutil.Redis(t)
 	c, _ := redisClient(t, r.Addr)
 	var out logs
-	l := throttle.Redis(c, 0.1, 5, throttle.FallbackRate(1000, 5), throttle.Logger(out.logger()))
+	l := throttle.Redis(c, 10, 5, throttle.FallbackRate(1000, 5), throttle.Logger(out.logger()))
 	ctx := context.Background()
 	if err := l.Wait(ctx, "k", false); err != nil {
 		t.Fatal(err)
@@ -277,16 +377,217 @@ func TestRedisChargesFallback(t *testing.T) {
 		}
 	}
 	waitLog("level=WARN")
-	for range 10 {
+	for range 200 {
 		if err := l.Wait(ctx, "k", false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.Restart() // empty: a full burst
+	r.Restart()
 	waitLog("level=INFO")
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := l.Wait(ctx, "k", false); !errors.Is(err, throttle.ErrLimited) {
-		t.Fatalf("first call after Redis came back: %v, want ErrLimited (the burst was spent while it was away)", err)
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		err := l.Wait(ctx, "k", false)
+		cancel()
+		if err != nil {
+			t.Fatalf("call %d after Redis came back, with 500 ms to spare: %v", i, err)
+		}
+	}
+}
+
+// TestRedisFallbackShare: when Redis is lost, each process paces at the
+// rate divided by the processes last seen using the budget, and says so.
+func TestRedisFallbackShare(t *testing.T) {
+	r := testutil.Redis(t)
+	var out logs
+	var ls []*throttle.Limiter
+	for range 3 {
+		c, _ := redisClient(t, r.Addr)
+		ls = append(ls, throttle.Redis(c, 30, 30, throttle.Logger(out.logger())))
+	}
+	ctx := context.Background()
+	for _, l := range ls {
+		if err := l.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // each says it uses the budget again, seeing the others
+	for _, l := range ls {
+		if err := l.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Kill()
+	for _, l := range ls {
+		if err := l.Wait(ctx, "k", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(out.String(), "rate=10 burst=10 processes=3"); got != 3 {
+		t.Errorf("%d processes say they pace at 10/s, want 3:\n%s", got, out.String())
+	}
+}
+
+// TestRedisRefusesScript: a Redis that answers PING but refuses the
+// script, or answers it with garbage, is unusable: calls are paced at the
+// FallbackRate and the logger hears it once.
+func TestRedisRefusesScript(t *testing.T) {
+	for _, reply := range []string{
+		"-NOPERM User has no permissions to run the 'evalsha' command\r\n",
+		"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+		"-READONLY You can't write against a read only replica.\r\n",
+		"-NOAUTH Authentication required.\r\n",
+		":5\r\n",
+		"*2\r\n$3\r\nabc\r\n:1\r\n",
+		"*6\r\n:1\r\n:-5\r\n:0\r\n:0\r\n:1000000\r\n:1\r\n",
+	} {
+		t.Run(strings.Fields(reply)[0], func(t *testing.T) {
+			addr := hostileRedis(t, reply)
+			c, _ := redisClient(t, addr)
+			var out logs
+			l := throttle.Redis(c, 1000, 1000, throttle.FallbackRate(10, 1), throttle.Logger(out.logger()))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			granted := 0
+			for l.Wait(ctx, "k", false) == nil {
+				granted++
+			}
+			if granted > 12 {
+				t.Errorf("%d calls in a second at a FallbackRate of 10/s", granted)
+			}
+			if got := strings.Count(out.String(), "level=WARN msg=\"throttle: Redis"); got != 1 {
+				t.Errorf("%d warnings that Redis is unusable, want 1:\n%s", got, out.String())
+			}
+		})
+	}
+}
+
+// hostileRedis serves RESP on loopback: PING gets PONG, the handshake an
+// error, and every other command reply.
+func hostileRedis(t *testing.T, reply string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				rd := bufio.NewReader(c)
+				for {
+					args, err := readCommand(rd)
+					if err != nil {
+						return
+					}
+					out := reply
+					switch strings.ToUpper(args[0]) {
+					case "PING":
+						out = "+PONG\r\n"
+					case "HELLO", "CLIENT":
+						out = "-ERR unknown command\r\n"
+					}
+					if _, err := c.Write([]byte(out)); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+func readCommand(rd *bufio.Reader) ([]string, error) {
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if _, err := fmt.Sscanf(line, "*%d", &n); err != nil || n < 1 || n > 64 {
+		return nil, errors.New("not a command")
+	}
+	args := make([]string, n)
+	for i := range args {
+		if line, err = rd.ReadString('\n'); err != nil {
+			return nil, err
+		}
+		var size int
+		if _, err := fmt.Sscanf(line, "$%d", &size); err != nil || size < 0 || size > 1<<20 {
+			return nil, errors.New("not a bulk string")
+		}
+		buf := make([]byte, size+2)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		args[i] = string(buf[:size])
+	}
+	return args, nil
+}
+
+// TestRedisClosedClient: a closed client paces in the process, says why
+// once, and panics nowhere.
+func TestRedisClosedClient(t *testing.T) {
+	r := testutil.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
+	c.Close()
+	var out logs
+	l := throttle.Redis(c, 1000, 10, throttle.Logger(out.logger()))
+	for range 20 {
+		if err := l.Wait(context.Background(), "k", false); err != nil {
+			t.Fatal(err)
+		}
+		l.Done("k", true)
+	}
+	if got := strings.Count(out.String(), "level=WARN"); got != 1 || !strings.Contains(out.String(), "closed") {
+		t.Errorf("%d warnings, want 1 saying the client is closed:\n%s", got, out.String())
+	}
+}
+
+// TestRedisCluster: on a Redis Cluster of three masters every key of a
+// budget is in one hash slot, and processes share the budget.
+func TestRedisCluster(t *testing.T) {
+	addrs := testutil.RedisCluster(t)
+	newClient := func() *redis.ClusterClient {
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var out logs
+	a := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
+	b := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
+	ctx := context.Background()
+	for i := range 20 {
+		name := fmt.Sprint("budget-", i)
+		for j, l := range []*throttle.Limiter{a, b} {
+			if err := l.Wait(ctx, name, false); err != nil {
+				t.Fatalf("%s call %d: %v", name, j, err)
+			}
+		}
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		err := a.Wait(short, name, false)
+		cancel()
+		if !errors.Is(err, throttle.ErrLimited) {
+			t.Fatalf("%s: a call past the shared burst: %v, want ErrLimited", name, err)
+		}
+	}
+	if s := out.String(); strings.Contains(s, "Redis is unusable") {
+		t.Errorf("the cluster was logged as unusable:\n%s", s)
 	}
 }

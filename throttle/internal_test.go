@@ -1,0 +1,129 @@
+package throttle
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unicode/utf8"
+)
+
+// TestSweep: a process that sees many keys over time holds the buckets in
+// use, not one per key ever seen; a slowed bucket is kept.
+func TestSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := Local(1000, 1)
+		ctx := context.Background()
+		if err := l.Wait(ctx, "slowed", false); err != nil {
+			t.Fatal(err)
+		}
+		l.Done("slowed", true)
+		slowed := l.acquire("slowed")
+		slowed.users.Add(-1)
+		for i := range 10_000 {
+			if err := l.Wait(ctx, fmt.Sprint("key-", i), false); err != nil {
+				t.Fatal(err)
+			}
+			if i%100 == 0 {
+				time.Sleep(10 * time.Millisecond) // the buckets used so far fill up
+			}
+		}
+		if n := l.held.Load(); n > 2*minSweep {
+			t.Errorf("%d buckets held after 10000 keys, want at most %d", n, 2*minSweep)
+		}
+		if b := l.acquire("slowed"); b != slowed {
+			t.Error("a slowed bucket was dropped")
+		}
+	})
+}
+
+// TestSweepInUse: however many buckets come and go, a bucket with a burst
+// of one never grants two calls at once: no sweep drops a bucket a call is
+// using. (Before, burst 1 handed out 2 tokens past 1,024 buckets.)
+func TestSweepInUse(t *testing.T) {
+	l := Local(1e-3, 1) // one call in 1000 s: a second grant is an error
+	var granted, keys atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if l.Wait(context.Background(), fmt.Sprint("churn-", keys.Add(1)), false) != nil {
+					t.Error("a fresh bucket refused its first call")
+					return
+				}
+			}
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+				if l.Wait(ctx, "one", false) == nil {
+					granted.Add(1)
+				}
+				cancel()
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if g := granted.Load(); g != 1 {
+		t.Errorf("a bucket of burst 1 at one call in 1000 s granted %d calls while others were swept, want 1", g)
+	}
+	if l.sweepAt.Load() <= minSweep && l.held.Load() < minSweep {
+		t.Log("no sweep ran: the check proves little on this machine")
+	}
+}
+
+// TestClip: clip cuts no UTF-8 character.
+func TestClip(t *testing.T) {
+	s := strings.Repeat("é", 150) // 300 bytes
+	for n := range 20 {
+		got := clip(s, 200+n)
+		if !utf8.ValidString(got) {
+			t.Fatalf("clip(…, %d) = invalid UTF-8 %q", 200+n, got)
+		}
+		if len(strings.TrimSuffix(got, "…")) > 200+n {
+			t.Fatalf("clip(…, %d) kept %d bytes", 200+n, len(got))
+		}
+	}
+}
+
+// TestGCRAExtremes: the arithmetic holds at one call a day and a billion a
+// second, with bursts from 1 to the largest int, without overflow.
+func TestGCRAExtremes(t *testing.T) {
+	for _, c := range []struct {
+		rate  float64
+		burst int
+	}{{minRate, 1}, {minRate, 1 << 62}, {1e9, 1}, {1e12, 1 << 62}, {1, 1}} {
+		g := newGCRA(c.rate, c.burst, 1e9)
+		if g.step < 1 || g.window < g.step || g.window > maxWindow {
+			t.Errorf("rate %v burst %d: step %d window %d", c.rate, c.burst, g.step, g.window)
+		}
+		var tat int64
+		now := int64(1e15)
+		for i := range 3 {
+			newTat, wait, ok := g.reserve(tat, now, minFactor, 1<<62)
+			if !ok || newTat < tat || wait < 0 {
+				t.Fatalf("rate %v burst %d call %d: tat %d wait %d ok %v", c.rate, c.burst, i, newTat, wait, ok)
+			}
+			tat = newTat
+		}
+	}
+}
