@@ -25,7 +25,7 @@ import (
 
 // checkedDocs are the Markdown files whose Go snippets and links the tests
 // below check: the README and the docs/ pages that document its sections.
-var checkedDocs = []string{"README.md", "docs/client.md", "docs/scopes.md", "docs/performance.md"}
+var checkedDocs = []string{"README.md", "docs/README.md", "docs/client.md", "docs/scopes.md", "docs/performance.md"}
 
 // TestReadmeSnippetsCompile checks every ```go block of checkedDocs.
 func TestReadmeSnippetsCompile(t *testing.T) {
