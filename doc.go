@@ -1,13 +1,8 @@
 // Package clarifaiauth connects Go programs to the Clarifai gRPC API with
-// every call authenticated, and turns Clarifai's in-band failures into Go
-// errors that say what is missing.
-//
-// Clarifai reads a credential from every call's metadata
-// ("authorization: Key <key-or-PAT>", or "x-clarifai-session-token") and
-// reports most failures inside a successful reply. NewClient reads the key,
-// the server and the default app where Clarifai's own SDKs read them, and
-// returns a connection on which every call carries the key and a reply whose
-// status is a failure comes back as a *scopes.Error:
+// every call authenticated: NewClient reads the key, the server and the
+// default app where Clarifai's SDKs read them, and returns a connection
+// whose interceptors put one credential on each call and turn a failed
+// Clarifai status inside a reply into a *scopes.Error.
 //
 //	// Reads the key, the server and the default app as Clarifai's SDKs do:
 //	// CLARIFAI_PAT (or the Clarifai CLI's login), CLARIFAI_API_BASE,
@@ -19,36 +14,27 @@
 //	defer conn.Close()
 //	client := pb.NewV2Client(conn) // Clarifai's generated client, any version
 //
-//	resp, err := client.PostModelOutputs(ctx, req)
-//	var se *scopes.Error
-//	if errors.As(err, &se) && errors.Is(err, scopes.ErrInsufficientScopes) {
-//		log.Printf("key lacks %v (or endpoint %v)", se.Missing, se.MissingEndpoints)
-//	}
+// Resolve shows what NewClient found and where, DialOptions gives the same
+// authentication to a connection a program dials itself, and RetryOptions
+// the retry policy that suits Clarifai's throttling.
 //
-// Resolve shows what NewClient found and where (for a program's first log
-// line), DialOptions gives the same authentication to a connection a
-// program dials itself, and RetryOptions the retry policy that suits
-// Clarifai's throttling.
+// The packages, wired together here:
 //
-// The library is a few packages, wired together here:
+//   - keysource: where a key comes from (environment, CLI login, mounted
+//     files, secret managers) and the per-request override.
+//   - interceptor: the unary and stream interceptors that attach the key,
+//     check each reply's status and fill a default app.
+//   - scopes: what Clarifai's status codes and method options mean.
+//   - preflight: what a key may do (MyScopes) and the grant cache that
+//     refuses a call the key may not make before it is sent.
+//   - throttle: Clarifai's rate limit per credential, in one process or
+//     shared by a fleet through Redis.
+//   - clarifaifake: a fake Clarifai server for tests, offline.
+//   - clarifaiotel: a stats handler that makes OpenTelemetry show in-band
+//     failures.
+//   - cmd/keycheck: what a key may do, on the command line.
+//   - cmd/clarifaifake: the fake server on a loopback port.
 //
-//   - keysource: where a key comes from (static, environment, mounted
-//     files that rotate, the CLI's login, cached secret managers, chains)
-//     and the per-request override. Keys never print their secret.
-//   - interceptor: unary and stream client interceptors, and a
-//     PerRPCCredentials adapter, that put exactly one credential on every
-//     call, check each reply's Clarifai status, fill a default app, and can
-//     refuse a call the key may not make before sending it.
-//   - scopes: Clarifai's status codes as typed errors with gRPC codes, what
-//     each method requires (from Clarifai's method options), and what a key
-//     may do (MyScopes).
-//   - clarifaifake: a fake Clarifai server for testing code that calls
-//     Clarifai, offline, with a least-privilege report.
-//   - clarifaiotel: a stats handler that makes OpenTelemetry traces show
-//     Clarifai's in-band failures.
-//
-// None of them imports Clarifai's official Go client or registers a
-// protobuf name under clarifai.*: they read Clarifai messages by protobuf
-// reflection, so they work with whichever version of the client a program
-// links.
+// None of them imports Clarifai's Go client: they read Clarifai messages by
+// protobuf reflection, so they work with whichever version a program links.
 package clarifaiauth

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // The documentation's Go snippets must compile. Rather than compile
@@ -22,32 +23,142 @@ import (
 // (same package, message and method names). A snippet that stops compiling
 // fails the build of its function, and one that drifts from it fails here.
 
-// TestReadmeSnippetsCompile checks every ```go block of README.md.
+// checkedDocs are the Markdown files whose Go snippets and links the tests
+// below check: the README and the docs/ pages that document its sections.
+var checkedDocs = []string{"README.md", "docs/README.md", "docs/client.md", "docs/scopes.md", "docs/performance.md"}
+
+// TestReadmeSnippetsCompile checks every ```go block of checkedDocs.
 func TestReadmeSnippetsCompile(t *testing.T) {
 	funcs := testFuncs(t)
-	readme, err := os.ReadFile("README.md")
+	files := testFiles(t)
+	for _, name := range checkedDocs {
+		text, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(text), -1)
+		if name == "README.md" && len(blocks) == 0 {
+			t.Fatal("README.md has no ```go block: is the pattern out of date?")
+		}
+		for _, b := range blocks {
+			if strings.HasPrefix(b[1], "import (") {
+				// A whole file but its package clause, written for Clarifai's
+				// client: it is a test file that imports the fixture instead.
+				snippet := normalise(strings.ReplaceAll(b[1], clarifaiImport, fixtureImport))
+				if !slices.ContainsFunc(files, func(f string) bool { return strings.Contains(f, snippet) }) {
+					t.Errorf("%s: file snippet is no test file (copy it from one):\n%s", name, b[1])
+				}
+				continue
+			}
+			if !inSomeTestFunc(b[1], funcs) {
+				t.Errorf("%s: snippet is in no test function (copy it from one):\n%s", name, b[1])
+			}
+		}
+	}
+}
+
+// maxReadmeLines and maxPackageDocLines bound what a newcomer reads first.
+const (
+	maxReadmeLines     = 350
+	maxPackageDocLines = 40
+)
+
+// TestReadmeLength: the README is read in minutes; details go to docs/.
+func TestReadmeLength(t *testing.T) {
+	text, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) == 0 {
-		t.Fatal("README.md has no ```go block: is the pattern out of date?")
+	if n := strings.Count(string(text), "\n"); n > maxReadmeLines {
+		t.Errorf("README.md has %d lines, more than %d: move details to docs/*.md", n, maxReadmeLines)
 	}
-	files := testFiles(t)
-	for _, b := range blocks {
-		if strings.HasPrefix(b[1], "import (") {
-			// A whole file but its package clause, written for Clarifai's
-			// client: it is a test file that imports the fixture instead.
-			snippet := normalise(strings.ReplaceAll(b[1], clarifaiImport, fixtureImport))
-			if !slices.ContainsFunc(files, func(f string) bool { return strings.Contains(f, snippet) }) {
-				t.Errorf("README.md file snippet is no test file (copy it from one):\n%s", b[1])
+}
+
+// TestPackageDocLength: every package's doc comment, commands and internal
+// packages included, fits in maxPackageDocLines lines; tables and long
+// explanations go to docs/.
+func TestPackageDocLength(t *testing.T) {
+	docs := map[string]int{} // directory → lines of its package doc
+	walkGo(t, false, func(path string, f *ast.File) {
+		if f.Doc != nil {
+			for _, c := range f.Doc.List { // the lines as written, blank ones included
+				docs[filepath.Dir(path)] += strings.Count(c.Text, "\n") + 1
 			}
+		}
+	})
+	if len(docs) < 9 {
+		t.Fatalf("found package docs in %d directories only: is the walk broken?", len(docs))
+	}
+	for dir, n := range docs {
+		if n > maxPackageDocLines {
+			t.Errorf("package doc of %s is %d lines, more than %d: move tables and long explanations to docs/*.md", dir, n, maxPackageDocLines)
+		}
+	}
+}
+
+// TestDocLinks: every relative link of checkedDocs names a file of the
+// repository, and an anchor into a Markdown file names one of its headings.
+func TestDocLinks(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	n := 0
+	for _, name := range checkedDocs {
+		text, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(text), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			n++
+			file, anchor, _ := strings.Cut(target, "#")
+			path := name
+			if file != "" {
+				path = filepath.Join(filepath.Dir(name), file)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s links to %s, which does not exist", name, target)
+				continue
+			}
+			if anchor != "" && strings.HasSuffix(path, ".md") && !slices.Contains(headingAnchors(t, path), anchor) {
+				t.Errorf("%s links to %s, but %s has no heading with that anchor (it has %v)", name, target, path, headingAnchors(t, path))
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no relative link found: is the pattern out of date?")
+	}
+}
+
+// headingAnchors returns the anchors GitHub gives the headings of a
+// Markdown file: lower case, spaces as hyphens, punctuation dropped.
+func headingAnchors(t *testing.T, path string) []string {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	inCode := false
+	for line := range strings.SplitSeq(string(text), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
 			continue
 		}
-		if !inSomeTestFunc(b[1], funcs) {
-			t.Errorf("README.md snippet is in no test function (copy it from one):\n%s", b[1])
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#"))) {
+			switch {
+			case r == ' ' || r == '-':
+				b.WriteRune('-')
+			case r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
 		}
+		out = append(out, b.String())
 	}
+	return out
 }
 
 // The import path of Clarifai's generated client, and of the fixture that

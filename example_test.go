@@ -88,13 +88,14 @@ type messages interface {
 	NewReply(method string) proto.Message
 }
 
-// predictModel stands for your code: it predicts with a model and returns
-// the reply's status. With this library it needs neither to add the key
+// predictModel stands for your code: it predicts with Clarifai's public
+// model general-image-recognition and returns the reply's status. With this library it needs neither to add the key
 // nor to check the status for failures: both happen on the connection.
 func predictModel(ctx context.Context, conn grpc.ClientConnInterface, msgs messages, opts ...grpc.CallOption) (scopes.Code, error) {
 	req, resp := msgs.NewRequest(predictMethod), msgs.NewReply(predictMethod)
-	setField(req, "user_app_id.user_id", "me")
-	setField(req, "user_app_id.app_id", "my-app")
+	// Clarifai's public models live in the app clarifai/main, not in yours.
+	setField(req, "user_app_id.user_id", "clarifai")
+	setField(req, "user_app_id.app_id", "main")
 	setField(req, "model_id", "general-image-recognition")
 	if err := conn.Invoke(ctx, predictMethod, req, resp, opts...); err != nil {
 		return 0, err
@@ -102,7 +103,7 @@ func predictModel(ctx context.Context, conn grpc.ClientConnInterface, msgs messa
 	return statusCode(resp), nil
 }
 
-// addInput stands for your code too: it adds one image to an app.
+// addInput stands for your code too: it adds one image to your own app.
 func addInput(ctx context.Context, conn grpc.ClientConnInterface, msgs messages) error {
 	req, resp := msgs.NewRequest(inputsMethod), msgs.NewReply(inputsMethod)
 	setField(req, "user_app_id.user_id", "me")

@@ -69,7 +69,7 @@ func TestQuickStart(t *testing.T) {
 	var out bytes.Buffer
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(&out)
-	quickStart(context.Background(), &pb.PostModelOutputsRequest{ModelId: "general-image-recognition"})
+	quickStart(context.Background(), &pb.PostModelOutputsRequest{ModelId: "my-model"}) // a model of your own app
 	if got := out.String(); !strings.Contains(got, "key lacks [Apps:Get Concepts:Get Models:Get] (or endpoint [/clarifai.api.V2/PostModelOutputs])") {
 		t.Errorf("log = %q, want the missing scopes", got)
 	}

@@ -22,6 +22,10 @@ import (
 func countConcepts(ctx context.Context, conn grpc.ClientConnInterface, pat string, v2 protoreflect.ServiceDescriptor) (int, error) {
 	md := v2.Methods().ByName("PostModelOutputs")
 	req, resp := dynamicpb.NewMessage(md.Input()), dynamicpb.NewMessage(md.Output())
+	// Clarifai's public models live in the app clarifai/main.
+	ua := req.Mutable(md.Input().Fields().ByName("user_app_id")).Message()
+	setField(ua.Interface(), "user_id", "clarifai")
+	setField(ua.Interface(), "app_id", "main")
 	setField(req, "model_id", "general-image-recognition")
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+pat)
 	if err := conn.Invoke(ctx, "/clarifai.api.V2/PostModelOutputs", req, resp); err != nil {

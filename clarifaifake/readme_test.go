@@ -7,7 +7,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 )
 
-// TestReadme is the README's "testing your code" example, with
+// TestReadme is the README's "Testing your code" example, with
 // countConcepts standing for the user's function (which would take
 // Clarifai's generated client).
 func TestReadme(t *testing.T) {

@@ -49,6 +49,10 @@ func Example() {
 	req, resp := srv.NewRequest(method), srv.NewReply(method)
 	req.ProtoReflect().Set(req.ProtoReflect().Descriptor().Fields().ByName("model_id"),
 		protoreflect.ValueOfString("general-image-recognition"))
+	// Clarifai's public models live in the app clarifai/main.
+	ua := req.ProtoReflect().Mutable(req.ProtoReflect().Descriptor().Fields().ByName("user_app_id")).Message()
+	ua.Set(ua.Descriptor().Fields().ByName("user_id"), protoreflect.ValueOfString("clarifai"))
+	ua.Set(ua.Descriptor().Fields().ByName("app_id"), protoreflect.ValueOfString("main"))
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Key example-key")
 	err = conn.Invoke(ctx, method, req, resp)
 	st := resp.ProtoReflect().Get(resp.ProtoReflect().Descriptor().Fields().ByName("status")).Message()

@@ -1,33 +1,30 @@
 // Package interceptor holds the gRPC client interceptors that put a Clarifai
 // credential on every call and turn Clarifai's in-band failure statuses into
-// errors.
+// errors: on each attempt they resolve the key, attach it as metadata, and
+// read the reply's status by protobuf reflection.
 //
 // UnaryClient and StreamClient are client interceptors; PerRPCCredentials is
 // the credential part alone, through gRPC's credentials hook. Each call
-// carries exactly one credential header: "authorization: Key <secret>" for
-// API keys and personal access tokens, "x-clarifai-session-token: <token>"
-// for session tokens, and the request tag "x-clarifai-request-id-prefix"
-// (see WithRequestTag).
+// carries exactly one credential header ("authorization: Key <secret>" for
+// API keys and PATs, "x-clarifai-session-token" for session tokens) and the
+// request tag "x-clarifai-request-id-prefix" (see WithRequestTag).
 //
 // Where the credential comes from, highest precedence first:
 //
-//  1. CallKey, as a call option: client.PostInputs(ctx, req, interceptor.CallKey(k)).
-//  2. CallKey given when building the interceptor.
-//  3. keysource.WithKey on the context.
-//  4. An authorization header the caller already appended by hand, as
-//     Clarifai's examples do; it is validated and left as it is.
-//  5. The keysource.Source the interceptor was built with.
-//
-// A key set with keysource.WithKey travels with the context, to every call
-// made with it; CallKey applies to one call only.
+//  1. CallKey as a call option, then CallKey given when building;
+//  2. keysource.WithKey on the context (it travels to every call made with
+//     that context);
+//  3. an authorization header the caller appended by hand, as Clarifai's
+//     examples do (validated and left as it is);
+//  4. the keysource.Source the interceptor was built with.
 //
 // Clarifai reports most failures inside a successful reply. The
 // interceptors read the reply's status and turn a failure into a
 // *scopes.Error with the matching gRPC code; WithStatusCheck changes which
 // codes count. Options are given when building; CallOptions also per call.
-// WithPreflight refuses a call the key may not make before it is sent. A call
-// with a personal access token whose request names no user and no app, and
-// no WithUserApp default, is refused with FailedPrecondition.
+// WithPreflight refuses a call the key may not make, and WithThrottle paces
+// calls, before they are sent. A PAT call whose request names no user and
+// no app, with no WithUserApp default, is refused with FailedPrecondition.
 //
 // # Chain order
 //

@@ -1,5 +1,7 @@
 // Package keysource holds where a Clarifai credential comes from: the Key
-// and the Sources that yield one.
+// and the Sources that yield one. File, ClarifaiConfig and Cached keep the
+// last good key and refresh it behind one shared fetch (single flight), so
+// a call reads it with an atomic load.
 //
 // A Key is a validated API key, personal access token (PAT) or session
 // token that never prints its secret. NewKey makes one, and a Key is itself

@@ -1,87 +1,31 @@
 // Command keycheck answers "what may this Clarifai key do?", and "which
-// scopes does a key need for these methods?".
-//
-// It finds a credential where Clarifai's SDKs find one (CLARIFAI_PAT,
-// CLARIFAI_API_KEY or CLARIFAI_SESSION_TOKEN in the environment, then the
-// current context of the Clarifai CLI's ~/.config/clarifai/config) or reads
-// it from -key-file, connects with clarifaiauth.NewClient, asks the Clarifai
-// API (/clarifai.api.V2/MyScopes) what the key may do in an app, and prints
-// the key's scopes and endpoints as a table, or as JSON with -json:
+// scopes does a key need for these methods?". It finds a credential where
+// Clarifai's SDKs find one (or in -key-file), connects with
+// clarifaiauth.NewClient, asks the API (MyScopes) what the key may do in an
+// app, and prints the key's scopes and endpoints as a table, or as JSON:
 //
 //	keycheck -user my-user -app my-app
 //
-// A PAT acts for a user, so Clarifai needs the user's ID with it: with a PAT
-// (CLARIFAI_PAT, the CLI's login) and no user (-user, CLARIFAI_USER_ID, the
-// CLI context's), keycheck stops with a usage error. With a PAT it asks the
-// server whose it is (GetUser of "me") and warns when that is not the user
-// given. Before it waits on the network it prints, on stderr, where it
-// connects and where each setting came from ("keycheck: connecting to …").
-//
-// With -method it also checks whether the key may call the named methods,
-// reading what each needs (the cl_depending_scopes and cl_auth_type options
-// Clarifai annotates its methods with) from the descriptors of Clarifai's
-// API 12.4.0 that keycheck embeds, or, for a newer API, from a descriptor
-// set given with -protoset (docs/keycheck.md says how to make one), and
-// names the scopes that are missing:
-//
-//	keycheck -user my-user -method PostInputs,PostModelOutputs
-//
-// A method whose auth type the key can never satisfy is not allowed, when
-// the key's kind is certain: an API key (CLARIFAI_API_KEY) on a method only
-// PATs may call ("needs a PAT"), anything but a session token on a method
-// only session tokens may call ("needs a session token"). A key of unknown
-// kind (-key-file, a bare secret) is never refused for its kind.
-//
-// With -least it needs no key and no network: it prints the least set of
-// scopes, or else of endpoints, and the kind of credential that cover the
-// methods, so that a key can be minted with exactly that:
+// With -method it also checks the key against what each method requires
+// (the scopes and auth type of Clarifai's method options) and names what is
+// missing; -least needs no key and no network, and prints the least scopes,
+// or endpoints, and the kind of credential that cover the methods:
 //
 //	keycheck -least -method PostInputs,PostModelOutputs
 //
-// The server is https://api.clarifai.com unless -addr, CLARIFAI_API_BASE or
-// the CLI context's CLARIFAI_API_BASE says otherwise. -addr takes what
-// CLARIFAI_API_BASE takes, as the library does: https://host[:port],
-// http://host:port, or a bare host[:port] (TLS on port 443 by default, but
-// plaintext on localhost or a loopback address, where the key stays on the
-// machine). Plaintext to another machine needs -insecure. The app comes
-// from -user and -app, then CLARIFAI_USER_ID and CLARIFAI_APP_ID, then the
-// CLI context; the CLI's config is read only for what nothing else gives.
-// -timeout bounds the whole run, every file read included; a server that
-// keeps keycheck waiting 2 s hears it said on stderr.
+// Methods come from Clarifai's API 12.4.0, embedded; -protoset reads a newer
+// one. The key is only ever printed redacted; text from outside is escaped
+// and bounded. With no credential anywhere, or -demo, keycheck runs a demo
+// against an embedded fake server. docs/keycheck.md has the details.
 //
-// The key itself is never printed: only its redacted form, such as
-// "pat(…a1b2)", also where the server echoes it. Everything that came from
-// the server or a file (scopes, endpoints, error texts) is printed escaped:
-// control and format characters (terminal escapes, bidi overrides, line
-// separators) as Go escapes such as \x1b or \u202e, each text cut after 4 KiB
-// and each list after 1000 items ("… and N more").
-//
-// # Output and exit status
-//
-// Reports go to stdout. Errors go to stderr as "keycheck: …" or, with -json,
-// to stdout as {"error": "…", "exit": N}; a bad flag gives a JSON error too
-// when -json is among the arguments. The exit status is the same either way:
+// Exit status:
 //
 //	0  the key works and may call every method given with -method
 //	   (-least: the report was printed)
-//	1  the key may not call some method (the missing scopes or the
-//	   credential it needs are named), or the server rejected the key
+//	1  the key may not call some method, or the server rejected the key
 //	   (-least: an AdminAuth method, which no user credential may call)
-//	2  usage error (a PAT without a user included), no credential,
-//	   unreadable -key-file or -protoset, or the server could not be
-//	   reached or did not answer in time
-//
-// so that a deploy pipeline can check a key before rolling it out.
-//
-// # Demo
-//
-// Run with no credential anywhere and none of the flags that only make sense
-// against a real server, keycheck does not fail: it starts an embedded,
-// clearly labelled fake Clarifai V2 server on 127.0.0.1 and walks through what
-// the clarifaiauth library does (key from the environment, per-request
-// overrides, in-band status errors with their missing scopes, preflight
-// refusals), then prints what keycheck reports for the demo key. -demo forces
-// the demo even when a credential is set; the real credential is not used.
+//	2  usage error, no credential, an unreadable file, or the server could
+//	   not be reached or did not answer in time
 //
 // # Flags
 //
