@@ -7,7 +7,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -53,6 +55,15 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 		return Grant{}, e
 	}
 	return NewGrant(r.Scopes, r.Endpoints), nil
+}
+
+// ownCall returns ctx for the Checker's own MyScopes call: without the
+// caller's outgoing metadata (its headers, a retry's attempt number), so
+// that the call carries only what the interceptor puts on it (the key, the
+// request tag), and with a callinfo.Call of its own, which says whether the
+// limiter refused it.
+func ownCall(ctx context.Context) (context.Context, *callinfo.Call) {
+	return callinfo.New(metadata.NewOutgoingContext(ctx, nil))
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"
