@@ -27,7 +27,9 @@ type Limiter interface {
 
 // WithThrottle makes every call wait for l before it is sent, and tells l
 // how it ended. The bucket names the call's credential without revealing
-// it. A stream waits once, when it opens.
+// it. A stream waits once, when it opens. A retry l refuses fails with
+// l's error and, in the same chain, the error of the attempt before (see
+// docs/observability.md).
 func WithThrottle(l Limiter) Option {
 	return buildOption(func(o *options) { o.limiter = l })
 }
