@@ -187,8 +187,13 @@ func TestPreflightRefusedNotCached(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	l := &budgetLimiter{refuseN: 1} // the first MyScopes only
-	e := newEnv(t, staticSource(limitedKey), []interceptor.Option{
-		interceptor.WithThrottle(l), interceptor.WithPreflight(preflight.New())})
+	// The chain NewClient builds: the MyScopes call goes through it too.
+	src := staticSource(limitedKey)
+	opts := []interceptor.Option{interceptor.WithThrottle(l), interceptor.WithPreflight(preflight.New())}
+	srv, conn := clarifaifake.NewForTest(t, grpc.WithChainUnaryInterceptor(
+		callinfo.Unary, retry.UnaryClientInterceptor(retryOpts...), interceptor.UnaryClient(src, opts...)))
+	srv.AddPAT(limitedKey, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
+	e := &env{srv: srv, conn: conn, client: pb.NewV2Client(conn)}
 	// Unchecked, the first call goes out and the server refuses it.
 	_, err := e.client.PostInputs(ctx, inputsReq("me", "app"))
 	var se *scopes.Error

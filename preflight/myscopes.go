@@ -63,7 +63,7 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 // request tag), and with a callinfo.Call of its own, which says whether the
 // limiter refused it.
 func ownCall(ctx context.Context) (context.Context, *callinfo.Call) {
-	return callinfo.New(metadata.NewOutgoingContext(ctx, nil))
+	return callinfo.Own(metadata.NewOutgoingContext(ctx, nil))
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"

@@ -19,6 +19,7 @@ type Call struct {
 	mu      sync.Mutex
 	last    error // the last attempt's error, nil after a success
 	refused bool  // the last attempt was refused by the limiter, unsent
+	own     bool  // the library's own call (see Own)
 }
 
 type callKey struct{}
@@ -35,6 +36,14 @@ func (c *Call) Value(key any) any {
 // New returns ctx with a fresh Call, which hides any Call of ctx's.
 func New(ctx context.Context) (context.Context, *Call) {
 	c := &Call{Context: ctx}
+	return c, c
+}
+
+// Own is New for a call the library makes itself (the preflight's
+// MyScopes): Unary and Stream keep its Call, so that its maker reads how
+// the call went.
+func Own(ctx context.Context) (context.Context, *Call) {
+	c := &Call{Context: ctx, own: true}
 	return c, c
 }
 
@@ -65,17 +74,24 @@ func (c *Call) Last() (err error, refused bool) {
 	return c.last, c.refused
 }
 
-// Unary is a client interceptor that gives every call a Call. Put it
-// before a retry interceptor, so that the attempts share it.
+// Unary is a client interceptor that gives every call a Call of its own,
+// but keeps an Own one. Put it before a retry interceptor, so that the
+// attempts share it.
 func Unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	ctx, _ = New(ctx)
-	return invoker(ctx, method, req, reply, cc, opts...)
+	return invoker(forCall(ctx), method, req, reply, cc, opts...)
 }
 
 // Stream is Unary for streams.
 func Stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return streamer(forCall(ctx), desc, cc, method, opts...)
+}
+
+func forCall(ctx context.Context) context.Context {
+	if c := Of(ctx); c != nil && c.own {
+		return ctx
+	}
 	ctx, _ = New(ctx)
-	return streamer(ctx, desc, cc, method, opts...)
+	return ctx
 }
 
 // Wait is one attempt's wait for its rate-limit token.
