@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -52,7 +53,7 @@ func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error
 		c := callinfo.Of(ctx)
 		// Only the limiter's own refusal, not the end of the caller's
 		// context, keeps the server's earlier answer.
-		if last, _ := c.Last(); last != nil && ctx.Err() == nil {
+		if last, _ := c.Last(); last != nil && !contextEnded(err) {
 			if r, ok := last.(*refusedError); ok {
 				last = r.last
 			}
@@ -62,6 +63,15 @@ func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error
 		return ctx, err
 	}
 	return callinfo.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
+}
+
+// contextEnded reports whether err says the call's context ended.
+func contextEnded(err error) bool {
+	switch status.Code(err) {
+	case codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // refusedError is the error of an attempt the Limiter refused, unsent,
