@@ -115,8 +115,8 @@ func (h *handler) waited(ctx context.Context, c *call) {
 // countThrottled counts a CONN_THROTTLED the call c got as a gRPC error.
 func (h *handler) countThrottled(c *call, err error) {
 	st, ok := status.FromError(err)
-	if !ok {
-		return
+	if !ok || len(st.Details()) == 0 {
+		return // no details: no Proto(), which copies the whole message
 	}
 	for i, d := range st.Proto().GetDetails() {
 		if i >= 16 {
