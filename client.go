@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/backoff"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -86,12 +87,14 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	}
 	if !o.noRetry {
 		ro := append(RetryOptions(), retry.WithRetriable(w.retriable))
+		// The attempts of a call share a callinfo.Call, so that a retry the
+		// limiter refuses returns the server's answer to the attempt before.
 		if wl != nil {
 			ro = append(ro, retry.WithBackoff(wl.backoff(retryBackoff)))
 		}
 		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(retry.UnaryClientInterceptor(ro...)),
-			grpc.WithChainStreamInterceptor(retryServerStreams(ro...)))
+			grpc.WithChainUnaryInterceptor(callinfo.Unary, retry.UnaryClientInterceptor(ro...)),
+			grpc.WithChainStreamInterceptor(callinfo.Stream, retryServerStreams(ro...)))
 	}
 	if wl != nil {
 		dialOpts = append(dialOpts,

@@ -3,18 +3,21 @@ package clarifaiauth_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"github.com/grpc-keyauth/clarifaiauth/throttle"
 )
 
@@ -92,4 +95,71 @@ func TestWithThrottle(t *testing.T) {
 			t.Errorf("Wait %d: retry=%v, want %v", i, l.waits[i], want[i])
 		}
 	}
+}
+
+// TestThrottledCallersKeepServerAnswer: 200 callers against a server that
+// always answers CONN_THROTTLED, through NewClient with Local(15, 15).
+// Every caller whose call reached the server ends with the server's
+// CONN_THROTTLED, also when its retry was refused (then with ErrLimited
+// too); a caller refused before sending anything ends with ErrLimited.
+// A caller whose deadline ends first (a loaded machine) ends with it.
+func TestThrottledCallersKeepServerAnswer(t *testing.T) {
+	cleanEnv(t)
+	fake, addr := serveFake(t, nil)
+	fake.SetStatus("/clarifai.api.V2/PostModelOutputs", 11005, "throttled", "")
+	key, err := keysource.NewKey(keysource.KindPAT, clientPAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
+		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(throttle.Local(15, 15)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := pb.NewV2Client(conn)
+	const callers = 200
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-caller", strconv.Itoa(i))
+			_, errs[i] = client.PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"},
+				retry.WithBackoff(retry.BackoffLinear(time.Millisecond)))
+		}()
+	}
+	wg.Wait()
+	sent := make(map[string]bool)
+	for _, c := range fake.Calls() {
+		if v := c.Header("x-caller"); len(v) == 1 {
+			sent[v[0]] = true
+		}
+	}
+	var both int
+	for i, err := range errs {
+		var se *scopes.Error
+		throttled := errors.As(err, &se) && se.Code == 11005 && !se.Local
+		limited := errors.Is(err, throttle.ErrLimited)
+		switch {
+		case sent[strconv.Itoa(i)] && !throttled && status.Code(err) != codes.DeadlineExceeded:
+			// (A retry still waiting for its token at the caller's
+			// deadline ends with the deadline, as any call does.)
+			t.Errorf("caller %d, sent: %v; want the server's CONN_THROTTLED", i, err)
+		case !sent[strconv.Itoa(i)] && (!limited || throttled) && status.Code(err) != codes.DeadlineExceeded:
+			t.Errorf("caller %d, never sent: %v; want ErrLimited alone", i, err)
+		case throttled && limited:
+			both++
+			if status.Code(err) != status.Code(se) {
+				t.Errorf("caller %d: gRPC code %v, want the server's %v", i, status.Code(err), status.Code(se))
+			}
+		}
+	}
+	if len(sent) == 0 || both == 0 {
+		t.Errorf("%d callers sent, %d refused on a retry: the test did not reach the retry budget", len(sent), both)
+	}
+	t.Logf("%d callers sent, %d of them refused on a retry; %d calls reached the server", len(sent), both, len(fake.Calls()))
 }

@@ -40,13 +40,14 @@ func Wrap(next stats.Handler, opts ...Option) stats.Handler {
 		otel.Handle(err)
 		counter = noop.Int64Counter{}
 	}
-	return &handler{next: next, failed: o.failed, failures: counter}
+	return &handler{next: next, failed: o.failed, failures: counter, throttle: newThrottleMetrics(o.meters.Meter(scopeName))}
 }
 
 type handler struct {
 	next     stats.Handler
 	failed   func(scopes.Code) bool
 	failures metric.Int64Counter
+	throttle throttleMetrics
 }
 
 // call is one call's state. It is the context TagRPC returns: next's
@@ -143,6 +144,7 @@ func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Co
 	if sp := trace.SpanFromContext(ctx); sp.IsRecording() && sp.SpanContext().SpanID() != parent.SpanID() {
 		c.span = sp
 	}
+	h.waited(ctx, c)
 	return c
 }
 
@@ -172,6 +174,9 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 		// which says why.
 		if rs.Error != nil {
 			c := callOf(ctx)
+			if c != nil && rs.Client {
+				h.countThrottled(c, rs.Error)
+			}
 			if c != nil && c.span != nil && c.failed.Load() {
 				ctx = trace.ContextWithSpan(ctx, keepStatus{c.span})
 			}
@@ -216,6 +221,9 @@ func (h *handler) received(c *call, reply any) {
 	// connection-level one in any reply, fails the call; a later per-item
 	// failure is delivered and the stream goes on. Only the first failure
 	// sets the status.
+	if se.Code == codeThrottled {
+		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
+	}
 	callLevel := (n == 1 || se.Code >= 11000 && se.Code < 12000) && c.failed.CompareAndSwap(false, true)
 	name := se.Code.String()
 	level := "item"
@@ -223,7 +231,7 @@ func (h *handler) received(c *call, reply any) {
 		level = "call"
 	}
 	h.failures.Add(c, 1, metric.WithAttributes(
-		methodKey.String(strings.TrimPrefix(c.method, "/")), NameKey.String(metricName(name)), FailureKey.String(level)))
+		methodKey.String(trimMethod(c.method)), NameKey.String(metricName(name)), FailureKey.String(level)))
 	if c.span == nil {
 		return
 	}
@@ -249,3 +257,6 @@ type keepStatus struct{ trace.Span }
 
 // SetStatus does nothing: the span already has an Error status.
 func (keepStatus) SetStatus(codes.Code, string) {}
+
+// trimMethod spells a full method name as otelgrpc's rpc.method does.
+func trimMethod(m string) string { return strings.TrimPrefix(m, "/") }

@@ -551,12 +551,18 @@ func (m *countingMeters) Meter(string, ...metric.MeterOption) metric.Meter {
 	return countingMeter{m: m}
 }
 
-func (m *countingMeters) counts() map[string]int {
+// counts returns the counts of FailureMetric, by "/method name level".
+func (m *countingMeters) counts() map[string]int { return m.named("/") }
+
+// named returns the counts whose keys start with prefix.
+func (m *countingMeters) named(prefix string) map[string]int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]int, len(m.n))
 	for k, v := range m.n {
-		out[k] = v
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
 	}
 	return out
 }
@@ -566,19 +572,41 @@ type countingMeter struct {
 	m *countingMeters
 }
 
-func (c countingMeter) Int64Counter(string, ...metric.Int64CounterOption) (metric.Int64Counter, error) {
-	return counter{m: c.m}, nil
+func (c countingMeter) Int64Counter(name string, _ ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	return counter{m: c.m, name: name}, nil
 }
 
+func (c countingMeter) Float64Histogram(name string, _ ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	return histogram{c: counter{m: c.m, name: name}}, nil
+}
+
+// counter counts FailureMetric by method, name and level, and any other
+// instrument by its name and attribute set.
 type counter struct {
 	noop.Int64Counter
-	m *countingMeters
+	m    *countingMeters
+	name string
+}
+
+type histogram struct {
+	noop.Float64Histogram
+	c counter
+}
+
+func (h histogram) Record(ctx context.Context, _ float64, opts ...metric.RecordOption) {
+	h.c.add(metric.NewRecordConfig(opts).Attributes(), 1)
 }
 
 func (c counter) Add(_ context.Context, n int64, opts ...metric.AddOption) {
-	set := metric.NewAddConfig(opts).Attributes()
+	c.add(metric.NewAddConfig(opts).Attributes(), n)
+}
+
+func (c counter) add(set attribute.Set, n int64) {
 	get := func(k attribute.Key) string { v, _ := set.Value(k); return v.String() }
 	key := "/" + get(attribute.Key("rpc.method")) + " " + get(clarifaiotel.NameKey) + " " + get(clarifaiotel.FailureKey)
+	if c.name != clarifaiotel.FailureMetric {
+		key = c.name + " " + set.Encoded(attribute.DefaultEncoder())
+	}
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
 	if c.m.n == nil {

@@ -84,6 +84,12 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("f-user-app-filled", func(b *testing.B) {
 		run(b, func() error { return userApp(ctx, predictPath, unnamed, reply, nil, noop) })
 	})
+	// WithThrottle with a limiter that never waits: the interceptor's own
+	// cost of pacing (timing the wait, passing it on, recording the attempt).
+	paced := interceptor.UnaryClient(staticSource(benchKey), interceptor.WithThrottle(nopLimiter{}))
+	b.Run("g-throttle-nop-limiter", func(b *testing.B) {
+		run(b, func() error { return paced(ctx, predictPath, req, reply, nil, noop) })
+	})
 }
 
 // BenchmarkPreflightWarm measures the interceptor with WithPreflight once
@@ -233,3 +239,9 @@ func BenchmarkUnaryRPC(b *testing.B) {
 		})
 	})
 }
+
+// nopLimiter sends every call at once.
+type nopLimiter struct{}
+
+func (nopLimiter) Wait(context.Context, string, bool) error { return nil }
+func (nopLimiter) Done(string, bool)                        {}

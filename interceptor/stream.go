@@ -47,16 +47,18 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		lazy := grant || patCheck
 		var limit *callLimit
 		if o.limiter != nil {
-			limit = &callLimit{l: o.limiter, bucket: o.fps.Of(k).Bucket, method: method}
+			limit = newCallLimit(ctx, o.limiter, o.fps.Of(k).Bucket, method)
 		}
 		if cfg.failed == nil && !lazy {
-			if err := limit.wait(ctx); err != nil {
+			if ctx, err = limit.wait(ctx); err != nil {
 				return nil, err
 			}
 			cs, err := streamer(ctx, desc, cc, method, callOpts...)
 			if err != nil {
 				limit.report(nil, err)
-				return nil, o.fail(err, k, fromSource)
+				err = o.fail(err, k, fromSource)
+				limit.failed(err)
+				return nil, err
 			}
 			return &scrubbedStream{ClientStream: cs, o: o, k: k, fromSource: fromSource, limit: limit}, nil
 		}
@@ -73,10 +75,11 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 						return nil, true, err
 					}
 				}
-				if err := limit.wait(ctx); err != nil {
+				wctx, err := limit.wait(ctx)
+				if err != nil {
 					return nil, true, err
 				}
-				cs, err := streamer(ctx, desc, cc, method, callOpts...)
+				cs, err := streamer(wctx, desc, cc, method, callOpts...)
 				if err != nil {
 					limit.report(nil, err)
 				}
@@ -84,7 +87,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			}}
 			return s, nil
 		}
-		if err := limit.wait(ctx); err != nil {
+		if ctx, err = limit.wait(ctx); err != nil {
 			cancel()
 			return nil, err
 		}
@@ -92,7 +95,9 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		if err != nil {
 			cancel()
 			limit.report(nil, err)
-			return nil, o.fail(err, k, fromSource)
+			err = o.fail(err, k, fromSource)
+			limit.failed(err)
+			return nil, err
 		}
 		s.cs = cs
 		return s, nil
@@ -148,6 +153,9 @@ func (s *checkedStream) openWith(first any) error {
 	cs, refused, err := open(first)
 	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
+		if !refused {
+			s.limit.failed(err)
+		}
 		s.end(err)
 	} else {
 		s.cs = cs
@@ -253,7 +261,9 @@ func (s *checkedStream) RecvMsg(m any) error {
 			return early
 		}
 		s.limit.report(nil, err)
-		return s.o.fail(err, s.k, s.fromSource)
+		err = s.o.fail(err, s.k, s.fromSource)
+		s.limit.failed(err)
+		return err
 	}
 	first := !s.replied
 	s.replied = true
@@ -263,6 +273,7 @@ func (s *checkedStream) RecvMsg(m any) error {
 	}
 	if err != nil {
 		err = s.o.fail(err, s.k, s.fromSource)
+		s.limit.failed(err)
 		s.end(err)
 		s.drain(m)
 		return err
@@ -353,8 +364,10 @@ func (s *scrubbedStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
 	if err == nil {
 		s.limit.report(m, nil)
-	} else {
-		s.limit.report(nil, err)
+		return nil
 	}
-	return s.o.fail(err, s.k, s.fromSource)
+	s.limit.report(nil, err)
+	err = s.o.fail(err, s.k, s.fromSource)
+	s.limit.failed(err)
+	return err
 }

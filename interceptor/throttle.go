@@ -3,10 +3,14 @@ package interceptor
 import (
 	"context"
 	"errors"
+	"io"
 	"sync/atomic"
+	"time"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -24,7 +28,9 @@ type Limiter interface {
 
 // WithThrottle makes every call wait for l before it is sent, and tells l
 // how it ended. The bucket names the call's credential without revealing
-// it. A stream waits once, when it opens.
+// it. A stream waits once, when it opens. A retry l refuses fails with
+// l's error and, in the same chain, the error of the attempt before (see
+// docs/observability.md).
 func WithThrottle(l Limiter) Option {
 	return buildOption(func(o *options) { o.limiter = l })
 }
@@ -36,16 +42,65 @@ const retryAttemptHeader = "x-retry-attempt"
 // codeConnThrottled is CONN_THROTTLED.
 const codeConnThrottled scopes.Code = 11005
 
-// wait asks l whether a call on ctx with bucket may be sent now.
-func wait(ctx context.Context, l Limiter, bucket string) error {
+// wait asks l for a token for a call on ctx with bucket, and returns ctx
+// carrying how long that took (for clarifaiotel). A refusal made after an
+// earlier attempt of the same call failed returns that attempt's error too
+// (see refusedError); either way the call's callinfo.Call records it.
+func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error) {
 	retry := len(metadata.ValueFromOutgoingContext(ctx, retryAttemptHeader)) > 0
-	return l.Wait(ctx, bucket, retry)
+	start := time.Now()
+	if err := l.Wait(ctx, bucket, retry); err != nil {
+		c := callinfo.Of(ctx)
+		// Only the limiter's own refusal, not the end of the caller's
+		// context, keeps the server's earlier answer.
+		if last, _ := c.Last(); last != nil && !contextEnded(err) {
+			if r, ok := last.(*refusedError); ok {
+				last = r.last
+			}
+			err = &refusedError{refusal: err, last: last}
+		}
+		c.Attempt(err, true)
+		return ctx, err
+	}
+	return callinfo.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
 }
+
+// contextEnded reports whether err says the call's context ended.
+func contextEnded(err error) bool {
+	switch status.Code(err) {
+	case codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// refusedError is the error of an attempt the Limiter refused, unsent,
+// after an earlier attempt of the same call failed: errors.Is and
+// errors.As find both errors (throttle.ErrLimited, the server's
+// *scopes.Error), and its gRPC status is the earlier attempt's. It is not
+// retriable: the limiter refused the retry.
+type refusedError struct{ refusal, last error }
+
+func (e *refusedError) Error() string {
+	return e.refusal.Error() + "; the attempt before failed: " + e.last.Error()
+}
+
+func (e *refusedError) Unwrap() []error            { return []error{e.last, e.refusal} }
+func (e *refusedError) GRPCStatus() *status.Status { return status.Convert(e.last) }
+
+// Retriable reports false: scopes.Retriable asks it before the errors it
+// wraps, which may say the call is worth retrying.
+func (e *refusedError) Retriable() bool { return false }
 
 // throttled reports whether a call that ended with err (after the status
 // check) and reply was throttled by the server.
 func throttled(method string, reply any, err error) bool {
 	if err == nil {
+		if raw, ok := reply.(*[]byte); ok && method == myScopesMethod && raw != nil {
+			// The preflight's own call, whose reply it decodes itself.
+			r, _ := wire.DecodeMyScopesReply(*raw, maxRawItems, 0)
+			return r.HasStatus && r.Status.Code == int32(codeConnThrottled)
+		}
 		return reply != nil && scopes.CheckReply(method, reply, isThrottled) != nil
 	}
 	var se *scopes.Error
@@ -70,6 +125,10 @@ func throttled(method string, reply any, err error) bool {
 
 func isThrottled(c scopes.Code) bool { return c == codeConnThrottled }
 
+// maxRawItems bounds the names read in a MyScopes reply, as the preflight
+// does; the names themselves are skipped.
+const maxRawItems = 4096
+
 // callLimit is a stream's use of the limiter: one Wait when it opens, one
 // Done with the outcome of its opening or of its first reply. Its methods
 // do nothing on a nil *callLimit.
@@ -77,12 +136,17 @@ type callLimit struct {
 	l      Limiter
 	bucket string
 	method string
+	call   *callinfo.Call // the call's state across retries, or nil
 	done   atomic.Bool
 }
 
-func (c *callLimit) wait(ctx context.Context) error {
+func newCallLimit(ctx context.Context, l Limiter, bucket, method string) *callLimit {
+	return &callLimit{l: l, bucket: bucket, method: method, call: callinfo.Of(ctx)}
+}
+
+func (c *callLimit) wait(ctx context.Context) (context.Context, error) {
 	if c == nil {
-		return nil
+		return ctx, nil
 	}
 	return wait(ctx, c.l, c.bucket)
 }
@@ -92,5 +156,13 @@ func (c *callLimit) wait(ctx context.Context) error {
 func (c *callLimit) report(reply any, err error) {
 	if c != nil && c.done.CompareAndSwap(false, true) {
 		c.l.Done(c.bucket, throttled(c.method, reply, err))
+	}
+}
+
+// failed records err, the stream's error as its caller sees it, as the
+// error of the call's last attempt, for a retry the limiter refuses.
+func (c *callLimit) failed(err error) {
+	if c != nil && err != nil && err != io.EOF {
+		c.call.Attempt(err, false)
 	}
 }

@@ -3,6 +3,7 @@ package interceptor
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
@@ -41,7 +42,7 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		var bucket string
 		if o.limiter != nil {
 			bucket = o.fps.Of(k).Bucket
-			if err := wait(ctx, o.limiter, bucket); err != nil {
+			if ctx, err = wait(ctx, o.limiter, bucket); err != nil {
 				return err
 			}
 		}
@@ -49,10 +50,13 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		if err == nil {
 			err = o.checkReply(cfg.failed, method, reply)
 		}
-		if o.limiter != nil {
-			o.limiter.Done(bucket, throttled(method, reply, err))
+		if o.limiter == nil {
+			return o.fail(err, k, fromSource)
 		}
-		return o.fail(err, k, fromSource)
+		o.limiter.Done(bucket, throttled(method, reply, err))
+		err = o.fail(err, k, fromSource)
+		callinfo.Of(ctx).Attempt(err, false) // for a retry the limiter refuses
+		return err
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc"
 
@@ -236,7 +237,13 @@ func (c *Checker) fresh(gk grantKey) *grantEntry {
 func (c *Checker) fetch(ctx context.Context, cc grpc.ClientConnInterface, method string, gk grantKey, k keysource.Key, opts []grpc.CallOption) *grantEntry {
 	ctx, cancel := context.WithTimeout(ctx, c.fetchTimeout)
 	defer cancel()
-	g, err := MyScopes(ctx, cc, gk.userID, gk.appID, opts...)
+	ctx, call := ownCall(ctx)
+	g, err := MyScopes(ctx, cc, gk.userID, gk.appID, append(opts[:len(opts):len(opts)], retry.Disable())...)
+	if _, refused := call.Last(); err != nil && refused {
+		// The limiter kept the call from being sent: nothing was learnt,
+		// and the next check asks again.
+		return &grantEntry{err: redact.Error(err, k)}
+	}
 	ttl := c.ttl
 	if err != nil {
 		ttl = c.errTTL

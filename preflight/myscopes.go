@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
@@ -115,6 +116,15 @@ func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
 	add(keysource.KindKey, auth)
 	add(keysource.KindSessionToken, md.Get("x-clarifai-session-token"))
 	return keys
+}
+
+// ownCall returns ctx for the Checker's own MyScopes call: without the
+// caller's outgoing metadata (its headers, a retry's attempt number), so
+// that the call carries only what the interceptor puts on it (the key, the
+// request tag), and with a callinfo.Call of its own, which says whether the
+// limiter refused it.
+func ownCall(ctx context.Context) (context.Context, *callinfo.Call) {
+	return callinfo.Own(metadata.NewOutgoingContext(ctx, nil))
 }
 
 // rawCodec passes *[]byte messages through unchanged. It is named "proto"

@@ -11,25 +11,25 @@ import (
 )
 
 // Retriable reports whether err is worth retrying as it is, after a pause:
-// a Clarifai status that asks for a retry or reports throttling that clears
-// with time, or a gRPC Unavailable error that carries no Clarifai status.
-// It is meant as the predicate of a retry policy (go-grpc-middleware's
-// retry.WithRetriable), whose default of retrying every ResourceExhausted
-// would retry limits that do not clear by waiting.
+// the predicate for go-grpc-middleware's retry.WithRetriable, whose default
+// would retry every ResourceExhausted, limits that do not clear by waiting.
 //
-// Retriable is true for CONN_THROTTLED, CONN_EXCEED_HOURLY_LIMIT,
-// TRY_AGAIN, MODEL_BUSY_PLEASE_RETRY, RUNNER_NEEDS_RETRY,
-// RPC_SERVER_UNAVAILABLE and RPC_REQUEST_QUEUE_FULL, found in an *Error in
-// err's chain or in a Clarifai status packed in a gRPC status' details, and
-// for a gRPC status error with code Unavailable and no Clarifai status.
-// It is false for nil, for context errors (the caller's deadline or
-// cancellation, also as gRPC Canceled or DeadlineExceeded), for every other
-// Clarifai code (monthly limits, CONN_EXCEEDS_LIMITS, keys, scopes, bad
-// requests, …), for other gRPC codes and for errors without a status.
-// Retriable is safe for concurrent use.
+// It is true for CONN_THROTTLED, CONN_EXCEED_HOURLY_LIMIT, TRY_AGAIN,
+// MODEL_BUSY_PLEASE_RETRY, RUNNER_NEEDS_RETRY, RPC_SERVER_UNAVAILABLE and
+// RPC_REQUEST_QUEUE_FULL (in an *Error in err's chain or a Clarifai status
+// in a gRPC status' details) and for Unavailable without a Clarifai status;
+// false for nil, context errors, every other code and errors without a
+// status. An error in the chain with a method Retriable() bool decides
+// first (a retry the limiter refused says false). It is safe for concurrent use.
 func Retriable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	// An error that says itself whether it is retriable decides: a call a
+	// limiter refused after a retriable failure carries that failure.
+	var r interface{ Retriable() bool }
+	if errors.As(err, &r) {
+		return r.Retriable()
 	}
 	var e *Error
 	if errors.As(err, &e) && e != nil {
