@@ -51,7 +51,7 @@ func TestThrottleVisible(t *testing.T) {
 	f.key = testutil.Marker(t)
 	l := &slowLimiter{pause: 20 * time.Millisecond}
 	src := staticSource(f.key)
-	opts := []interceptor.Option{interceptor.WithThrottle(clarifaiotel.Limiter(l, clarifaiotel.WithMeterProvider(f.meter)))}
+	opts := []interceptor.Option{interceptor.AllowInsecureTransport(), interceptor.WithThrottle(clarifaiotel.Limiter(l, clarifaiotel.WithMeterProvider(f.meter)))}
 	h := clarifaiotel.Wrap(otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(f.tp), otelgrpc.WithMeterProvider(noop.NewMeterProvider())),
 		clarifaiotel.WithMeterProvider(f.meter))

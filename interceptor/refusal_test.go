@@ -88,7 +88,7 @@ func TestRefusedRetryKeepsServerAnswer(t *testing.T) {
 	defer cancel()
 	l := &budgetLimiter{}
 	src := staticSource(sourceKey)
-	opts := []interceptor.Option{interceptor.WithThrottle(l)}
+	opts := []interceptor.Option{interceptor.AllowInsecureTransport(), interceptor.WithThrottle(l)}
 	srv, conn := clarifaifake.NewForTest(t,
 		grpc.WithChainUnaryInterceptor(callinfo.Unary, retry.UnaryClientInterceptor(retryOpts...), interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(callinfo.Stream, retry.StreamClientInterceptor(retryOpts...), interceptor.StreamClient(src, opts...)))
@@ -125,7 +125,7 @@ func TestRefusedFirstAttempt(t *testing.T) {
 	l := &budgetLimiter{refuseN: 1}
 	src := staticSource(sourceKey)
 	srv, conn := clarifaifake.NewForTest(t, grpc.WithChainUnaryInterceptor(
-		retry.UnaryClientInterceptor(retryOpts...), interceptor.UnaryClient(src, interceptor.WithThrottle(l))))
+		retry.UnaryClientInterceptor(retryOpts...), interceptor.UnaryClient(src, interceptor.AllowInsecureTransport(), interceptor.WithThrottle(l))))
 	srv.AddPAT(sourceKey, []string{"All"}, nil)
 	client := pb.NewV2Client(conn)
 	if _, err := client.PostModelOutputs(ctx, predictReq()); err != errBudget {
@@ -189,7 +189,7 @@ func TestPreflightRefusedNotCached(t *testing.T) {
 	l := &budgetLimiter{refuseN: 1} // the first MyScopes only
 	// The chain NewClient builds: the MyScopes call goes through it too.
 	src := staticSource(limitedKey)
-	opts := []interceptor.Option{interceptor.WithThrottle(l), interceptor.WithPreflight(preflight.New())}
+	opts := []interceptor.Option{interceptor.AllowInsecureTransport(), interceptor.WithThrottle(l), interceptor.WithPreflight(preflight.New())}
 	srv, conn := clarifaifake.NewForTest(t, grpc.WithChainUnaryInterceptor(
 		callinfo.Unary, retry.UnaryClientInterceptor(retryOpts...), interceptor.UnaryClient(src, opts...)))
 	srv.AddPAT(limitedKey, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)

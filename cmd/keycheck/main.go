@@ -6,17 +6,16 @@
 //
 //	keycheck -user my-user -app my-app
 //
-// With -method it also checks the key against what each method requires
-// (the scopes and auth type of Clarifai's method options) and names what is
-// missing; -least needs no key and no network, and prints the least scopes,
-// or endpoints, and the kind of credential that cover the methods:
+// With -method it checks the key against what each method requires and
+// names what is missing; -least needs no key and no network, and prints the
+// least scopes or endpoints, and the credential, that cover the methods:
 //
 //	keycheck -least -method PostInputs,PostModelOutputs
 //
-// Methods come from Clarifai's API 12.4.0, embedded; -protoset reads a newer
-// one. The key is only ever printed redacted; text from outside is escaped
-// and bounded. With no credential anywhere, or -demo, keycheck runs a demo
-// against an embedded fake server. docs/keycheck.md has the details.
+// Methods come from Clarifai's API 12.4.0, embedded (-protoset: a newer one).
+// The key is only ever printed redacted; text from outside is escaped and
+// bounded. With no credential, or -demo, it runs a demo against an embedded
+// fake server; docs/keycheck.md has the details.
 //
 // Exit status:
 //
