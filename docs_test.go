@@ -25,7 +25,8 @@ import (
 
 // checkedDocs are the Markdown files whose Go snippets and links the tests
 // below check: the README and the docs/ pages that document its sections.
-var checkedDocs = []string{"README.md", "docs/README.md", "docs/client.md", "docs/scopes.md", "docs/performance.md"}
+var checkedDocs = []string{"README.md", "docs/README.md", "docs/client.md", "docs/scopes.md", "docs/performance.md",
+	"docs/throttling.md", "docs/observability.md", "docs/security.md", "docs/troubleshooting.md", "docs/keycheck.md", "docs/testing.md"}
 
 // TestReadmeSnippetsCompile checks every ```go block of checkedDocs.
 func TestReadmeSnippetsCompile(t *testing.T) {
@@ -41,7 +42,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 			t.Fatal("README.md has no ```go block: is the pattern out of date?")
 		}
 		for _, b := range blocks {
-			if strings.HasPrefix(b[1], "import (") {
+			if strings.HasPrefix(b[1], "import (") || strings.HasPrefix(b[1], "type ") {
 				// A whole file but its package clause, written for Clarifai's
 				// client: it is a test file that imports the fixture instead.
 				snippet := normalise(strings.ReplaceAll(b[1], clarifaiImport, fixtureImport))

@@ -20,9 +20,11 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaiotel"
@@ -31,6 +33,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
+	"github.com/grpc-keyauth/clarifaiauth/throttle"
 )
 
 // quickStart is the README's first snippet and the root package's doc.
@@ -165,3 +168,22 @@ func keySources() (keysource.Source, error) {
 
 // The snippets that need Clarifai's API or a real key are compiled, not run.
 var _ = []any{overrides, perCallOptions, ownClient, plaintext, chainOrder, newClientWithTracing, keySources}
+
+// observabilitySnippets holds docs/observability.md's snippets.
+func observabilitySnippets(ctx context.Context, client pb.V2Client, req *pb.PostModelOutputsRequest, mp metric.MeterProvider) {
+	{
+		_, err := client.PostModelOutputs(ctx, req)
+		var se *scopes.Error
+		throttled := errors.As(err, &se) && se.Code == 11005 // the server throttled the call
+		unsent := errors.Is(err, throttle.ErrLimited)        // and its retry was not sent
+		code := status.Code(err)                             // the last attempt's gRPC code
+		_, _, _ = throttled, unsent, code
+	}
+	{
+		l := clarifaiotel.Limiter(throttle.Local(15, 15), clarifaiotel.WithMeterProvider(mp))
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		_, _ = conn, err
+	}
+}
+
+var _ = observabilitySnippets

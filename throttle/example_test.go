@@ -75,10 +75,11 @@ func snippets(t *testing.T, rdb *redis.Client, src keysource.Source) {
 	}
 	{
 		rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
-		l := throttle.Redis(rdb, 15, 15,
-			throttle.FallbackRate(15.0/40, 1)) // each pod's share while Redis is down
+		l := throttle.Redis(rdb, 15, 15) // shared by every pod using this Redis
 		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
-		_, _ = conn, err
+		// or, on a connection you dial yourself:
+		opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
+		_, _, _ = conn, err, opts
 	}
 	{
 		l := throttle.Local(15, 15)
