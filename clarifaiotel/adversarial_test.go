@@ -74,13 +74,13 @@ func TestAttackServerEchoesKey(t *testing.T) {
 	testutil.NoSecret(t, "failure counts", fmt.Sprint(f.meter.counts()), f.key)
 }
 
-// TestSpanStatusOfHostileGRPCError: a gRPC error whose message is a
-// megabyte of terminal escapes, bidirectional overrides and line
+// TestSpanStatusOfHostileGRPCError: a gRPC error whose message is about a
+// hundred kilobytes of terminal escapes, bidirectional overrides and line
 // separators reaches the span's status description on one line of at most
 // 4 KiB, without them.
 func TestSpanStatusOfHostileGRPCError(t *testing.T) {
 	f := newFixture(t, nil)
-	hostile := strings.Repeat("\x1b[31m\u202e\u2028x", 1<<16)
+	hostile := strings.Repeat("\x1b[31m\u202e\u2028x", 1<<13)
 	f.srv.SetError(mPostModelOutputs, status.Error(grpccodes.Internal, hostile))
 	if _, err := f.client.PostModelOutputs(callCtx(t, f.key), predictRequest()); status.Code(err) != grpccodes.Internal {
 		t.Fatalf("err = %v, want Internal", err)
