@@ -6,9 +6,15 @@
 // It counts exported constants, variables, functions, types, methods of
 // exported types and exported fields of exported structs, and the exported
 // methods of exported interfaces; test files are not read.
+//
+// With -doc it reports instead the lengths in lines of the doc comments of
+// those names (median, p90, longest) and lists those over -max lines:
+//
+//	go run ./internal/apicount -doc -max 6 . ./keysource ./interceptor
 package main
 
 import (
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/doc"
@@ -16,13 +22,24 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 func main() {
-	dirs := os.Args[1:]
+	docMode := flag.Bool("doc", false, "report doc comment lengths instead of counts")
+	maxLines := flag.Int("max", 6, "with -doc, list doc comments longer than this")
+	flag.Parse()
+	dirs := flag.Args()
 	if len(dirs) == 0 {
 		dirs = []string{"."}
+	}
+	if *docMode {
+		if err := docLengths(dirs, *maxLines); err != nil {
+			fmt.Fprintln(os.Stderr, "apicount:", err)
+			os.Exit(2)
+		}
+		return
 	}
 	total := 0
 	for _, dir := range dirs {
@@ -110,4 +127,58 @@ func parseDir(dir string) (map[string][]*ast.File, *token.FileSet, error) {
 		pkgs[f.Name.Name] = append(pkgs[f.Name.Name], f)
 	}
 	return pkgs, fset, nil
+}
+
+// docLengths prints the median, p90 and longest doc comment, in lines, of
+// the exported names of dirs (package docs aside), and each one over max.
+func docLengths(dirs []string, max int) error {
+	var lens []int
+	for _, dir := range dirs {
+		pkgs, fset, err := parseDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, files := range pkgs {
+			d, err := doc.NewFromFiles(fset, files, dir)
+			if err != nil {
+				return err
+			}
+			add := func(name, text string) {
+				n := 0
+				if text = strings.TrimSpace(text); text != "" {
+					n = strings.Count(text, "\n") + 1
+				}
+				lens = append(lens, n)
+				if n > max {
+					fmt.Printf("%-20s %-40s %d lines\n", dir, name, n)
+				}
+			}
+			for _, v := range append(d.Consts, d.Vars...) {
+				add(strings.Join(v.Names, ","), v.Doc)
+			}
+			for _, f := range d.Funcs {
+				add(f.Name, f.Doc)
+			}
+			for _, t := range d.Types {
+				add(t.Name, t.Doc)
+				for _, v := range append(t.Consts, t.Vars...) {
+					add(strings.Join(v.Names, ","), v.Doc)
+				}
+				for _, f := range append(t.Funcs, t.Methods...) {
+					if f.Recv != "" {
+						add(t.Name+"."+f.Name, f.Doc)
+					} else {
+						add(f.Name, f.Doc)
+					}
+				}
+			}
+		}
+	}
+	if len(lens) == 0 {
+		return fmt.Errorf("no exported names in %v", dirs)
+	}
+	slices.Sort(lens)
+	at := func(q float64) int { return lens[int(q*float64(len(lens)-1)+0.5)] }
+	fmt.Printf("doc comments: %d, median %d lines, p90 %d, longest %d\n", len(lens), at(0.5), at(0.9), lens[len(lens)-1])
+	return nil
 }
