@@ -2,6 +2,7 @@ package clarifaiauth
 
 import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
@@ -19,14 +20,16 @@ import (
 // exactly privacy and integrity fails with Unauthenticated before anything
 // is sent. It panics on an invalid option (see interceptor.Validate).
 func DialOptions(src keysource.Source, opts ...interceptor.Option) []grpc.DialOption {
-	dialOpts := []grpc.DialOption{
+	var guard []grpc.DialOption
+	if !icopts.Read(opts).AllowInsecure {
+		// The connection applies the rule to every call, and makes
+		// grpc.NewClient refuse insecure transport credentials: the
+		// interceptors need no guard of their own.
+		guard = []grpc.DialOption{grpc.WithPerRPCCredentials(transportsec.Guard{})}
+		opts = append(opts[:len(opts):len(opts)], icopts.ConnGuarded.(interceptor.Option))
+	}
+	return append([]grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(src, opts...)),
 		grpc.WithChainStreamInterceptor(interceptor.StreamClient(src, opts...)),
-	}
-	if !interceptor.AllowsInsecureTransport(opts...) {
-		// The interceptors apply the rule per call; on the connection it
-		// also makes grpc.NewClient refuse insecure transport credentials.
-		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(transportsec.Guard{}))
-	}
-	return dialOpts
+	}, guard...)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
+	"github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -36,8 +37,8 @@ const maxMessageSize = 128 << 20
 // to 128 MiB. The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
-	if err := interceptor.Validate(o.icOpts...); err != nil {
-		return nil, err
+	if o.ic.Err != nil {
+		return nil, o.ic.Err
 	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
@@ -48,7 +49,7 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, err := transportCredentials(ctx, r, o.icOpts)
+	creds, err := transportCredentials(ctx, r, o.ic)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,12 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// whose peer is not a loopback address.
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
-	icOpts = append(icOpts, o.interceptorOptions()...)
+	icOpts = append(icOpts, o.icOpts...)
+	if o.logger != nil {
+		icOpts = append(icOpts, icopts.WrapLimiter(func(l interceptor.Limiter) interceptor.Limiter {
+			return &timedLimiter{Limiter: l, log: o.logger}
+		}).(interceptor.Option))
+	}
 
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(w.credentials(creds)),
@@ -131,10 +137,10 @@ func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Res
 		APIBase:  settings.Value{Value: o.apiBase, From: "WithAPIBase"},
 		KeyGiven: o.src != nil,
 	}
-	if o.userApp != nil {
+	if o.ic.UserAppGiven {
 		in.UserAppGiven = true
-		in.UserID = settings.Value{Value: o.userApp[0], From: "WithUserApp"}
-		in.AppID = settings.Value{Value: o.userApp[1], From: "WithUserApp"}
+		in.UserID = settings.Value{Value: o.ic.UserID, From: "WithUserApp"}
+		in.AppID = settings.Value{Value: o.ic.AppID, From: "WithUserApp"}
 	}
 	r, err := settings.Resolve(ctx, in)
 	if err != nil {
@@ -183,40 +189,12 @@ type Option func(*clientOptions)
 type clientOptions struct {
 	src         keysource.Source
 	apiBase     string
-	userApp     *[2]string
 	noRetry     bool
 	readTimeout *time.Duration
 	logger      *slog.Logger
 	dialOpts    []grpc.DialOption
 	icOpts      []interceptor.Option
-	throttles   []throttleAt // WithThrottle's, in their place among icOpts
-}
-
-// throttleAt is a limiter given with WithThrottle, and how many interceptor
-// options came before it.
-type throttleAt struct {
-	pos int
-	l   interceptor.Limiter
-}
-
-// interceptorOptions is icOpts with the limiters of WithThrottle in their
-// places, timed for the logger of WithLogger when there is one.
-func (o *clientOptions) interceptorOptions() []interceptor.Option {
-	if len(o.throttles) == 0 {
-		return o.icOpts
-	}
-	out := make([]interceptor.Option, 0, len(o.icOpts)+len(o.throttles))
-	next := 0
-	for _, t := range o.throttles {
-		out = append(out, o.icOpts[next:t.pos]...)
-		next = t.pos
-		var l interceptor.Limiter = t.l
-		if o.logger != nil {
-			l = &timedLimiter{Limiter: t.l, log: o.logger}
-		}
-		out = append(out, interceptor.WithThrottle(l))
-	}
-	return append(out, o.icOpts[next:]...)
+	ic          icopts.Info // what icOpts say
 }
 
 func newClientOptions(opts []Option) *clientOptions {
@@ -224,6 +202,7 @@ func newClientOptions(opts []Option) *clientOptions {
 	for _, opt := range opts {
 		opt(o)
 	}
+	o.ic = icopts.Read(o.icOpts)
 	return o
 }
 
@@ -240,14 +219,6 @@ func WithSource(src keysource.Source) Option {
 // another only when allowed (see ErrInsecureBase).
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }
-}
-
-// WithUserApp sets the default user and app of calls that name none, as
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID do (see interceptor.WithUserApp);
-// it wins over them and the CLI's context, which are then not read. Two
-// empty arguments mean no default app.
-func WithUserApp(userID, appID string) Option {
-	return func(o *clientOptions) { o.userApp = &[2]string{userID, appID} }
 }
 
 // WithReadTimeout bounds all the reading NewClient and Resolve do (the
@@ -291,11 +262,4 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // interceptor.WithPreflight, and so on.
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
-}
-
-// WithThrottle paces every attempt of every call with l (see package
-// throttle), retries included. A connection built with DialOptions takes
-// the same limiter as DialOptions(src, interceptor.WithThrottle(l)).
-func WithThrottle(l interceptor.Limiter) Option {
-	return func(o *clientOptions) { o.throttles = append(o.throttles, throttleAt{len(o.icOpts), l}) }
 }

@@ -1,7 +1,6 @@
 package clarifaiauth
 
 import (
-	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 )
 
@@ -21,8 +20,8 @@ type Settings struct {
 // through WithInterceptorOptions wins over the user and app shown.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
-	if err := interceptor.Validate(o.icOpts...); err != nil {
-		return Settings{}, err
+	if o.ic.Err != nil {
+		return Settings{}, o.ic.Err
 	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
@@ -34,7 +33,7 @@ func Resolve(opts ...Option) (Settings, error) {
 		return Settings{}, err
 	}
 	if r.Endpoint.Plaintext {
-		if _, err := transportCredentials(ctx, r, o.icOpts); err != nil {
+		if _, err := transportCredentials(ctx, r, o.ic); err != nil {
 			return Settings{}, err
 		}
 	}

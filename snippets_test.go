@@ -181,7 +181,7 @@ func observabilitySnippets(ctx context.Context, client pb.V2Client, req *pb.Post
 	}
 	{
 		l := clarifaiotel.Limiter(throttle.Local(15, 15), clarifaiotel.WithMeterProvider(mp))
-		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 		_, _ = conn, err
 	}
 }

@@ -50,7 +50,7 @@ func TestWithThrottle(t *testing.T) {
 	}
 	l := &countingLimiter{Limiter: throttle.Local(1000, 1000)}
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
-		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(l))
+		clarifaiauth.WithSource(key), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestThrottledCallersKeepServerAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
-		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(throttle.Local(15, 15)))
+		clarifaiauth.WithSource(key), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(throttle.Local(15, 15))))
 	if err != nil {
 		t.Fatal(err)
 	}

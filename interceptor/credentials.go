@@ -6,6 +6,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -63,18 +64,18 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		callsecret.Record(ctx, k)
 	}
 	tag := p.o.tag
-	if len(md[requestTagHeader]) > 0 {
+	if len(md[wire.HeaderRequestTag]) > 0 {
 		tag = "" // a tag the caller set wins
 	}
 	if handWritten {
 		// The caller's own header goes out as it is; add only the tag.
 		if tag != "" {
-			return map[string]string{requestTagHeader: tag}, nil
+			return map[string]string{wire.HeaderRequestTag: tag}, nil
 		}
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), requestTagHeader: tag}, nil
+		return map[string]string{k.HeaderName(): k.HeaderValue(), wire.HeaderRequestTag: tag}, nil
 	}
 	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
 }

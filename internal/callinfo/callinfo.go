@@ -1,7 +1,8 @@
 // Package callinfo carries what the library knows about one call between
-// its parts, through the call's context: the error of the call's last
-// attempt (for an attempt the limiter then refuses), and how long an
-// attempt waited for its rate-limit token (for clarifaiotel's handler).
+// its parts, through the call's context: how many attempts it has begun
+// (so the limiter knows a retry from any retry interceptor), the error of
+// its last attempt (for an attempt the limiter then refuses), and how long
+// an attempt waited for its rate-limit token (for clarifaiotel's handler).
 package callinfo
 
 import (
@@ -16,10 +17,11 @@ import (
 // safe for concurrent use and do nothing on a nil *Call.
 type Call struct {
 	context.Context
-	mu      sync.Mutex
-	last    error // the last attempt's error, nil after a success
-	refused bool  // the last attempt was refused by the limiter, unsent
-	own     bool  // the library's own call (see Own)
+	mu       sync.Mutex
+	attempts int   // the attempts begun so far (see Begin)
+	last     error // the last attempt's error, nil after a success
+	refused  bool  // the last attempt was refused by the limiter, unsent
+	own      bool  // the library's own call (see Own)
 }
 
 type callKey struct{}
@@ -51,6 +53,18 @@ func Own(ctx context.Context) (context.Context, *Call) {
 func Of(ctx context.Context) *Call {
 	c, _ := ctx.Value(callKey{}).(*Call)
 	return c
+}
+
+// Begin counts an attempt of the call as it starts, and returns its number:
+// 1 for the first, 2 for the first retry. A nil *Call returns 0.
+func (c *Call) Begin() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.attempts++
+	return c.attempts
 }
 
 // Attempt records how an attempt ended: err (nil for a success), and
