@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc/backoff"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -81,27 +80,20 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// A server that accepts a connection and says nothing fails the
 		// first call in firstContactTimeout, not gRPC's 20 s.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: firstContactTimeout}),
-		grpc.WithChainUnaryInterceptor(w.unary),
-		grpc.WithChainStreamInterceptor(w.stream),
 	}
 	var wl *waitLog
 	if o.logger != nil {
 		wl = &waitLog{l: o.logger}
-		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(wl.outerUnary),
-			grpc.WithChainStreamInterceptor(wl.outerStream))
 	}
+	var ro []retry.CallOption
 	if !o.noRetry {
-		ro := append(RetryOptions(), retry.WithRetriable(w.retriable))
-		// The attempts of a call share a callinfo.Call, so that a retry the
-		// limiter refuses returns the server's answer to the attempt before.
+		ro = append(RetryOptions(), retry.WithRetriable(w.retriable))
 		if wl != nil {
 			ro = append(ro, retry.WithBackoff(wl.backoff(retryBackoff)))
 		}
-		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(callinfo.Unary, retry.UnaryClientInterceptor(ro...)),
-			grpc.WithChainStreamInterceptor(callinfo.Stream, retryServerStreams(ro...)))
 	}
+	out := newOuter(w, wl, !o.noRetry && o.ic.Limiter, ro)
+	dialOpts = append(dialOpts, grpc.WithChainUnaryInterceptor(out.unary), grpc.WithChainStreamInterceptor(out.stream))
 	if wl != nil {
 		dialOpts = append(dialOpts,
 			grpc.WithChainUnaryInterceptor(wl.innerUnary),
@@ -167,20 +159,6 @@ func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Res
 		r.Key = settings.Value{Value: key.String(), From: from}
 	}
 	return r, src, nil
-}
-
-// retryServerStreams is go-grpc-middleware's stream retry for the streams
-// it can retry: those the client does not send on (it refuses the others
-// with Unimplemented). Client-streaming and bidirectional streams, uploads
-// among them, are not retried.
-func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
-	r := retry.StreamClientInterceptor(opts...)
-	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-		if desc.ClientStreams {
-			return streamer(ctx, desc, cc, method, callOpts...)
-		}
-		return r(ctx, desc, cc, method, streamer, callOpts...)
-	}
 }
 
 // Option configures NewClient and Resolve.

@@ -6,7 +6,7 @@ import "github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 func init() {
 	icopts.Read = func(opts any) icopts.Info {
 		o := applyOptions(opts.([]Option))
-		in := icopts.Info{Err: o.err, AllowInsecure: o.allowInsecure, UserAppGiven: o.userAppGiven}
+		in := icopts.Info{Err: o.err, AllowInsecure: o.allowInsecure, UserAppGiven: o.userAppGiven, Limiter: o.limiter != nil}
 		if o.userApp != nil {
 			in.UserID, in.AppID = o.userApp.userID, o.userApp.appID
 		}

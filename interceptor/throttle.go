@@ -39,12 +39,12 @@ func WithThrottle(l Limiter) Option {
 const retryAttemptHeader = "x-retry-attempt"
 
 // isRetry reports whether this attempt of the call on ctx is a retry, and
-// counts it. The call's record (callinfo, which NewClient chains before
+// counts it. The call's record c (callinfo, which NewClient chains before
 // its retry) counts the attempts that reach this interceptor, whichever
 // retry interceptor makes them; a call without one falls back to
 // go-grpc-middleware's header.
-func isRetry(ctx context.Context) bool {
-	if c := callinfo.Of(ctx); c != nil {
+func isRetry(ctx context.Context, c *callinfo.Call) bool {
+	if c != nil {
 		return c.Begin() > 1
 	}
 	return len(metadata.ValueFromOutgoingContext(ctx, retryAttemptHeader)) > 0
@@ -55,10 +55,10 @@ func isRetry(ctx context.Context) bool {
 // earlier attempt of the same call failed returns that attempt's error too
 // (see refusedError); either way the call's callinfo.Call records it.
 func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error) {
-	retry := isRetry(ctx)
+	c := callinfo.Of(ctx)
+	retry := isRetry(ctx, c)
 	start := time.Now()
 	if err := l.Wait(ctx, bucket, retry); err != nil {
-		c := callinfo.Of(ctx)
 		// Only the limiter's own refusal, not the end of the caller's
 		// context, keeps the server's earlier answer.
 		if last, _ := c.Last(); last != nil && !contextEnded(err) {
@@ -70,7 +70,7 @@ func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error
 		c.Attempt(err, true)
 		return ctx, err
 	}
-	return callinfo.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
+	return c.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
 }
 
 // contextEnded reports whether err says the call's context ended.

@@ -22,6 +22,8 @@ type Call struct {
 	last     error // the last attempt's error, nil after a success
 	refused  bool  // the last attempt was refused by the limiter, unsent
 	own      bool  // the library's own call (see Own)
+	wait     Wait  // the last attempt's wait (see WithWait)
+	hasWait  bool
 }
 
 type callKey struct{}
@@ -88,19 +90,21 @@ func (c *Call) Last() (err error, refused bool) {
 	return c.last, c.refused
 }
 
-// Unary is a client interceptor that gives every call a Call of its own,
-// but keeps an Own one. Put it before a retry interceptor, so that the
-// attempts share it.
+// Unary is a client interceptor that gives every call a Call of its own
+// (see ForCall). Put it before a retry interceptor, so that the attempts
+// share it.
 func Unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(forCall(ctx), method, req, reply, cc, opts...)
+	return invoker(ForCall(ctx), method, req, reply, cc, opts...)
 }
 
 // Stream is Unary for streams.
 func Stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return streamer(forCall(ctx), desc, cc, method, opts...)
+	return streamer(ForCall(ctx), desc, cc, method, opts...)
 }
 
-func forCall(ctx context.Context) context.Context {
+// ForCall returns ctx with a Call of its own for one call, or ctx as it is
+// when it holds an Own Call.
+func ForCall(ctx context.Context) context.Context {
 	if c := Of(ctx); c != nil && c.own {
 		return ctx
 	}
@@ -129,15 +133,31 @@ func (c *waitCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// WithWait returns ctx carrying w.
-func WithWait(ctx context.Context, w Wait) context.Context {
-	return &waitCtx{Context: ctx, w: w}
+// WithWait returns ctx carrying w, the wait of the attempt about to be
+// sent on ctx. A call with a Call c keeps it there, without allocating:
+// its attempts run one after another. A nil c makes a new context.
+func (c *Call) WithWait(ctx context.Context, w Wait) context.Context {
+	if c == nil {
+		return &waitCtx{Context: ctx, w: w}
+	}
+	c.mu.Lock()
+	c.wait, c.hasWait = w, true
+	c.mu.Unlock()
+	return ctx
 }
+
+// WithWait returns ctx carrying w (see Call.WithWait).
+func WithWait(ctx context.Context, w Wait) context.Context { return Of(ctx).WithWait(ctx, w) }
 
 // WaitOf returns the Wait ctx carries, if any.
 func WaitOf(ctx context.Context) (Wait, bool) {
 	if w, ok := ctx.Value(waitKey{}).(*Wait); ok {
 		return *w, true
+	}
+	if c := Of(ctx); c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.wait, c.hasWait
 	}
 	return Wait{}, false
 }

@@ -10,6 +10,7 @@ type Info struct {
 	Err           error // the first invalid option's problem, or nil
 	AllowInsecure bool  // AllowInsecureTransport was given
 	UserAppGiven  bool  // WithUserApp was given, possibly to turn it off
+	Limiter       bool  // WithThrottle was given a Limiter
 	UserID, AppID string
 }
 
