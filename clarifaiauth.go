@@ -9,16 +9,11 @@ import (
 )
 
 // DialOptions returns the dial options that authenticate every call on a
-// connection you dial yourself with grpc.NewClient: the unary and stream
-// interceptors of package interceptor, built with src and opts, appended to
-// the connection's interceptor chains, so that they run after interceptors
-// given in earlier dial options, such as retry. NewClient uses it too.
-//
-// The connection requires transport security unless opts include
-// interceptor.AllowInsecureTransport(): grpc.NewClient fails with insecure
-// transport credentials, and a call over a connection that does not report
-// exactly privacy and integrity fails with Unauthenticated before anything
-// is sent. It panics on an invalid option (see interceptor.Validate).
+// connection you dial yourself with grpc.NewClient: this library's
+// interceptors, after those of earlier dial options, such as retry. Unless
+// opts allow insecure transport, grpc.NewClient refuses insecure
+// credentials and a call over a connection without privacy and integrity
+// fails unsent with Unauthenticated. It panics on an invalid option.
 func DialOptions(src keysource.Source, opts ...interceptor.Option) []grpc.DialOption {
 	var guard []grpc.DialOption
 	if !icopts.Read(opts).AllowInsecure {

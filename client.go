@@ -22,18 +22,11 @@ import (
 const maxMessageSize = 128 << 20
 
 // NewClient returns a connection to the Clarifai API on which every call
-// carries a key and has its reply status checked (package interceptor), and
-// throttled calls are retried (RetryOptions) unless WithoutRetry.
-//
-// It reads the API base, the default user and app, and the key where
-// Clarifai's SDKs do (see Resolve, which shows what it found), and the
-// CLI's config only for what nothing else gives. It fails when no key is
-// found and WithSource was not given, for an API base it cannot use, and
-// for an "http://" base off this machine that the interceptor options do
-// not allow (ErrInsecureBase). A first call to a server that cannot work,
-// or that does not answer within 5 seconds, fails naming the server, the
-// setting it came from and what to check. Requests and replies may be up
-// to 128 MiB. The caller closes the connection.
+// carries a key, has its reply status checked (package interceptor) and is
+// retried when throttled (RetryOptions) unless WithoutRetry. It reads the
+// key, API base and default app where Clarifai's SDKs do (see Resolve), and
+// fails for a missing key or an API base it cannot use (docs/client.md).
+// The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
 	if o.ic.Err != nil {
@@ -194,7 +187,7 @@ func WithSource(src keysource.Source) Option {
 // environment or the Clarifai CLI names: "https://host[:port]" or a bare
 // "host[:port]" (TLS, port 443 by default), or "http://host:port" in
 // plaintext: on this machine (localhost, a loopback address) always, to
-// another only when allowed (see ErrInsecureBase).
+// another only with interceptor.AllowInsecureTransport.
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }
 }
@@ -209,8 +202,8 @@ func WithReadTimeout(d time.Duration) Option {
 }
 
 // WithLogger makes the connection say on l what its calls wait for: a
-// first contact (TLS handshake, first reply) and a limiter given with
-// WithThrottle when they last over a second, and each wait before a retry
+// first contact (TLS handshake, first reply) and the limiter of
+// interceptor.WithThrottle when they last over a second, and each retry's wait
 // (method, attempt, wait, the gRPC and Clarifai codes that caused it). It
 // logs no key and no server text. A throttle.Redis logs its own fallback
 // to local pacing: give it throttle.Logger(l) too.
@@ -233,11 +226,10 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *clientOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// WithInterceptorOptions passes options to the authentication interceptors:
-// interceptor.WithUserApp (it wins over the environment's default app),
-// interceptor.AllowInsecureTransport (needed for an "http://" base off
-// this machine),
-// interceptor.WithPreflight, and so on.
+// WithInterceptorOptions passes options to the authentication
+// interceptors: interceptor.WithUserApp (it wins over the environment's
+// default app), WithThrottle, WithPreflight, AllowInsecureTransport (needed
+// for an "http://" base off this machine), and so on.
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
 }

@@ -11,13 +11,12 @@ type Settings struct {
 	r settings.Resolved
 }
 
-// Resolve returns the settings NewClient would use with opts: the API base
-// from WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
-// context, else https://api.clarifai.com; the default user and app from
-// WithUserApp, else CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI
-// context; the key from WithSource, else keysource.Default(). It reads the
-// key, and fails where NewClient would. An interceptor.WithUserApp given
-// through WithInterceptorOptions wins over the user and app shown.
+// Resolve returns the settings NewClient would use with opts, and where
+// each came from: the API base from WithAPIBase, CLARIFAI_API_BASE, the
+// Clarifai CLI's context or the default; the default app from
+// interceptor.WithUserApp, CLARIFAI_USER_ID and CLARIFAI_APP_ID, or the CLI
+// context; the key from WithSource or keysource.Default(). It reads the
+// key, and fails where NewClient would.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
 	if o.ic.Err != nil {

@@ -187,3 +187,15 @@ func observabilitySnippets(ctx context.Context, client pb.V2Client, req *pb.Post
 }
 
 var _ = observabilitySnippets
+
+// interceptorOptionsSnippet holds docs/client.md's snippet on giving
+// interceptor options to NewClient.
+func interceptorOptionsSnippet(l interceptor.Limiter) {
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(
+		interceptor.WithUserApp("me", "my-app"), // wins over CLARIFAI_USER_ID and CLARIFAI_APP_ID; Resolve shows it
+		interceptor.WithThrottle(l),
+	))
+	_, _ = conn, err
+}
+
+var _ = interceptorOptionsSnippet

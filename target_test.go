@@ -27,7 +27,7 @@ func TestPlaintextNeedsOptInOffThisMachine(t *testing.T) {
 		_, err := transportCredentials(ctx, resolved(host, true), icopts.Info{})
 		if !errors.Is(err, transportsec.ErrInsecureBase) || !strings.Contains(err.Error(), "$CLARIFAI_API_BASE") ||
 			!strings.Contains(err.Error(), "http://"+settings.Endpoint{Host: host, Port: "8080"}.Addr()) {
-			t.Errorf("plaintext to %s without opt-in: err = %v, want ErrInsecureBase naming the setting and the base", host, err)
+			t.Errorf("plaintext to %s without opt-in: err = %v, want transportsec.ErrInsecureBase naming the setting and the base", host, err)
 		}
 		creds, err := transportCredentials(ctx, resolved(host, true), icopts.Read([]interceptor.Option{interceptor.AllowInsecureTransport()}))
 		if err != nil || creds.Info().SecurityProtocol != "insecure" {

@@ -16,15 +16,9 @@ import (
 
 // PerRPCCredentials returns the interceptors' credentials as gRPC
 // credentials, for grpc.WithPerRPCCredentials where an interceptor does not
-// fit. It sees no request, no reply and no call options, so it takes only
-// the options that need none (CredentialsOption); it refuses a personal
-// access token with Unauthenticated, since it cannot check that each
-// request names its user and app. The call's error is gRPC's, unscrubbed:
-// where a server could echo the key into it, use the interceptors.
-//
-// It sends a key only where the interceptors would (see
-// AllowInsecureTransport). An override on a context whose metadata already
-// holds a hand-written credential fails the call rather than send two.
+// fit. It sees no request or reply: it takes only CredentialsOptions,
+// refuses personal access tokens, and returns gRPC's errors unscrubbed. It
+// sends a key only where the interceptors would (docs/client.md).
 func PerRPCCredentials(src keysource.Source, opts ...CredentialsOption) credentials.PerRPCCredentials {
 	all := make([]Option, len(opts))
 	for i, opt := range opts {

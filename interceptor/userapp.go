@@ -9,13 +9,11 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
-// WithUserApp names a default app, as Clarifai's SDKs do with
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID: a request whose user_app_id (any
-// top-level field of type clarifai.api.UserAppIDSet, or the upload_config of
-// an upload stream's first message) names neither a user nor an app is sent
-// with user_app_id {user_id: userID, app_id: appID}. A request that sets
-// either is sent as it is. The caller's message is never modified: a
-// shallow copy is sent. Two empty arguments turn it off.
+// WithUserApp names a default app, as CLARIFAI_USER_ID and CLARIFAI_APP_ID
+// do: a request whose user_app_id names neither a user nor an app is sent
+// as a shallow copy naming userID and appID; the caller's message is left
+// as it is. Given to NewClient (WithInterceptorOptions) it wins over the
+// environment. Two empty arguments turn it off.
 func WithUserApp(userID, appID string) Option {
 	return buildOption(func(o *options) {
 		o.userAppGiven = true

@@ -22,7 +22,7 @@ import (
 // A Local limiter of one call a second: the first call with a key goes at
 // once; the next would wait a second, past its deadline, so it fails at
 // once, unsent; another key has a budget of its own. The interceptors make
-// these calls for you (WithThrottle).
+// these calls for you (interceptor.WithThrottle).
 func ExampleLocal() {
 	l := throttle.Local(1, 1)
 	fmt.Println(l.Wait(context.Background(), "key-a", false))
