@@ -48,6 +48,12 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 			return noop(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), predictPath, req, reply, nil)
 		})
 	})
+	b.Run("b-hand-written-with-tag", func(b *testing.B) {
+		run(b, func() error {
+			return noop(metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag), predictPath, req, reply, nil)
+		})
+	})
 	static := interceptor.UnaryClient(staticSource(benchKey))
 	b.Run("c-static", func(b *testing.B) {
 		run(b, func() error { return static(ctx, predictPath, req, reply, nil, noop) })
@@ -129,6 +135,13 @@ func BenchmarkStreamInterceptor(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, benchErr = streamer(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), desc, nil, generatePath)
+		}
+	})
+	b.Run("b-hand-written-with-tag", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, benchErr = streamer(metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag), desc, nil, generatePath)
 		}
 	})
 	for _, tt := range []struct {

@@ -16,7 +16,8 @@ import (
 
 // CallKey makes calls use k over every other credential: given to one call,
 // that call; given when building, every call without one of its own. A
-// zero k fails the call locally with Unauthenticated.
+// zero k fails the call locally with Unauthenticated. Without this
+// package's interceptors in the chain it does nothing.
 //
 //	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
 func CallKey(k keysource.Key) CallOption {

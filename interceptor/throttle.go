@@ -28,7 +28,8 @@ type Limiter interface {
 
 // WithThrottle makes every attempt of a call wait for l before it is sent,
 // in a bucket naming the call's credential without revealing it, and tells
-// l how it ended. A stream waits once, when it opens.
+// l how it ended. A stream waits once, when it opens. A retry l refuses
+// fails with l's error and the attempt before's (docs/observability.md).
 func WithThrottle(l Limiter) Option {
 	return buildOption(func(o *options) { o.limiter = l })
 }
