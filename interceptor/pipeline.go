@@ -33,6 +33,9 @@ var checks = [...]*check{
 	&grantCheck,    // preflight.go: the key's scopes allow the method
 }
 
+// call.active holds a bit per check: building fails past eight.
+const _ = uint8(1 << (len(checks) - 1))
+
 // check is a stage that may refuse a request before it is sent, or
 // change the request that is.
 type check struct {
