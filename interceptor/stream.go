@@ -47,12 +47,14 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		// The stream gets a context of its own so that ending it early (a
 		// failed status, a refusal) releases it, and so that it is released
 		// from its parent once the stream is over.
-		ctx, cancel := context.WithCancel(ctx)
+		// sctx is not assigned again: the lazy opening captures it, and a
+		// captured variable that changes would cost an allocation per call.
+		sctx, cancel := context.WithCancel(ctx)
 		s := &checkedStream{o: o, failed: cfg.failed, c: c, cancel: cancel,
 			serverStreams: desc.ServerStreams, limit: limit}
 		if lazy {
-			s.lazy = &lazyOpen{ctx: ctx, opened: make(chan struct{}), open: func() (grpc.ClientStream, bool, error) {
-				wctx, err := limit.wait(ctx)
+			s.lazy = &lazyOpen{ctx: sctx, opened: make(chan struct{}), open: func() (grpc.ClientStream, bool, error) {
+				wctx, err := limit.wait(sctx)
 				if err != nil {
 					return nil, true, err
 				}
@@ -64,7 +66,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			}}
 			return s, nil
 		}
-		if ctx, err = limit.wait(ctx); err != nil {
+		if ctx, err = limit.wait(sctx); err != nil {
 			cancel()
 			return nil, err
 		}
