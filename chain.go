@@ -12,18 +12,16 @@ import (
 // outer is NewClient's first interceptor, outside its retry, as one link
 // of the chain (each link costs gRPC an allocation per call): it gives
 // the call a record whose attempts the limiter counts, and a callLog for
-// WithLogger; runs the retry; and explains the error of a server that
-// never worked (see watch).
+// WithLogger, and runs the retry.
 type outer struct {
-	w       *watch
 	wl      *waitLog // WithLogger's; nil: none
 	record  bool     // a limiter reads the call's callinfo.Call
 	unaryR  grpc.UnaryClientInterceptor
 	streamR grpc.StreamClientInterceptor // nil, with unaryR: no retry
 }
 
-func newOuter(w *watch, wl *waitLog, record bool, ro []retry.CallOption) *outer {
-	o := &outer{w: w, wl: wl, record: record}
+func newOuter(wl *waitLog, record bool, ro []retry.CallOption) *outer {
+	o := &outer{wl: wl, record: record}
 	if ro != nil {
 		o.unaryR, o.streamR = retry.UnaryClientInterceptor(ro...), retryServerStreams(ro...)
 	}
@@ -45,33 +43,18 @@ func (o *outer) forCall(ctx context.Context, method string) context.Context {
 
 func (o *outer) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	ctx = o.forCall(ctx, method)
-	var err error
 	if o.unaryR != nil {
-		err = o.unaryR(ctx, method, req, reply, cc, invoker, opts...)
-	} else {
-		err = invoker(ctx, method, req, reply, cc, opts...)
+		return o.unaryR(ctx, method, req, reply, cc, invoker, opts...)
 	}
-	if err != nil {
-		return o.w.explain(err)
-	}
-	return nil
+	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
 func (o *outer) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	ctx = o.forCall(ctx, method)
-	var (
-		s   grpc.ClientStream
-		err error
-	)
 	if o.streamR != nil {
-		s, err = o.streamR(ctx, desc, cc, method, streamer, opts...)
-	} else {
-		s, err = streamer(ctx, desc, cc, method, opts...)
+		return o.streamR(ctx, desc, cc, method, streamer, opts...)
 	}
-	if err != nil {
-		return nil, o.w.explain(err)
-	}
-	return s, nil
+	return streamer(ctx, desc, cc, method, opts...)
 }
 
 // retryServerStreams is go-grpc-middleware's stream retry for the streams

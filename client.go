@@ -61,6 +61,9 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
 	icOpts = append(icOpts, o.icOpts...)
+	// The interceptors explain the error of a server that never worked
+	// (see watch): in their link of the chain, which costs nothing more.
+	icOpts = append(icOpts, icopts.Explain(w.explain).(interceptor.Option))
 	if o.logger != nil {
 		icOpts = append(icOpts, icopts.WrapLimiter(func(l interceptor.Limiter) interceptor.Limiter {
 			return &timedLimiter{Limiter: l, log: o.logger}
@@ -85,8 +88,10 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 			ro = append(ro, retry.WithBackoff(wl.backoff(retryBackoff)))
 		}
 	}
-	out := newOuter(w, wl, !o.noRetry && o.ic.Limiter, ro)
-	dialOpts = append(dialOpts, grpc.WithChainUnaryInterceptor(out.unary), grpc.WithChainStreamInterceptor(out.stream))
+	if ro != nil || wl != nil {
+		out := newOuter(wl, !o.noRetry && o.ic.Limiter, ro)
+		dialOpts = append(dialOpts, grpc.WithChainUnaryInterceptor(out.unary), grpc.WithChainStreamInterceptor(out.stream))
+	}
 	if wl != nil {
 		dialOpts = append(dialOpts,
 			grpc.WithChainUnaryInterceptor(wl.innerUnary),

@@ -80,6 +80,7 @@ type options struct {
 	userAppGiven  bool                  // WithUserApp was given, even to turn it off
 	inv           keysource.Invalidator // the Source's, or nil
 	limiter       Limiter               // WithThrottle; nil: off
+	explain       func(error) error     // NewClient's; see explained
 
 	lastMD       atomic.Pointer[keyMD]   // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD]   // the same for the last override

@@ -13,6 +13,10 @@ func init() {
 		return in
 	}
 	icopts.ConnGuarded = Option(buildOption(func(o *options) { o.connGuarded = true }))
+	icopts.Explain = func(explain any) any {
+		e := explain.(func(error) error)
+		return Option(buildOption(func(o *options) { o.explain = e }))
+	}
 	icopts.WrapLimiter = func(wrap any) any {
 		w := wrap.(func(Limiter) Limiter)
 		return Option(buildOption(func(o *options) {

@@ -16,7 +16,7 @@ import (
 func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)
-	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
+	ic := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
 		callOpts = o.guard(o.forCall(&cfg, callOpts)) // the guard of 4. send
 		c := call{method: method, cc: ccOf(cc)}
@@ -76,6 +76,16 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 			return nil, limit.fail(o, &c, err)
 		}
 		s.cs = cs
+		return s, nil
+	}
+	if o.explain == nil {
+		return ic
+	}
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
+		s, err := ic(ctx, desc, cc, method, streamer, callOpts...)
+		if err != nil {
+			return nil, o.explain(err)
+		}
 		return s, nil
 	}
 }

@@ -17,7 +17,7 @@ import (
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
+	ic := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
 		c := call{method: method, cc: ccOf(cc)}
@@ -47,6 +47,15 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 		err = o.fail(err, &c)
 		callinfo.Of(ctx).Attempt(err, false) // for a retry the limiter refuses
 		return err
+	}
+	if o.explain == nil {
+		return ic
+	}
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
+		if err := ic(ctx, method, req, reply, cc, invoker, callOpts...); err != nil {
+			return o.explain(err)
+		}
+		return nil
 	}
 }
 

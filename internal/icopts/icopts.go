@@ -25,4 +25,7 @@ var (
 	// the options before it gave with wrap(l); wrap is a
 	// func(interceptor.Limiter) interceptor.Limiter.
 	WrapLimiter func(wrap any) any
+	// Explain returns an interceptor.Option that passes every error the
+	// interceptors return through explain, a func(error) error.
+	Explain func(explain any) any
 )
