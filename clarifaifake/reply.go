@@ -11,20 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
-)
 
-// Clarifai status codes (clarifai.api.status.StatusCode) the server sends on
-// its own.
-const (
-	codeSuccess            = 10000
-	codeInsufficientScopes = 11007
-	codeTokenInvalid       = 11001
-	codeKeyInvalid         = 11008
-	codeKeyNotFound        = 11009
-	codeInvalidRequest     = 11102
-	codeAuthMethodDisabled = 11200
-	codeModelBuilding      = 21107
-	codeUploadInProgress   = 68000
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // scopeAll is the scope that grants every scope.
@@ -33,28 +21,19 @@ const scopeAll = "All"
 // descriptions are the status descriptions the server uses for the codes it
 // sends on its own; codes set with SetStreamCodes get their enum name.
 var descriptions = map[int32]string{
-	codeSuccess:            "Ok",
-	codeTokenInvalid:       "Invalid token",
-	codeInsufficientScopes: "Insufficient scopes",
-	codeKeyInvalid:         "Invalid API key or Invalid API key/application pair",
-	codeKeyNotFound:        "API key not found",
-	codeInvalidRequest:     "Invalid request",
-	codeAuthMethodDisabled: "Authentication method disabled",
-	codeModelBuilding:      "Model is building",
-	codeUploadInProgress:   "Upload in progress",
+	wire.CodeSuccess:            "Ok",
+	wire.CodeTokenInvalid:       "Invalid token",
+	wire.CodeInsufficientScopes: "Insufficient scopes",
+	wire.CodeKeyInvalid:         "Invalid API key or Invalid API key/application pair",
+	wire.CodeKeyNotFound:        "API key not found",
+	wire.CodeInvalidRequest:     "Invalid request",
+	wire.CodeAuthMethodDisabled: "Authentication method disabled",
+	wire.CodeModelBuilding:      "Model is building",
+	wire.CodeUploadInProgress:   "Upload in progress",
 }
 
 func statusOf(code int32) forcedStatus {
 	return forcedStatus{code: code, description: descriptions[code]}
-}
-
-// InsufficientScopesDetails returns the details the server puts in a
-// CONN_INSUFFICIENT_SCOPES status for method, a full method name:
-// "Missing scopes: [Inputs:Add Predict]; or endpoint: /clarifai.api.V2/PostInputs"
-// (the missing scopes in the method's order, separated by spaces). Clarifai
-// does not publish its exact wording; this is the shape clients must parse.
-func InsufficientScopesDetails(missing []string, method string) string {
-	return fmt.Sprintf("Missing scopes: [%s]; or endpoint: %s", strings.Join(missing, " "), method)
 }
 
 // A ReplyFunc answers the requests of one method (see Server.SetReply) after

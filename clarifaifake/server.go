@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-// bufSize is the buffer size of the in-memory listener made by Start.
+// bufSize is the buffer size of the in-memory listener made by Dial.
 const bufSize = 1 << 20
 
 // kind is what sort of credential the server knows a secret as.
@@ -41,14 +41,10 @@ type forcedStatus struct {
 }
 
 // Server is a fake Clarifai V2 server. Create it with New, give it
-// credentials (AddPAT, AddAPIKey, AddSessionToken), serve it (Start and Dial,
-// or Serve), make your calls, then read what it saw (Calls, LeastPrivilege)
-// and Stop it.
-//
-// Every method of Server is safe for concurrent use, also while it serves:
-// settings take effect for calls that start after they are made. The
-// server holds the calls it served, within the bounds Calls states, until
-// ResetCalls.
+// credentials (AddPAT, AddAPIKey, AddSessionToken), connect with Dial (or
+// Serve a listener), make your calls, read what it saw (Calls,
+// LeastPrivilege) and Stop it. Its methods are safe for concurrent use;
+// settings apply to calls that start after them.
 type Server struct {
 	reg   *registry
 	gs    *grpc.Server
@@ -145,10 +141,6 @@ func New(opts ...Option) (*Server, error) {
 	)
 	return s, nil
 }
-
-// Files returns the descriptors the server serves. Build dynamicpb requests
-// from them when the program does not link Clarifai's client.
-func (s *Server) Files() *protoregistry.Files { return s.reg.files }
 
 // AddPAT adds a personal access token, sent by clients as
 // `authorization: Key <secret>`: it may call KeyAuth and PATAuth methods.
@@ -279,32 +271,19 @@ func (s *Server) Serve(lis net.Listener) error {
 	return err
 }
 
-// Start serves on a new in-memory listener, in a goroutine that Stop ends,
-// and returns the listener. Dial connects to it. Start panics
-// if called twice.
-func (s *Server) Start() *bufconn.Listener {
-	lis := bufconn.Listen(bufSize)
-	s.mu.Lock()
-	if s.lis != nil {
-		s.mu.Unlock()
-		panic("clarifaifake: Start called twice")
-	}
-	s.lis = lis
-	s.mu.Unlock()
-	go func() { _ = s.gs.Serve(lis) }()
-	return lis
-}
-
-// Dial returns a client connection to the listener made by Start, over
-// plaintext (the fake has no TLS), with opts (your interceptors, for
-// example). The caller closes it. It returns an error before Start.
+// Dial returns a client connection to the server over an in-memory
+// listener and plaintext (the fake has no TLS), dialled with opts (your
+// interceptors, for example); the first Dial starts serving on it. The
+// caller closes the connection.
 func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	s.mu.Lock()
 	lis := s.lis
-	s.mu.Unlock()
 	if lis == nil {
-		return nil, errors.New("clarifaifake: Dial before Start")
+		lis = bufconn.Listen(bufSize)
+		s.lis = lis
+		go func() { _ = s.gs.Serve(lis) }()
 	}
+	s.mu.Unlock()
 	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
