@@ -19,6 +19,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // Wrap returns a client stats.Handler that does everything next does and, in
@@ -90,10 +91,10 @@ func (c *call) scrub(s string) string {
 // credential returns the secret an outgoing header carries: the token of
 // x-clarifai-session-token, or what follows "Key " in authorization.
 func credential(h map[string][]string) string {
-	if v := h["x-clarifai-session-token"]; len(v) > 0 && v[0] != "" {
+	if v := h[wire.HeaderSessionToken]; len(v) > 0 && v[0] != "" {
 		return v[0]
 	}
-	if v := h["authorization"]; len(v) > 0 {
+	if v := h[wire.HeaderAuthorization]; len(v) > 0 {
 		if secret, ok := strings.CutPrefix(v[0], "Key "); ok && secret != "" {
 			return secret
 		}
@@ -221,7 +222,7 @@ func (h *handler) received(c *call, reply any) {
 	// connection-level one in any reply, fails the call; a later per-item
 	// failure is delivered and the stream goes on. Only the first failure
 	// sets the status.
-	if se.Code == codeThrottled {
+	if se.Code == wire.CodeConnThrottled {
 		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 	}
 	callLevel := (n == 1 || se.Code >= 11000 && se.Code < 12000) && c.failed.CompareAndSwap(false, true)
