@@ -36,33 +36,15 @@ func statusOf(code int32) forcedStatus {
 	return forcedStatus{code: code, description: descriptions[code]}
 }
 
-// A ReplyFunc answers the requests of one method (see Server.SetReply) after
-// the call passed authentication and the scope check. It returns the
-// replies to send, of the method's response type, or a gRPC error for the
-// call (build it with status.Error; the context's own error becomes
-// DeadlineExceeded or Canceled, any other error codes.Unknown).
-//
-// It is called once per request of a unary or server-streaming call, once
-// with all messages merged for a client-streaming call, and once per message
-// of a bidirectional call plus once more with a nil req when the client
-// closes its side (return the stream's last words, such as MODEL_BUILDING,
-// or nothing). Unary and client-streaming calls need exactly one reply.
-//
-// The server sends copies of the replies: a reply without a status code
-// gets SUCCESS "Ok", one without a req_id a fresh "fake-<n>". A panic in f
-// is not recovered. The request is of the client's generated type when the
-// server serves protoregistry.GlobalFiles, a *dynamicpb.Message otherwise;
-// Typed adapts a function of generated types to either. Calls of different
-// RPCs may run f concurrently.
+// A ReplyFunc answers the requests of a method set with Server.SetReply,
+// once the call passed authentication and the scope check: it returns the
+// replies to send, of the method's response type, or the call's gRPC error.
+// docs/testing.md says when it is called for each kind of stream.
 type ReplyFunc func(ctx context.Context, req proto.Message) ([]proto.Message, error)
 
-// Typed adapts f, a function of generated request and reply types (pointers
-// to the structs of Clarifai's client, or of any wire-compatible generated
-// code), to a ReplyFunc. A request of
-// another Go type with the same message name (a *dynamicpb.Message) is
-// copied into a Req through the wire format; a request of another message
-// type, or a nil one at the end of a bidirectional stream, is not passed to
-// f: the ReplyFunc then returns no replies.
+// Typed adapts f, a function of generated request and reply types, to a
+// ReplyFunc: a dynamic request of the same message is copied into a Req; a
+// request of another type is not passed to f.
 func Typed[Req, Resp proto.Message](f func(ctx context.Context, req Req) ([]Resp, error)) ReplyFunc {
 	return func(ctx context.Context, req proto.Message) ([]proto.Message, error) {
 		if req == nil {

@@ -92,14 +92,10 @@ func WithCallLog(f func(Call)) Option {
 	return func(o *options) { o.onCall = f }
 }
 
-// New returns a server with no credentials. It serves the descriptors given
-// with WithFiles; without it, protoregistry.GlobalFiles when it holds
-// clarifai.api.V2 (the program links Clarifai's Go client: requests and
-// replies are then of the client's generated types), and the fixture
-// (FixtureFiles) otherwise. New reads every method's options once; it
-// returns an error when the descriptors lack clarifai.api.V2 or Clarifai's
-// scope enum, or carry malformed options. New registers nothing in the
-// global protobuf registry.
+// New returns a server with no credentials, serving the descriptors given
+// with WithFiles, else those of Clarifai's client when it is linked, else
+// the fixture (FixtureFiles). It reads every method's options once and
+// fails on descriptors without clarifai.api.V2 or with malformed options.
 func New(opts ...Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
@@ -152,12 +148,8 @@ func (s *Server) AddPAT(secret string, scopes, endpoints []string) {
 }
 
 // AddAPIKey adds an app-specific API key, sent like a PAT, with scopes and
-// endpoints as in AddPAT. Unlike a PAT it may not call PATAuth methods: such
-// a call gets 11200 CONN_AUTH_METHOD_DISABLED. That code, not 11008
-// CONN_KEY_INVALID, because the key is genuine and this method needs another
-// kind of credential: a permission failure, where a client reading 11008 as
-// "this key was rejected" would discard a good key and fetch it again to the
-// same answer. (Clarifai does not publish the code it sends here.)
+// endpoints as in AddPAT. Unlike a PAT it may not call PATAuth methods:
+// such a call gets 11200 CONN_AUTH_METHOD_DISABLED.
 func (s *Server) AddAPIKey(secret string, scopes, endpoints []string) {
 	s.add(credKey{secret: secret}, kindAPIKey, scopes, endpoints)
 }
@@ -220,11 +212,7 @@ func (s *Server) ClearStatus(method string) {
 
 // SetStreamCodes sets the in-band status code of each reply a streaming
 // method (a full method name, or "" for all) sends, in order, whatever the
-// credentials: for example UPLOAD_IN_PROGRESS twice then MODEL_BUILDING, or
-// SUCCESS then a per-item FAILURE then SUCCESS. Once the codes run out, a
-// bidirectional stream repeats the last; a server stream sends one reply per
-// code. Descriptions are the codes' enum names. It wins over SetStatus and
-// SetReply. No codes clears the setting.
+// credentials; see docs/testing.md. No codes clears the setting.
 func (s *Server) SetStreamCodes(method string, codes ...int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
