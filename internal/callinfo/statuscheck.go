@@ -22,8 +22,8 @@ func (c *checkCtx) Value(key any) any {
 }
 
 // WithStatusCheck returns ctx carrying failed, the in-band status check the
-// interceptor applies to the call (interceptor.WithStatusCheck; nil when
-// the check is off), so that clarifaiotel's handler marks the same failures.
+// interceptor applies to the call (given with interceptor.WithStatusCheck),
+// so that clarifaiotel's handler marks the same failures.
 func WithStatusCheck(ctx context.Context, failed func(scopes.Code) bool) context.Context {
 	return &checkCtx{Context: ctx, failed: failed}
 }
