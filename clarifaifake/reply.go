@@ -43,8 +43,9 @@ func statusOf(code int32) forcedStatus {
 type ReplyFunc func(ctx context.Context, req proto.Message) ([]proto.Message, error)
 
 // Typed adapts f, a function of generated request and reply types, to a
-// ReplyFunc: a dynamic request of the same message is copied into a Req; a
-// request of another type is not passed to f.
+// ReplyFunc: a dynamic request of the same message is copied into a Req,
+// one of another message is an error, and no request (the end of a
+// bidirectional stream) gets no replies.
 func Typed[Req, Resp proto.Message](f func(ctx context.Context, req Req) ([]Resp, error)) ReplyFunc {
 	return func(ctx context.Context, req proto.Message) ([]proto.Message, error) {
 		if req == nil {
