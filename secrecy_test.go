@@ -77,7 +77,6 @@ func TestSecrecyAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.AddPAT(marker, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	fake.Start()
 	defer fake.Stop()
 
 	var logMu sync.Mutex

@@ -26,7 +26,6 @@ const (
 	waitMetric     = "clarifai.rpc.client.throttle.wait"
 	refusalMetric  = "clarifai.rpc.client.throttle.refusals"
 	throttleMetric = "clarifai.rpc.client.throttle.throttled"
-	codeThrottled  = 11005
 )
 
 // Limiter returns l counting, in the counter
@@ -123,7 +122,7 @@ func (h *handler) countThrottled(c *call, err error) {
 			break
 		}
 		if wire.IsStatusURL(d.GetTypeUrl()) {
-			if ws := wire.DecodeStatus(d.GetValue()); ws.Has && ws.Code == codeThrottled {
+			if ws := wire.DecodeStatus(d.GetValue()); ws.Has && ws.Code == wire.CodeConnThrottled {
 				h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 			}
 			return

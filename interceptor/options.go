@@ -88,6 +88,10 @@ type callConfig struct {
 	hasKey bool                   // CallKey was given (possibly with the zero Key)
 	failed func(scopes.Code) bool // which in-band codes are errors; nil: no check
 	end    streamEnd              // which failures end a stream; nil: endStreamDefault
+	// checkSet says WithStatusCheck gave a check of its own: the call then
+	// tells clarifaiotel's handler (callinfo.WithStatusCheck), which
+	// otherwise, as with the check off, keeps scopes.Code.Failed.
+	checkSet bool
 }
 
 // options is what an interceptor holds: the per-call defaults and the rest.
@@ -171,7 +175,7 @@ func (opt *callOption) applyCall(cfg *callConfig) {
 	case optKey:
 		cfg.key, cfg.hasKey = opt.key, true
 	case optFailed:
-		cfg.failed = opt.failed
+		cfg.failed, cfg.checkSet = opt.failed, opt.failed != nil
 	case optEnd:
 		cfg.end = opt.end
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc"
@@ -28,6 +29,9 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
 		callOpts = o.guard(o.forCall(&cfg, callOpts))
+		if cfg.checkSet {
+			ctx = callinfo.WithStatusCheck(ctx, cfg.failed)
+		}
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return nil, err

@@ -24,6 +24,9 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
+		if cfg.checkSet {
+			ctx = callinfo.WithStatusCheck(ctx, cfg.failed)
+		}
 		ctx, k, fromSource, err := o.attach(ctx, src, &cfg)
 		if err != nil {
 			return err

@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // filesWithoutExtensions loads the fake server's descriptors with a resolver
@@ -20,7 +20,7 @@ import (
 func filesWithoutExtensions(t testing.TB) *protoregistry.Files {
 	t.Helper()
 	var set descriptorpb.FileDescriptorSet
-	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(clarifaifake.FixtureProtoset(), &set); err != nil {
+	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(fakeapi.FixtureProtoset(), &set); err != nil {
 		t.Fatalf("unmarshal protoset: %v", err)
 	}
 	files, err := protodesc.NewFiles(&set)

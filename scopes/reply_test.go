@@ -18,6 +18,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 func genReply(code ct.StatusCode, desc, details string) *ct.MultiInputResponse {
@@ -49,7 +50,7 @@ func dynReply(t testing.TB, files *protoregistry.Files, code int32, desc, detail
 
 func TestCheckReply(t *testing.T) {
 	files := clarifaifake.FixtureFiles()
-	details := clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
+	details := fakeapi.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
 	type build func(t testing.TB) any
 	tests := []struct {
 		desc    string
@@ -179,7 +180,7 @@ func BenchmarkCheckReplySuccess(b *testing.B) {
 
 func BenchmarkCheckReplyFailure(b *testing.B) {
 	reply := genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes",
-		clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
+		fakeapi.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := CheckReply(postInputs, reply, nil); err == nil {

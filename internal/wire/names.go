@@ -18,4 +18,9 @@ const (
 	CodeInsufficientScopes = 11007
 	CodeKeyNotFound        = 11009
 	CodeAuthMethodDisabled = 11200
+	CodeTokenInvalid       = 11001
+	CodeKeyInvalid         = 11008
+	CodeInvalidRequest     = 11102
+	CodeModelBuilding      = 21107
+	CodeUploadInProgress   = 68000
 )
