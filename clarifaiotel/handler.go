@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
@@ -209,7 +210,7 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 // received handles one reply of c.
 func (h *handler) received(c *call, reply any) {
 	n := c.replies.Add(1)
-	err := scopes.CheckReply(c.method, reply, h.failed)
+	err := replystatus.Check(c.method, reply, h.failed)
 	if err == nil {
 		return
 	}

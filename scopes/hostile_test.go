@@ -93,7 +93,7 @@ func hostileStatus(t *testing.T, tests []struct{ desc, description, details, req
 			}}
 			var msg string
 			call := func() {
-				err := CheckReply(postInputs, reply, nil)
+				err := checkReply(postInputs, reply, nil)
 				msg = err.Error()
 			}
 			if n := allocatedBytes(5, call); n > 1<<20 {

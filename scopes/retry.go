@@ -39,8 +39,8 @@ func Retriable(err error) bool {
 	if !ok {
 		return false
 	}
-	if c, ok := clarifaiCodeIn(st); ok {
-		return c.retriable()
+	if cs, ok := wire.DetailStatus(st.Proto().GetDetails()); ok {
+		return Code(cs.Code).retriable()
 	}
 	return st.Code() == codes.Unavailable
 }
@@ -48,26 +48,9 @@ func Retriable(err error) bool {
 // retriable reports whether c asks the client to retry later.
 func (c Code) retriable() bool {
 	switch c {
-	case codeConnThrottled, codeConnExceedHourlyLimit, codeTryAgain, codeModelBusyPleaseRetry,
-		codeRunnerNeedsRetry, codeRpcServerUnavailable, codeRpcRequestQueueFull:
+	case wire.CodeConnThrottled, wire.CodeExceedHourlyLimit, wire.CodeTryAgain, wire.CodeModelBusyPleaseRetry,
+		wire.CodeRunnerNeedsRetry, wire.CodeRPCServerUnavailable, wire.CodeRPCRequestQueueFull:
 		return true
 	}
 	return false
-}
-
-// clarifaiCodeIn returns the code of the first Clarifai status among st's
-// details, reading at most maxDetails of them.
-func clarifaiCodeIn(st *status.Status) (Code, bool) {
-	for i, d := range st.Proto().GetDetails() {
-		if i >= maxDetails {
-			break
-		}
-		if !wire.IsStatusURL(d.GetTypeUrl()) {
-			continue
-		}
-		if ws := wire.DecodeStatus(d.GetValue()); ws.Has {
-			return Code(ws.Code), true
-		}
-	}
-	return 0, false
 }
