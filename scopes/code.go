@@ -141,7 +141,7 @@ const statusCodeEnum protoreflect.FullName = "clarifai.api.status.StatusCode"
 // (versions of Clarifai's protos in one program) are remembered.
 const maxStatusEnums = 8
 
-// statusEnums holds the status enums of the reply types CheckReply has
+// statusEnums holds the status enums of the reply types the reply check has
 // resolved. It is written under replyShapesMu, once per reply type, and read
 // without a lock.
 var statusEnums atomic.Pointer[[]protoreflect.EnumDescriptor]

@@ -15,20 +15,11 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Error is a failed Clarifai call: an in-band status whose code is a
-// failure (see [CheckReply]), a gRPC Unauthenticated or PermissionDenied
-// error from the server (see [FromError]), or a call a client refused before
-// sending it (Local).
-//
-// Error is built only from server replies and from the method's
-// descriptors; it never holds request metadata, so it carries no credential
-// of its own. A server may echo one in its text, though: the text Error()
-// prints comes only from the exported fields Method, Description, Details,
-// Missing, MissingEndpoints and ReqID (and the code's name from the table),
-// and GRPCStatus returns Status when it is set, so a caller that rewrites
-// those fields (and Status) controls all the text an Error shows. Its
-// methods accept odd input (nil receiver, empty fields, hostile text)
-// without panicking.
+// Error is a failed Clarifai call: a failed in-band status, a server's gRPC
+// Unauthenticated or PermissionDenied error (see [FromError]), or a call the
+// client refused before sending it (Local). Its text comes only from its
+// exported fields, so a caller that rewrites them controls all it shows;
+// it holds no request metadata (docs/scopes.md says how the key is kept out).
 type Error struct {
 	// Method is the full gRPC method name, "/clarifai.api.V2/PostInputs".
 	Method string
@@ -55,16 +46,9 @@ type Error struct {
 	err error // the original error, for Unwrap
 }
 
-// Error returns a description on one line, at most a few KiB long:
+// Error returns one line of at most a few KiB, server text cleaned and cut:
 //
 //	clarifai: /clarifai.api.V2/PostInputs: CONN_INSUFFICIENT_SCOPES (11007): Insufficient scopes; missing scopes [Inputs:Add]; req_id abc
-//
-// Server text is cleaned: control characters, format characters (such as
-// the bidirectional overrides U+202A-U+202E and U+2066-U+2069) and line or
-// paragraph separators become spaces, invalid UTF-8 becomes U+FFFD, and each
-// text is cut with "…" (the description and details at 512 bytes, a list
-// after about 1 KiB with "… and N more"). Scopes and endpoints the printed
-// server text already names are not listed again.
 func (e *Error) Error() string {
 	if e == nil {
 		return "clarifai: <nil>"
