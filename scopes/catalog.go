@@ -128,8 +128,8 @@ func (c *Catalog) compute(method string) (Requirement, bool) {
 			return Requirement{}, false
 		}
 		full := fulls[0]
-		if slices.Contains(fulls, scopename.DefaultService+name) {
-			full = scopename.DefaultService + name
+		if slices.Contains(fulls, wire.ServiceV2+name) {
+			full = wire.ServiceV2 + name
 		}
 		name = full[1:]
 	}

@@ -7,8 +7,12 @@ const (
 	HeaderRequestTag    = "x-clarifai-request-id-prefix" // prefix of the reply's req_id
 )
 
+// ServiceV2 prefixes the full name of every method of Clarifai's API;
+// a bare method name ("PostInputs") belongs to it.
+const ServiceV2 = "/clarifai.api.V2/"
+
 // MethodMyScopes is the full name of the RPC that lists a credential's scopes.
-const MethodMyScopes = "/clarifai.api.V2/MyScopes"
+const MethodMyScopes = ServiceV2 + "MyScopes"
 
 // StatusTypeName is the full name of Clarifai's status message, the type of
 // a reply's field "status" and of the status Clarifai packs in gRPC error
@@ -37,9 +41,8 @@ const (
 	CodeRPCRequestQueueFull  = 40030 // RPC_REQUEST_QUEUE_FULL
 	CodeRPCServerUnavailable = 40031 // RPC_SERVER_UNAVAILABLE
 	CodeServerError          = 90500 // SERVER_ERROR
-
-	// Codes from CodeConnFirst up to CodeConnLast are about the connection
-	// or the credential (CONN_*), not the request.
-	CodeConnFirst = 11000
-	CodeConnLast  = 11999
 )
+
+// IsConnCode reports whether code is about the connection or the credential
+// (CONN_*, 11000 to 11999: key, scopes, limits, throttling), not the request.
+func IsConnCode(code int32) bool { return code >= 11000 && code < 12000 }
