@@ -36,7 +36,7 @@ func TestStreamItemFailureIsDelivered(t *testing.T) {
 			t.Errorf("reply %d: status %v, want %v", i, got, want)
 		}
 		if i == 1 && replystatus.Check(streamPath, resp, scopes.Code.Failed) == nil {
-			t.Error("CheckReply on the delivered failure = nil")
+			t.Error("the reply check on the delivered failure = nil")
 		}
 	}
 	stream.CloseSend()

@@ -62,7 +62,7 @@ func readTSV(t *testing.T) []tsvRow {
 }
 
 // TestEveryCode: each of the 429 names has the class and gRPC code the TSV
-// gives it, through Code's methods and through CheckReply on a reply.
+// gives it, through Code's methods and through checkReply on a reply.
 func TestEveryCode(t *testing.T) {
 	rows := readTSV(t)
 	if len(rows) != 429 {
@@ -74,7 +74,7 @@ func TestEveryCode(t *testing.T) {
 			t.Errorf("%s: Class = %s, want %s", r.name, got, r.class)
 		}
 		if got := c.grpcCode().String(); got != r.grpc {
-			t.Errorf("%s: GRPCCode = %s, want %s", r.name, got, r.grpc)
+			t.Errorf("%s: grpcCode = %s, want %s", r.name, got, r.grpc)
 		}
 		if got := c.Failed(); got != (r.class == "failure") {
 			t.Errorf("%s: Failed = %v", r.name, got)
@@ -91,12 +91,12 @@ func TestEveryCode(t *testing.T) {
 		err := checkReply(postInputs, genReply(ct.StatusCode(r.number), "d", ""), nil)
 		if r.class != "failure" {
 			if err != nil {
-				t.Errorf("%s: CheckReply = %v, want nil", r.name, err)
+				t.Errorf("%s: checkReply = %v, want nil", r.name, err)
 			}
 			continue
 		}
 		if got := status.Code(err); got.String() != r.grpc || err == nil {
-			t.Errorf("%s: CheckReply = %v with gRPC code %v, want %s", r.name, err, got, r.grpc)
+			t.Errorf("%s: checkReply = %v with gRPC code %v, want %s", r.name, err, got, r.grpc)
 		}
 	}
 }
@@ -194,7 +194,7 @@ func TestNewerCodesNamedByTheReply(t *testing.T) {
 	} {
 		err := checkReply("/x.Y/Z", reply(tc.code), nil)
 		if (err != nil) != (tc.class == classFailure) {
-			t.Errorf("%s: CheckReply = %v", tc.name, err)
+			t.Errorf("%s: checkReply = %v", tc.name, err)
 		}
 		c := Code(tc.code)
 		if c.String() != tc.name || c.class() != tc.class {
@@ -205,7 +205,7 @@ func TestNewerCodesNamedByTheReply(t *testing.T) {
 				t.Errorf("%s: gRPC code %v, want Unknown", tc.name, got)
 			}
 		} else if got := c.grpcCode(); got != want {
-			t.Errorf("%s: GRPCCode = %v, want OK", tc.name, got)
+			t.Errorf("%s: grpcCode = %v, want OK", tc.name, got)
 		}
 	}
 }

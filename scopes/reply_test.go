@@ -85,13 +85,13 @@ func TestCheckReply(t *testing.T) {
 			err := checkReply(postInputs, tc.reply(t), tc.failed)
 			if tc.want == -1 {
 				if err != nil {
-					t.Fatalf("CheckReply = %v, want nil", err)
+					t.Fatalf("checkReply = %v, want nil", err)
 				}
 				return
 			}
 			var e *Error
 			if !errors.As(err, &e) || e == nil {
-				t.Fatalf("CheckReply = %#v, want *Error", err)
+				t.Fatalf("checkReply = %#v, want *Error", err)
 			}
 			if e.Code != tc.want || e.Method != postInputs {
 				t.Errorf("Code, Method = %v, %q; want %v, %q", e.Code, e.Method, tc.want, postInputs)
@@ -162,7 +162,7 @@ func TestCheckReplySuccessAllocs(t *testing.T) {
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("%s: CheckReply on SUCCESS allocates %v times per call", name, allocs)
+			t.Errorf("%s: checkReply on SUCCESS allocates %v times per call", name, allocs)
 		}
 	}
 }
