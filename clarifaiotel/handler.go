@@ -15,12 +15,12 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
-
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
 // Wrap returns a client stats.Handler that does what next does (normally
@@ -216,7 +216,7 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 // received handles one reply of c.
 func (h *handler) received(c *call, reply any) {
 	n := c.replies.Add(1)
-	err := scopes.CheckReply(c.method, reply, c.check)
+	err := replystatus.Check(c.method, reply, c.check)
 	if err == nil {
 		return
 	}
@@ -231,7 +231,7 @@ func (h *handler) received(c *call, reply any) {
 	if se.Code == wire.CodeConnThrottled {
 		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 	}
-	callLevel := (n == 1 || se.Code >= 11000 && se.Code < 12000) && c.failed.CompareAndSwap(false, true)
+	callLevel := (n == 1 || wire.IsConnCode(int32(se.Code))) && c.failed.CompareAndSwap(false, true)
 	name := se.Code.String()
 	level := "item"
 	if callLevel {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/keyfp"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/internal/version"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -187,7 +188,7 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 	if failed == nil {
 		return nil
 	}
-	err := scopes.CheckReply(method, reply, failed)
+	err := replystatus.Check(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.preflight != nil {
 		if req, ok := o.preflight.Required(method); ok {
 			// A copy: the catalog's cached slice must not be reachable

@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
@@ -73,7 +74,7 @@ func myScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 		return nil, nil, &scopes.Error{Method: myScopesMethod, Description: err.Error()}
 	}
 	st := r.Status
-	if !r.HasStatus || scopes.Code(st.Code).Class() != scopes.ClassOK {
+	if !r.HasStatus || !replystatus.OK(st.Code) {
 		e := &scopes.Error{Method: myScopesMethod, Code: scopes.Code(st.Code), Description: st.Description, Details: st.Details, ReqID: st.ReqID}
 		if !r.HasStatus {
 			e.Code, e.Description = 0, "reply carries no status"

@@ -98,13 +98,10 @@ func NewCatalog(files *protoregistry.Files) *Catalog {
 	return &Catalog{files: files}
 }
 
-// Required returns what the method named needs, from Clarifai's method
-// options (cl_depending_scopes, cl_auth_type), registered or not.
-//
-// The name is a full method name, "/package.Service/Method", with or without
-// the leading slash, or a bare method name ("PostInputs"), which resolves to
-// clarifai.api.V2's if it has one. ok is false when no service in the
-// Catalog has the method.
+// Required returns what method needs, from Clarifai's method options
+// (cl_depending_scopes, cl_auth_type). method is a full name, with or
+// without the leading slash, or a bare one ("PostInputs", clarifai.api.V2's
+// first); ok is false when no service in the Catalog has it.
 func (c *Catalog) Required(method string) (Requirement, bool) {
 	if v, ok := c.reqs.Load(method); ok {
 		e := v.(*catalogEntry)
@@ -131,8 +128,8 @@ func (c *Catalog) compute(method string) (Requirement, bool) {
 			return Requirement{}, false
 		}
 		full := fulls[0]
-		if slices.Contains(fulls, scopename.DefaultService+name) {
-			full = scopename.DefaultService + name
+		if slices.Contains(fulls, wire.ServiceV2+name) {
+			full = wire.ServiceV2 + name
 		}
 		name = full[1:]
 	}

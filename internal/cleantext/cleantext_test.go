@@ -30,7 +30,7 @@ func strip(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !(r == utf8.RuneError && size == 1 || IsUnprintable(r) || unicode.IsSpace(r)) {
+		if !(r == utf8.RuneError && size == 1 || unprintable(r) || unicode.IsSpace(r)) {
 			b.WriteString(s[i : i+size])
 		}
 		i += size
@@ -59,4 +59,79 @@ func FuzzReplaceSecret(f *testing.F) {
 			t.Errorf("ContainsSecret(%q, %q) disagrees with ReplaceSecret", s, secret)
 		}
 	})
+}
+
+func TestString(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"plain", 10, "plain"},
+		{"a\nb\u202ec\u200bd\u2028e\x1bf", 64, "a b c d e f"},
+		{"bad \xff byte", 64, "bad \uFFFD byte"},
+		{"0123456789", 4, "0123…"},
+		{"ééé", 3, "é…"}, // never half a rune
+	} {
+		if got := String(tt.s, tt.max); got != tt.want {
+			t.Errorf("String(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"plain text", 64, "plain text"},
+		{"esc\x1b[2J", 64, `esc\x1b[2J`},
+		{"bidi\u202eevil", 64, `bidi\u202eevil`},
+		{"nbsp\u00a0here\n", 64, `nbsp\u00a0here\n`},
+		{"bad\xffbyte", 64, `bad\xffbyte`},
+		{"ééé", 3, `é… (4 bytes more)`},
+	} {
+		if got := Escape(tt.s, tt.max); got != tt.want {
+			t.Errorf("Escape(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestToken(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"req-42_abc", 128, "req-42_abc"},
+		{"req 42\u202e\n\x00é", 128, "req42"},
+		{strings.Repeat("x", 200), 128, strings.Repeat("x", 128)},
+	} {
+		if got := Token(tt.s, tt.max); got != tt.want {
+			t.Errorf("Token(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
+		}
+	}
+	id := "0f3c2a7e-5d1b-4e8a-9c6f-2b7d1e0a4c93"
+	if n := testing.AllocsPerRun(100, func() { _ = Token(id, 128) }); n != 0 {
+		t.Errorf("Token of a clean id: %v allocations, want 0", n)
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"0123456789", 4, "0123…"},
+		{"aééé", 4, "aé…"},
+		{"a\nb", 10, "a\nb"}, // Clip only bounds
+	} {
+		got := Clip(tt.s, tt.max)
+		if got != tt.want || !utf8.ValidString(got) && utf8.ValidString(tt.s) {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
+		}
+	}
 }

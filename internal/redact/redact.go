@@ -5,7 +5,6 @@ package redact
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
@@ -54,10 +53,6 @@ func Error(err error, k keysource.Key) error {
 	return err
 }
 
-// clarifaiStatus is the type URL suffix of the Clarifai status Clarifai's
-// servers pack into a gRPC status's details.
-const clarifaiStatus = "/clarifai.api.status.Status"
-
 // scrubStatus replaces secret by redacted in p's message and details,
 // cleans the message, and reports whether anything changed. A Clarifai status in the details has its
 // text fields scrubbed (any other field holding the secret is dropped); any
@@ -75,7 +70,7 @@ func scrubStatus(p *spb.Status, secret, redacted string) (*spb.Status, bool) {
 		switch {
 		case !cleantext.ContainsSecret(string(d.GetValue()), secret):
 			kept = append(kept, d)
-		case strings.HasSuffix(d.GetTypeUrl(), clarifaiStatus):
+		case wire.IsStatusURL(d.GetTypeUrl()):
 			kept = append(kept, &anypb.Any{TypeUrl: d.GetTypeUrl(), Value: wire.RewriteStatus(d.GetValue(), secret, redacted)})
 			changed = true
 		default:
