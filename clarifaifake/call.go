@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
@@ -226,12 +227,12 @@ func (c Call) String() string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		for _, v := range md[k] {
-			fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(clip(v, 200)))
+			fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(cleantext.Clip(v, 200)))
 		}
 	}
 	fmt.Fprintf(&b, " codes=%v", c.Codes)
 	if c.Err != nil {
-		fmt.Fprintf(&b, " err=%q", clip(c.Err.Error(), 200))
+		fmt.Fprintf(&b, " err=%q", cleantext.Clip(c.Err.Error(), 200))
 	}
 	return b.String()
 }
@@ -260,12 +261,4 @@ func redact(secret string) string {
 		return "…"
 	}
 	return "…" + secret[len(secret)-4:]
-}
-
-// clip shortens s to at most n bytes.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -246,7 +246,7 @@ func (h *handler) received(c *call, reply any) {
 	attrs = append(attrs, CodeKey.Int64(int64(se.Code)), NameKey.String(name))
 	// Scrubbed before and after cleaning: cleaning drops the unprintable
 	// bytes a hostile server could hide the key behind.
-	if id := c.scrub(cleanReqID(c.scrub(se.ReqID))); id != "" {
+	if id := c.scrub(cleantext.Token(c.scrub(se.ReqID), maxReqID)); id != "" {
 		attrs = append(attrs, ReqIDKey.String(id))
 	}
 	if callLevel {

@@ -117,15 +117,7 @@ func (h *handler) countThrottled(c *call, err error) {
 	if !ok || len(st.Details()) == 0 {
 		return // no details: no Proto(), which copies the whole message
 	}
-	for i, d := range st.Proto().GetDetails() {
-		if i >= 16 {
-			break
-		}
-		if wire.IsStatusURL(d.GetTypeUrl()) {
-			if ws := wire.DecodeStatus(d.GetValue()); ws.Has && ws.Code == wire.CodeConnThrottled {
-				h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
-			}
-			return
-		}
+	if ws, ok := wire.DetailStatus(st.Proto().GetDetails()); ok && ws.Code == wire.CodeConnThrottled {
+		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 	}
 }

@@ -99,17 +99,27 @@ func TestEscape(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
-	for _, tt := range []struct {
-		s    string
-		max  int
-		want string
-	}{
-		{"req-42_abc", 128, "req-42_abc"},
-		{"req 42\u202e\n\x00é", 128, "req42"},
-		{strings.Repeat("x", 200), 128, strings.Repeat("x", 128)},
+	const max = 128
+	long := strings.Repeat("a", max+10)
+	for _, tt := range []struct{ s, want string }{
+		{"", ""},
+		{"req-42_abc", "req-42_abc"},
+		{"req 42\u202e\n\x00é", "req42"},
+		{"id\nforged: line", "idforged:line"},
+		{"id\u202egnp.exe", "idgnp.exe"},          // bidi override
+		{"a\u2028b\u2029c", "abc"},                // line and paragraph separators
+		{"a\u200bb\ufeffc\u00a0d", "abcd"},        // zero-width, BOM, no-break space
+		{"a\x00b\x1bc\x7fd", "abcd"},              // controls
+		{"\xff\xfe broken utf-8", "brokenutf-8"},  // invalid bytes
+		{long, long[:max]},                        // bounded
+		{"\n" + long, long[:max]},                 // bounded after cleaning
+		{strings.Repeat("é", max), ""},            // nothing printable
+		{"Ω" + long, long[:max]},                  // non-ASCII first
+		{"req id with spaces", "reqidwithspaces"}, // spaces too
+		{"ok~!@#$%^&*()_+{}|:<>?", "ok~!@#$%^&*()_+{}|:<>?"},
 	} {
-		if got := Token(tt.s, tt.max); got != tt.want {
-			t.Errorf("Token(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
+		if got := Token(tt.s, max); got != tt.want {
+			t.Errorf("Token(%q, %d) = %q, want %q", tt.s, max, got, tt.want)
 		}
 	}
 	id := "0f3c2a7e-5d1b-4e8a-9c6f-2b7d1e0a4c93"
