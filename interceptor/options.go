@@ -185,7 +185,7 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 	}
 	err := scopes.CheckReply(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.preflight != nil {
-		if req, ok := o.preflight.Required(method); ok {
+		if req, ok := preflightRequired(o.preflight, method); ok {
 			// A copy: the catalog's cached slice must not be reachable
 			// through an error the caller may modify.
 			req.Scopes = slices.Clone(req.Scopes)
