@@ -96,10 +96,10 @@ type options struct {
 	preflight     *preflight.Checker
 	tag           string
 	allowInsecure bool
-	err           error                 // the first invalid option; see Validate
-	userApp       *userAppDefault       // WithUserApp; nil: off
-	inv           keysource.Invalidator // the Source's, or nil
-	limiter       Limiter               // WithThrottle; nil: off
+	err           error             // the first invalid option; see Validate
+	userApp       *userAppDefault   // WithUserApp; nil: off
+	inv           sourceInvalidator // the Source's, or nil
+	limiter       Limiter           // WithThrottle; nil: off
 
 	lastMD       atomic.Pointer[keyMD]   // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD]   // the same for the last override

@@ -14,7 +14,7 @@ import (
 // key waits for the refresh or its context. A refresh is given up after
 // RefreshTimeout. A failure goes to OnError, and past the grace window it is
 // returned, naming the source; a panic in src, or a zero Key, is a failure.
-// Cached implements Invalidator. It panics if src is nil.
+// Cached implements invalidator. It panics if src is nil.
 func Cached(src Source, ttl time.Duration, opts ...Option) Source {
 	if src == nil {
 		panic("keysource: Cached with a nil Source")

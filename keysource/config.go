@@ -25,7 +25,7 @@ const defaultConfigRefreshInterval = 5 * time.Second
 // a token, or a file that cannot be read or parsed, one that does not. The
 // file is read again once per RefreshInterval (default 5s); while a read
 // fails, the last good key keeps serving (see Grace). Errors never show a
-// value from the file. ClarifaiConfig implements Invalidator.
+// value from the file. ClarifaiConfig implements invalidator.
 func ClarifaiConfig(path string, opts ...Option) Source {
 	var o options
 	for _, opt := range opts {

@@ -28,7 +28,7 @@ var readFile = safefile.Read
 // the last good key keeps serving (see Grace). A missing file gives an
 // error wrapping ErrNoKey and fs.ErrNotExist; content that is not a key, one
 // wrapping ErrInvalidKey. Errors name the path, never the content. File
-// implements Invalidator.
+// implements invalidator.
 func File(path string, opts ...Option) Source {
 	o := options{kind: KindKey}
 	for _, opt := range opts {

@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
@@ -79,6 +80,10 @@ func myScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 	return r.Scopes, r.Endpoints, nil
 }
 
+// keyFromContext is keysource's override on a context, through its
+// internal hook.
+var keyFromContext = keyhook.FromContext.(func(context.Context) (keysource.Key, bool))
+
 // scrub cuts out of err every secret the call may have sent: those the
 // library's credentials recorded on the call, and one on ctx
 // (keysource.WithKey) or written in its outgoing metadata.
@@ -92,7 +97,7 @@ func scrub(ctx context.Context, err error, sent *callsecret.Holder) error {
 // keysOf returns the keys the call on ctx may have sent.
 func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
 	keys := sent.Keys()
-	if k, ok := keysource.FromContext(ctx); ok {
+	if k, ok := keyFromContext(ctx); ok {
 		keys = append(keys, k)
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
@@ -18,6 +19,9 @@ type FP struct {
 	Sum    [16]byte
 	Bucket string
 }
+
+// headerValue is what k sends, through keysource's internal hook.
+var headerValue = keyhook.HeaderValue.(func(keysource.Key) string)
 
 // max bounds the fingerprints a Cache keeps besides the last one.
 const max = 1024
@@ -35,12 +39,12 @@ func (c *Cache) Of(k keysource.Key) *FP {
 	if f := c.last.Load(); f != nil && f.key.Equal(k) {
 		return f
 	}
-	if v, ok := c.m.Load(k.HeaderValue()); ok {
+	if v, ok := c.m.Load(headerValue(k)); ok {
 		f := v.(*FP)
 		c.last.Store(f)
 		return f
 	}
-	sum := sha256.Sum256([]byte(k.HeaderValue()))
+	sum := sha256.Sum256([]byte(headerValue(k)))
 	f := &FP{key: k}
 	copy(f.Sum[:], sum[:])
 	f.Bucket = hex.EncodeToString(f.Sum[:])
@@ -48,7 +52,7 @@ func (c *Cache) Of(k keysource.Key) *FP {
 		c.m.Clear()
 		c.n.Store(1)
 	}
-	c.m.Store(k.HeaderValue(), f)
+	c.m.Store(headerValue(k), f)
 	c.last.Store(f)
 	return f
 }
