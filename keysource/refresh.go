@@ -130,10 +130,10 @@ type refresher struct {
 }
 
 type refresherLive struct {
-	state       atomic.Pointer[state] // nil until the first fetch ends
+	state       atomic.Pointer[state]          // nil until the first fetch ends
 	flight      *cache.Cache[struct{}, *state] // single flight only: the state is kept here
-	kicked      atomic.Pointer[state] // the state a fetch was last started for by a caller that did not wait
-	invalidated atomic.Int64          // 1 + the time of the last Invalidate acted on; 0 for never
+	kicked      atomic.Pointer[state]          // the state a fetch was last started for by a caller that did not wait
+	invalidated atomic.Int64                   // 1 + the time of the last Invalidate acted on; 0 for never
 }
 
 // state is an immutable snapshot; each fetch replaces it whole, so one
