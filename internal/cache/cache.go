@@ -235,6 +235,23 @@ func (c *Cache[K, V]) store(k K, v V, err error) {
 	}
 }
 
+// Compute returns k's kept value, or computes it with f on the caller's
+// goroutine and keeps it; a value kept meanwhile wins, so every caller sees
+// one value. It is for cheap, pure computations that need no single flight.
+func (c *Cache[K, V]) Compute(k K, f func() V) V {
+	if e := c.fresh(k); e != nil {
+		return e.v
+	}
+	v := f()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.fresh(k); e != nil {
+		return e.v
+	}
+	c.store(k, v, nil)
+	return v
+}
+
 // Put keeps v for k, as a successful load would.
 func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Lock()

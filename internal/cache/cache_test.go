@@ -276,3 +276,27 @@ func TestRun(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// TestCompute: a value is computed once while kept, and Compute is bounded
+// like Get.
+func TestCompute(t *testing.T) {
+	c := New(Options[string, string]{TTL: Forever, MaxBytes: 10, Size: sized})
+	calls := 0
+	f := func() string { calls++; return "12345" }
+	for range 3 {
+		if v := c.Compute("a", f); v != "12345" {
+			t.Fatalf("Compute = %q", v)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("computed %d times, want 1", calls)
+	}
+	c.Compute("b", f)
+	c.Compute("c", f)
+	if n, b, _ := c.Stats(); n != 2 || b != 10 {
+		t.Errorf("%d entries of %d bytes, want 2 of 10", n, b)
+	}
+	if _, _, ok := c.Peek("a"); ok {
+		t.Error("the oldest entry was kept past the budget")
+	}
+}
