@@ -22,8 +22,8 @@ type Limiter struct {
 	account *bucket                // the one bucket, with Account
 	last    atomic.Pointer[bucket] // the bucket used last
 	buckets sync.Map               // name → *bucket
-	held    atomic.Int64 // bytes of the buckets in buckets, as bucket.size counts them
-	sweepAt atomic.Int64 // bytes held past which the next new bucket sweeps
+	held    atomic.Int64           // bytes of the buckets in buckets, as bucket.size counts them
+	sweepAt atomic.Int64           // bytes held past which the next new bucket sweeps
 
 	longWaits, refusals episodes
 }
