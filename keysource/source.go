@@ -13,12 +13,10 @@ import (
 )
 
 // Source supplies the Clarifai credential for a request. Key is called for
-// every call, so it must be safe for concurrent use and answer from memory
-// (see Cached). It returns an error wrapping ErrNoKey when it has no key
-// (Chain tries the next source), and never the secret in an error. A
-// Source that can fetch a fresh key may also have a method Invalidate(Key):
-// the interceptors call it, without blocking, with a key the server
-// rejected (see docs/client.md).
+// every call: it must be safe for concurrent use, answer from memory (see
+// Cached), wrap ErrNoKey when it has no key, and never put the secret in an
+// error. A Source may also have a method Invalidate(Key), which the
+// interceptors call with a key the server rejected (see docs/client.md).
 type Source interface {
 	Key(ctx context.Context) (Key, error)
 }
@@ -38,13 +36,10 @@ type invalidator interface {
 	Invalidate(k Key)
 }
 
-// Env returns a Source that reads the first non-empty environment variable
-// among names, at every call. With no names it reads CLARIFAI_PAT, then
-// CLARIFAI_API_KEY, then CLARIFAI_SESSION_TOKEN. A name ending in _PAT gives
-// a KindPAT key, _API_KEY a KindAPIKey, SESSION_TOKEN a KindSessionToken,
-// any other a KindKey. When every variable is unset or empty the error wraps
-// ErrNoKey and names them; an invalid value gives an error wrapping
-// ErrInvalidKey that names the variable, not the value.
+// Env returns a Source that reads, at every call, the first non-empty
+// environment variable among names (default CLARIFAI_PAT, CLARIFAI_API_KEY,
+// CLARIFAI_SESSION_TOKEN). The name's suffix says the Kind (_PAT, _API_KEY,
+// SESSION_TOKEN; otherwise KindKey). Errors name variables, never values.
 func Env(names ...string) Source {
 	if len(names) == 0 {
 		names = []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken}

@@ -29,11 +29,9 @@ const (
 
 // MyScopes asks the server, with /clarifai.api.V2/MyScopes on cc, what the
 // key on the call may do in the app named by userID and appID (empty: the
-// key's own app). opts go to the call (a per-call credential). No error
-// holds a key the call sent; a gRPC error is otherwise returned as it is. A reply whose status is not a success,
-// or that does not decode, or that lists more than 4096 scopes or endpoints,
-// is a *scopes.Error. Names are normalised (both spellings of a scope
-// compare equal); a name longer than 1 KiB is left out.
+// key's own app); opts go to the call. A failed status or a reply that does
+// not decode is a *scopes.Error; no error holds a key the call sent. See
+// docs/scopes.md for the bounds on the reply.
 func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (Grant, error) {
 	ctx, sent := callsecret.With(ctx)
 	names, endpoints, err := myScopes(ctx, cc, userID, appID, opts...)
