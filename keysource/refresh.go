@@ -131,7 +131,7 @@ type refresher struct {
 
 type refresherLive struct {
 	state       atomic.Pointer[state]          // nil until the first fetch ends
-	flight      *cache.Cache[struct{}, *state] // single flight only: the state is kept here
+	flight      *cache.Cache[struct{}, *state] // single flight only; the state lives in state
 	kicked      atomic.Pointer[state]          // the state a fetch was last started for by a caller that did not wait
 	invalidated atomic.Int64                   // 1 + the time of the last Invalidate acted on; 0 for never
 }
