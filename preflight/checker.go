@@ -169,6 +169,11 @@ type grantKey struct {
 // the Checker, should decide the call.
 func (c *Checker) grant(ctx context.Context, cc grpc.ClientConnInterface, k keysource.Key, userID, appID, method string, opts ...grpc.CallOption) (Grant, error) {
 	gk := grantKey{fp: c.fps.Of(k).Sum, userID: userID, appID: appID}
+	// A hit first: the loader below is a closure that escapes, made only
+	// on a miss.
+	if ok, g, err := c.grants.Peek(gk); ok {
+		return g, err
+	}
 	g, err := c.grants.Get(ctx, gk, func(ctx context.Context) (Grant, error) {
 		return c.fetch(ctx, cc, method, gk, k, opts)
 	})

@@ -158,8 +158,7 @@ func (c *Cache[K, V]) run(ctx context.Context, k K, f *flight[V], load func(cont
 		v, err = protect(ctx, counted)
 	}
 	keep := true
-	var u *uncached
-	if errors.As(err, &u) && u != nil {
+	if u, ok := err.(*uncached); ok {
 		err, keep = u.err, false
 	}
 	c.mu.Lock()
@@ -259,12 +258,13 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Unlock()
 }
 
-// Peek returns k's kept value, if it is there and fresh, without loading.
-func (c *Cache[K, V]) Peek(k K) (v V, err error, ok bool) {
+// Peek returns k's kept value or error, if it is there and fresh (ok),
+// without loading.
+func (c *Cache[K, V]) Peek(k K) (ok bool, v V, err error) {
 	if e := c.fresh(k); e != nil {
-		return e.v, e.err, true
+		return true, e.v, e.err
 	}
-	return v, nil, false
+	return false, v, nil
 }
 
 // Stats returns how many entries the cache keeps, their size, and how many

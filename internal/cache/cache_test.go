@@ -133,10 +133,10 @@ func TestBytesBound(t *testing.T) {
 		t.Fatalf("the cache keeps nothing (%d entries, %d bytes)", n, b)
 	}
 	// The newest are kept, the oldest gone.
-	if _, _, ok := c.Peek("k1999"); !ok {
+	if ok, _, _ := c.Peek("k1999"); !ok {
 		t.Error("the newest entry was evicted")
 	}
-	if _, _, ok := c.Peek("k0"); ok {
+	if ok, _, _ := c.Peek("k0"); ok {
 		t.Error("the oldest entry is still kept")
 	}
 	// Entries' sizes add up to what Stats reports.
@@ -146,12 +146,12 @@ func TestBytesBound(t *testing.T) {
 		t.Errorf("entries hold %d bytes, Stats says %d", sum, b)
 	}
 	put("huge", budget+1)
-	if _, _, ok := c.Peek("huge"); ok {
+	if ok, _, _ := c.Peek("huge"); ok {
 		t.Error("an entry over the whole budget was kept")
 	}
 	// A reload that grows an entry evicts others, never itself.
 	c.Put("k1999", string(make([]byte, budget)))
-	if _, _, ok := c.Peek("k1999"); !ok {
+	if ok, _, _ := c.Peek("k1999"); !ok {
 		t.Error("a reloaded entry within the budget was evicted")
 	}
 	if n, b, _ := c.Stats(); n != 1 || b != budget {
@@ -296,7 +296,7 @@ func TestCompute(t *testing.T) {
 	if n, b, _ := c.Stats(); n != 2 || b != 10 {
 		t.Errorf("%d entries of %d bytes, want 2 of 10", n, b)
 	}
-	if _, _, ok := c.Peek("a"); ok {
+	if ok, _, _ := c.Peek("a"); ok {
 		t.Error("the oldest entry was kept past the budget")
 	}
 }
