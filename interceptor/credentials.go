@@ -74,9 +74,9 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), requestTagHeader: tag}, nil
+		return map[string]string{headerName(k): headerValue(k), requestTagHeader: tag}, nil
 	}
-	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
+	return map[string]string{headerName(k): headerValue(k)}, nil
 }
 
 func (p *perRPC) RequireTransportSecurity() bool { return !p.o.allowInsecure }

@@ -101,10 +101,10 @@ type options struct {
 	preflight     *preflight.Checker
 	tag           string
 	allowInsecure bool
-	err           error                 // the first invalid option; see Validate
-	userApp       *userAppDefault       // WithUserApp; nil: off
-	inv           keysource.Invalidator // the Source's, or nil
-	limiter       Limiter               // WithThrottle; nil: off
+	err           error             // the first invalid option; see Validate
+	userApp       *userAppDefault   // WithUserApp; nil: off
+	inv           sourceInvalidator // the Source's, or nil
+	limiter       Limiter           // WithThrottle; nil: off
 
 	lastMD       atomic.Pointer[keyMD]   // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD]   // the same for the last override
@@ -190,7 +190,7 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 	}
 	err := replystatus.Check(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.preflight != nil {
-		if req, ok := o.preflight.Required(method); ok {
+		if req, ok := preflightRequired(o.preflight, method); ok {
 			// A copy: the catalog's cached slice must not be reachable
 			// through an error the caller may modify.
 			req.Scopes = slices.Clone(req.Scopes)

@@ -3,6 +3,7 @@ package interceptor
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/checkerhook"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -19,6 +20,13 @@ func WithPreflight(c *preflight.Checker) Option {
 	return buildOption(func(o *options) { o.preflight = c })
 }
 
+// What the Checker does for the interceptors, through preflight's internal
+// hooks: not part of its API.
+var (
+	preflightRequired = checkerhook.Required.(func(*preflight.Checker, string) (scopes.Requirement, bool))
+	preflightGrant    = checkerhook.Grant.(func(*preflight.Checker, context.Context, grpc.ClientConnInterface, keysource.Key, string, string, string, ...grpc.CallOption) (preflight.Grant, error))
+)
+
 // myScopesMethod is the method the preflight itself calls; it is never
 // checked.
 const myScopesMethod = "/clarifai.api.V2/MyScopes"
@@ -28,7 +36,7 @@ const myScopesMethod = "/clarifai.api.V2/MyScopes"
 // grant allows it, or when the grant cannot be had. A caller whose ctx ends
 // while it waits for the grant gets its context's error as a gRPC status.
 func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method string, req any, k keysource.Key) error {
-	need, ok := o.preflight.Required(method)
+	need, ok := preflightRequired(o.preflight, method)
 	if err := refuseAuthType(method, need, ok, k); err != nil {
 		return err
 	}
@@ -36,7 +44,7 @@ func (o *options) check(ctx context.Context, cc grpc.ClientConnInterface, method
 		return nil // a PAT call without an app is refused after this
 	}
 	userID, appID := userApp(req)
-	g, err := o.preflight.Grant(ctx, cc, k, userID, appID, method, o.keyOpts(k)...)
+	g, err := preflightGrant(o.preflight, ctx, cc, k, userID, appID, method, o.keyOpts(k)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()

@@ -41,7 +41,7 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 		// default app, for naming its app (see needsUserApp).
 		grant := false
 		if o.preflight != nil {
-			need, known := o.preflight.Required(method)
+			need, known := preflightRequired(o.preflight, method)
 			if err := refuseAuthType(method, need, known, k); err != nil {
 				return nil, err
 			}

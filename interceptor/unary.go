@@ -17,7 +17,7 @@ import (
 // Unauthenticated and wraps the keysource error (errors.Is(err,
 // keysource.ErrNoKey)). No error holds the call's secret, even one the
 // server echoed. When the server rejects a key from src and src is a
-// keysource.Invalidator, src is told so. It is safe for concurrent use.
+// has an Invalidate method, src is told so. It is safe for concurrent use.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
 	o.inv = invalidator(src)

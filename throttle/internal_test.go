@@ -33,7 +33,7 @@ func TestSweep(t *testing.T) {
 			}
 		}
 		if n := l.held.Load(); n > 2*minSweep {
-			t.Errorf("%d buckets held after 10000 keys, want at most %d", n, 2*minSweep)
+			t.Errorf("%d bytes of buckets held after 10000 keys, want at most %d", n, 2*minSweep)
 		}
 		if b := l.acquire("slowed"); b != slowed {
 			t.Error("a slowed bucket was dropped")
@@ -126,4 +126,27 @@ func TestGCRAExtremes(t *testing.T) {
 			tat = newTat
 		}
 	}
+}
+
+// TestSweepBoundedByBytes: buckets with long names (a caller's own bucket
+// names) are bounded by the bytes they hold, not by their count.
+func TestSweepBoundedByBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := Local(1000, 1)
+		ctx := context.Background()
+		long := strings.Repeat("n", 4<<10)
+		for i := range 3000 {
+			if err := l.Wait(ctx, fmt.Sprint(long, i), false); err != nil {
+				t.Fatal(err)
+			}
+			if i%100 == 0 {
+				time.Sleep(10 * time.Millisecond) // the buckets used so far fill up
+			}
+		}
+		var names int64
+		l.buckets.Range(func(k, _ any) bool { names += int64(len(k.(string))); return true })
+		if names > 2*minSweep+int64(len(long))+8 {
+			t.Errorf("buckets hold %d bytes of names, want at most %d", names, 2*minSweep)
+		}
+	})
 }

@@ -40,18 +40,11 @@ const (
 	maxRedisRate = 1e6
 )
 
-// Redis returns a Limiter whose budgets are kept in Redis with GCRA and
-// shared by every process that uses the same Redis: together they make
-// perSecond calls a second with each credential on average, and up to burst
-// at once. Each call costs one request to Redis, then waits in this process.
-// Every process sharing a budget must give the same rate and burst; rates
-// above a million a second are kept as a million.
-//
-// While Redis fails, refuses the script or does not answer within the
-// RedisTimeout, calls are paced in this process at the FallbackRate (by
-// default the rate divided by the processes last seen using the budget);
-// the Logger hears once when that starts and ends. It panics if client is
-// nil, perSecond is below one call a day or burst below 1.
+// Redis returns a Limiter whose budgets are kept in Redis with GCRA, shared
+// by every process on that Redis: together they make perSecond calls a
+// second per credential on average, up to burst at once. While Redis is
+// unusable each process paces itself at FallbackRate (see
+// docs/throttling.md). It panics if client is nil or a value is out of range.
 func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...Option) *Limiter {
 	if client == nil {
 		panic("throttle: Redis needs a client, not nil")
