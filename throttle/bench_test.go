@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
@@ -64,27 +65,53 @@ func itoa(n int) string {
 	return itoa(n/10) + itoa(n%10)
 }
 
-// BenchmarkRedis: a Redis limiter's call (one script run: EVALSHA) side
-// by side with one PING to the same Redis, and redis_rate's request for
-// one token.
+// BenchmarkRedis: a Redis limiter's call (one script run: EVALSHA), with
+// a plain client and with one that has ContextTimeoutEnabled, side by side
+// with one PING to the same Redis, one EVALSHA of a script that returns 1
+// (the floor of any script call), and redis_rate's request for one token.
+// The limiter's timeout is long and a fall back to pacing in the process
+// fails the benchmark: on a loaded machine a short one would make some
+// calls local, and cheap.
 func BenchmarkRedis(b *testing.B) {
 	r := testutil.Redis(b)
 	ctx := context.Background()
-	b.Run("Limiter", func(b *testing.B) {
-		l := throttle.Redis(redisClientB(b, r.Addr), 1e6, 1<<30, throttle.Logger(nil))
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
-				b.Fatal(err)
-			}
-			l.Done("bucket-fingerprint", false)
+	for _, cte := range []bool{false, true} {
+		name := "Limiter"
+		if cte {
+			name += "+ContextTimeoutEnabled"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			c := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: cte})
+			b.Cleanup(func() { c.Close() })
+			var out logs
+			l := throttle.Redis(c, 1e6, 1<<30, throttle.Logger(out.logger()), throttle.RedisTimeout(10*time.Second))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
+					b.Fatal(err)
+				}
+				l.Done("bucket-fingerprint", false)
+			}
+			if s := out.String(); s != "" {
+				b.Fatalf("the limiter did not use Redis for every call:\n%s", s)
+			}
+		})
+	}
 	b.Run("PING", func(b *testing.B) {
 		c := redisClientB(b, r.Addr)
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("EVALSHA", func(b *testing.B) {
+		c := redisClientB(b, r.Addr)
+		trivial := redis.NewScript("return 1")
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := trivial.Run(ctx, c, nil).Err(); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -59,7 +59,7 @@ func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...O
 	checkRate("rate", perSecond)
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]),
+	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]), direct: honoursDeadlines(client),
 		g: newGCRA(min(perSecond, maxRedisRate), burst, 1e6)}
 	l := newLimiter(perSecond, burst, s, opts)
 	s.timeout = l.opts.redisTimeout
@@ -77,6 +77,7 @@ var braces = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // shared is the Redis side of a Limiter.
 type shared struct {
 	rdb     redis.UniversalClient
+	direct  bool          // rdb honours deadlines: no goroutine a call
 	g       gcra          // in microseconds
 	pid     string        // this Limiter in the budgets' process sets
 	timeout time.Duration // RedisTimeout; zero: follows rtt
@@ -138,9 +139,9 @@ var (
 	errTimeout = errors.New("no answer within the timeout")
 )
 
-// run runs the script for b, waiting for it up to timeout or ctx's end;
-// the request itself ends within timeout if the client honours contexts,
-// else within the client's read timeout.
+// run runs the script for b, waiting for it up to timeout or ctx's
+// deadline; in a goroutine of its own, also up to ctx's end, unless the
+// client ends the request by then itself (ContextTimeoutEnabled).
 func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, maxWait, undoAfter, undoBefore int64, timeout time.Duration) (reply, error) {
 	now := l.now()
 	mwUS := int64(-1)
@@ -157,27 +158,13 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	}
 	debt := b.debt.Load()
 	owed := max(0, debt-now) / 1000
-	type result struct {
-		v   []int64
-		err error
-	}
-	done := make(chan result, 1)
+	args := []any{s.g.step, s.g.window, mwUS, owed, thr, beat, mode, undoAfter, undoBefore}
 	start := time.Now()
-	go func() {
-		rctx, cancel := context.WithTimeout(context.Background(), timeout)
-		v, err := gcraScript.Run(rctx, s.rdb, b.keys, s.g.step, s.g.window, mwUS, owed, thr, beat, mode, undoAfter, undoBefore).Int64Slice()
-		cancel()
-		done <- result{v, err}
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	var res result
-	select {
-	case res = <-done:
-	case <-t.C:
-		res.err = errTimeout
-	case <-ctx.Done():
-		res.err = ctx.Err()
+	if s.direct {
+		res.v, res.err = s.eval(bound{ctx, start.Add(timeout)}, b, args)
+	} else {
+		res = s.evalAsync(ctx, b, args, timeout)
 	}
 	r, err := parseReply(res.v, res.err, mwUS)
 	if err != nil {
@@ -204,6 +191,69 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 		b.rate.CompareAndSwap(cur, &aimd{f0: f, t0: now})
 	}
 	return r, nil
+}
+
+// result is the script's answer, unchecked.
+type result struct {
+	v   []int64
+	err error
+}
+
+// eval runs the script for b once, in the calling goroutine.
+func (s *shared) eval(ctx context.Context, b *bucket, args []any) ([]int64, error) {
+	return gcraScript.Run(ctx, s.rdb, b.keys, args...).Int64Slice()
+}
+
+// evalAsync runs the script for b in a goroutine of its own and waits for
+// it up to timeout or ctx's end: the client may not honour ctx, and a
+// stalled Redis must not hold the call.
+func (s *shared) evalAsync(ctx context.Context, b *bucket, args []any, timeout time.Duration) result {
+	done := make(chan result, 1)
+	go func() {
+		rctx, cancel := context.WithTimeout(context.Background(), timeout)
+		v, err := s.eval(rctx, b, args)
+		cancel()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		return res
+	case <-t.C:
+		return result{err: errTimeout}
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	}
+}
+
+// bound is a context whose deadline is at the latest d, with no timer of
+// its own: a client with ContextTimeoutEnabled ends its dials, reads and
+// writes by the deadline.
+type bound struct {
+	context.Context
+	d time.Time
+}
+
+func (c bound) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.d) {
+		return d, true
+	}
+	return c.d, true
+}
+
+// honoursDeadlines reports whether c ends its requests by their context's
+// deadline (ContextTimeoutEnabled).
+func honoursDeadlines(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // parseReply checks the script's answer, text from outside.
