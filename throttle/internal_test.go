@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSweep: a process that sees many keys over time holds the buckets in
@@ -124,6 +126,45 @@ func TestGCRAExtremes(t *testing.T) {
 				t.Fatalf("rate %v burst %d call %d: tat %d wait %d ok %v", c.rate, c.burst, i, newTat, wait, ok)
 			}
 			tat = newTat
+		}
+	}
+}
+
+// TestDirect: the limiter asks Redis in the calling goroutine only with a
+// client that ends its requests by their context's deadline
+// (ContextTimeoutEnabled), and that deadline is the sooner of the caller's
+// and the Redis timeout.
+func TestDirect(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rdb  redis.UniversalClient
+		want bool
+	}{
+		{"Client", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+		{"Client+ContextTimeoutEnabled", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), true},
+		{"ClusterClient", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"ClusterClient+ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"Ring+ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+	} {
+		if got := Redis(c.rdb, 1, 1).shared.direct; got != c.want {
+			t.Errorf("%s: direct %v, want %v", c.name, got, c.want)
+		}
+		c.rdb.Close()
+	}
+	now := time.Now()
+	soon, cancel := context.WithDeadline(context.Background(), now.Add(time.Second))
+	defer cancel()
+	for _, c := range []struct {
+		ctx  context.Context
+		d    time.Time
+		want time.Time
+	}{
+		{context.Background(), now.Add(time.Minute), now.Add(time.Minute)},
+		{soon, now.Add(time.Minute), now.Add(time.Second)},
+		{soon, now.Add(time.Millisecond), now.Add(time.Millisecond)},
+	} {
+		if got, ok := (bound{c.ctx, c.d}).Deadline(); !ok || !got.Equal(c.want) {
+			t.Errorf("the deadline of a call bounded at %v: %v, want %v", c.d.Sub(now), got.Sub(now), c.want.Sub(now))
 		}
 	}
 }
