@@ -1,11 +1,11 @@
 -- GCRA with reservations over one shared budget: the twin of gcra.go, in
 -- microseconds of Redis's own clock. KEYS[1] is the budget (a hash: tat,
 -- the rate factor f0 set at t0, and x, the time its expiry was last set
--- for), KEYS[2] the processes that use it (a sorted set scored by when each
--- last said so); one hash slot.
+-- for), KEYS[2] (given with a process id) the processes that use it (a
+-- sorted set scored by when each last said so); one hash slot.
 -- ARGV: step, window, max wait (-1: none), debt, throttled (0/1),
 -- process id (empty: no heartbeat), mode (take, undo, probe), and for undo
--- the tat after and before the slot to give back.
+-- the tat after and before the slot to give back (only then).
 -- Returns {ok, wait, tat, processes, factor in millionths, step}.
 -- A call runs TIME, HMGET and HSET; PEXPIRE about every 30 s, and the
 -- heartbeat's four commands only when the process asks (once a second).

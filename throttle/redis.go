@@ -59,8 +59,9 @@ func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...O
 	checkRate("rate", perSecond)
 	var id [8]byte
 	_, _ = rand.Read(id[:])
+	g := newGCRA(min(perSecond, maxRedisRate), burst, 1e6)
 	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]), direct: honoursDeadlines(client),
-		g: newGCRA(min(perSecond, maxRedisRate), burst, 1e6)}
+		g: g, step: g.step, window: g.window}
 	l := newLimiter(perSecond, burst, s, opts)
 	s.timeout = l.opts.redisTimeout
 	return l
@@ -77,9 +78,11 @@ var braces = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // shared is the Redis side of a Limiter.
 type shared struct {
 	rdb     redis.UniversalClient
-	direct  bool          // rdb honours deadlines: no goroutine a call
-	g       gcra          // in microseconds
-	pid     string        // this Limiter in the budgets' process sets
+	direct  bool // rdb honours deadlines: no goroutine a call
+	g       gcra // in microseconds
+	pid     any  // this Limiter in the budgets' process sets (a string)
+	step    any  // g.step and g.window, as the script's arguments
+	window  any
 	timeout time.Duration // RedisTimeout; zero: follows rtt
 	rtt     atomic.Int64  // moving average of the round trip, ns
 
@@ -134,6 +137,9 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
 	})
 }
 
+// minusOne is the script's argument for no maximum wait, boxed once.
+var minusOne any = int64(-1)
+
 var (
 	errGarbage = errors.New("the script's answer is not what it returns")
 	errTimeout = errors.New("no answer within the timeout")
@@ -148,9 +154,10 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	if maxWait >= 0 && maxWait < 1<<62 {
 		mwUS = maxWait / 1000
 	}
-	var beat string
+	// The process set, KEYS[2], only with a heartbeat.
+	keys, beat := b.keys[:1], false
 	if at := b.beatAt.Load(); now >= at && b.beatAt.CompareAndSwap(at, now+beatEvery) {
-		beat = s.pid
+		keys, beat = b.keys, true
 	}
 	thr := "0"
 	if b.throttled.Swap(false) {
@@ -158,20 +165,30 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	}
 	debt := b.debt.Load()
 	owed := max(0, debt-now) / 1000
-	args := []any{s.g.step, s.g.window, mwUS, owed, thr, beat, mode, undoAfter, undoBefore}
+	args := make([]any, 7, 9)
+	args[0], args[1], args[2], args[3], args[4], args[5], args[6] = s.step, s.window, minusOne, owed, thr, "", mode
+	if mwUS >= 0 {
+		args[2] = mwUS
+	}
+	if beat {
+		args[5] = s.pid
+	}
+	if mode == "undo" {
+		args = append(args, undoAfter, undoBefore)
+	}
 	start := time.Now()
 	var res result
 	if s.direct {
-		res.v, res.err = s.eval(bound{ctx, start.Add(timeout)}, b, args)
+		res.v, res.err = s.eval(bound{ctx, start.Add(timeout)}, keys, args)
 	} else {
-		res = s.evalAsync(ctx, b, args, timeout)
+		res = s.evalAsync(ctx, keys, args, timeout)
 	}
 	r, err := parseReply(res.v, res.err, mwUS)
 	if err != nil {
 		if thr == "1" {
 			b.throttled.Store(true)
 		}
-		if beat != "" {
+		if beat {
 			b.beatAt.Store(0)
 		}
 		return r, err
@@ -180,7 +197,7 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	if owed > 0 {
 		b.debt.CompareAndSwap(debt, 0)
 	}
-	if beat != "" && r.procs > 0 {
+	if beat && r.procs > 0 {
 		b.procs.Store(r.procs)
 	}
 	// Mirror the fleet's rate factor, for the fallback.
@@ -199,19 +216,19 @@ type result struct {
 	err error
 }
 
-// eval runs the script for b once, in the calling goroutine.
-func (s *shared) eval(ctx context.Context, b *bucket, args []any) ([]int64, error) {
-	return gcraScript.Run(ctx, s.rdb, b.keys, args...).Int64Slice()
+// eval runs the script once, in the calling goroutine.
+func (s *shared) eval(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	return gcraScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
 }
 
-// evalAsync runs the script for b in a goroutine of its own and waits for
+// evalAsync runs the script in a goroutine of its own and waits for
 // it up to timeout or ctx's end: the client may not honour ctx, and a
 // stalled Redis must not hold the call.
-func (s *shared) evalAsync(ctx context.Context, b *bucket, args []any, timeout time.Duration) result {
+func (s *shared) evalAsync(ctx context.Context, keys []string, args []any, timeout time.Duration) result {
 	done := make(chan result, 1)
 	go func() {
 		rctx, cancel := context.WithTimeout(context.Background(), timeout)
-		v, err := s.eval(rctx, b, args)
+		v, err := s.eval(rctx, keys, args)
 		cancel()
 		done <- result{v, err}
 	}()
