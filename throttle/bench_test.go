@@ -3,6 +3,7 @@ package throttle_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,4 +220,62 @@ func TestBaselineRedisRate(t *testing.T) {
 		allowed++
 	}
 	t.Logf("BASELINE throttle.Redis(5, 1): %d allowed in 1 s with %d requests", allowed, n.get("evalsha", "eval")-before)
+}
+
+// TestBaselineRedisCost measures what BenchmarkRedis does, interleaved:
+// rounds of 20 calls of each kind in turn, so that a machine whose load
+// changes during the run weighs on every kind alike. It logs each kind's
+// median time per call and its ratio to PING's. Run with
+// -throttle.baseline.
+func TestBaselineRedisCost(t *testing.T) {
+	if !*baseline {
+		t.Skip("a comparison, not a check: run with -throttle.baseline")
+	}
+	r := testutil.Redis(t)
+	ctx := context.Background()
+	plain, _ := redisClient(t, r.Addr)
+	cte := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { cte.Close() })
+	var out logs
+	opts := []throttle.Option{throttle.Logger(out.logger()), throttle.RedisTimeout(10 * time.Second)}
+	l1, l2 := throttle.Redis(plain, 1e6, 1<<30, opts...), throttle.Redis(cte, 1e6, 1<<30, opts...)
+	trivial := redis.NewScript("return 1")
+	rl := redis_rate.NewLimiter(plain)
+	limit := redis_rate.Limit{Rate: 1, Period: time.Microsecond, Burst: 1 << 30}
+	kinds := []struct {
+		name string
+		call func() error
+	}{
+		{"PING", func() error { return plain.Ping(ctx).Err() }},
+		{"EVALSHA of return 1", func() error { return trivial.Run(ctx, plain, nil).Err() }},
+		{"Limiter", func() error { return l1.Wait(ctx, "k", false) }},
+		{"Limiter, ContextTimeoutEnabled", func() error { return l2.Wait(ctx, "k", false) }},
+		{"redis_rate Allow", func() error { _, err := rl.Allow(ctx, "k", limit); return err }},
+	}
+	const rounds, per = 300, 20
+	took := make([][]time.Duration, len(kinds))
+	for i := range rounds {
+		for j := range kinds {
+			k := (i + j) % len(kinds)
+			start := time.Now()
+			for range per {
+				if err := kinds[k].call(); err != nil {
+					t.Fatalf("%s: %v", kinds[k].name, err)
+				}
+			}
+			took[k] = append(took[k], time.Since(start)/per)
+		}
+	}
+	if s := out.String(); s != "" {
+		t.Fatalf("the limiters did not use Redis for every call:\n%s", s)
+	}
+	var ping time.Duration
+	for k, kind := range kinds {
+		slices.Sort(took[k])
+		med := took[k][len(took[k])/2]
+		if k == 0 {
+			ping = med
+		}
+		t.Logf("BASELINE %-32s median %7.1f µs a call, %.2f PINGs", kind.name, float64(med)/1e3, float64(med)/float64(ping))
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc/status"
 )
 
 //go:embed gcra.lua
@@ -122,6 +123,9 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
 		if ctx.Err() != nil {
 			return contextError(ctx)
 		}
+		if err == errCallerDeadline {
+			return status.FromContextError(context.DeadlineExceeded).Err()
+		}
 		s.markDown(l, b, err)
 		return s.fallbackWait(ctx, l, b)
 	}
@@ -143,6 +147,8 @@ var minusOne any = int64(-1)
 var (
 	errGarbage = errors.New("the script's answer is not what it returns")
 	errTimeout = errors.New("no answer within the timeout")
+	// errCallerDeadline: the request ended at the caller's deadline.
+	errCallerDeadline = errors.New("the call's deadline passed")
 )
 
 // run runs the script for b, waiting for it up to timeout or ctx's
@@ -180,6 +186,11 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	var res result
 	if s.direct {
 		res.v, res.err = s.eval(bound{ctx, start.Add(timeout)}, keys, args)
+		if res.err != nil && ctx.Err() == nil {
+			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+				res.err = errCallerDeadline // a moment before ctx says so
+			}
+		}
 	} else {
 		res = s.evalAsync(ctx, keys, args, timeout)
 	}

@@ -722,3 +722,32 @@ func TestRedisDeadlineClient(t *testing.T) {
 		t.Errorf("Redis stalled: %d warnings, want 1 (from the limiter with a 200 ms timeout):\n%s", got, out.String())
 	}
 }
+
+// TestRedisDeadlineClientLateContext: with a client that honours context
+// deadlines, a request that ends at the call's deadline before the context
+// says it ended (its timer has yet to fire) fails the call with
+// DeadlineExceeded, and does not make Redis unusable.
+func TestRedisDeadlineClientLateContext(t *testing.T) {
+	r := testutil.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	var out logs
+	l := throttle.Redis(c, 1e6, 1<<30, throttle.Logger(out.logger()), steady)
+	if err := l.Wait(context.Background(), "k", false); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		err := l.Wait(lateContext{context.Background()}, "k", false)
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("a call whose deadline has passed: %v, want DeadlineExceeded", err)
+		}
+	}
+	if s := out.String(); s != "" {
+		t.Errorf("calls that ran out of time made the limiter log:\n%s", s)
+	}
+}
+
+// lateContext's deadline has passed, but it has not ended yet.
+type lateContext struct{ context.Context }
+
+func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
