@@ -185,7 +185,9 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	start := time.Now()
 	var res result
 	if s.direct {
-		res.v, res.err = s.eval(bound{ctx, start.Add(timeout)}, keys, args)
+		rctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
+		res.v, res.err = s.eval(rctx, keys, args)
+		cancel()
 		if res.err != nil && ctx.Err() == nil {
 			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 				res.err = errCallerDeadline // a moment before ctx says so
@@ -253,21 +255,6 @@ func (s *shared) evalAsync(ctx context.Context, keys []string, args []any, timeo
 	case <-ctx.Done():
 		return result{err: ctx.Err()}
 	}
-}
-
-// bound is a context whose deadline is at the latest d, with no timer of
-// its own: a client with ContextTimeoutEnabled ends its dials, reads and
-// writes by the deadline.
-type bound struct {
-	context.Context
-	d time.Time
-}
-
-func (c bound) Deadline() (time.Time, bool) {
-	if d, ok := c.Context.Deadline(); ok && d.Before(c.d) {
-		return d, true
-	}
-	return c.d, true
 }
 
 // honoursDeadlines reports whether c ends its requests by their context's

@@ -751,3 +751,25 @@ func TestRedisDeadlineClientLateContext(t *testing.T) {
 type lateContext struct{ context.Context }
 
 func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// TestRedisDeadlineClientDown: with a client that honours context
+// deadlines, a call to a Redis that refuses connections ends within the
+// Redis timeout, not after go-redis's dial retries and their waits.
+func TestRedisDeadlineClientDown(t *testing.T) {
+	r := testutil.Redis(t)
+	r.Kill()
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	var out logs
+	l := throttle.Redis(c, 1000, 10, throttle.Logger(out.logger()), throttle.RedisTimeout(50*time.Millisecond))
+	start := time.Now()
+	if err := l.Wait(context.Background(), "k", false); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a call to a dead Redis with a 50 ms timeout took %v", d)
+	}
+	if !strings.Contains(out.String(), "Redis is unusable") {
+		t.Errorf("the limiter did not say Redis is unusable:\n%s", out.String())
+	}
+}
