@@ -561,17 +561,20 @@ func TestRedisClosedClient(t *testing.T) {
 }
 
 // TestRedisCluster: on a Redis Cluster of three masters every key of a
-// budget is in one hash slot, and processes share the budget.
+// budget is in one hash slot, and processes share the budget, whether
+// their clients have ContextTimeoutEnabled or not.
 func TestRedisCluster(t *testing.T) {
 	addrs := testutil.RedisCluster(t)
-	newClient := func() *redis.ClusterClient {
-		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	newClient := func(cte bool) *redis.ClusterClient {
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: cte})
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
 	var out logs
-	a := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
-	b := throttle.Redis(newClient(), 0.01, 2, throttle.Logger(out.logger()), steady)
+	// One asks Redis in a goroutine, the other (ContextTimeoutEnabled) in
+	// the calling one.
+	a := throttle.Redis(newClient(false), 0.01, 2, throttle.Logger(out.logger()), steady)
+	b := throttle.Redis(newClient(true), 0.01, 2, throttle.Logger(out.logger()), steady)
 	ctx := context.Background()
 	for i := range 20 {
 		name := fmt.Sprint("budget-", i)
@@ -585,6 +588,12 @@ func TestRedisCluster(t *testing.T) {
 		cancel()
 		if !errors.Is(err, throttle.ErrLimited) {
 			t.Fatalf("%s: a call past the shared burst: %v, want ErrLimited", name, err)
+		}
+		short, cancel = context.WithTimeout(ctx, time.Second)
+		err = b.Wait(short, name, false)
+		cancel()
+		if !errors.Is(err, throttle.ErrLimited) {
+			t.Fatalf("%s: a call past the shared burst, ContextTimeoutEnabled: %v, want ErrLimited", name, err)
 		}
 	}
 	if s := out.String(); strings.Contains(s, "Redis is unusable") {
