@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSweep: a process that sees many keys over time holds the buckets in
@@ -149,4 +151,26 @@ func TestSweepBoundedByBytes(t *testing.T) {
 			t.Errorf("buckets hold %d bytes of names, want at most %d", names, 2*minSweep)
 		}
 	})
+}
+
+// TestDirect: the limiter asks Redis in the calling goroutine only with a
+// client that ends its requests by their context's deadline
+// (ContextTimeoutEnabled).
+func TestDirect(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rdb  redis.UniversalClient
+		want bool
+	}{
+		{"Client", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+		{"Client+ContextTimeoutEnabled", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), true},
+		{"ClusterClient", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"ClusterClient+ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"Ring+ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+	} {
+		if got := Redis(c.rdb, 1, 1).shared.direct; got != c.want {
+			t.Errorf("%s: direct %v, want %v", c.name, got, c.want)
+		}
+		c.rdb.Close()
+	}
 }
