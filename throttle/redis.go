@@ -144,9 +144,9 @@ var (
 	errCallerDeadline = errors.New("the call's deadline passed")
 )
 
-// run runs the script for b, waiting for it up to timeout or ctx's
-// deadline; in a goroutine of its own, also up to ctx's end, unless the
-// client ends the request by then itself (ContextTimeoutEnabled).
+// run runs the script for b, waiting for it up to timeout or ctx's end: in
+// a goroutine of its own, unless ctx cannot end and the client ends the
+// request at the timeout itself (ContextTimeoutEnabled).
 func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, maxWait, undoAfter, undoBefore int64, timeout time.Duration) (reply, error) {
 	now := l.now()
 	mwUS := int64(-1)
