@@ -55,7 +55,6 @@ func TestAttackRejectedKey(t *testing.T) {
 	}
 	bad, good := testutil.Marker(t), testutil.Marker(t)
 	fake.AddPAT(good, []string{"All"}, nil) // bad is unknown to the server
-	fake.Start()
 	defer fake.Stop()
 	config := func(pat string) string {
 		return "current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: " + pat + "\n"

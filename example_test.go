@@ -52,7 +52,6 @@ func newFake() *clarifaifake.Server {
 	fake.AddPAT(examplePAT, []string{"All"}, nil)
 	fake.AddPAT(exampleOther, []string{"All"}, nil)
 	fake.AddPAT(examplePredict, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	fake.Start()
 	return fake
 }
 

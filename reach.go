@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
@@ -92,7 +93,7 @@ func (w *watch) explain(err error) error {
 		}
 		what := w.silence("")
 		if p := w.handshake.Load(); p != nil && !errors.Is(*p, context.DeadlineExceeded) {
-			what = "the last handshake failed: " + clean((*p).Error()) + "; " + w.hint("")
+			what = "the last handshake failed: " + cleantext.String((*p).Error(), maxCause) + "; " + w.hint("")
 		}
 		return status.Errorf(codes.DeadlineExceeded, "clarifaiauth: the call's deadline passed at %s (from %s): %s", w.server, w.from, what)
 	default:
@@ -100,7 +101,7 @@ func (w *watch) explain(err error) error {
 	}
 	cause := status.Convert(err).Message()
 	return status.Errorf(codes.Unavailable, "clarifaiauth: cannot use the Clarifai API at %s (from %s): %s; %s",
-		w.server, w.from, clean(cause), w.hint(cause))
+		w.server, w.from, cleantext.String(cause, maxCause), w.hint(cause))
 }
 
 // hint says what to check, from the last handshake's error or gRPC's text.
@@ -142,20 +143,9 @@ func (w *watch) silence(within string) string {
 		within, w.from)
 }
 
-// clean makes gRPC's text of a connection failure one short printable line.
-func clean(s string) string {
-	const max = 300
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u2028' || r == '\u2029' || r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return s
-}
+// maxCause bounds what an error quotes of gRPC's text of a connection
+// failure, in bytes.
+const maxCause = 300
 
 // credentials wraps c to record whether a handshake ever succeeded.
 func (w *watch) credentials(c credentials.TransportCredentials) credentials.TransportCredentials {

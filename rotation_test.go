@@ -48,7 +48,6 @@ func TestRotationUnderLoad(t *testing.T) {
 	for i := 0; i <= rotations; i++ {
 		fake.AddPAT(rotatingKey(i), []string{"All"}, nil)
 	}
-	fake.Start()
 	defer fake.Stop()
 
 	path, rotate := kubernetesLayout(t, t.TempDir())

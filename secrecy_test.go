@@ -20,6 +20,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	preflightpkg "github.com/grpc-keyauth/clarifaiauth/preflight"
@@ -77,7 +78,6 @@ func TestSecrecyAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.AddPAT(marker, []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	fake.Start()
 	defer fake.Stop()
 
 	var logMu sync.Mutex
@@ -218,7 +218,7 @@ func TestSecrecyAudit(t *testing.T) {
 	cfg := keysource.ClarifaiConfig(goodCfg)
 	cfg.Key(ctx)
 	overrideCtx := keysource.WithKey(ctx, k)
-	fromCtx, _ := keysource.FromContext(overrideCtx)
+	fromCtx, _ := keyhook.FromContext.(func(context.Context) (keysource.Key, bool))(overrideCtx)
 	for name, v := range map[string]any{
 		"Key": k, "session token Key": tok, "*Key": &k, "Key from context": fromCtx,
 		"Static": staticSource(marker),
@@ -227,7 +227,7 @@ func TestSecrecyAudit(t *testing.T) {
 		"CallKey": interceptor.CallKey(k), "CallKey with a token": interceptor.CallKey(tok),
 		"PerRPCCredentials":     interceptor.PerRPCCredentials(staticSource(marker)),
 		"context with override": overrideCtx,
-		"Grant":                 preflightpkg.NewGrant([]string{"Predict"}, nil),
+		"Grant":                 preflightpkg.Grant{},
 	} {
 		a.render(name, v)
 	}

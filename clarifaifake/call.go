@@ -9,23 +9,18 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Metadata keys that carry credentials.
-const (
-	mdAuthorization = "authorization"
-	mdSessionToken  = "x-clarifai-session-token"
-	keyPrefix       = "Key "
-)
+// keyPrefix starts the authorization value of a key or PAT.
+const keyPrefix = "Key "
 
 // Call is what one call carried, as the server received it, and the in-band
-// status codes it answered with. Calls returns snapshots: a Call does not
-// change after it is returned.
-//
-// Printing a Call with any fmt verb shows the credential only redacted
-// (String for %v and %s; the secret is out of reach of %#v); Metadata is
-// redacted too. Header returns the raw values, secrets
-// included, for assertions.
+// status codes it answered with; it does not change once returned. Printed
+// with any fmt verb it shows the credential only redacted; Header and Secret
+// return the raw values, for assertions.
 type Call struct {
 	// Method is the full method name, e.g. "/clarifai.api.V2/PostInputs".
 	Method string
@@ -170,7 +165,7 @@ func (c Call) Header(name string) []string {
 // or "" when it carried none, several, or a malformed authorization value.
 // The result is the secret: keep it out of logs.
 func (c Call) Secret() string {
-	auth, token := c.Header(mdAuthorization), c.Header(mdSessionToken)
+	auth, token := c.Header(wire.HeaderAuthorization), c.Header(wire.HeaderSessionToken)
 	switch {
 	case len(auth) == 1 && len(token) == 0:
 		if k, ok := strings.CutPrefix(auth[0], keyPrefix); ok {
@@ -182,14 +177,14 @@ func (c Call) Secret() string {
 	return ""
 }
 
-// Metadata returns a copy of the incoming metadata with every credential
-// value (authorization, x-clarifai-session-token) redacted: safe to print.
-func (c Call) Metadata() metadata.MD {
+// redactedMD returns a copy of the incoming metadata with every credential
+// value redacted.
+func (c Call) redactedMD() metadata.MD {
 	if c.d == nil {
 		return metadata.MD{}
 	}
 	md := c.d.md.Copy()
-	for _, k := range []string{mdAuthorization, mdSessionToken} {
+	for _, k := range []string{wire.HeaderAuthorization, wire.HeaderSessionToken} {
 		for i, v := range md[k] {
 			md[k][i] = redactValue(k, v)
 		}
@@ -222,7 +217,7 @@ func (c Call) Requests() []proto.Message {
 func (c Call) String() string {
 	var b strings.Builder
 	b.WriteString(c.Method)
-	md := c.Metadata()
+	md := c.redactedMD()
 	keys := make([]string, 0, len(md))
 	for k := range md {
 		if !transportHeader(k) {
@@ -232,12 +227,12 @@ func (c Call) String() string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		for _, v := range md[k] {
-			fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(clip(v, 200)))
+			fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(cleantext.Clip(v, 200)))
 		}
 	}
 	fmt.Fprintf(&b, " codes=%v", c.Codes)
 	if c.Err != nil {
-		fmt.Fprintf(&b, " err=%q", clip(c.Err.Error(), 200))
+		fmt.Fprintf(&b, " err=%q", cleantext.Clip(c.Err.Error(), 200))
 	}
 	return b.String()
 }
@@ -251,7 +246,7 @@ func transportHeader(k string) bool {
 // four characters of a secret of 16 or more are shown.
 func redactValue(key, v string) string {
 	prefix := ""
-	if key == mdAuthorization {
+	if key == wire.HeaderAuthorization {
 		if k, ok := strings.CutPrefix(v, keyPrefix); ok {
 			prefix, v = keyPrefix, k
 		}
@@ -266,12 +261,4 @@ func redact(secret string) string {
 		return "…"
 	}
 	return "…" + secret[len(secret)-4:]
-}
-
-// clip shortens s to at most n bytes.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

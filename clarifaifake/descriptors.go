@@ -7,12 +7,10 @@ import (
 	"strings"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
@@ -56,48 +54,22 @@ func authTypeName(a int32) string {
 	return fmt.Sprintf("AuthType(%d)", a)
 }
 
-// FixtureFiles returns a private registry of the fixture's descriptors: a
-// cut-down clarifai.api.V2 with Clarifai's names, numbers and method options
-// (PostModelOutputs, PostInputs, MyScopes, PostKeys, GetUser, ListScopes,
-// ListStatusCodes, GenerateModelOutputs, StreamModelOutputs,
-// PostModelVersionsUpload), every status code and scope, and a test-only
-// client-streaming service clarifaiauth.testonly.Chunks. It is built once,
-// on first use, from an embedded FileDescriptorSet alone: it neither reads
-// nor adds to protoregistry.GlobalFiles, so it cannot clash with Clarifai's
-// client. Use it with WithFiles when the program does not link Clarifai's
-// client, and build requests with dynamicpb. The registry is safe for
-// concurrent use and must not be modified.
+// FixtureFiles returns the fixture's descriptors: a cut-down
+// clarifai.api.V2 with Clarifai's names, numbers, method options, status
+// codes and scopes (docs/testing.md lists its methods). It is a private
+// registry, built once from an embedded descriptor set without touching
+// protoregistry.GlobalFiles; pass it to WithFiles, and do not modify it.
 func FixtureFiles() *protoregistry.Files {
 	return fixture().files
 }
 
-// FixtureProtoset returns a copy of the fixture's FileDescriptorSet (binary
-// protobuf), with all its imports: the descriptors of FixtureFiles, for tools
-// that take a -protoset file.
-func FixtureProtoset() []byte {
-	return append([]byte(nil), fixtureProtoset...)
-}
-
-// ParseDescriptorSet builds a private registry from a binary
-// FileDescriptorSet that includes every import (as `protoc
-// --include_imports` or `buf build` write it). It registers nothing
-// globally, and extensions in options stay unknown fields, which the server
-// reads as well as known ones. It returns an error for malformed bytes or an
-// incomplete set.
-func ParseDescriptorSet(b []byte) (*protoregistry.Files, error) {
-	var set descriptorpb.FileDescriptorSet
-	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(b, &set); err != nil {
-		return nil, fmt.Errorf("clarifaifake: descriptor set: %w", err)
-	}
-	files, err := protodesc.NewFiles(&set)
-	if err != nil {
-		return nil, fmt.Errorf("clarifaifake: descriptor set: %w", err)
-	}
-	return files, nil
+func init() {
+	fakeapi.FixtureProtoset = func() []byte { return append([]byte(nil), fixtureProtoset...) }
+	fakeapi.LeastPrivilege = leastPrivilege
 }
 
 var fixture = sync.OnceValue(func() *registry {
-	files, err := ParseDescriptorSet(fixtureProtoset)
+	files, err := fakeapi.ParseDescriptorSet(fixtureProtoset)
 	if err == nil {
 		var r *registry
 		if r, err = newRegistry(files); err == nil {

@@ -61,7 +61,6 @@ func Example() {
 		log.Fatal(err)
 	}
 	fake.AddPAT("test-pat-000000000000000000000001", []string{"Apps:Get", "Concepts:Get", "Models:Get", "Predict"}, nil)
-	fake.Start()
 	defer fake.Stop()
 	conn, err := fake.Dial()
 	if err != nil {
@@ -90,7 +89,6 @@ func Example_insufficientScopes() {
 		log.Fatal(err)
 	}
 	fake.AddAPIKey("test-key-00000000000000000000002", []string{"Predict"}, nil)
-	fake.Start()
 	defer fake.Stop()
 	conn, err := fake.Dial()
 	if err != nil {
@@ -123,7 +121,6 @@ func ExampleServer_SetReply() {
 		}
 		return []proto.Message{fake.NewReply(method)}, nil // SUCCESS
 	})
-	fake.Start()
 	defer fake.Stop()
 	conn, err := fake.Dial()
 	if err != nil {
@@ -163,7 +160,6 @@ func ExampleServer_SetStreamCodes() {
 	}
 	const method = "/clarifai.api.V2/GenerateModelOutputs"
 	fake.SetStreamCodes(method, 68000, 68000, 21107) // UPLOAD_IN_PROGRESS twice, MODEL_BUILDING
-	fake.Start()
 	defer fake.Stop()
 	conn, err := fake.Dial()
 	if err != nil {
@@ -192,20 +188,6 @@ func ExampleServer_SetStreamCodes() {
 	// 68000 Upload in progress
 	// 68000 Upload in progress
 	// 21107 Model is building
-}
-
-// LeastPrivilege computes, from descriptors alone, what a key needs to call a
-// list of methods: what `keycheck -least` prints.
-func ExampleLeastPrivilege() {
-	r, err := clarifaifake.LeastPrivilege(clarifaifake.FixtureFiles(), "PostInputs", "PostModelOutputs")
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Print(r)
-	// Output:
-	// credential: API key or PAT
-	// scopes: Annotations:Add Annotations:Get Apps:Get Concepts:Get Inputs:Add Inputs:Get Models:Get Predict Workflows:Get
-	// or endpoints: /clarifai.api.V2/PostInputs /clarifai.api.V2/PostModelOutputs
 }
 
 // get reads the field at a dotted path of singular fields; invalid if absent.

@@ -1,10 +1,19 @@
 package clarifaifake
 
-// What the package's own tests check of the requirements it reads, kept
-// out of the public API (clients read them with scopes.NewCatalog).
+import (
+	"google.golang.org/protobuf/reflect/protoregistry"
 
-type Requirement = requirement
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
+)
+
+// What the package's own tests check of the requirements it reads and of
+// the least-privilege report, kept out of the public API (clients read
+// requirements with scopes.NewCatalog).
+
+type Requirement = fakeapi.Requirement
 
 func (s *Server) Methods() []Requirement { return s.methods() }
 
-func ReportMethods(r Report) []Requirement { return r.methods }
+func (s *Server) Report() fakeapi.Report { return s.leastPrivilege() }
+
+func (s *Server) Files() *protoregistry.Files { return s.reg.files }

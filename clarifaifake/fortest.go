@@ -4,14 +4,11 @@ import (
 	"google.golang.org/grpc"
 )
 
-// NewForTest starts a server for the test t on an in-memory listener and
-// returns it with a client connection dialed with dialOpts (your
-// interceptors, for example) after DialOptions. The connection is closed and
-// the server stopped when the test ends. Descriptors are chosen as by New;
-// to pick them, call New with WithFiles instead. It ends the test with
-// t.Fatal if the server cannot be made. t is a *testing.T, *testing.B or
-// *testing.F; the package does not import package testing, so programs
-// that embed the fake do not link it.
+// NewForTest starts a server for the test t (a *testing.T, B or F) and
+// returns it with a connection from Dial with dialOpts; both are closed when
+// the test ends. Descriptors are chosen as by New (call New with WithFiles to
+// pick them). The package does not import testing, so programs that embed
+// the fake do not link it.
 func NewForTest(t interface {
 	Helper()
 	Fatal(args ...any)
@@ -22,7 +19,6 @@ func NewForTest(t interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Start()
 	conn, err := s.Dial(dialOpts...)
 	if err != nil {
 		s.Stop()

@@ -12,6 +12,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // handle serves every call: the gRPC server has no registered services.
@@ -202,19 +205,19 @@ func (p *plan) replies(stream grpc.ServerStream, req proto.Message) ([]proto.Mes
 			// A copy, since the server sets fields of the reply and f may
 			// hand the same message to concurrent calls.
 			replies[i] = proto.Clone(r)
-			fillStatus(replies[i].ProtoReflect(), statusOf(codeSuccess))
+			fillStatus(replies[i].ProtoReflect(), statusOf(wire.CodeSuccess))
 		}
 		return replies, nil
 	case p.upload:
 		if end {
-			return []proto.Message{p.reply(nil, statusOf(codeModelBuilding), true)}, nil
+			return []proto.Message{p.reply(nil, statusOf(wire.CodeModelBuilding), true)}, nil
 		}
-		return []proto.Message{p.reply(req, statusOf(codeUploadInProgress), true)}, nil
+		return []proto.Message{p.reply(req, statusOf(wire.CodeUploadInProgress), true)}, nil
 	default:
 		if end {
 			return nil, nil
 		}
-		return p.repeat(p.reply(req, statusOf(codeSuccess), true)), nil
+		return p.repeat(p.reply(req, statusOf(wire.CodeSuccess), true)), nil
 	}
 }
 
@@ -259,28 +262,28 @@ func deny(code int32, details string) *forcedStatus {
 // authenticate finds the caller's credential, or says why it cannot.
 // s.mu must be held.
 func (s *Server) authenticate(md metadata.MD) (*credential, *forcedStatus) {
-	auth, token := md.Get(mdAuthorization), md.Get(mdSessionToken)
+	auth, token := md.Get(wire.HeaderAuthorization), md.Get(wire.HeaderSessionToken)
 	switch {
 	case len(auth) == 0 && len(token) == 0:
-		return nil, deny(codeInvalidRequest, "Missing credentials: send 'authorization: Key <secret>' or 'x-clarifai-session-token: <token>'")
+		return nil, deny(wire.CodeInvalidRequest, "Missing credentials: send 'authorization: Key <secret>' or 'x-clarifai-session-token: <token>'")
 	case len(auth) > 0 && len(token) > 0:
-		return nil, deny(codeInvalidRequest, "Both an API key and a session token were sent: send only one")
+		return nil, deny(wire.CodeInvalidRequest, "Both an API key and a session token were sent: send only one")
 	case len(auth) > 1 || len(token) > 1:
-		return nil, deny(codeInvalidRequest, "More than one credential was sent: send only one")
+		return nil, deny(wire.CodeInvalidRequest, "More than one credential was sent: send only one")
 	case len(auth) == 1:
 		secret, ok := strings.CutPrefix(auth[0], keyPrefix)
 		if !ok || secret == "" {
-			return nil, deny(codeKeyInvalid, "Malformed authorization header: expected 'Key <secret>'")
+			return nil, deny(wire.CodeKeyInvalid, "Malformed authorization header: expected 'Key <secret>'")
 		}
 		c, ok := s.creds[credKey{secret: secret}]
 		if !ok {
-			return nil, deny(codeKeyNotFound, "API key not found")
+			return nil, deny(wire.CodeKeyNotFound, "API key not found")
 		}
 		return &c, nil
 	default:
 		c, ok := s.creds[credKey{session: true, secret: token[0]}]
 		if !ok {
-			return nil, deny(codeTokenInvalid, "Session token not found")
+			return nil, deny(wire.CodeTokenInvalid, "Session token not found")
 		}
 		return &c, nil
 	}
@@ -300,11 +303,11 @@ func (s *Server) authenticate(md metadata.MD) (*credential, *forcedStatus) {
 func permitKind(authType int32, c *credential) *forcedStatus {
 	switch {
 	case authType == authAdmin:
-		return deny(codeAuthMethodDisabled, "This method is for Clarifai's administrators only")
+		return deny(wire.CodeAuthMethodDisabled, "This method is for Clarifai's administrators only")
 	case authType == authPAT && c.kind == kindAPIKey:
-		return deny(codeAuthMethodDisabled, "This method needs a personal access token (PAT): an app-specific API key cannot call it")
+		return deny(wire.CodeAuthMethodDisabled, "This method needs a personal access token (PAT): an app-specific API key cannot call it")
 	case authType == authSessionToken && c.kind != kindSessionToken:
-		return deny(codeAuthMethodDisabled, "This method needs a session token: an API key or PAT cannot call it")
+		return deny(wire.CodeAuthMethodDisabled, "This method needs a session token: an API key or PAT cannot call it")
 	}
 	return nil
 }
@@ -331,7 +334,7 @@ func authorize(info *methodInfo, c *credential) *forcedStatus {
 	if len(missing) == 0 {
 		return nil
 	}
-	return deny(codeInsufficientScopes, InsufficientScopesDetails(missing, info.name))
+	return deny(wire.CodeInsufficientScopes, fakeapi.InsufficientScopesDetails(missing, info.name))
 }
 
 func contains(list []string, v string) bool {

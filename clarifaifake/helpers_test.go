@@ -66,7 +66,6 @@ func start(t *testing.T, opts ...clarifaifake.Option) (*clarifaifake.Server, *gr
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Start()
 	conn, err := s.Dial()
 	if err != nil {
 		s.Stop()

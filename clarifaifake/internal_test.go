@@ -3,12 +3,15 @@ package clarifaifake
 import (
 	"slices"
 	"testing"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 func TestFixtureProtosetIsACopy(t *testing.T) {
-	a := FixtureProtoset()
+	a := fakeapi.FixtureProtoset()
 	a[0] ^= 0xff
-	if FixtureProtoset()[0] == a[0] {
+	if fakeapi.FixtureProtoset()[0] == a[0] {
 		t.Error("FixtureProtoset returns the embedded bytes themselves")
 	}
 }
@@ -40,10 +43,10 @@ func TestRedact(t *testing.T) {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := redactValue(mdAuthorization, "Key 0123456789abcdef"); got != "Key …cdef" {
+	if got := redactValue(wire.HeaderAuthorization, "Key 0123456789abcdef"); got != "Key …cdef" {
 		t.Errorf("redactValue = %q", got)
 	}
-	if got := redactValue(mdAuthorization, "Bearer 0123456789abcdef"); got != "…cdef" {
+	if got := redactValue(wire.HeaderAuthorization, "Bearer 0123456789abcdef"); got != "…cdef" {
 		t.Errorf("redactValue without Key = %q", got)
 	}
 }
@@ -66,7 +69,7 @@ func TestPermitKind(t *testing.T) {
 			if (got == nil) != want {
 				t.Errorf("%s with a %s: refused = %v, want %v", authTypeName(at), name, got != nil, !want)
 			}
-			if got != nil && got.code != codeAuthMethodDisabled {
+			if got != nil && got.code != wire.CodeAuthMethodDisabled {
 				t.Errorf("%s with a %s: code %d", authTypeName(at), name, got.code)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // union merges the scopes of the fixture's requirements for methods.
@@ -33,10 +34,10 @@ func TestLeastPrivilegeOfCalls(t *testing.T) {
 	call(ctxWith(t), s, conn, mListStatusCodes)
 	conn.Invoke(withKey(t, "k"), v2+"NoSuchMethod", s.NewRequest(mMyScopes), s.NewReply(mMyScopes))
 
-	r := s.LeastPrivilege()
+	r := s.Report()
 	wantMethods := []string{mListStatusCodes, mMyScopes, mPostInputs, mPostModelOutputs, mStreamModelOutputs}
 	var gotMethods []string
-	for _, m := range clarifaifake.ReportMethods(r) {
+	for _, m := range r.Methods {
 		gotMethods = append(gotMethods, m.Method)
 	}
 	if !slices.Equal(gotMethods, wantMethods) {
@@ -70,7 +71,7 @@ func TestLeastPrivilegeOfCalls(t *testing.T) {
 	}
 
 	s.ResetCalls()
-	if r := s.LeastPrivilege(); len(clarifaifake.ReportMethods(r)) != 0 || len(r.Scopes) != 0 || r.Credential != "none" {
+	if r := s.Report(); len(r.Methods) != 0 || len(r.Scopes) != 0 || r.Credential != "none" {
 		t.Errorf("after ResetCalls: %+v", r)
 	}
 }
@@ -85,7 +86,7 @@ func TestLeastPrivilegeCredential(t *testing.T) {
 		{[]string{mPostInputs, mPostKeys}, "PAT"},
 		{[]string{mPostKeys, mListScopes}, "session token"},
 	} {
-		r, err := clarifaifake.LeastPrivilege(clarifaifake.FixtureFiles(), tt.methods...)
+		r, err := fakeapi.LeastPrivilege(clarifaifake.FixtureFiles(), tt.methods...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,27 +97,43 @@ func TestLeastPrivilegeCredential(t *testing.T) {
 }
 
 func TestLeastPrivilegeOfMethodNames(t *testing.T) {
-	files, err := clarifaifake.ParseDescriptorSet(clarifaifake.FixtureProtoset())
+	files, err := fakeapi.ParseDescriptorSet(fakeapi.FixtureProtoset())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := clarifaifake.LeastPrivilege(files, "PostInputs", "clarifai.api.V2.PostModelOutputs", mPostKeys, "PostInputs")
+	r, err := fakeapi.LeastPrivilege(files, "PostInputs", "clarifai.api.V2.PostModelOutputs", mPostKeys, "PostInputs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := union(mPostInputs, mPostModelOutputs, mPostKeys); !slices.Equal(r.Scopes, want) {
 		t.Errorf("Scopes %v, want %v", r.Scopes, want)
 	}
-	if want := []string{mPostInputs, mPostKeys, mPostModelOutputs}; !slices.Equal(r.Endpoints, want) || len(clarifaifake.ReportMethods(r)) != 3 {
-		t.Errorf("Endpoints %v (%d methods), want %v", r.Endpoints, len(clarifaifake.ReportMethods(r)), want)
+	if want := []string{mPostInputs, mPostKeys, mPostModelOutputs}; !slices.Equal(r.Endpoints, want) || len(r.Methods) != 3 {
+		t.Errorf("Endpoints %v (%d methods), want %v", r.Endpoints, len(r.Methods), want)
 	}
 	if r.Credential != "PAT" {
 		t.Errorf("Credential %q", r.Credential)
 	}
-	if _, err := clarifaifake.LeastPrivilege(files, "PostInputs", "NoSuchMethod"); err == nil {
+	if _, err := fakeapi.LeastPrivilege(files, "PostInputs", "NoSuchMethod"); err == nil {
 		t.Error("an unknown method gave no error")
 	}
-	if r, err := clarifaifake.LeastPrivilege(files); err != nil || len(r.Scopes) != 0 {
+	if r, err := fakeapi.LeastPrivilege(files); err != nil || len(r.Scopes) != 0 {
 		t.Errorf("no methods: %+v, %v", r, err)
+	}
+}
+
+// TestLeastPrivilegeOfList computes, from descriptors alone, what a key needs
+// to call a list of methods: what `keycheck -least` prints.
+func TestLeastPrivilegeOfList(t *testing.T) {
+	r, err := fakeapi.LeastPrivilege(clarifaifake.FixtureFiles(), "PostInputs", "PostModelOutputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `credential: API key or PAT
+scopes: Annotations:Add Annotations:Get Apps:Get Concepts:Get Inputs:Add Inputs:Get Models:Get Predict Workflows:Get
+or endpoints: /clarifai.api.V2/PostInputs /clarifai.api.V2/PostModelOutputs
+`
+	if r.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", r, want)
 	}
 }

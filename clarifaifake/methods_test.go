@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // fixtureMethods is what each fixture method needs, from Clarifai's 12.4.0
@@ -76,7 +77,7 @@ func (c cred) want(m clarifaifake.Requirement) (int32, string) {
 		}
 	}
 	if len(missing) > 0 {
-		return codeInsufficientScopes, clarifaifake.InsufficientScopesDetails(missing, m.Method)
+		return codeInsufficientScopes, fakeapi.InsufficientScopesDetails(missing, m.Method)
 	}
 	return codeSuccess, ""
 }
@@ -229,10 +230,10 @@ func TestNewErrors(t *testing.T) {
 	if _, err := clarifaifake.New(clarifaifake.WithFiles(new(protoregistry.Files))); err == nil {
 		t.Error("New accepted descriptors without clarifai.api.V2")
 	}
-	if _, err := clarifaifake.ParseDescriptorSet([]byte{0xff}); err == nil {
+	if _, err := fakeapi.ParseDescriptorSet([]byte{0xff}); err == nil {
 		t.Error("ParseDescriptorSet accepted garbage")
 	}
-	files, err := clarifaifake.ParseDescriptorSet(clarifaifake.FixtureProtoset())
+	files, err := fakeapi.ParseDescriptorSet(fakeapi.FixtureProtoset())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (r *registry) fill(resp, req protoreflect.Message, method protoreflect.Name
 				return
 			}
 			setString(out, "id", fmt.Sprintf("output-%d", i+1))
-			writeStatus(mutableMessage(out, "status"), statusOf(codeSuccess))
+			writeStatus(mutableMessage(out, "status"), statusOf(wire.CodeSuccess))
 			setString(mutableMessage(out, "model"), "id", modelID)
 			if inputs != nil && i < inputs.Len() {
 				copyMessage(out, "input", inputs.Get(i).Message())

@@ -5,11 +5,9 @@ import (
 
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc/metadata"
-)
 
-// codeConnThrottled is CONN_THROTTLED, Clarifai's answer past an account's
-// rate limit.
-const codeConnThrottled = 11005
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+)
 
 // rateLimits is the per-credential rate limit of SetRateLimit.
 type rateLimits struct {
@@ -41,9 +39,9 @@ func (s *Server) throttle(md metadata.MD) *forcedStatus {
 		return nil
 	}
 	var id string
-	if auth := md.Get(mdAuthorization); len(auth) == 1 {
+	if auth := md.Get(wire.HeaderAuthorization); len(auth) == 1 {
 		id = auth[0]
-	} else if token := md.Get(mdSessionToken); len(token) == 1 {
+	} else if token := md.Get(wire.HeaderSessionToken); len(token) == 1 {
 		id = "session " + token[0]
 	}
 	lim := rl.buckets[id]
@@ -54,6 +52,6 @@ func (s *Server) throttle(md metadata.MD) *forcedStatus {
 	if lim.AllowN(time.Now(), 1) {
 		return nil
 	}
-	return &forcedStatus{code: codeConnThrottled, description: "Making too many requests",
+	return &forcedStatus{code: wire.CodeConnThrottled, description: "Making too many requests",
 		details: "The rate limit of this account was exceeded: wait before retrying"}
 }

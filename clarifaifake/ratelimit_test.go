@@ -79,7 +79,6 @@ func ExampleServer_SetRateLimit() {
 	}
 	fake.AddPAT("test-pat-000000000000000000000001", []string{"All"}, nil)
 	fake.SetRateLimit(1, 2)
-	fake.Start()
 	defer fake.Stop()
 	conn, err := fake.Dial()
 	if err != nil {

@@ -11,20 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
-)
 
-// Clarifai status codes (clarifai.api.status.StatusCode) the server sends on
-// its own.
-const (
-	codeSuccess            = 10000
-	codeInsufficientScopes = 11007
-	codeTokenInvalid       = 11001
-	codeKeyInvalid         = 11008
-	codeKeyNotFound        = 11009
-	codeInvalidRequest     = 11102
-	codeAuthMethodDisabled = 11200
-	codeModelBuilding      = 21107
-	codeUploadInProgress   = 68000
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // scopeAll is the scope that grants every scope.
@@ -33,57 +21,31 @@ const scopeAll = "All"
 // descriptions are the status descriptions the server uses for the codes it
 // sends on its own; codes set with SetStreamCodes get their enum name.
 var descriptions = map[int32]string{
-	codeSuccess:            "Ok",
-	codeTokenInvalid:       "Invalid token",
-	codeInsufficientScopes: "Insufficient scopes",
-	codeKeyInvalid:         "Invalid API key or Invalid API key/application pair",
-	codeKeyNotFound:        "API key not found",
-	codeInvalidRequest:     "Invalid request",
-	codeAuthMethodDisabled: "Authentication method disabled",
-	codeModelBuilding:      "Model is building",
-	codeUploadInProgress:   "Upload in progress",
+	wire.CodeSuccess:            "Ok",
+	wire.CodeTokenInvalid:       "Invalid token",
+	wire.CodeInsufficientScopes: "Insufficient scopes",
+	wire.CodeKeyInvalid:         "Invalid API key or Invalid API key/application pair",
+	wire.CodeKeyNotFound:        "API key not found",
+	wire.CodeInvalidRequest:     "Invalid request",
+	wire.CodeAuthMethodDisabled: "Authentication method disabled",
+	wire.CodeModelBuilding:      "Model is building",
+	wire.CodeUploadInProgress:   "Upload in progress",
 }
 
 func statusOf(code int32) forcedStatus {
 	return forcedStatus{code: code, description: descriptions[code]}
 }
 
-// InsufficientScopesDetails returns the details the server puts in a
-// CONN_INSUFFICIENT_SCOPES status for method, a full method name:
-// "Missing scopes: [Inputs:Add Predict]; or endpoint: /clarifai.api.V2/PostInputs"
-// (the missing scopes in the method's order, separated by spaces). Clarifai
-// does not publish its exact wording; this is the shape clients must parse.
-func InsufficientScopesDetails(missing []string, method string) string {
-	return fmt.Sprintf("Missing scopes: [%s]; or endpoint: %s", strings.Join(missing, " "), method)
-}
-
-// A ReplyFunc answers the requests of one method (see Server.SetReply) after
-// the call passed authentication and the scope check. It returns the
-// replies to send, of the method's response type, or a gRPC error for the
-// call (build it with status.Error; the context's own error becomes
-// DeadlineExceeded or Canceled, any other error codes.Unknown).
-//
-// It is called once per request of a unary or server-streaming call, once
-// with all messages merged for a client-streaming call, and once per message
-// of a bidirectional call plus once more with a nil req when the client
-// closes its side (return the stream's last words, such as MODEL_BUILDING,
-// or nothing). Unary and client-streaming calls need exactly one reply.
-//
-// The server sends copies of the replies: a reply without a status code
-// gets SUCCESS "Ok", one without a req_id a fresh "fake-<n>". A panic in f
-// is not recovered. The request is of the client's generated type when the
-// server serves protoregistry.GlobalFiles, a *dynamicpb.Message otherwise;
-// Typed adapts a function of generated types to either. Calls of different
-// RPCs may run f concurrently.
+// A ReplyFunc answers the requests of a method set with Server.SetReply,
+// once the call passed authentication and the scope check: it returns the
+// replies to send, of the method's response type, or the call's gRPC error.
+// docs/testing.md says when it is called for each kind of stream.
 type ReplyFunc func(ctx context.Context, req proto.Message) ([]proto.Message, error)
 
-// Typed adapts f, a function of generated request and reply types (pointers
-// to the structs of Clarifai's client, or of any wire-compatible generated
-// code), to a ReplyFunc. A request of
-// another Go type with the same message name (a *dynamicpb.Message) is
-// copied into a Req through the wire format; a request of another message
-// type, or a nil one at the end of a bidirectional stream, is not passed to
-// f: the ReplyFunc then returns no replies.
+// Typed adapts f, a function of generated request and reply types, to a
+// ReplyFunc: a dynamic request of the same message is copied into a Req,
+// one of another message is an error, and no request (the end of a
+// bidirectional stream) gets no replies.
 func Typed[Req, Resp proto.Message](f func(ctx context.Context, req Req) ([]Resp, error)) ReplyFunc {
 	return func(ctx context.Context, req proto.Message) ([]proto.Message, error) {
 		if req == nil {

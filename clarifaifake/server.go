@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-// bufSize is the buffer size of the in-memory listener made by Start.
+// bufSize is the buffer size of the in-memory listener made by Dial.
 const bufSize = 1 << 20
 
 // kind is what sort of credential the server knows a secret as.
@@ -41,14 +41,10 @@ type forcedStatus struct {
 }
 
 // Server is a fake Clarifai V2 server. Create it with New, give it
-// credentials (AddPAT, AddAPIKey, AddSessionToken), serve it (Start and Dial,
-// or Serve), make your calls, then read what it saw (Calls, LeastPrivilege)
-// and Stop it.
-//
-// Every method of Server is safe for concurrent use, also while it serves:
-// settings take effect for calls that start after they are made. The
-// server holds the calls it served, within the bounds Calls states, until
-// ResetCalls.
+// credentials (AddPAT, AddAPIKey, AddSessionToken), connect with Dial (or
+// Serve a listener), make your calls, read what it saw (Calls,
+// LeastPrivilege) and Stop it. Its methods are safe for concurrent use;
+// settings apply to calls that start after them.
 type Server struct {
 	reg   *registry
 	gs    *grpc.Server
@@ -96,14 +92,10 @@ func WithCallLog(f func(Call)) Option {
 	return func(o *options) { o.onCall = f }
 }
 
-// New returns a server with no credentials. It serves the descriptors given
-// with WithFiles; without it, protoregistry.GlobalFiles when it holds
-// clarifai.api.V2 (the program links Clarifai's Go client: requests and
-// replies are then of the client's generated types), and the fixture
-// (FixtureFiles) otherwise. New reads every method's options once; it
-// returns an error when the descriptors lack clarifai.api.V2 or Clarifai's
-// scope enum, or carry malformed options. New registers nothing in the
-// global protobuf registry.
+// New returns a server with no credentials, serving the descriptors given
+// with WithFiles, else those of Clarifai's client when it is linked, else
+// the fixture (FixtureFiles). It reads every method's options once and
+// fails on descriptors without clarifai.api.V2 or with malformed options.
 func New(opts ...Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
@@ -146,10 +138,6 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Files returns the descriptors the server serves. Build dynamicpb requests
-// from them when the program does not link Clarifai's client.
-func (s *Server) Files() *protoregistry.Files { return s.reg.files }
-
 // AddPAT adds a personal access token, sent by clients as
 // `authorization: Key <secret>`: it may call KeyAuth and PATAuth methods.
 // Scopes are spelled like "Inputs:Add" or "All" (every scope); endpoints are
@@ -160,12 +148,8 @@ func (s *Server) AddPAT(secret string, scopes, endpoints []string) {
 }
 
 // AddAPIKey adds an app-specific API key, sent like a PAT, with scopes and
-// endpoints as in AddPAT. Unlike a PAT it may not call PATAuth methods: such
-// a call gets 11200 CONN_AUTH_METHOD_DISABLED. That code, not 11008
-// CONN_KEY_INVALID, because the key is genuine and this method needs another
-// kind of credential: a permission failure, where a client reading 11008 as
-// "this key was rejected" would discard a good key and fetch it again to the
-// same answer. (Clarifai does not publish the code it sends here.)
+// endpoints as in AddPAT. Unlike a PAT it may not call PATAuth methods:
+// such a call gets 11200 CONN_AUTH_METHOD_DISABLED.
 func (s *Server) AddAPIKey(secret string, scopes, endpoints []string) {
 	s.add(credKey{secret: secret}, kindAPIKey, scopes, endpoints)
 }
@@ -228,11 +212,7 @@ func (s *Server) ClearStatus(method string) {
 
 // SetStreamCodes sets the in-band status code of each reply a streaming
 // method (a full method name, or "" for all) sends, in order, whatever the
-// credentials: for example UPLOAD_IN_PROGRESS twice then MODEL_BUILDING, or
-// SUCCESS then a per-item FAILURE then SUCCESS. Once the codes run out, a
-// bidirectional stream repeats the last; a server stream sends one reply per
-// code. Descriptions are the codes' enum names. It wins over SetStatus and
-// SetReply. No codes clears the setting.
+// credentials; see docs/testing.md. No codes clears the setting.
 func (s *Server) SetStreamCodes(method string, codes ...int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,32 +259,19 @@ func (s *Server) Serve(lis net.Listener) error {
 	return err
 }
 
-// Start serves on a new in-memory listener, in a goroutine that Stop ends,
-// and returns the listener. Dial connects to it. Start panics
-// if called twice.
-func (s *Server) Start() *bufconn.Listener {
-	lis := bufconn.Listen(bufSize)
-	s.mu.Lock()
-	if s.lis != nil {
-		s.mu.Unlock()
-		panic("clarifaifake: Start called twice")
-	}
-	s.lis = lis
-	s.mu.Unlock()
-	go func() { _ = s.gs.Serve(lis) }()
-	return lis
-}
-
-// Dial returns a client connection to the listener made by Start, over
-// plaintext (the fake has no TLS), with opts (your interceptors, for
-// example). The caller closes it. It returns an error before Start.
+// Dial returns a client connection to the server over an in-memory
+// listener and plaintext (the fake has no TLS), dialled with opts (your
+// interceptors, for example); the first Dial starts serving on it. The
+// caller closes the connection.
 func (s *Server) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	s.mu.Lock()
 	lis := s.lis
-	s.mu.Unlock()
 	if lis == nil {
-		return nil, errors.New("clarifaifake: Dial before Start")
+		lis = bufconn.Listen(bufSize)
+		s.lis = lis
+		go func() { _ = s.gs.Serve(lis) }()
 	}
+	s.mu.Unlock()
 	base := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {

@@ -48,30 +48,6 @@ const (
 // under it.
 const maxReqID = 128
 
-// cleanReqID returns s without the bytes that could hide or forge text in a
-// trace viewer (controls, format and bidi characters, line separators: every
-// byte outside printable ASCII) and cut to maxReqID bytes. A clean id is
-// returned as is, without allocating.
-func cleanReqID(s string) string {
-	clean := len(s) <= maxReqID
-	for i := 0; clean && i < len(s); i++ {
-		clean = printable(s[i])
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(min(len(s), maxReqID))
-	for i := 0; i < len(s) && b.Len() < maxReqID; i++ {
-		if printable(s[i]) {
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}
-
-func printable(c byte) bool { return c > ' ' && c < 0x7f }
-
 // metricName is name for the failure counter: a code without a name (String
 // spells those "CODE_<n>") counts as "UNKNOWN".
 func metricName(name string) string {

@@ -13,8 +13,8 @@
 //		clarifaiauth.WithInterceptorOptions(interceptor.WithPreflight(preflight.New())),
 //	)
 //
-// When a reply's code is a failure (scopes.Code.Failed by default, see
-// WithStatusCheck):
+// When a reply's code is a failure (by the call's interceptor.WithStatusCheck;
+// by scopes.Code.Failed without one or with the check off):
 //
 //   - in the first reply of a call, or with a connection-level code (11xxx:
 //     key, scopes, limits, throttling) in any reply, the span's status becomes

@@ -26,7 +26,6 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv.Start()
 	defer srv.Stop()
 	srv.AddPAT("example-key", []string{"Apps:Get"}, nil)
 

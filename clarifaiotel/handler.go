@@ -15,19 +15,18 @@ import (
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
-
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
-// Wrap returns a client stats.Handler that does everything next does and, in
-// addition, marks the span next started for a call when a reply of the call
-// carries a failed Clarifai status, as the package documentation describes.
-// next is normally otelgrpc.NewClientHandler(…); Wrap panics if it is nil.
-//
-// The handler is safe for concurrent use and keeps no state between calls.
-// On a server it only forwards to next: requests carry no Clarifai status.
+// Wrap returns a client stats.Handler that does what next does (normally
+// otelgrpc.NewClientHandler) and marks the span next started for a call when
+// a reply carries a failed Clarifai status, as the package documentation
+// describes. It is safe for concurrent use; it panics if next is nil.
 func Wrap(next stats.Handler, opts ...Option) stats.Handler {
 	if next == nil {
 		panic("clarifaiotel: Wrap(nil)")
@@ -40,12 +39,11 @@ func Wrap(next stats.Handler, opts ...Option) stats.Handler {
 		otel.Handle(err)
 		counter = noop.Int64Counter{}
 	}
-	return &handler{next: next, failed: o.failed, failures: counter, throttle: newThrottleMetrics(o.meters.Meter(scopeName))}
+	return &handler{next: next, failures: counter, throttle: newThrottleMetrics(o.meters.Meter(scopeName))}
 }
 
 type handler struct {
 	next     stats.Handler
-	failed   func(scopes.Code) bool
 	failures metric.Int64Counter
 	throttle throttleMetrics
 }
@@ -56,6 +54,9 @@ type handler struct {
 type call struct {
 	context.Context
 	method string
+	// check is the call's status check: the interceptor's, when it set one
+	// (interceptor.WithStatusCheck), else scopes.Code.Failed.
+	check func(scopes.Code) bool
 	// span is the span next started for this call, nil when it started
 	// none (otelgrpc's Filter, a sampler that drops it): the handler must
 	// then not mark the caller's span instead.
@@ -90,10 +91,10 @@ func (c *call) scrub(s string) string {
 // credential returns the secret an outgoing header carries: the token of
 // x-clarifai-session-token, or what follows "Key " in authorization.
 func credential(h map[string][]string) string {
-	if v := h["x-clarifai-session-token"]; len(v) > 0 && v[0] != "" {
+	if v := h[wire.HeaderSessionToken]; len(v) > 0 && v[0] != "" {
 		return v[0]
 	}
-	if v := h["authorization"]; len(v) > 0 {
+	if v := h[wire.HeaderAuthorization]; len(v) > 0 {
 		if secret, ok := strings.CutPrefix(v[0], "Key "); ok && secret != "" {
 			return secret
 		}
@@ -137,8 +138,14 @@ func (h *handler) HandleConn(ctx context.Context, cs stats.ConnStats) {
 // call's state to the context it returns.
 func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
 	parent := trace.SpanContextFromContext(ctx)
+	// The failures the interceptor reports are the ones to mark; with its
+	// check off or absent, those scopes.Code.Failed names.
+	check, _ := callinfo.StatusCheckOf(ctx)
+	if check == nil {
+		check = scopes.Code.Failed
+	}
 	ctx = h.next.TagRPC(ctx, info)
-	c := &call{Context: ctx, method: info.FullMethodName}
+	c := &call{Context: ctx, method: info.FullMethodName, check: check}
 	// A span of next's own has an id the caller's span does not have; a
 	// non-recording span ignores what would be set on it anyway.
 	if sp := trace.SpanFromContext(ctx); sp.IsRecording() && sp.SpanContext().SpanID() != parent.SpanID() {
@@ -209,7 +216,7 @@ func (h *handler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 // received handles one reply of c.
 func (h *handler) received(c *call, reply any) {
 	n := c.replies.Add(1)
-	err := scopes.CheckReply(c.method, reply, h.failed)
+	err := replystatus.Check(c.method, reply, c.check)
 	if err == nil {
 		return
 	}
@@ -221,10 +228,10 @@ func (h *handler) received(c *call, reply any) {
 	// connection-level one in any reply, fails the call; a later per-item
 	// failure is delivered and the stream goes on. Only the first failure
 	// sets the status.
-	if se.Code == codeThrottled {
+	if se.Code == wire.CodeConnThrottled {
 		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 	}
-	callLevel := (n == 1 || se.Code >= 11000 && se.Code < 12000) && c.failed.CompareAndSwap(false, true)
+	callLevel := (n == 1 || wire.IsConnCode(int32(se.Code))) && c.failed.CompareAndSwap(false, true)
 	name := se.Code.String()
 	level := "item"
 	if callLevel {
@@ -239,7 +246,7 @@ func (h *handler) received(c *call, reply any) {
 	attrs = append(attrs, CodeKey.Int64(int64(se.Code)), NameKey.String(name))
 	// Scrubbed before and after cleaning: cleaning drops the unprintable
 	// bytes a hostile server could hide the key behind.
-	if id := c.scrub(cleanReqID(c.scrub(se.ReqID))); id != "" {
+	if id := c.scrub(cleantext.Token(c.scrub(se.ReqID), maxReqID)); id != "" {
 		attrs = append(attrs, ReqIDKey.String(id))
 	}
 	if callLevel {

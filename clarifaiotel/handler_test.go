@@ -313,14 +313,6 @@ func TestServerStreamProgress(t *testing.T) {
 		}
 		noClarifaiAttrs(t, s)
 	})
-	t.Run("progress is not failure", func(t *testing.T) {
-		notProgress := func(c scopes.Code) bool { return c != uploadInProgress && c.Failed() }
-		s := run(t, newFixture(t, nil, clarifaiotel.WithStatusCheck(notProgress)))
-		if s.Status.Code == codes.Error {
-			t.Errorf("status = Error %q, want no error for progress statuses", s.Status.Description)
-		}
-		noClarifaiAttrs(t, s)
-	})
 }
 
 // exchange sends n requests on a bidirectional stream, one reply each, then

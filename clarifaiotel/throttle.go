@@ -26,7 +26,6 @@ const (
 	waitMetric     = "clarifai.rpc.client.throttle.wait"
 	refusalMetric  = "clarifai.rpc.client.throttle.refusals"
 	throttleMetric = "clarifai.rpc.client.throttle.throttled"
-	codeThrottled  = 11005
 )
 
 // Limiter returns l counting, in the counter
@@ -118,15 +117,7 @@ func (h *handler) countThrottled(c *call, err error) {
 	if !ok || len(st.Details()) == 0 {
 		return // no details: no Proto(), which copies the whole message
 	}
-	for i, d := range st.Proto().GetDetails() {
-		if i >= 16 {
-			break
-		}
-		if wire.IsStatusURL(d.GetTypeUrl()) {
-			if ws := wire.DecodeStatus(d.GetValue()); ws.Has && ws.Code == codeThrottled {
-				h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
-			}
-			return
-		}
+	if ws, ok := wire.DetailStatus(st.Proto().GetDetails()); ok && ws.Code == wire.CodeConnThrottled {
+		h.throttle.throttled.Add(c, 1, metric.WithAttributes(methodKey.String(trimMethod(c.method))))
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
+	"github.com/grpc-keyauth/clarifaiauth/internal/localerr"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 // PerRPCCredentials returns the interceptors' credentials as gRPC
@@ -69,13 +69,13 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{k.HeaderName(): k.HeaderValue(), wire.HeaderRequestTag: tag}, nil
+		return map[string]string{headerName(k): headerValue(k), wire.HeaderRequestTag: tag}, nil
 	}
-	return map[string]string{k.HeaderName(): k.HeaderValue()}, nil
+	return map[string]string{headerName(k): headerValue(k)}, nil
 }
 
 func (p *perRPC) RequireTransportSecurity() bool { return !p.o.allowInsecure }
 
 // errPATWithoutRequest refuses a personal access token on PerRPCCredentials.
-var errPATWithoutRequest = status.Error(codes.Unauthenticated, "clarifaiauth: PerRPCCredentials cannot send a personal access token: it sees no request, so it cannot check that each one names its user and app; "+
+var errPATWithoutRequest error = localerr.New(codes.Unauthenticated, "clarifaiauth: PerRPCCredentials cannot send a personal access token: it sees no request, so it cannot check that each one names its user and app; "+
 	"use interceptor.UnaryClient and StreamClient (or clarifaiauth.DialOptions), or an API key; call not sent")

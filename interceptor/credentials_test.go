@@ -130,7 +130,6 @@ func TestPerRPCCredentialsOverrideOverHandWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.AddPAT(sourceKey, []string{"All"}, nil)
-	srv.Start()
 	defer srv.Stop()
 	conn, err := srv.Dial(grpc.WithPerRPCCredentials(interceptor.PerRPCCredentials(staticSource(sourceKey), interceptor.AllowInsecureTransport())))
 	if err != nil {

@@ -26,7 +26,6 @@ func fake(opts ...interceptor.Option) (*clarifaifake.Server, *grpc.ClientConn) {
 		log.Fatal(err)
 	}
 	srv.AddPAT("example-pat-0000000000000000001", []string{"Apps:Get"}, nil)
-	srv.Start()
 	pat, err := keysource.NewKey(keysource.KindPAT, "example-pat-0000000000000000001")
 	if err != nil {
 		log.Fatal(err)

@@ -28,7 +28,7 @@ func NewPreflight(catalog *scopes.Catalog, opts ...preflight.Option) *Preflight 
 // this package's interceptors.
 func (t *Preflight) Check(ctx context.Context, cc grpc.ClientConnInterface, method string, req any, k keysource.Key) error {
 	c := call{method: method, k: k, cc: cc}
-	c.need, c.known = t.o.preflight.Required(method)
+	c.need, c.known = preflightRequired(t.o.preflight, method)
 	if err := refuseAuthType(method, c.need, c.known, k); err != nil {
 		return err
 	}

@@ -7,11 +7,20 @@ import (
 	"sync/atomic"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+)
+
+// What a Key holds for the wire, and the override on a context, through
+// keysource's internal hooks: not part of its API.
+var (
+	keyFromContext = keyhook.FromContext.(func(context.Context) (keysource.Key, bool))
+	headerName     = keyhook.HeaderName.(func(keysource.Key) string)
+	headerValue    = keyhook.HeaderValue.(func(keysource.Key) string)
 )
 
 // CallKey makes calls use k over every other credential: given to one call,
@@ -36,7 +45,7 @@ func resolve(ctx context.Context, src keysource.Source, cfg *callConfig, md meta
 		}
 		return cfg.key, false, false, nil
 	}
-	if k, ok := keysource.FromContext(ctx); ok {
+	if k, ok := keyFromContext(ctx); ok {
 		return k, false, false, nil
 	}
 	if k, ok, err := fromMetadata(md); ok {
@@ -84,7 +93,7 @@ func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 		}
 		k, err = keysource.NewKey(keysource.KindKey, secret)
 	}
-	if err == nil && k.HeaderValue() != raw {
+	if err == nil && headerValue(k) != raw {
 		err = fmt.Errorf("%w: white space around the secret in the hand-written header", keysource.ErrInvalidKey)
 	}
 	if err != nil {
@@ -128,7 +137,7 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 	// exactly one credential goes out.
 	md.Delete(wire.HeaderAuthorization)
 	md.Delete(wire.HeaderSessionToken)
-	md.Set(k.HeaderName(), k.HeaderValue())
+	md.Set(headerName(k), headerValue(k))
 	if o.tag != "" && len(md[wire.HeaderRequestTag]) == 0 {
 		md.Set(wire.HeaderRequestTag, o.tag) // a tag the caller set wins
 	}
@@ -138,9 +147,9 @@ func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callCon
 // newMD returns fresh outgoing metadata holding k and the request tag.
 func (o *options) newMD(k keysource.Key) metadata.MD {
 	if o.tag != "" {
-		return metadata.MD{k.HeaderName(): {k.HeaderValue()}, wire.HeaderRequestTag: {o.tag}}
+		return metadata.MD{headerName(k): {headerValue(k)}, wire.HeaderRequestTag: {o.tag}}
 	}
-	return metadata.MD{k.HeaderName(): {k.HeaderValue()}}
+	return metadata.MD{headerName(k): {headerValue(k)}}
 }
 
 // cachedMD returns the outgoing metadata for k, built once per key

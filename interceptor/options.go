@@ -66,6 +66,10 @@ type callConfig struct {
 	key    keysource.Key          // CallKey; zero when unset
 	hasKey bool                   // CallKey was given (possibly with the zero Key)
 	failed func(scopes.Code) bool // which in-band codes are errors; nil: no check
+	// checkSet says WithStatusCheck gave a check of its own: the call then
+	// tells clarifaiotel's handler (callinfo.WithStatusCheck), which
+	// otherwise, as with the check off, keeps scopes.Code.Failed.
+	checkSet bool
 }
 
 // options is what an interceptor holds: the per-call defaults and the rest.
@@ -74,13 +78,13 @@ type options struct {
 	preflight     *preflight.Checker
 	tag           string
 	allowInsecure bool
-	connGuarded   bool                  // the connection applies the transport rule (DialOptions)
-	err           error                 // the first invalid option
-	userApp       *userAppDefault       // WithUserApp; nil: off
-	userAppGiven  bool                  // WithUserApp was given, even to turn it off
-	inv           keysource.Invalidator // the Source's, or nil
-	limiter       Limiter               // WithThrottle; nil: off
-	explain       func(error) error     // NewClient's; see explained
+	connGuarded   bool              // the connection applies the transport rule (DialOptions)
+	err           error             // the first invalid option
+	userApp       *userAppDefault   // WithUserApp; nil: off
+	userAppGiven  bool              // WithUserApp was given, even to turn it off
+	inv           sourceInvalidator // the Source's, or nil
+	limiter       Limiter           // WithThrottle; nil: off
+	explain       func(error) error // NewClient's; see explained
 
 	lastMD       atomic.Pointer[keyMD]   // outgoing metadata of the Source's last key; see cachedMD
 	lastOverride atomic.Pointer[keyMD]   // the same for the last override
@@ -142,6 +146,6 @@ func (opt *callOption) applyCall(cfg *callConfig) {
 	case optKey:
 		cfg.key, cfg.hasKey = opt.key, true
 	case optFailed:
-		cfg.failed = opt.failed
+		cfg.failed, cfg.checkSet = opt.failed, opt.failed != nil
 	}
 }

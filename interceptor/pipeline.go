@@ -77,7 +77,7 @@ type call struct {
 // one of them is lazy.
 func (o *options) activeChecks(c *call) (lazy bool) {
 	if o.preflight != nil {
-		c.need, c.known = o.preflight.Required(c.method)
+		c.need, c.known = preflightRequired(o.preflight, c.method)
 	}
 	for i, ch := range checks {
 		if ch.on(o, *c) {

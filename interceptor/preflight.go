@@ -3,6 +3,7 @@ package interceptor
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/checkerhook"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
@@ -19,6 +20,13 @@ import (
 func WithPreflight(c *preflight.Checker) Option {
 	return buildOption(func(o *options) { o.preflight = c })
 }
+
+// What the Checker does for the interceptors, through preflight's internal
+// hooks: not part of its API.
+var (
+	preflightRequired = checkerhook.Required.(func(*preflight.Checker, string) (scopes.Requirement, bool))
+	preflightGrant    = checkerhook.Grant.(func(*preflight.Checker, context.Context, grpc.ClientConnInterface, keysource.Key, string, string, string, ...grpc.CallOption) (preflight.Grant, error))
+)
 
 // grantCheck refuses a call that the key's grant, from MyScopes through
 // the preflight, does not allow. A stream is checked on its first message,
@@ -43,7 +51,7 @@ func (o *options) checkGrant(ctx context.Context, c call, req any) error {
 		return nil // a PAT call without an app is refused by patRuleCheck
 	}
 	userID, appID := userApp(req)
-	g, err := o.preflight.Grant(ctx, c.cc, c.k, userID, appID, c.method, o.keyOpts(c.k)...)
+	g, err := preflightGrant(o.preflight, ctx, c.cc, c.k, userID, appID, c.method, o.keyOpts(c.k)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()

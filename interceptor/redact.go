@@ -9,16 +9,20 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
-// invalidator returns src's keysource.Invalidator, or nil.
-func invalidator(src keysource.Source) keysource.Invalidator {
-	inv, _ := src.(keysource.Invalidator)
+// sourceInvalidator is a Source that can fetch a fresh key (see
+// keysource.Source).
+type sourceInvalidator interface{ Invalidate(keysource.Key) }
+
+// invalidator returns src as a sourceInvalidator, or nil.
+func invalidator(src keysource.Source) sourceInvalidator {
+	inv, _ := src.(sourceInvalidator)
 	return inv
 }
 
 // invalidate tells the Source that the server rejected c's key, when err
 // says so, the key came from the Source (an override was chosen by the
-// caller, and the Source may well hold a good key) and the Source is a
-// keysource.Invalidator. It costs nothing unless err is non-nil.
+// caller, and the Source may well hold a good key) and the Source has an
+// Invalidate method. It costs nothing unless err is non-nil.
 func (o *options) invalidate(err error, c *call) {
 	if o.inv != nil && c.fromSource && err != nil && rejectsKey(err) {
 		o.inv.Invalidate(c.k)

@@ -44,7 +44,7 @@ func (s *invalidating) count() int {
 	return len(s.got)
 }
 
-var _ keysource.Invalidator = (*invalidating)(nil)
+var _ interface{ Invalidate(keysource.Key) } = (*invalidating)(nil)
 
 // TestInvalidateOnRejection: a server's rejection of a key the Source gave
 // is reported to the Source; other failures, overrides and local errors

@@ -3,6 +3,7 @@ package interceptor
 import (
 	"slices"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -20,9 +21,9 @@ func (o *options) checkReply(failed func(scopes.Code) bool, method string, reply
 	if failed == nil {
 		return nil
 	}
-	err := scopes.CheckReply(method, reply, failed)
+	err := replystatus.Check(method, reply, failed)
 	if se, ok := err.(*scopes.Error); ok && o.preflight != nil {
-		if req, ok := o.preflight.Required(method); ok {
+		if req, ok := preflightRequired(o.preflight, method); ok {
 			// A copy: the catalog's cached slice must not be reachable
 			// through an error the caller may modify.
 			req.Scopes = slices.Clone(req.Scopes)

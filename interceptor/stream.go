@@ -3,6 +3,7 @@ package interceptor
 import (
 	"context"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc"
 )
@@ -19,6 +20,9 @@ func StreamClient(src keysource.Source, opts ...Option) grpc.StreamClientInterce
 	ic := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		var cfg callConfig
 		callOpts = o.guard(o.forCall(&cfg, callOpts)) // the guard of 4. send
+		if cfg.checkSet {
+			ctx = callinfo.WithStatusCheck(ctx, cfg.failed) // for clarifaiotel's handler
+		}
 		c := call{method: method, cc: ccOf(cc)}
 		ctx, err := o.attach(ctx, src, &cfg, &c) // 1. key
 		if err != nil {

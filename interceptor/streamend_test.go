@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -32,8 +33,8 @@ func TestStreamItemFailureIsDelivered(t *testing.T) {
 		if got := resp.GetStatus().GetCode(); got != want {
 			t.Errorf("reply %d: status %v, want %v", i, got, want)
 		}
-		if i == 1 && scopes.CheckReply(streamPath, resp, nil) == nil {
-			t.Error("CheckReply on the delivered failure = nil")
+		if i == 1 && replystatus.Check(streamPath, resp, scopes.Code.Failed) == nil {
+			t.Error("the reply check on the delivered failure = nil")
 		}
 	}
 	stream.CloseSend()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/grpc/codes"
@@ -110,7 +111,7 @@ func throttled(method string, reply any, err error) bool {
 			r, _ := wire.DecodeMyScopesReply(*raw, maxRawItems, 0)
 			return r.HasStatus && r.Status.Code == wire.CodeConnThrottled
 		}
-		return reply != nil && scopes.CheckReply(method, reply, isThrottled) != nil
+		return reply != nil && replystatus.Check(method, reply, isThrottled) != nil
 	}
 	var se *scopes.Error
 	if errors.As(err, &se) && se != nil {

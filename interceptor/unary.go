@@ -12,7 +12,7 @@ import (
 // credential on every unary call (see CallKey) and turns a reply whose
 // in-band status is a failure into a *scopes.Error. A call without a usable
 // credential fails unsent with Unauthenticated; no error holds the secret; a
-// Source that is a keysource.Invalidator hears of a key the server rejects.
+// Source with an Invalidate method hears of a key the server rejects.
 // It is safe for concurrent use.
 func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientInterceptor {
 	o := newOptions(opts)
@@ -20,6 +20,9 @@ func UnaryClient(src keysource.Source, opts ...Option) grpc.UnaryClientIntercept
 	ic := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
 		var cfg callConfig
 		callOpts = o.forCall(&cfg, callOpts)
+		if cfg.checkSet {
+			ctx = callinfo.WithStatusCheck(ctx, cfg.failed) // for clarifaiotel's handler
+		}
 		c := call{method: method, cc: ccOf(cc)}
 		ctx, err := o.attach(ctx, src, &cfg, &c) // 1. key
 		if err != nil {

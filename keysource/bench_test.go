@@ -57,7 +57,7 @@ func BenchmarkOverride(b *testing.B) {
 	ctx := WithKey(context.Background(), k)
 	b.ReportAllocs()
 	for b.Loop() {
-		k, ok := FromContext(ctx)
+		k, ok := fromContext(ctx)
 		if !ok {
 			b.Fatal(ok)
 		}

@@ -6,15 +6,11 @@ import (
 	"time"
 )
 
-// Cached returns a Source that keeps the key src gives for ttl, for a source
-// too costly to ask on every call (a secret manager behind a SourceFunc); src
-// is asked once however many callers want a key. Once the key expires, a
-// refresh starts and the old key keeps serving while it runs, and while
-// refreshes fail, within its Grace (default: ttl); a caller with no usable
-// key waits for the refresh or its context. A refresh is given up after
-// RefreshTimeout. A failure goes to OnError, and past the grace window it is
-// returned, naming the source; a panic in src, or a zero Key, is a failure.
-// Cached implements Invalidator. It panics if src is nil.
+// Cached returns a Source that asks src once per ttl, however many callers
+// want a key (single flight), for a costly source such as a secret manager.
+// The old key keeps serving while a refresh runs or fails, within its Grace
+// (default ttl); a refresh is given up after RefreshTimeout. It panics if
+// src is nil. See docs/client.md for the details.
 func Cached(src Source, ttl time.Duration, opts ...Option) Source {
 	if src == nil {
 		panic("keysource: Cached with a nil Source")

@@ -374,7 +374,7 @@ func TestCachedInvalidateDuringRefresh(t *testing.T) {
 			t.Fatalf("grace key %v", k)
 		}
 		synctest.Wait() // the refresh has read the old key and waits
-		src.(Invalidator).Invalidate(old)
+		src.(invalidator).Invalidate(old)
 		current = rotated
 		close(release)
 		synctest.Wait() // the refresh ends with the old key

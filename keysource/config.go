@@ -17,15 +17,11 @@ import (
 const defaultConfigRefreshInterval = 5 * time.Second
 
 // ClarifaiConfig returns a Source that yields the credential of the login
-// that Clarifai's CLI stores at path (~/.config/clarifai/config if empty):
-// the CLARIFAI_PAT of the current context, or of ConfigContext's, as a
-// KindPAT key, or its CLARIFAI_SESSION_TOKEN as a KindSessionToken; a value
-// of ENVVAR is read from the environment. A missing file, context or
-// credential gives an error wrapping ErrNoKey; a context with both a PAT and
-// a token, or a file that cannot be read or parsed, one that does not. The
-// file is read again once per RefreshInterval (default 5s); while a read
-// fails, the last good key keeps serving (see Grace). Errors never show a
-// value from the file. ClarifaiConfig implements Invalidator.
+// Clarifai's CLI stores at path (~/.config/clarifai/config if empty): the
+// current context's CLARIFAI_PAT (KindPAT) or CLARIFAI_SESSION_TOKEN, or
+// ConfigContext's. It reads the file again once per RefreshInterval
+// (default 5s), keeping the last good key while a read fails. See
+// docs/client.md.
 func ClarifaiConfig(path string, opts ...Option) Source {
 	var o options
 	for _, opt := range opts {

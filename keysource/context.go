@@ -16,9 +16,10 @@ func WithKey(ctx context.Context, k Key) context.Context {
 	return context.WithValue(ctx, overrideKey{}, &k)
 }
 
-// FromContext returns the per-request override that WithKey put on ctx; ok
-// reports whether ctx carries one.
-func FromContext(ctx context.Context) (k Key, ok bool) {
+// fromContext returns the per-request override that WithKey put on ctx; ok
+// reports whether ctx carries one. Other packages reach it through
+// internal/keyhook.
+func fromContext(ctx context.Context) (k Key, ok bool) {
 	p, _ := ctx.Value(overrideKey{}).(*Key)
 	if p == nil {
 		return Key{}, false

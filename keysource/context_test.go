@@ -28,7 +28,7 @@ func TestFromContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
-			k, ok := FromContext(tt.ctx)
+			k, ok := fromContext(tt.ctx)
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -38,8 +38,8 @@ func TestFromContext(t *testing.T) {
 				}
 				return
 			}
-			if k.Kind() != tt.wantKind || k.HeaderValue() != tt.wantValue {
-				t.Errorf("got kind %v value match %v; want %v", k.Kind(), k.HeaderValue() == tt.wantValue, tt.wantKind)
+			if k.Kind() != tt.wantKind || k.headerValue() != tt.wantValue {
+				t.Errorf("got kind %v value match %v; want %v", k.Kind(), k.headerValue() == tt.wantValue, tt.wantKind)
 			}
 		})
 	}
@@ -60,10 +60,10 @@ func TestKeyIsASource(t *testing.T) {
 func TestFromContextDoesNotAllocate(t *testing.T) {
 	ctx := WithKey(context.Background(), mustKey(t, KindKey, testSecret))
 	ctx = context.WithValue(ctx, struct{ n int }{1}, "unrelated") // one more link to walk
-	if n := testing.AllocsPerRun(100, func() { _, _ = FromContext(ctx) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = fromContext(ctx) }); n != 0 {
 		t.Errorf("FromContext allocates %v times, want 0", n)
 	}
-	if n := testing.AllocsPerRun(100, func() { _, _ = FromContext(context.Background()) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = fromContext(context.Background()) }); n != 0 {
 		t.Errorf("FromContext without override allocates %v times, want 0", n)
 	}
 }

@@ -11,14 +11,9 @@ import (
 )
 
 // Default returns the Source that finds a credential where Clarifai's SDKs
-// do: in the environment, as Env() reads it, then in the current context of
-// the Clarifai CLI's config, as ClarifaiConfig("", opts...) reads it (so
-// ConfigContext keeps it to one context). Like the SDKs, it refuses a PAT or
-// API key together with CLARIFAI_SESSION_TOKEN in the environment, with an
-// error wrapping ErrInvalidKey. A place that fails (an invalid value, a
-// config that cannot be read) stops the search with its error. When neither
-// place has a key, the error wraps ErrNoKey and says where Default looked
-// and how to fix it.
+// do: the environment (Env()), then the CLI's login (ClarifaiConfig("",
+// opts...)). Like the SDKs it refuses a PAT or API key together with
+// CLARIFAI_SESSION_TOKEN. Without a key, the error says where it looked.
 func Default(opts ...Option) Source {
 	return &defaultSource{env: Env(), config: ClarifaiConfig("", opts...).(*configSource)}
 }

@@ -20,15 +20,10 @@ const maxFileSize = 16 << 10
 var readFile = safefile.Read
 
 // File returns a Source that reads the secret from the file at path (a
-// Kubernetes or Docker secret): the whole file, white space trimmed, as a
-// KindKey or the Kind among opts. Only a regular file of at most 16 KiB is
-// read, and nothing until Key is called. It is read again once per
-// RefreshInterval (default 30s), so a rotation (a rename over the file, the
-// swap in a Kubernetes secret volume) is picked up; while a re-read fails,
-// the last good key keeps serving (see Grace). A missing file gives an
-// error wrapping ErrNoKey and fs.ErrNotExist; content that is not a key, one
-// wrapping ErrInvalidKey. Errors name the path, never the content. File
-// implements Invalidator.
+// mounted Kubernetes or Docker secret), white space trimmed, as a KindKey or
+// the Kind among opts. It reads again once per RefreshInterval (default
+// 30s), keeping the last good key while a read fails; a missing file wraps
+// ErrNoKey. See docs/client.md.
 func File(path string, opts ...Option) Source {
 	o := options{kind: KindKey}
 	for _, opt := range opts {

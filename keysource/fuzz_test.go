@@ -54,8 +54,8 @@ func FuzzNewKey(f *testing.F) {
 		if k.Kind() == KindSessionToken {
 			want = trimmed
 		}
-		if k.HeaderValue() != want {
-			t.Fatalf("HeaderValue() = %q, want %q", k.HeaderValue(), want)
+		if k.headerValue() != want {
+			t.Fatalf("headerValue() = %q, want %q", k.headerValue(), want)
 		}
 		// Every rendering is exactly the redacted form, worked out here
 		// independently: the kind's name and, for a secret of 16 bytes or

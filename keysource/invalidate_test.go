@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// Every source that can fetch a fresh key implements Invalidator.
+// Every source that can fetch a fresh key implements invalidator.
 var (
-	_ Invalidator = (*fileSource)(nil)
-	_ Invalidator = (*configSource)(nil)
-	_ Invalidator = (*cached)(nil)
-	_ Invalidator = chain(nil)
-	_ Invalidator = (*defaultSource)(nil)
+	_ invalidator = (*fileSource)(nil)
+	_ invalidator = (*configSource)(nil)
+	_ invalidator = (*cached)(nil)
+	_ invalidator = chain(nil)
+	_ invalidator = (*defaultSource)(nil)
 )
 
 // invalidateCase is a source whose key can be rotated behind its back.
@@ -55,7 +55,7 @@ func TestInvalidate(t *testing.T) {
 			cfgCleanEnv(t)
 			synctest.Test(t, func(t *testing.T) {
 				c := mk(t)
-				inv := c.src.(Invalidator)
+				inv := c.src.(invalidator)
 				ctx := context.Background()
 				k0, err := c.src.Key(ctx)
 				if err != nil {
@@ -102,7 +102,7 @@ func TestDefaultInvalidateReachesTheConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfgWrite(t, filepath.Dir(path), cfgSingle("a", cfgPAT2))
-		src.(Invalidator).Invalidate(k)
+		src.(invalidator).Invalidate(k)
 		wantKey(t, src, cfgPAT2)
 	})
 }

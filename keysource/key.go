@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Header names Clarifai reads credentials from.
-const (
-	// authorizationHeader carries API keys and personal access tokens as
-	// "Key <secret>".
-	authorizationHeader = "authorization"
-	// sessionTokenHeader carries a session token as the bare token.
-	sessionTokenHeader = "x-clarifai-session-token"
-)
+func init() {
+	keyhook.HeaderName = Key.headerName
+	keyhook.HeaderValue = Key.headerValue
+	keyhook.FromContext = fromContext
+}
 
 // Sentinel errors. Every error this package returns for a missing or invalid
 // key wraps one of them, so callers test with errors.Is.
@@ -65,12 +65,10 @@ func (k Kind) String() string {
 
 // Key is one validated Clarifai credential. The zero Key holds none.
 //
-// A Key never shows its secret: String, every fmt verb, MarshalText (and so
-// encoding/json and log/slog) and printers that walk values by reflection
-// (spew, go-cmp) all give a redacted form such as "pat(…a1b2)". Only Secret
-// and HeaderValue return the secret. Keys are immutable and safe to share
-// between goroutines. Compare them with Equal: == only tells whether two
-// Keys come from the same NewKey call.
+// A Key never shows its secret: fmt, encoders and reflection-based
+// printers all give a redacted form such as "pat(…a1b2)"; only Secret
+// returns it. Keys are immutable and safe to share. Compare them with
+// Equal: == only tells whether two Keys come from the same NewKey call.
 type Key struct {
 	// header points at the bytes of the complete header value, n bytes
 	// long; the secret is a suffix of it, so neither Secret nor HeaderValue
@@ -159,24 +157,24 @@ func (k Key) IsZero() bool { return k.kind == 0 }
 
 // Secret returns the secret itself ("" for the zero Key). Never log or print
 // it.
-func (k Key) Secret() string { return k.HeaderValue()[k.offset:] }
+func (k Key) Secret() string { return k.headerValue()[k.offset:] }
 
-// HeaderName returns the metadata key the credential travels under:
+// headerName returns the metadata key the credential travels under:
 // "authorization", or "x-clarifai-session-token" for a session token
 // ("" for the zero Key).
-func (k Key) HeaderName() string {
+func (k Key) headerName() string {
 	switch k.kind {
 	case 0:
 		return ""
 	case KindSessionToken:
-		return sessionTokenHeader
+		return wire.HeaderSessionToken
 	}
-	return authorizationHeader
+	return wire.HeaderAuthorization
 }
 
-// HeaderValue returns the complete header value, "Key <secret>" for API keys
+// headerValue returns the complete header value, "Key <secret>" for API keys
 // and PATs, the token for session tokens ("" for the zero Key).
-func (k Key) HeaderValue() string {
+func (k Key) headerValue() string {
 	if k.header == nil {
 		return ""
 	}
@@ -186,7 +184,7 @@ func (k Key) HeaderValue() string {
 // Equal reports whether k and other are the same credential of the same
 // kind, without exposing either. Two zero Keys are equal.
 func (k Key) Equal(other Key) bool {
-	return k.kind == other.kind && k.HeaderValue() == other.HeaderValue()
+	return k.kind == other.kind && k.headerValue() == other.headerValue()
 }
 
 // String returns the redacted form: the kind and, for secrets long enough

@@ -105,11 +105,11 @@ func TestKeyHeader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := k.HeaderName(); got != tt.name {
-				t.Errorf("HeaderName() = %q, want %q", got, tt.name)
+			if got := k.headerName(); got != tt.name {
+				t.Errorf("headerName() = %q, want %q", got, tt.name)
 			}
-			if got := k.HeaderValue(); got != tt.value {
-				t.Errorf("HeaderValue() = %q, want %q", got, tt.value)
+			if got := k.headerValue(); got != tt.value {
+				t.Errorf("headerValue() = %q, want %q", got, tt.value)
 			}
 			if got := k.Secret(); got != testSecret {
 				t.Errorf("Secret() = %q, want %q", got, testSecret)
@@ -120,7 +120,7 @@ func TestKeyHeader(t *testing.T) {
 			if got := k.String(); got != tt.redaction {
 				t.Errorf("String() = %q, want %q", got, tt.redaction)
 			}
-			if n := testing.AllocsPerRun(100, func() { _, _ = k.HeaderValue(), k.Secret() }); n != 0 {
+			if n := testing.AllocsPerRun(100, func() { _, _ = k.headerValue(), k.Secret() }); n != 0 {
 				t.Errorf("HeaderValue and Secret allocate %v times, want 0", n)
 			}
 		})
@@ -132,8 +132,8 @@ func TestZeroKey(t *testing.T) {
 	if !k.IsZero() || k.Kind() != 0 || k.Kind().String() != "none" {
 		t.Errorf("zero Key: IsZero %v, Kind %v", k.IsZero(), k.Kind())
 	}
-	if k.HeaderName() != "" || k.HeaderValue() != "" || k.Secret() != "" || k.String() != "none" {
-		t.Errorf("zero Key: HeaderName %q HeaderValue %q Secret %q String %q", k.HeaderName(), k.HeaderValue(), k.Secret(), k.String())
+	if k.headerName() != "" || k.headerValue() != "" || k.Secret() != "" || k.String() != "none" {
+		t.Errorf("zero Key: HeaderName %q HeaderValue %q Secret %q String %q", k.headerName(), k.headerValue(), k.Secret(), k.String())
 	}
 }
 

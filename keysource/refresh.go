@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
 )
 
 // Option configures File, ClarifaiConfig, Cached and Default. Each option
@@ -130,10 +130,10 @@ type refresher struct {
 }
 
 type refresherLive struct {
-	state       atomic.Pointer[state] // nil until the first fetch ends
-	flight      singleflight.Group
-	kicked      atomic.Pointer[state] // the state a fetch was last started for by a caller that did not wait
-	invalidated atomic.Int64          // 1 + the time of the last Invalidate acted on; 0 for never
+	state       atomic.Pointer[state]          // nil until the first fetch ends
+	flight      *cache.Cache[struct{}, *state] // single flight only; the state lives in state
+	kicked      atomic.Pointer[state]          // the state a fetch was last started for by a caller that did not wait
+	invalidated atomic.Int64                   // 1 + the time of the last Invalidate acted on; 0 for never
 }
 
 // state is an immutable snapshot; each fetch replaces it whole, so one
@@ -172,7 +172,7 @@ func newRefresher(name func() string, fetch fetchFunc, o options, interval, grac
 		onError:   o.onError,
 		waitStale: waitStale,
 		start:     time.Now(),
-		live:      new(refresherLive),
+		live:      &refresherLive{flight: cache.New(cache.Options[struct{}, *state]{})},
 	}
 }
 
@@ -213,35 +213,33 @@ func (r *refresher) wait(ctx context.Context) (Key, error) {
 		}
 	} else if !r.waitStale {
 		// The usable key keeps serving while the fetch runs; the caller
-		// only makes sure one is running, rather than register one more
-		// waiter per call for as long as it takes.
+		// only makes sure one is running, rather than wait as one more
+		// caller for as long as it takes.
 		if old := r.live.kicked.Load(); old != s && r.live.kicked.CompareAndSwap(old, s) {
-			r.begin(ctx)
+			go r.begin(context.WithoutCancel(ctx))
 		}
 		return s.key, nil
 	}
-	select {
-	case res := <-r.begin(ctx):
-		return res.Val.(*state).answer(time.Since(r.start))
-	case <-ctx.Done():
+	next, err := r.begin(ctx)
+	if err != nil { // ctx ended first
 		if s.usable(time.Since(r.start)) {
 			return s.key, nil
 		}
-		return Key{}, fmt.Errorf("keysource: %s: %w", r.name(), ctx.Err())
+		return Key{}, fmt.Errorf("keysource: %s: %w", r.name(), err)
 	}
+	return next.answer(time.Since(r.start))
 }
 
-// begin starts a fetch, or joins the one running, and returns the channel
-// its outcome comes on. The fetch keeps ctx's values (a trace) but not its
+// begin starts a fetch, or joins the one running, and waits for its
+// outcome or for ctx. The fetch keeps ctx's values (a trace) but not its
 // cancellation: other callers still want its answer.
-func (r *refresher) begin(ctx context.Context) <-chan singleflight.Result {
-	ctx = context.WithoutCancel(ctx)
-	return r.live.flight.DoChan("", func() (any, error) { return r.refresh(ctx), nil })
+func (r *refresher) begin(ctx context.Context) (*state, error) {
+	return r.live.flight.Get(ctx, struct{}{}, func(ctx context.Context) (*state, error) { return r.refresh(ctx), nil })
 }
 
 // refresh fetches, unless a fetch that ended since the caller looked already
 // did, and publishes the outcome. Only one runs at a time. Nothing in it may
-// panic: the single flight would re-panic where no one can recover.
+// panic: a panicking fetch is contained by ask.
 func (r *refresher) refresh(ctx context.Context) *state {
 	prev := r.live.state.Load()
 	if now := time.Since(r.start); prev != nil && (now < prev.fresh || prev.failed && now < prev.retryAt) {
@@ -277,31 +275,22 @@ func (r *refresher) report(err error) {
 	r.onError(err)
 }
 
-// errPanicked is what callers get when a fetch panics; the panic's value
-// is not in it, as it could hold anything.
-var errPanicked = errors.New("the source panicked")
+// errPanicked is wrapped by what callers get when a fetch panics; the
+// panic's value is not in it, as it could hold anything.
+var errPanicked = cache.ErrPanicked
 
-// ask runs the fetch on its own goroutine, bounded by the refresh timeout.
-// A fetch still running at the timeout is abandoned: its goroutine ends when
-// the fetch returns, and its answer is dropped.
+// ask runs the fetch bounded by the refresh timeout (cache.Run): a fetch
+// still running at the timeout is abandoned, its answer dropped, and a
+// panic becomes a failure whose value is not kept.
 func (r *refresher) ask(ctx context.Context, prev *state) fetched {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	done := make(chan fetched, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fetched{err: fmt.Errorf("keysource: %s: %w", r.name(), errPanicked), failed: true}
-			}
-		}()
-		done <- r.fetch(ctx, prev)
-	}()
-	select {
-	case f := <-done:
-		return f
-	case <-ctx.Done():
-		return fetched{err: fmt.Errorf("keysource: %s: refresh abandoned after %v: %w", r.name(), r.timeout, ctx.Err()), failed: true}
+	f, err := cache.Run(ctx, r.timeout, func(ctx context.Context) (fetched, error) { return r.fetch(ctx, prev), nil })
+	switch {
+	case errors.Is(err, errPanicked):
+		return fetched{err: fmt.Errorf("keysource: %s: the source %w", r.name(), err), failed: true}
+	case err != nil:
+		return fetched{err: fmt.Errorf("keysource: %s: refresh abandoned after %v: %w", r.name(), r.timeout, err), failed: true}
 	}
+	return f
 }
 
 // Invalidate makes the next call wait for a fetch if k is the key served;

@@ -12,13 +12,11 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 )
 
-// Source supplies the Clarifai credential for a request.
-//
-// Key is called for every call and stream, so it must be safe for concurrent
-// use and should answer from memory (see Cached). It returns an error
-// wrapping ErrNoKey when the source has no key, and any other error for a
-// real failure; Chain treats the two differently. Errors must never contain
-// the secret. A Source may also implement Invalidator.
+// Source supplies the Clarifai credential for a request. Key is called for
+// every call: it must be safe for concurrent use, answer from memory (see
+// Cached), wrap ErrNoKey when it has no key, and never put the secret in an
+// error. A Source may also have a method Invalidate(Key), which the
+// interceptors call with a key the server rejected (see docs/client.md).
 type Source interface {
 	Key(ctx context.Context) (Key, error)
 }
@@ -30,24 +28,18 @@ type SourceFunc func(ctx context.Context) (Key, error)
 // Key calls f(ctx).
 func (f SourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
 
-// Invalidator is implemented by sources that can fetch a fresh key: File,
-// ClarifaiConfig, Cached, and Chain and Default for their members. The
-// interceptors call Invalidate with the key a call carried when the server
-// rejected it, so that a rotated key is picked up before the next refresh.
-// Invalidate must be safe for concurrent use, must not block, and should
-// ignore a key the source no longer serves. This package's sources act on it
-// at most once per 5 seconds.
-type Invalidator interface {
+// invalidator is a Source that can fetch a fresh key: File,
+// ClarifaiConfig, Cached, and Chain and Default for their members. They act
+// on Invalidate at most once per invalidateEvery and ignore a key they no
+// longer serve.
+type invalidator interface {
 	Invalidate(k Key)
 }
 
-// Env returns a Source that reads the first non-empty environment variable
-// among names, at every call. With no names it reads CLARIFAI_PAT, then
-// CLARIFAI_API_KEY, then CLARIFAI_SESSION_TOKEN. A name ending in _PAT gives
-// a KindPAT key, _API_KEY a KindAPIKey, SESSION_TOKEN a KindSessionToken,
-// any other a KindKey. When every variable is unset or empty the error wraps
-// ErrNoKey and names them; an invalid value gives an error wrapping
-// ErrInvalidKey that names the variable, not the value.
+// Env returns a Source that reads, at every call, the first non-empty
+// environment variable among names (default CLARIFAI_PAT, CLARIFAI_API_KEY,
+// CLARIFAI_SESSION_TOKEN). The name's suffix says the Kind (_PAT, _API_KEY,
+// SESSION_TOKEN; otherwise KindKey). Errors name variables, never values.
 func Env(names ...string) Source {
 	if len(names) == 0 {
 		names = []string{cliconfig.EnvPAT, cliconfig.EnvAPIKey, cliconfig.EnvSessionToken}
@@ -194,11 +186,11 @@ func listMisses(b *strings.Builder, names []string, misses []error, bullet strin
 	}
 }
 
-// Invalidate passes the call to every source of the chain that implements
-// Invalidator; each ignores a key it does not serve.
+// Invalidate passes the call to every source of the chain that has an
+// Invalidate method; each ignores a key it does not serve.
 func (c chain) Invalidate(k Key) {
 	for _, s := range c {
-		if inv, ok := s.(Invalidator); ok {
+		if inv, ok := s.(invalidator); ok {
 			inv.Invalidate(k)
 		}
 	}

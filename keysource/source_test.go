@@ -80,8 +80,8 @@ func TestEnv(t *testing.T) {
 			}
 		}
 		k, _ := src.Key(ctx)
-		if k.HeaderName() != "x-clarifai-session-token" || k.HeaderValue() != "tok-value-0123456789" {
-			t.Errorf("session token travels as %s: %q", k.HeaderName(), k.HeaderValue())
+		if k.headerName() != "x-clarifai-session-token" || k.headerValue() != "tok-value-0123456789" {
+			t.Errorf("session token travels as %s: %q", k.headerName(), k.headerValue())
 		}
 	})
 	t.Run("all unset", func(t *testing.T) {

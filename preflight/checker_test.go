@@ -127,7 +127,7 @@ func TestPreflightGrantTTL(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	p := preflight.New(preflight.GrantTTL(time.Minute), preflight.Clock(clock))
+	p := preflight.New(preflight.CacheTTL(time.Minute, 0), preflight.Clock(clock))
 	check := func(key, user, app string) {
 		t.Helper()
 		req := &pb.PostModelOutputsRequest{UserAppId: &pb.UserAppIDSet{UserId: user, AppId: app}}

@@ -1,7 +1,6 @@
 package preflight_test
 
 import (
-	"fmt"
 	"log"
 
 	"google.golang.org/grpc"
@@ -9,21 +8,8 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
-
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
-	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
-
-func ExampleGrant_Missing() {
-	req, _ := scopes.NewCatalog(clarifaifake.FixtureFiles()).Required("/clarifai.api.V2/PostModelOutputs")
-	g := preflight.NewGrant([]string{"Apps:Get", "Models:Get"}, nil)
-	fmt.Println(g.Allows(req))
-	fmt.Println(g.Missing(req))
-	// Output:
-	// false
-	// [Concepts:Get Predict] [/clarifai.api.V2/PostModelOutputs]
-}
 
 // ExampleNew gives one Checker to both interceptors, so that they share
 // what it learns.

@@ -12,11 +12,9 @@ import (
 const scopeAll = "All"
 
 // Grant is what a key may do in one app, as [MyScopes] reports it: its
-// operation scopes and its endpoint scopes. A Grant is built once (by
-// MyScopes or [NewGrant]) and never changes; it answers each scope or
-// endpoint query by lookup, and is safe for
-// concurrent use. The zero Grant holds nothing: it allows only methods that
-// need no scopes.
+// operation scopes and its endpoint scopes, looked up by set. A Grant never
+// changes and is safe for concurrent use. The zero Grant allows only
+// methods that need no scopes.
 type Grant struct {
 	scopes, endpoints []string            // normalised, sorted, unique
 	scopeSet          map[string]struct{} // scopes
@@ -24,11 +22,11 @@ type Grant struct {
 	all               bool                // scopes holds "All"
 }
 
-// NewGrant returns the Grant of the given operation scopes ("Inputs:Add" or
+// newGrant returns the Grant of the given operation scopes ("Inputs:Add" or
 // "Inputs_Add") and endpoint scopes (full method names, with or without the
-// leading slash, or bare method names of clarifai.api.V2), normalised as
-// [MyScopes] normalises the server's lists. It copies its arguments.
-func NewGrant(scopeList, endpoints []string) Grant {
+// leading slash, or bare method names of clarifai.api.V2), normalised. It
+// copies its arguments.
+func newGrant(scopeList, endpoints []string) Grant {
 	g := Grant{
 		scopes:    make([]string, 0, len(scopeList)),
 		endpoints: make([]string, 0, len(endpoints)),

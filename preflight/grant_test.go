@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -22,21 +23,21 @@ func TestGrantAllowsAndMissing(t *testing.T) {
 		allows  bool
 		missing []string
 	}{
-		{"exact scopes", NewGrant(postModelOutputsScopes, nil), req, true, nil},
-		{"superset", NewGrant(postInputsScopes, nil), req, true, nil},
-		{"underscore spelling", NewGrant([]string{"Apps_Get", "Concepts_Get", "Models_Get", "Predict"}, nil), req, true, nil},
-		{"one missing", NewGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get"}, nil), req, false, []string{"Predict"}},
+		{"exact scopes", newGrant(postModelOutputsScopes, nil), req, true, nil},
+		{"superset", newGrant(postInputsScopes, nil), req, true, nil},
+		{"underscore spelling", newGrant([]string{"Apps_Get", "Concepts_Get", "Models_Get", "Predict"}, nil), req, true, nil},
+		{"one missing", newGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get"}, nil), req, false, []string{"Predict"}},
 		{"nothing", Grant{}, req, false, postModelOutputsScopes},
-		{"All", NewGrant([]string{"All"}, nil), req, true, nil},
-		{"endpoint", NewGrant(nil, []string{postModelOutputs}), req, true, nil},
-		{"other endpoint", NewGrant(nil, []string{postInputs}), req, false, postModelOutputsScopes},
-		{"no scopes needed", Grant{}, scopes.Requirement{Method: myScopesMethod}, true, nil},
-		{"endpoint without slash", NewGrant(nil, []string{"clarifai.api.V2/PostModelOutputs"}), req, true, nil},
-		{"bare endpoint", NewGrant(nil, []string{"PostModelOutputs"}), req, true, nil},
-		{"requirement spelled without slash", NewGrant(nil, []string{postModelOutputs}),
+		{"All", newGrant([]string{"All"}, nil), req, true, nil},
+		{"endpoint", newGrant(nil, []string{postModelOutputs}), req, true, nil},
+		{"other endpoint", newGrant(nil, []string{postInputs}), req, false, postModelOutputsScopes},
+		{"no scopes needed", Grant{}, scopes.Requirement{Method: wire.MethodMyScopes}, true, nil},
+		{"endpoint without slash", newGrant(nil, []string{"clarifai.api.V2/PostModelOutputs"}), req, true, nil},
+		{"bare endpoint", newGrant(nil, []string{"PostModelOutputs"}), req, true, nil},
+		{"requirement spelled without slash", newGrant(nil, []string{postModelOutputs}),
 			scopes.Requirement{Method: "clarifai.api.V2/PostModelOutputs", Scopes: postModelOutputsScopes}, true, nil},
-		{"requirement in underscore spelling", NewGrant([]string{"Predict"}, nil), scopes.Requirement{Method: postInputs, Scopes: []string{"Predict", "Inputs_Add"}}, false, []string{"Inputs:Add"}},
-		{"similar but different scope", NewGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get", "Predicts"}, nil), req, false, []string{"Predict"}},
+		{"requirement in underscore spelling", newGrant([]string{"Predict"}, nil), scopes.Requirement{Method: postInputs, Scopes: []string{"Predict", "Inputs_Add"}}, false, []string{"Inputs:Add"}},
+		{"similar but different scope", newGrant([]string{"Apps:Get", "Concepts:Get", "Models:Get", "Predicts"}, nil), req, false, []string{"Predict"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -56,7 +57,7 @@ func TestGrantAllowsAndMissing(t *testing.T) {
 			}
 		})
 	}
-	g := NewGrant(postInputsScopes, []string{postInputs})
+	g := newGrant(postInputsScopes, []string{postInputs})
 	if n := testing.AllocsPerRun(100, func() { g.Allows(req) }); n != 0 {
 		t.Errorf("Allows allocates %v times", n)
 	}
@@ -95,21 +96,21 @@ func TestMyScopes(t *testing.T) {
 	// In-band failure: an unknown key.
 	_, err = MyScopes(ctx, cc, "u1", "a1", withKey("nope"))
 	var e *scopes.Error
-	if !errors.As(err, &e) || e.Code != 11009 || e.Method != myScopesMethod || e.ReqID == "" {
+	if !errors.As(err, &e) || e.Code != 11009 || e.Method != wire.MethodMyScopes || e.ReqID == "" {
 		t.Errorf("unknown key: err = %v", err)
 	}
 	if status.Code(err) != codes.Unauthenticated || !errors.Is(err, scopes.ErrKeyNotFound) {
 		t.Errorf("unknown key: status.Code = %v", status.Code(err))
 	}
 	// In-band failure forced by the server.
-	srv.SetStatus(myScopesMethod, 10030, "busy", "")
+	srv.SetStatus(wire.MethodMyScopes, 10030, "busy", "")
 	if _, err := MyScopes(ctx, cc, "", "", withKey("k-all")); !errors.Is(err, scopes.ErrTryAgain) || status.Code(err) != codes.Unavailable {
 		t.Errorf("TRY_AGAIN: err = %v", err)
 	}
-	srv.ClearStatus(myScopesMethod)
+	srv.ClearStatus(wire.MethodMyScopes)
 
 	// A gRPC error comes back as it is.
-	srv.SetError(myScopesMethod, status.Error(codes.Unimplemented, "no MyScopes here"))
+	srv.SetError(wire.MethodMyScopes, status.Error(codes.Unimplemented, "no MyScopes here"))
 	_, err = MyScopes(ctx, cc, "", "", withKey("k-all"))
 	if status.Code(err) != codes.Unimplemented || status.Convert(err).Message() != "no MyScopes here" {
 		t.Errorf("gRPC error: %v", err)
@@ -117,7 +118,7 @@ func TestMyScopes(t *testing.T) {
 	if _, ok := scopes.FromError(err); ok {
 		t.Errorf("an Unimplemented error is not an *Error")
 	}
-	srv.SetError(myScopesMethod, nil)
+	srv.SetError(wire.MethodMyScopes, nil)
 
 }
 
@@ -130,7 +131,7 @@ func grantLarge(t *testing.T) {
 		many = append(many, fmt.Sprintf("Scope%d_Get", i))
 		endpoints = append(endpoints, fmt.Sprintf("/pkg.Svc/Method%d", i))
 	}
-	g := NewGrant(append(many, postModelOutputsScopes...), endpoints)
+	g := newGrant(append(many, postModelOutputsScopes...), endpoints)
 	req, _ := scopes.NewCatalog(nil).Required(postModelOutputs)
 	if !g.Allows(req) || !g.Allows(scopes.Requirement{Method: "/pkg.Svc/Method99999", Scopes: []string{"Nope:Nope"}}) {
 		t.Error("the large grant does not allow what it holds")
@@ -147,7 +148,7 @@ func grantLarge(t *testing.T) {
 		t.Error("Scopes() is not a copy of the grant's scopes")
 	}
 	var zero Grant
-	if zero.Allows(req) || !zero.Allows(scopes.Requirement{Method: myScopesMethod}) || zero.Scopes() != nil {
+	if zero.Allows(req) || !zero.Allows(scopes.Requirement{Method: wire.MethodMyScopes}) || zero.Scopes() != nil {
 		t.Error("the zero Grant misbehaves")
 	}
 }
@@ -160,7 +161,7 @@ func BenchmarkGrantAllows(b *testing.B) {
 		for i := range n {
 			many = append(many, fmt.Sprintf("Scope%d:Get", i))
 		}
-		g := NewGrant(append(many, postInputsScopes...), nil)
+		g := newGrant(append(many, postInputsScopes...), nil)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

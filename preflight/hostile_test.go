@@ -88,8 +88,8 @@ func TestAttackGrantCacheBytes(t *testing.T) {
 	if n, _ := c.Sizes(); n == keys {
 		t.Errorf("all %d grants kept", keys)
 	}
-	if New().maxBytes != defaultCacheBytes || defaultCacheBytes > 16<<20 {
-		t.Errorf("default budget %d, want a few MiB", New().maxBytes)
+	if New().o.maxBytes != defaultCacheBytes || defaultCacheBytes > 16<<20 {
+		t.Errorf("default budget %d, want a few MiB", New().o.maxBytes)
 	}
 	// The counted size against the heap one grant takes, its names (fresh
 	// from the wire in MyScopes) included.
@@ -100,7 +100,7 @@ func TestAttackGrantCacheBytes(t *testing.T) {
 	for i, s := range scopes {
 		fresh[i] = strings.Clone(s)
 	}
-	g := NewGrant(fresh, nil)
+	g := newGrant(fresh, nil)
 	runtime.ReadMemStats(&after)
 	heap, counted := int64(after.TotalAlloc-before.TotalAlloc), g.size()
 	if counted*2 < heap || counted > heap*2 {

@@ -13,15 +13,14 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
-
-// myScopesMethod is the full name of the method that tells what a key may do.
-const myScopesMethod = "/clarifai.api.V2/MyScopes"
 
 // Bounds on a MyScopes reply.
 const (
@@ -30,15 +29,10 @@ const (
 )
 
 // MyScopes asks the server, with /clarifai.api.V2/MyScopes on cc, what the
-// key on the call may do in the app named by userID and appID (either may
-// be empty: the key's own app is implied). opts are passed to the call;
-// this is where a per-call credential goes.
-//
-// No error holds a key the call sent (see docs/security.md); otherwise a
-// gRPC error is returned as it is. A reply whose status is not a success,
-// or that does not decode, or that lists more than 4096 scopes or endpoints,
-// is a *scopes.Error. Names are normalised as by [NewGrant]; a name longer
-// than 1 KiB is left out. It needs none of Clarifai's Go types.
+// key on the call may do in the app named by userID and appID (empty: the
+// key's own app); opts go to the call. A failed status or a reply that does
+// not decode is a *scopes.Error; no error holds a key the call sent. See
+// docs/scopes.md for the bounds on the reply.
 func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (Grant, error) {
 	ctx, sent := callsecret.With(ctx)
 	names, endpoints, err := myScopes(ctx, cc, userID, appID, opts...)
@@ -58,32 +52,36 @@ func MyScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID st
 	}
 	clean(names)
 	clean(endpoints)
-	return NewGrant(names, endpoints), nil
+	return newGrant(names, endpoints), nil
 }
 
 func myScopes(ctx context.Context, cc grpc.ClientConnInterface, userID, appID string, opts ...grpc.CallOption) (names, endpoints []string, err error) {
 	req := wire.EncodeMyScopesRequest(userID, appID)
 	var reply []byte
 	opts = append(opts[:len(opts):len(opts)], grpc.ForceCodecV2(rawCodec{}))
-	if err = cc.Invoke(ctx, myScopesMethod, &req, &reply, opts...); err != nil {
+	if err = cc.Invoke(ctx, wire.MethodMyScopes, &req, &reply, opts...); err != nil {
 		return nil, nil, err
 	}
 	r, err := wire.DecodeMyScopesReply(reply, maxGrantItems, maxGrantItemLen)
 	if err != nil {
-		return nil, nil, &scopes.Error{Method: myScopesMethod, Description: err.Error()}
+		return nil, nil, &scopes.Error{Method: wire.MethodMyScopes, Description: err.Error()}
 	}
 	st := r.Status
-	if !r.HasStatus || scopes.Code(st.Code).Class() != scopes.ClassOK {
-		e := &scopes.Error{Method: myScopesMethod, Code: scopes.Code(st.Code), Description: st.Description, Details: st.Details, ReqID: st.ReqID}
+	if !r.HasStatus || !replystatus.OK(st.Code) {
+		e := &scopes.Error{Method: wire.MethodMyScopes, Code: scopes.Code(st.Code), Description: st.Description, Details: st.Details, ReqID: st.ReqID}
 		if !r.HasStatus {
 			e.Code, e.Description = 0, "reply carries no status"
 		}
 		e.Missing, e.MissingEndpoints = scopename.ParseMissing(e.Description, e.Details)
-		e.Required = scopes.Requirement{Method: myScopesMethod, AuthType: scopes.KeyAuth}
+		e.Required = scopes.Requirement{Method: wire.MethodMyScopes, AuthType: scopes.KeyAuth}
 		return nil, nil, e
 	}
 	return r.Scopes, r.Endpoints, nil
 }
+
+// keyFromContext is keysource's override on a context, through its
+// internal hook.
+var keyFromContext = keyhook.FromContext.(func(context.Context) (keysource.Key, bool))
 
 // scrub cuts out of err every secret the call may have sent: those the
 // library's credentials recorded on the call, and one on ctx
@@ -98,7 +96,7 @@ func scrub(ctx context.Context, err error, sent *callsecret.Holder) error {
 // keysOf returns the keys the call on ctx may have sent.
 func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
 	keys := sent.Keys()
-	if k, ok := keysource.FromContext(ctx); ok {
+	if k, ok := keyFromContext(ctx); ok {
 		keys = append(keys, k)
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
@@ -110,11 +108,11 @@ func keysOf(ctx context.Context, sent *callsecret.Holder) []keysource.Key {
 		}
 	}
 	var auth []string
-	for _, v := range md.Get("authorization") {
+	for _, v := range md.Get(wire.HeaderAuthorization) {
 		auth = append(auth, strings.TrimPrefix(v, "Key "))
 	}
 	add(keysource.KindKey, auth)
-	add(keysource.KindSessionToken, md.Get("x-clarifai-session-token"))
+	add(keysource.KindSessionToken, md.Get(wire.HeaderSessionToken))
 	return keys
 }
 

@@ -5,11 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
@@ -65,28 +65,38 @@ type Requirement struct {
 
 // Catalog answers what each method needs, from the method options of the
 // service descriptors in a protoregistry.Files. Answers are computed on
-// first use and cached for the Catalog's lifetime, so files registered after
-// a method was first asked about are not seen for that method.
+// first use and kept in a cache bounded by bytes, so files registered after
+// a method was first asked about are not seen for that method while it is
+// kept.
 // A Catalog is safe for concurrent use.
 type Catalog struct {
 	files *protoregistry.Files
 
-	reqs   sync.Map     // full method name → *catalogEntry
-	cached atomic.Int32 // entries in reqs, up to maxCatalogEntries
+	reqs *cache.Cache[string, catalogEntry] // method name as asked → its answer
 
 	indexOnce sync.Once
 	byShort   map[string][]string // bare method name → full names, sorted
 }
 
-// maxCatalogEntries bounds the names a Catalog caches: a program calls a few
-// hundred methods at most, but names it is asked about can come from
-// anywhere (a command line, a generic proxy). Past the bound, answers are
-// computed on each call and not kept.
-const maxCatalogEntries = 4096
+// maxCatalogBytes bounds what a Catalog keeps, as catalogEntry.size counts
+// it: a program calls a few hundred methods at most, but names it is asked
+// about can come from anywhere (a command line, a generic proxy). Past the
+// bound the oldest answers are evicted, and computed again when asked.
+const maxCatalogBytes = 1 << 20
 
 type catalogEntry struct {
 	req Requirement
 	ok  bool
+}
+
+// size counts the bytes an entry keeps: the name asked, the method's name
+// and scopes, and the overhead of each.
+func (e catalogEntry) size(name string) int64 {
+	n := int64(len(name)+len(e.req.Method)) + 160
+	for _, s := range e.req.Scopes {
+		n += int64(len(s)) + 16
+	}
+	return n
 }
 
 // NewCatalog returns a Catalog reading the descriptors in files; nil means
@@ -95,30 +105,22 @@ func NewCatalog(files *protoregistry.Files) *Catalog {
 	if files == nil {
 		files = protoregistry.GlobalFiles
 	}
-	return &Catalog{files: files}
+	return &Catalog{files: files, reqs: cache.New(cache.Options[string, catalogEntry]{
+		TTL:      cache.Forever,
+		MaxBytes: maxCatalogBytes,
+		Size:     func(name string, e catalogEntry) int64 { return e.size(name) },
+	})}
 }
 
-// Required returns what the method named needs, from Clarifai's method
-// options (cl_depending_scopes, cl_auth_type), registered or not.
-//
-// The name is a full method name, "/package.Service/Method", with or without
-// the leading slash, or a bare method name ("PostInputs"), which resolves to
-// clarifai.api.V2's if it has one. ok is false when no service in the
-// Catalog has the method.
+// Required returns what method needs, from Clarifai's method options
+// (cl_depending_scopes, cl_auth_type). method is a full name, with or
+// without the leading slash, or a bare one ("PostInputs", clarifai.api.V2's
+// first); ok is false when no service in the Catalog has it.
 func (c *Catalog) Required(method string) (Requirement, bool) {
-	if v, ok := c.reqs.Load(method); ok {
-		e := v.(*catalogEntry)
-		return e.req, e.ok
-	}
-	req, ok := c.compute(method)
-	if c.cached.Load() >= maxCatalogEntries {
-		return req, ok
-	}
-	v, loaded := c.reqs.LoadOrStore(method, &catalogEntry{req: req, ok: ok})
-	if !loaded {
-		c.cached.Add(1)
-	}
-	e := v.(*catalogEntry)
+	e := c.reqs.Compute(method, func() catalogEntry {
+		req, ok := c.compute(method)
+		return catalogEntry{req, ok}
+	})
 	return e.req, e.ok
 }
 
@@ -131,8 +133,8 @@ func (c *Catalog) compute(method string) (Requirement, bool) {
 			return Requirement{}, false
 		}
 		full := fulls[0]
-		if slices.Contains(fulls, scopename.DefaultService+name) {
-			full = scopename.DefaultService + name
+		if slices.Contains(fulls, wire.ServiceV2+name) {
+			full = wire.ServiceV2 + name
 		}
 		name = full[1:]
 	}

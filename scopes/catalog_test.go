@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // filesWithoutExtensions loads the fake server's descriptors with a resolver
@@ -20,7 +20,7 @@ import (
 func filesWithoutExtensions(t testing.TB) *protoregistry.Files {
 	t.Helper()
 	var set descriptorpb.FileDescriptorSet
-	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(clarifaifake.FixtureProtoset(), &set); err != nil {
+	if err := (proto.UnmarshalOptions{Resolver: new(protoregistry.Types)}).Unmarshal(fakeapi.FixtureProtoset(), &set); err != nil {
 		t.Fatalf("unmarshal protoset: %v", err)
 	}
 	files, err := protodesc.NewFiles(&set)
@@ -120,14 +120,16 @@ func BenchmarkRequiredCached(b *testing.B) {
 // without bound, and answers stay right past the bound.
 func TestCatalogCacheIsBounded(t *testing.T) {
 	c := NewCatalog(nil)
-	for i := range maxCatalogEntries + 100 {
+	for i := range 3 * maxCatalogBytes / 200 {
 		if _, ok := c.Required(fmt.Sprintf("/nowhere.Service/Method%d", i)); ok {
 			t.Fatal("an unknown method was found")
 		}
 	}
-	n := 0
-	c.reqs.Range(func(any, any) bool { n++; return true })
-	if n > maxCatalogEntries {
-		t.Errorf("%d cached names, want at most %d", n, maxCatalogEntries)
+	if n, b, _ := c.reqs.Stats(); b > maxCatalogBytes || n == 0 {
+		t.Errorf("%d cached names of %d bytes, want some, at most %d bytes", n, b, maxCatalogBytes)
+	}
+	// Past the bound, a known method still gets its answer.
+	if got, ok := c.Required(postInputs); !ok || !slices.Equal(got.Scopes, postInputsScopes) {
+		t.Errorf("Required(PostInputs) past the bound = %+v, %v", got, ok)
 	}
 }

@@ -10,52 +10,38 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Code is a Clarifai status code: the value of field 1 of
-// clarifai.api.status.Status (enum clarifai.api.status.StatusCode).
-//
-// Code is a plain number, so it holds codes added to the API after this
-// package was written, and converts from the enum of Clarifai's generated
-// client: scopes.Code(statuspb.StatusCode_MODEL_BUILDING). Its methods know
-// every code of Clarifai's enum as of version 12.4.0 of its clients (a
-// table generated from testdata/clarifai-status-codes.tsv). They are safe
-// for concurrent use.
+// Code is a Clarifai status code (clarifai.api.status.StatusCode), a plain
+// number so that it holds codes newer than this package and converts from the
+// generated enum: scopes.Code(statuspb.StatusCode_MODEL_BUILDING). Its methods
+// read a table of the enum generated from testdata/clarifai-status-codes.tsv.
 type Code int32
 
-// Class is how a status code reads when it is a reply's status: whether the
-// request failed, and if not, whether it is done.
-type Class uint8
+// codeClass is how a status code reads when it is a reply's status: whether
+// the request failed, and if not, whether it is done.
+type codeClass uint8
 
-// The classes of status codes. The zero Class is ClassFailure.
+// The classes of status codes, as the TSV names them.
 const (
-	// ClassFailure: the request failed. It is the only class [CheckReply]
-	// turns into an error.
-	ClassFailure Class = iota
-	// ClassOK: the request succeeded (SUCCESS; MIXED_STATUS, where some
-	// items failed and the reply holds results to inspect; ACCEPTED;
-	// *_SUCCESS and *_DONE).
-	ClassOK
-	// ClassProgress: the request was taken and work goes on (*_PENDING,
-	// *_IN_PROGRESS, *_QUEUED, *_UPLOADING, *_BUILDING, UPLOAD_IN_PROGRESS
-	// on each chunk of an upload stream, …).
-	ClassProgress
-	// ClassState: a resource's lifecycle state that is not a failure of the
-	// request (MODEL_TRAINED, WORKER_ACTIVE, JOB_PAUSED, …).
-	ClassState
+	classFailure  codeClass = iota // the request failed; the zero class
+	classOK                        // it succeeded (SUCCESS, MIXED_STATUS, ACCEPTED, *_SUCCESS, *_DONE)
+	classProgress                  // it was taken and work goes on (*_PENDING, *_IN_PROGRESS, …)
+	classState                     // a resource's state, not a failure (MODEL_TRAINED, …)
 )
 
-// String returns "failure", "ok", "progress" or "state", the class names of
-// the status code table, or "Class(<n>)".
-func (c Class) String() string {
+// String returns "failure", "ok", "progress" or "state", or "Class(<n>)".
+func (c codeClass) String() string {
 	switch c {
-	case ClassFailure:
+	case classFailure:
 		return "failure"
-	case ClassOK:
+	case classOK:
 		return "ok"
-	case ClassProgress:
+	case classProgress:
 		return "progress"
-	case ClassState:
+	case classState:
 		return "state"
 	}
 	return "Class(" + strconv.Itoa(int(c)) + ")"
@@ -65,7 +51,7 @@ func (c Class) String() string {
 type codeInfo struct {
 	code       Code
 	name       string
-	class      Class
+	class      codeClass
 	grpc       codes.Code
 	deprecated bool
 }
@@ -88,12 +74,10 @@ func lookup(c Code) (*codeInfo, bool) {
 	return nil, false
 }
 
-// String returns the Clarifai name of c, such as "CONN_INSUFFICIENT_SCOPES".
-// Where a current and a deprecated name share a number (INPUT_SUCCESS and
-// INPUT_DOWNLOAD_SUCCESS are both 30000) it returns the current one. For a
-// number the table does not hold it returns the name of that number in
-// Clarifai's status enum when the program knows one (see [Code.Class]), and
-// otherwise "CODE_<n>".
+// String returns the Clarifai name of c, such as "CONN_INSUFFICIENT_SCOPES"
+// (the current name where a deprecated one shares the number), the name in
+// the program's copy of Clarifai's enum for a code newer than the table, or
+// "CODE_<n>".
 func (c Code) String() string {
 	if ci, ok := lookup(c); ok {
 		return ci.name
@@ -104,53 +88,47 @@ func (c Code) String() string {
 	return "CODE_" + strconv.FormatInt(int64(c), 10)
 }
 
-// Class returns how c reads as a reply's status, as the table gives it.
-//
-// A number the table does not hold (a code newer than this package) is a
-// failure, unless the program knows its name and the name ends in _SUCCESS
-// (ClassOK), _PENDING or _IN_PROGRESS (ClassProgress). The names come from
-// Clarifai's status enum (clarifai.api.status.StatusCode) in the descriptors
-// of the replies [CheckReply] has read, and in protoregistry.GlobalFiles
-// when Clarifai's client is linked.
-func (c Code) Class() Class {
+// class returns how c reads as a reply's status: the table's class, or for
+// a newer code the class its name in the program's enum implies (see
+// classOfName).
+func (c Code) class() codeClass {
 	if ci, ok := lookup(c); ok {
 		return ci.class
 	}
 	return classOfName(enumName(c))
 }
 
-// classOfName applies the rule for codes newer than the table.
-func classOfName(name string) Class {
+// classOfName applies the rule for codes newer than the table: a name ending
+// in _SUCCESS is ok, in _PENDING or _IN_PROGRESS progress, any other (or no
+// name) a failure.
+func classOfName(name string) codeClass {
 	switch {
 	case strings.HasSuffix(name, "_SUCCESS"):
-		return ClassOK
+		return classOK
 	case strings.HasSuffix(name, "_PENDING"), strings.HasSuffix(name, "_IN_PROGRESS"):
-		return ClassProgress
+		return classProgress
 	}
-	return ClassFailure
+	return classFailure
 }
 
-// Failed reports whether c is a failure (c.Class() == ClassFailure): the
-// request did not do what was asked. Progress and state codes are not
-// failures; neither is MIXED_STATUS, whose reply holds results (and
-// per-item statuses) to inspect. 0 (the reply carried no status) is a
-// failure. SUCCESS is answered without a table lookup.
+// Failed reports whether c means the request failed. Progress and state
+// codes (MODEL_BUILDING, MODEL_TRAINED) and MIXED_STATUS are not failures;
+// 0, a reply without a status, is.
 func (c Code) Failed() bool {
-	if c == codeSuccess {
+	if c == wire.CodeSuccess {
 		return false
 	}
-	return c.Class() == ClassFailure
+	return c.class() == classFailure
 }
 
-// GRPCCode returns the gRPC code of c: codes.OK for every class but
-// failure, and for a failure the code of the table (summarised in the
-// package documentation). A failure the table does not hold is
-// codes.Unknown.
-func (c Code) GRPCCode() codes.Code {
+// grpcCode returns the gRPC code of c: codes.OK for every class but
+// failure, the table's code for a failure, and codes.Unknown for a failure
+// the table does not hold.
+func (c Code) grpcCode() codes.Code {
 	if ci, ok := lookup(c); ok {
 		return ci.grpc
 	}
-	if c.Class() != ClassFailure {
+	if c.class() != classFailure {
 		return codes.OK
 	}
 	return codes.Unknown
@@ -163,7 +141,7 @@ const statusCodeEnum protoreflect.FullName = "clarifai.api.status.StatusCode"
 // (versions of Clarifai's protos in one program) are remembered.
 const maxStatusEnums = 8
 
-// statusEnums holds the status enums of the reply types CheckReply has
+// statusEnums holds the status enums of the reply types the reply check has
 // resolved. It is written under replyShapesMu, once per reply type, and read
 // without a lock.
 var statusEnums atomic.Pointer[[]protoreflect.EnumDescriptor]

@@ -4,871 +4,437 @@ package scopes
 
 import "google.golang.org/grpc/codes"
 
-// The 429 names of Clarifai's status code enum, as constants for this
-// package's own code. Deprecated names are marked; where one shares its
-// number with a current name, Code.String gives the current one.
-const (
-	codeZero                                      Code = 0     // ZERO
-	codeSuccess                                   Code = 10000 // SUCCESS
-	codeMixedStatus                               Code = 10010 // MIXED_STATUS
-	codeFailure                                   Code = 10020 // FAILURE
-	codeTryAgain                                  Code = 10030 // TRY_AGAIN
-	codeNotImplemented                            Code = 10040 // NOT_IMPLEMENTED
-	codeMoved                                     Code = 10050 // MOVED
-	codeTeapot                                    Code = 10060 // TEAPOT
-	codeAccepted                                  Code = 10070 // ACCEPTED
-	codeConnAccountIssues                         Code = 11000 // CONN_ACCOUNT_ISSUES
-	codeConnTokenInvalid                          Code = 11001 // CONN_TOKEN_INVALID, deprecated
-	codeConnCredentialsInvalid                    Code = 11002 // CONN_CREDENTIALS_INVALID
-	codeConnExceedHourlyLimit                     Code = 11003 // CONN_EXCEED_HOURLY_LIMIT
-	codeConnExceedMonthlyLimit                    Code = 11004 // CONN_EXCEED_MONTHLY_LIMIT
-	codeConnThrottled                             Code = 11005 // CONN_THROTTLED
-	codeConnExceedsLimits                         Code = 11006 // CONN_EXCEEDS_LIMITS
-	codeConnInsufficientScopes                    Code = 11007 // CONN_INSUFFICIENT_SCOPES
-	codeConnKeyInvalid                            Code = 11008 // CONN_KEY_INVALID
-	codeConnKeyNotFound                           Code = 11009 // CONN_KEY_NOT_FOUND
-	codeConnBadRequestFormat                      Code = 11100 // CONN_BAD_REQUEST_FORMAT
-	codeConnDoesNotExist                          Code = 11101 // CONN_DOES_NOT_EXIST
-	codeConnInvalidRequest                        Code = 11102 // CONN_INVALID_REQUEST
-	codeConnMethodNotAllowed                      Code = 11103 // CONN_METHOD_NOT_ALLOWED
-	codeConnNoGdprConsent                         Code = 11104 // CONN_NO_GDPR_CONSENT
-	codeConnInvalidRange                          Code = 11105 // CONN_INVALID_RANGE
-	codeConnAuthMethodDisabled                    Code = 11200 // CONN_AUTH_METHOD_DISABLED
-	codeModelTrained                              Code = 21100 // MODEL_TRAINED
-	codeModelTraining                             Code = 21101 // MODEL_TRAINING
-	codeModelUntrained                            Code = 21102 // MODEL_UNTRAINED
-	codeModelQueuedForTraining                    Code = 21103 // MODEL_QUEUED_FOR_TRAINING
-	codeModelUploading                            Code = 21104 // MODEL_UPLOADING
-	codeModelUploadingFailed                      Code = 21105 // MODEL_UPLOADING_FAILED
-	codeModelTrainingFailed                       Code = 21106 // MODEL_TRAINING_FAILED
-	codeModelBuilding                             Code = 21107 // MODEL_BUILDING
-	codeModelBuildingFailed                       Code = 21108 // MODEL_BUILDING_FAILED
-	codeModelBuildUnexpectedError                 Code = 21109 // MODEL_BUILD_UNEXPECTED_ERROR
-	codeModelTrainingNoData                       Code = 21110 // MODEL_TRAINING_NO_DATA
-	codeModelTrainingNoPositives                  Code = 21111 // MODEL_TRAINING_NO_POSITIVES
-	codeModelTrainingOneVsNSingleClass            Code = 21112 // MODEL_TRAINING_ONE_VS_N_SINGLE_CLASS
-	codeModelTrainingTimedOut                     Code = 21113 // MODEL_TRAINING_TIMED_OUT
-	codeModelTrainingWaitingError                 Code = 21114 // MODEL_TRAINING_WAITING_ERROR
-	codeModelTrainingUnknownError                 Code = 21115 // MODEL_TRAINING_UNKNOWN_ERROR
-	codeModelTrainingMsgRedeliver                 Code = 21116 // MODEL_TRAINING_MSG_REDELIVER, deprecated
-	codeModelTrainingInsufficientData             Code = 21117 // MODEL_TRAINING_INSUFFICIENT_DATA
-	codeModelTrainingInvalidParams                Code = 21118 // MODEL_TRAINING_INVALID_PARAMS
-	codeModelTrainingInvalidDataToleranceExceeded Code = 21119 // MODEL_TRAINING_INVALID_DATA_TOLERANCE_EXCEEDED
-	codeModelModifySuccess                        Code = 21150 // MODEL_MODIFY_SUCCESS
-	codeModelModifyPending                        Code = 21151 // MODEL_MODIFY_PENDING
-	codeModelModifyFailed                         Code = 21152 // MODEL_MODIFY_FAILED
-	codeModelDoesNotExist                         Code = 21200 // MODEL_DOES_NOT_EXIST
-	codeModelPermissionDenied                     Code = 21201 // MODEL_PERMISSION_DENIED
-	codeModelInvalidArgument                      Code = 21202 // MODEL_INVALID_ARGUMENT
-	codeModelInvalidRequest                       Code = 21203 // MODEL_INVALID_REQUEST
-	codeModelEvaluated                            Code = 21300 // MODEL_EVALUATED
-	codeModelEvaluating                           Code = 21301 // MODEL_EVALUATING
-	codeModelNotEvaluated                         Code = 21302 // MODEL_NOT_EVALUATED
-	codeModelQueuedForEvaluation                  Code = 21303 // MODEL_QUEUED_FOR_EVALUATION
-	codeModelEvaluationTimedOut                   Code = 21310 // MODEL_EVALUATION_TIMED_OUT
-	codeModelEvaluationWaitingError               Code = 21311 // MODEL_EVALUATION_WAITING_ERROR
-	codeModelEvaluationUnknownError               Code = 21312 // MODEL_EVALUATION_UNKNOWN_ERROR
-	codeModelPredictionFailed                     Code = 21313 // MODEL_PREDICTION_FAILED
-	codeModelEvaluationMsgRedeliver               Code = 21314 // MODEL_EVALUATION_MSG_REDELIVER, deprecated
-	codeModelEvaluationNeedLabels                 Code = 21315 // MODEL_EVALUATION_NEED_LABELS
-	codeModelEvaluationNeedInputs                 Code = 21316 // MODEL_EVALUATION_NEED_INPUTS
-	codeModelEvaluationFailed                     Code = 21317 // MODEL_EVALUATION_FAILED
-	codeModelDeploymentFailed                     Code = 21350 // MODEL_DEPLOYMENT_FAILED
-	codeModelDeploying                            Code = 21351 // MODEL_DEPLOYING
-	codeModelQueuedForDeployment                  Code = 21352 // MODEL_QUEUED_FOR_DEPLOYMENT
-	codeModelNotDeployed                          Code = 21353 // MODEL_NOT_DEPLOYED
-	codeModelBusyPleaseRetry                      Code = 21354 // MODEL_BUSY_PLEASE_RETRY
-	codeModelLoading                              Code = 21355 // MODEL_LOADING
-	codeModelReferenceInvalidArgument             Code = 21400 // MODEL_REFERENCE_INVALID_ARGUMENT
-	codeModelExampleInputInvalidArgument          Code = 21420 // MODEL_EXAMPLE_INPUT_INVALID_ARGUMENT
-	codeModelExported                             Code = 21500 // MODEL_EXPORTED
-	codeModelExporting                            Code = 21501 // MODEL_EXPORTING
-	codeModelExportingFailed                      Code = 21502 // MODEL_EXPORTING_FAILED
-	codeModelExportPending                        Code = 21503 // MODEL_EXPORT_PENDING
-	codeWorkflowNoMatchingInput                   Code = 22001 // WORKFLOW_NO_MATCHING_INPUT
-	codeWorkflowRequireTrainedModel               Code = 22002 // WORKFLOW_REQUIRE_TRAINED_MODEL
-	codeWorkflowDuplicate                         Code = 22100 // WORKFLOW_DUPLICATE
-	codeWorkflowUnsupportedFormat                 Code = 22101 // WORKFLOW_UNSUPPORTED_FORMAT
-	codeWorkflowDoesNotExist                      Code = 22102 // WORKFLOW_DOES_NOT_EXIST
-	codeWorkflowPermissionDenied                  Code = 22103 // WORKFLOW_PERMISSION_DENIED
-	codeWorkflowInvalidArgument                   Code = 22104 // WORKFLOW_INVALID_ARGUMENT
-	codeWorkflowInvalidRecipe                     Code = 22105 // WORKFLOW_INVALID_RECIPE
-	codeWorkflowInvalidTemplate                   Code = 22106 // WORKFLOW_INVALID_TEMPLATE
-	codeWorkflowInvalidGraph                      Code = 22107 // WORKFLOW_INVALID_GRAPH
-	codeWorkflowInternalFailure                   Code = 22108 // WORKFLOW_INTERNAL_FAILURE
-	codeWorkflowModifySuccess                     Code = 22150 // WORKFLOW_MODIFY_SUCCESS
-	codeWorkflowModifyPending                     Code = 22151 // WORKFLOW_MODIFY_PENDING
-	codeWorkflowModifyFailed                      Code = 22152 // WORKFLOW_MODIFY_FAILED
-	codeWorkflowReindexFailed                     Code = 22153 // WORKFLOW_REINDEX_FAILED
-	codeWorkflowInvalidRequest                    Code = 22999 // WORKFLOW_INVALID_REQUEST
-	codeConceptModifySuccess                      Code = 23150 // CONCEPT_MODIFY_SUCCESS
-	codeConceptModifyPending                      Code = 23151 // CONCEPT_MODIFY_PENDING
-	codeConceptModifyFailed                       Code = 23152 // CONCEPT_MODIFY_FAILED
-	codeAnnotationSuccess                         Code = 24150 // ANNOTATION_SUCCESS
-	codeAnnotationPending                         Code = 24151 // ANNOTATION_PENDING
-	codeAnnotationFailed                          Code = 24152 // ANNOTATION_FAILED
-	codeAnnotationUnknownStatus                   Code = 24154 // ANNOTATION_UNKNOWN_STATUS
-	codeAnnotationInvalidArgument                 Code = 24155 // ANNOTATION_INVALID_ARGUMENT
-	codeAnnotationPermissionDenied                Code = 24156 // ANNOTATION_PERMISSION_DENIED
-	codeAnnotationAwaitingReview                  Code = 24157 // ANNOTATION_AWAITING_REVIEW
-	codeAnnotationReviewDenied                    Code = 24158 // ANNOTATION_REVIEW_DENIED
-	codeAnnotationAwaitingConsensusReview         Code = 24159 // ANNOTATION_AWAITING_CONSENSUS_REVIEW
-	codeAnnotationModifySuccess                   Code = 24250 // ANNOTATION_MODIFY_SUCCESS
-	codeAnnotationModifyPending                   Code = 24251 // ANNOTATION_MODIFY_PENDING
-	codeAnnotationModifyFailed                    Code = 24252 // ANNOTATION_MODIFY_FAILED
-	codeAnnotationTrackIdle                       Code = 24300 // ANNOTATION_TRACK_IDLE
-	codeAnnotationTrackInProgress                 Code = 24301 // ANNOTATION_TRACK_IN_PROGRESS
-	codeAnnotationTrackPending                    Code = 24302 // ANNOTATION_TRACK_PENDING
-	codeAnnotationTrackApproved                   Code = 24303 // ANNOTATION_TRACK_APPROVED
-	codeAnnotationTrackFailed                     Code = 24304 // ANNOTATION_TRACK_FAILED
-	codeMetadataInvalidPatchArguments             Code = 24900 // METADATA_INVALID_PATCH_ARGUMENTS
-	codeMetadataParsingIssue                      Code = 24901 // METADATA_PARSING_ISSUE
-	codeMetadataManipulationIssue                 Code = 24902 // METADATA_MANIPULATION_ISSUE
-	codeTrainerJobStateNone                       Code = 25000 // TRAINER_JOB_STATE_NONE
-	codeTrainerJobStateQueued                     Code = 25001 // TRAINER_JOB_STATE_QUEUED
-	codeTrainerJobStateRunning                    Code = 25002 // TRAINER_JOB_STATE_RUNNING
-	codeTrainerJobStateComplete                   Code = 25003 // TRAINER_JOB_STATE_COMPLETE
-	codeTrainerJobStateError                      Code = 25004 // TRAINER_JOB_STATE_ERROR
-	codeDataDumpSuccess                           Code = 25150 // DATA_DUMP_SUCCESS
-	codeDataDumpPending                           Code = 25151 // DATA_DUMP_PENDING
-	codeDataDumpFailed                            Code = 25152 // DATA_DUMP_FAILED
-	codeDataDumpInProgress                        Code = 25153 // DATA_DUMP_IN_PROGRESS
-	codeDataDumpNoData                            Code = 25154 // DATA_DUMP_NO_DATA, deprecated
-	codeDataDumpUnexpectedError                   Code = 25155 // DATA_DUMP_UNEXPECTED_ERROR
-	codeDataDumpExportSuccess                     Code = 25170 // DATA_DUMP_EXPORT_SUCCESS
-	codeDataDumpExportPending                     Code = 25171 // DATA_DUMP_EXPORT_PENDING
-	codeDataDumpExportFailed                      Code = 25172 // DATA_DUMP_EXPORT_FAILED
-	codeDataDumpExportInProgress                  Code = 25173 // DATA_DUMP_EXPORT_IN_PROGRESS
-	codeDataDumpExportUnexpectedError             Code = 25174 // DATA_DUMP_EXPORT_UNEXPECTED_ERROR
-	codeAppDuplicationSuccess                     Code = 25200 // APP_DUPLICATION_SUCCESS, deprecated
-	codeAppDuplicationFailed                      Code = 25201 // APP_DUPLICATION_FAILED, deprecated
-	codeAppDuplicationPending                     Code = 25202 // APP_DUPLICATION_PENDING, deprecated
-	codeAppDuplicationInProgress                  Code = 25203 // APP_DUPLICATION_IN_PROGRESS, deprecated
-	codeAppDuplicationInvalidRequest              Code = 25204 // APP_DUPLICATION_INVALID_REQUEST, deprecated
-	codeModuleDoesNotExist                        Code = 25300 // MODULE_DOES_NOT_EXIST
-	codeModulePermissionDenied                    Code = 25301 // MODULE_PERMISSION_DENIED
-	codeModuleInvalidArgument                     Code = 25302 // MODULE_INVALID_ARGUMENT
-	codeModuleInvalidRequest                      Code = 25303 // MODULE_INVALID_REQUEST
-	codeBulkOperationSuccess                      Code = 25400 // BULK_OPERATION_SUCCESS
-	codeBulkOperationFailed                       Code = 25401 // BULK_OPERATION_FAILED
-	codeBulkOperationPending                      Code = 25402 // BULK_OPERATION_PENDING
-	codeBulkOperationInProgress                   Code = 25403 // BULK_OPERATION_IN_PROGRESS
-	codeBulkOperationInvalidRequest               Code = 25404 // BULK_OPERATION_INVALID_REQUEST
-	codeBulkOperationCancelled                    Code = 25405 // BULK_OPERATION_CANCELLED
-	codeBulkOperationUnexpectedError              Code = 25406 // BULK_OPERATION_UNEXPECTED_ERROR
-	codeRunnerDoesNotExist                        Code = 25600 // RUNNER_DOES_NOT_EXIST
-	codeRunnerPermissionDenied                    Code = 25601 // RUNNER_PERMISSION_DENIED
-	codeRunnerInvalidArgument                     Code = 25602 // RUNNER_INVALID_ARGUMENT
-	codeRunnerInvalidRequest                      Code = 25603 // RUNNER_INVALID_REQUEST
-	codeRunnerNeedsRetry                          Code = 25604 // RUNNER_NEEDS_RETRY
-	codeRunnerStreamStart                         Code = 25605 // RUNNER_STREAM_START
-	codeRunnerStreamEnd                           Code = 25606 // RUNNER_STREAM_END
-	codeRunnerItemCancelled                       Code = 25607 // RUNNER_ITEM_CANCELLED
-	codeRunnerProcessingFailed                    Code = 25608 // RUNNER_PROCESSING_FAILED
-	codeRunnerSpecialHandlingNotComplete          Code = 25609 // RUNNER_SPECIAL_HANDLING_NOT_COMPLETE
-	codeNodepoolDoesNotExist                      Code = 25700 // NODEPOOL_DOES_NOT_EXIST
-	codeNodepoolInvalidArgument                   Code = 25701 // NODEPOOL_INVALID_ARGUMENT
-	codeNodepoolInvalidRequest                    Code = 25702 // NODEPOOL_INVALID_REQUEST
-	codeComputeClusterDoesNotExist                Code = 25800 // COMPUTE_CLUSTER_DOES_NOT_EXIST
-	codeComputeClusterInvalidArgument             Code = 25801 // COMPUTE_CLUSTER_INVALID_ARGUMENT
-	codeComputeClusterInvalidRequest              Code = 25802 // COMPUTE_CLUSTER_INVALID_REQUEST
-	codeDeploymentDoesNotExist                    Code = 25900 // DEPLOYMENT_DOES_NOT_EXIST
-	codeDeploymentInvalidArgument                 Code = 25901 // DEPLOYMENT_INVALID_ARGUMENT
-	codeDeploymentInvalidRequest                  Code = 25902 // DEPLOYMENT_INVALID_REQUEST
-	codeDeploymentDisabled                        Code = 25903 // DEPLOYMENT_DISABLED
-	codeInstanceTypeDoesNotExist                  Code = 26000 // INSTANCE_TYPE_DOES_NOT_EXIST
-	codeInstanceTypeInvalidArgument               Code = 26001 // INSTANCE_TYPE_INVALID_ARGUMENT
-	codeInstanceTypeInvalidRequest                Code = 26002 // INSTANCE_TYPE_INVALID_REQUEST
-	codeComputePlaneMetricsInvalidRequest         Code = 26100 // COMPUTE_PLANE_METRICS_INVALID_REQUEST
-	codePipelineStepDoesNotExist                  Code = 26200 // PIPELINE_STEP_DOES_NOT_EXIST
-	codePipelineStepInvalidArgument               Code = 26201 // PIPELINE_STEP_INVALID_ARGUMENT
-	codePipelineStepInvalidRequest                Code = 26202 // PIPELINE_STEP_INVALID_REQUEST
-	codePipelineStepUploading                     Code = 26203 // PIPELINE_STEP_UPLOADING
-	codePipelineStepUploadingFailed               Code = 26204 // PIPELINE_STEP_UPLOADING_FAILED
-	codePipelineStepBuilding                      Code = 26205 // PIPELINE_STEP_BUILDING
-	codePipelineStepBuildingFailed                Code = 26206 // PIPELINE_STEP_BUILDING_FAILED
-	codePipelineStepBuildUnexpectedError          Code = 26207 // PIPELINE_STEP_BUILD_UNEXPECTED_ERROR
-	codePipelineStepReady                         Code = 26208 // PIPELINE_STEP_READY
-	codePipelineStepNotReady                      Code = 26209 // PIPELINE_STEP_NOT_READY
-	codePipelineDoesNotExist                      Code = 26300 // PIPELINE_DOES_NOT_EXIST
-	codePipelineInvalidArgument                   Code = 26301 // PIPELINE_INVALID_ARGUMENT
-	codePipelineInvalidRequest                    Code = 26302 // PIPELINE_INVALID_REQUEST
-	codeArtifactDoesNotExist                      Code = 26400 // ARTIFACT_DOES_NOT_EXIST
-	codeArtifactInvalidArgument                   Code = 26401 // ARTIFACT_INVALID_ARGUMENT
-	codeArtifactInvalidRequest                    Code = 26402 // ARTIFACT_INVALID_REQUEST
-	codeArtifactVersionDoesNotExist               Code = 26403 // ARTIFACT_VERSION_DOES_NOT_EXIST
-	codeArtifactVersionInvalidArgument            Code = 26404 // ARTIFACT_VERSION_INVALID_ARGUMENT
-	codeArtifactVersionInvalidRequest             Code = 26405 // ARTIFACT_VERSION_INVALID_REQUEST
-	codeInputSuccess                              Code = 30000 // INPUT_SUCCESS
-	codeInputDownloadSuccess                      Code = 30000 // INPUT_DOWNLOAD_SUCCESS, deprecated
-	codeInputPending                              Code = 30001 // INPUT_PENDING
-	codeInputDownloadPending                      Code = 30001 // INPUT_DOWNLOAD_PENDING, deprecated
-	codeInputFailed                               Code = 30002 // INPUT_FAILED
-	codeInputDownloadFailed                       Code = 30002 // INPUT_DOWNLOAD_FAILED, deprecated
-	codeInputInProgress                           Code = 30003 // INPUT_IN_PROGRESS
-	codeInputDownloadInProgress                   Code = 30003 // INPUT_DOWNLOAD_IN_PROGRESS, deprecated
-	codeInputStatusUpdateFailed                   Code = 30004 // INPUT_STATUS_UPDATE_FAILED
-	codeInputDeleteFailed                         Code = 30005 // INPUT_DELETE_FAILED
-	codeInputDuplicate                            Code = 30100 // INPUT_DUPLICATE
-	codeInputUnsupportedFormat                    Code = 30101 // INPUT_UNSUPPORTED_FORMAT
-	codeInputDoesNotExist                         Code = 30102 // INPUT_DOES_NOT_EXIST
-	codeInputPermissionDenied                     Code = 30103 // INPUT_PERMISSION_DENIED
-	codeInputInvalidArgument                      Code = 30104 // INPUT_INVALID_ARGUMENT
-	codeInputOverLimit                            Code = 30105 // INPUT_OVER_LIMIT
-	codeInputInvalidUrl                           Code = 30106 // INPUT_INVALID_URL
-	codeInputModifySuccess                        Code = 30200 // INPUT_MODIFY_SUCCESS
-	codeInputModifyPending                        Code = 30201 // INPUT_MODIFY_PENDING
-	codeInputModifyFailed                         Code = 30203 // INPUT_MODIFY_FAILED
-	codeInputStorageHostFailed                    Code = 30210 // INPUT_STORAGE_HOST_FAILED
-	codeAllInputInvalidBytes                      Code = 30300 // ALL_INPUT_INVALID_BYTES
-	codeInputClusterSuccess                       Code = 30400 // INPUT_CLUSTER_SUCCESS
-	codeInputClusterPending                       Code = 30401 // INPUT_CLUSTER_PENDING
-	codeInputClusterFailed                        Code = 30402 // INPUT_CLUSTER_FAILED
-	codeInputClusterInProgress                    Code = 30403 // INPUT_CLUSTER_IN_PROGRESS
-	codeInputReindexSuccess                       Code = 30500 // INPUT_REINDEX_SUCCESS
-	codeInputReindexPending                       Code = 30501 // INPUT_REINDEX_PENDING
-	codeInputReindexFailed                        Code = 30502 // INPUT_REINDEX_FAILED
-	codeInputReindexInProgress                    Code = 30503 // INPUT_REINDEX_IN_PROGRESS
-	codeInputVideoDownloadSuccess                 Code = 31000 // INPUT_VIDEO_DOWNLOAD_SUCCESS
-	codeInputVideoDownloadPending                 Code = 31001 // INPUT_VIDEO_DOWNLOAD_PENDING
-	codeInputVideoDownloadFailed                  Code = 31002 // INPUT_VIDEO_DOWNLOAD_FAILED
-	codeInputVideoDuplicate                       Code = 31100 // INPUT_VIDEO_DUPLICATE
-	codeInputVideoUnsupportedFormat               Code = 31101 // INPUT_VIDEO_UNSUPPORTED_FORMAT
-	codeInputVideoDoesNotExist                    Code = 31102 // INPUT_VIDEO_DOES_NOT_EXIST
-	codeInputVideoPermissionDenied                Code = 31103 // INPUT_VIDEO_PERMISSION_DENIED
-	codeInputVideoInvalidArgument                 Code = 31104 // INPUT_VIDEO_INVALID_ARGUMENT
-	codeInputVideoOverLimit                       Code = 31105 // INPUT_VIDEO_OVER_LIMIT
-	codeInputVideoInvalidUrl                      Code = 31106 // INPUT_VIDEO_INVALID_URL
-	codeInputVideoModifySuccess                   Code = 31200 // INPUT_VIDEO_MODIFY_SUCCESS
-	codeInputVideoModifyPending                   Code = 31201 // INPUT_VIDEO_MODIFY_PENDING
-	codeInputVideoModifyFailed                    Code = 31203 // INPUT_VIDEO_MODIFY_FAILED
-	codeInputVideoStorageHostFailed               Code = 31210 // INPUT_VIDEO_STORAGE_HOST_FAILED
-	codeAllInputVideosInvalidBytes                Code = 31300 // ALL_INPUT_VIDEOS_INVALID_BYTES
-	codeInputVideoProcessingSuccess               Code = 31400 // INPUT_VIDEO_PROCESSING_SUCCESS
-	codeInputVideoProcessingPending               Code = 31410 // INPUT_VIDEO_PROCESSING_PENDING
-	codeInputVideoProcessingFailed                Code = 31420 // INPUT_VIDEO_PROCESSING_FAILED
-	codeInputVideoStorageInconsistency            Code = 31430 // INPUT_VIDEO_STORAGE_INCONSISTENCY
-	codeInputVideoStorageFailure                  Code = 31440 // INPUT_VIDEO_STORAGE_FAILURE
-	codeInputVideoUrlGenerationFailure            Code = 31450 // INPUT_VIDEO_URL_GENERATION_FAILURE
-	codeInputConnectionFailed                     Code = 39996 // INPUT_CONNECTION_FAILED
-	codeRequestDisabledForMaintenance             Code = 39997 // REQUEST_DISABLED_FOR_MAINTENANCE
-	codeInputWritesDisabledForMaintenance         Code = 39998 // INPUT_WRITES_DISABLED_FOR_MAINTENANCE, deprecated
-	codeInputInvalidRequest                       Code = 39999 // INPUT_INVALID_REQUEST
-	codePredictInvalidRequest                     Code = 40001 // PREDICT_INVALID_REQUEST
-	codeSearchInvalidRequest                      Code = 40002 // SEARCH_INVALID_REQUEST
-	codeConceptsInvalidRequest                    Code = 40003 // CONCEPTS_INVALID_REQUEST
-	codeStatsInvalidRequest                       Code = 40004 // STATS_INVALID_REQUEST
-	codeDatabaseDuplicateKey                      Code = 40010 // DATABASE_DUPLICATE_KEY
-	codeDatabaseStatementTimeout                  Code = 40011 // DATABASE_STATEMENT_TIMEOUT
-	codeDatabaseInvalidRowsAffected               Code = 40012 // DATABASE_INVALID_ROWS_AFFECTED
-	codeDatabaseDeadlockDetected                  Code = 40013 // DATABASE_DEADLOCK_DETECTED
-	codeDatabaseFailTask                          Code = 40014 // DATABASE_FAIL_TASK
-	codeDatabaseFailToGetConnections              Code = 40015 // DATABASE_FAIL_TO_GET_CONNECTIONS
-	codeDatabaseTooManyClients                    Code = 40016 // DATABASE_TOO_MANY_CLIENTS
-	codeDatabaseConstraintViolated                Code = 40017 // DATABASE_CONSTRAINT_VIOLATED
-	codeAsyncWorkerMultiErrors                    Code = 40020 // ASYNC_WORKER_MULTI_ERRORS
-	codeDatabaseCanceled                          Code = 40021 // DATABASE_CANCELED
-	codeRpcRequestQueueFull                       Code = 40030 // RPC_REQUEST_QUEUE_FULL
-	codeRpcServerUnavailable                      Code = 40031 // RPC_SERVER_UNAVAILABLE
-	codeRpcRequestTimeout                         Code = 40032 // RPC_REQUEST_TIMEOUT
-	codeRpcMaxMessageSizeExceeded                 Code = 40033 // RPC_MAX_MESSAGE_SIZE_EXCEEDED
-	codeExternalConnectionError                   Code = 40034 // EXTERNAL_CONNECTION_ERROR
-	codeRpcCanceled                               Code = 40035 // RPC_CANCELED
-	codeRpcUnknownMethod                          Code = 40036 // RPC_UNKNOWN_METHOD
-	codeRequestCanceledByUser                     Code = 40037 // REQUEST_CANCELED_BY_USER
-	codeQueryInvalidSyntax                        Code = 40050 // QUERY_INVALID_SYNTAX
-	codeQueueConnError                            Code = 41000 // QUEUE_CONN_ERROR
-	codeQueueCloseRequestTimeout                  Code = 41002 // QUEUE_CLOSE_REQUEST_TIMEOUT
-	codeQueueConnClosed                           Code = 41003 // QUEUE_CONN_CLOSED
-	codeQueuePublishAckTimeout                    Code = 41004 // QUEUE_PUBLISH_ACK_TIMEOUT
-	codeQueuePublishError                         Code = 41005 // QUEUE_PUBLISH_ERROR
-	codeQueueSubscriptionTimeout                  Code = 41006 // QUEUE_SUBSCRIPTION_TIMEOUT
-	codeQueueSubscriptionError                    Code = 41007 // QUEUE_SUBSCRIPTION_ERROR
-	codeQueueMarshallingFailed                    Code = 41008 // QUEUE_MARSHALLING_FAILED
-	codeQueueUnmarshallingFailed                  Code = 41009 // QUEUE_UNMARSHALLING_FAILED
-	codeQueueMaxMsgRedeliveryExceeded             Code = 41010 // QUEUE_MAX_MSG_REDELIVERY_EXCEEDED
-	codeQueueAckFailure                           Code = 41011 // QUEUE_ACK_FAILURE
-	codeSqsOverlimit                              Code = 41100 // SQS_OVERLIMIT
-	codeSqsInvalidReceiptHandle                   Code = 41101 // SQS_INVALID_RECEIPT_HANDLE
-	codeSqsUnknown                                Code = 41102 // SQS_UNKNOWN
-	codeSearchInternalFailure                     Code = 43001 // SEARCH_INTERNAL_FAILURE
-	codeSearchProjectionFailure                   Code = 43002 // SEARCH_PROJECTION_FAILURE
-	codeSearchPredictionFailure                   Code = 43003 // SEARCH_PREDICTION_FAILURE
-	codeSearchByNotFullyIndexedInput              Code = 43004 // SEARCH_BY_NOT_FULLY_INDEXED_INPUT
-	codeSavedSearchModifyFailed                   Code = 43005 // SAVED_SEARCH_MODIFY_FAILED
-	codeSearchCountsUnavailable                   Code = 43006 // SEARCH_COUNTS_UNAVAILABLE
-	codeClusterInternalFailure                    Code = 43040 // CLUSTER_INTERNAL_FAILURE
-	codeEvaluationQueued                          Code = 43100 // EVALUATION_QUEUED
-	codeEvaluationInProgress                      Code = 43101 // EVALUATION_IN_PROGRESS
-	codeEvaluationSuccess                         Code = 43102 // EVALUATION_SUCCESS
-	codeEvaluationFailedToRetrieveData            Code = 43103 // EVALUATION_FAILED_TO_RETRIEVE_DATA
-	codeEvaluationInvalidArgument                 Code = 43104 // EVALUATION_INVALID_ARGUMENT
-	codeEvaluationFailed                          Code = 43105 // EVALUATION_FAILED
-	codeEvaluationPending                         Code = 43106 // EVALUATION_PENDING
-	codeEvaluationTimedOut                        Code = 43107 // EVALUATION_TIMED_OUT
-	codeEvaluationUnexpectedError                 Code = 43108 // EVALUATION_UNEXPECTED_ERROR
-	codeEvaluationMixed                           Code = 43109 // EVALUATION_MIXED
-	codeStripeEventError                          Code = 44001 // STRIPE_EVENT_ERROR
-	codeStripeUnexpectedError                     Code = 44002 // STRIPE_UNEXPECTED_ERROR
-	codeCacheMiss                                 Code = 45001 // CACHE_MISS
-	codeRedisScriptExitedWithFailure              Code = 45002 // REDIS_SCRIPT_EXITED_WITH_FAILURE
-	codeRedisStreamErr                            Code = 45003 // REDIS_STREAM_ERR
-	codeRedisNoConsumers                          Code = 45004 // REDIS_NO_CONSUMERS
-	codeRedisStreamBackoff                        Code = 45005 // REDIS_STREAM_BACKOFF
-	codeRedisChannelErr                           Code = 45006 // REDIS_CHANNEL_ERR
-	codeSignupEventError                          Code = 46001 // SIGNUP_EVENT_ERROR
-	codeSignupFlagged                             Code = 46002 // SIGNUP_FLAGGED
-	codeFiletypeUnsupported                       Code = 46003 // FILETYPE_UNSUPPORTED
-	codeLoginEventError                           Code = 46004 // LOGIN_EVENT_ERROR
-	codeSiftUncategorizedError                    Code = 46005 // SIFT_UNCATEGORIZED_ERROR
-	codeUserFlagged                               Code = 46006 // USER_FLAGGED
-	codeAppCountInvalidMessage                    Code = 47001 // APP_COUNT_INVALID_MESSAGE
-	codeAppCountUpdateIncrementFailed             Code = 47002 // APP_COUNT_UPDATE_INCREMENT_FAILED
-	codeAppCountRebuildFailed                     Code = 47003 // APP_COUNT_REBUILD_FAILED
-	codeAppCountInternalFailure                   Code = 47004 // APP_COUNT_INTERNAL_FAILURE
-	codeMpDownloadError                           Code = 47101 // MP_DOWNLOAD_ERROR
-	codeMpResolveDnsError                         Code = 47102 // MP_RESOLVE_DNS_ERROR
-	codeMpDownloadMaxSizeExceededError            Code = 47103 // MP_DOWNLOAD_MAX_SIZE_EXCEEDED_ERROR
-	codeMpImageDecodeError                        Code = 47104 // MP_IMAGE_DECODE_ERROR
-	codeMpInvalidArgument                         Code = 47105 // MP_INVALID_ARGUMENT
-	codeMpImageProcessingError                    Code = 47106 // MP_IMAGE_PROCESSING_ERROR
-	codeDatatierConnError                         Code = 47201 // DATATIER_CONN_ERROR
-	codeUserConsentFace                           Code = 50001 // USER_CONSENT_FACE
-	codeWorkerMissing                             Code = 51000 // WORKER_MISSING
-	codeWorkerActive                              Code = 51001 // WORKER_ACTIVE
-	codeWorkerInactive                            Code = 51002 // WORKER_INACTIVE
-	codeSsoIdentityProviderDoesNotExist           Code = 53001 // SSO_IDENTITY_PROVIDER_DOES_NOT_EXIST
-	codeTaskInProgress                            Code = 54001 // TASK_IN_PROGRESS
-	codeTaskDone                                  Code = 54002 // TASK_DONE
-	codeTaskWontDo                                Code = 54003 // TASK_WONT_DO
-	codeTaskFailed                                Code = 54005 // TASK_FAILED
-	codeTaskIdle                                  Code = 54006 // TASK_IDLE
-	codeTaskConflict                              Code = 54100 // TASK_CONFLICT
-	codeTaskNotImplemented                        Code = 54101 // TASK_NOT_IMPLEMENTED
-	codeTaskMissing                               Code = 54102 // TASK_MISSING
-	codeTaskPermissionDenied                      Code = 54103 // TASK_PERMISSION_DENIED
-	codeTaskAssignmentSuccess                     Code = 54200 // TASK_ASSIGNMENT_SUCCESS
-	codeTaskAssignmentPending                     Code = 54201 // TASK_ASSIGNMENT_PENDING
-	codeTaskAssignmentAwaitingReview              Code = 54202 // TASK_ASSIGNMENT_AWAITING_REVIEW
-	codeTaskAssignmentAwaitingConsensusReview     Code = 54203 // TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW
-	codeTaskAssignmentRejected                    Code = 54204 // TASK_ASSIGNMENT_REJECTED
-	codeTaskAssignmentReviewSuccess               Code = 54300 // TASK_ASSIGNMENT_REVIEW_SUCCESS
-	codeTaskAssignmentReviewPending               Code = 54301 // TASK_ASSIGNMENT_REVIEW_PENDING
-	codeTaskAssignmentReviewDismissed             Code = 54302 // TASK_ASSIGNMENT_REVIEW_DISMISSED
-	codeLabelOrderPending                         Code = 55001 // LABEL_ORDER_PENDING
-	codeLabelOrderInProgress                      Code = 55002 // LABEL_ORDER_IN_PROGRESS
-	codeLabelOrderSuccess                         Code = 55003 // LABEL_ORDER_SUCCESS
-	codeLabelOrderCanceled                        Code = 55004 // LABEL_ORDER_CANCELED
-	codeLicenseActive                             Code = 60000 // LICENSE_ACTIVE
-	codeLicenseDoesNotExist                       Code = 60001 // LICENSE_DOES_NOT_EXIST
-	codeLicenseNeedUpdate                         Code = 60002 // LICENSE_NEED_UPDATE
-	codeLicenseExpired                            Code = 60003 // LICENSE_EXPIRED
-	codeLicenseRevoked                            Code = 60004 // LICENSE_REVOKED
-	codeLicenseDeleted                            Code = 60005 // LICENSE_DELETED
-	codeLicenseVolumeExceeded                     Code = 60006 // LICENSE_VOLUME_EXCEEDED
-	codePasswordValidationSuccess                 Code = 61000 // PASSWORD_VALIDATION_SUCCESS
-	codePasswordValidationFailed                  Code = 61001 // PASSWORD_VALIDATION_FAILED
-	codePasswordpolicyInvalidArgument             Code = 61002 // PASSWORDPOLICY_INVALID_ARGUMENT
-	codeFeatureflagConfigNotFound                 Code = 62000 // FEATUREFLAG_CONFIG_NOT_FOUND
-	codeFeatureflagInvalidArgument                Code = 62001 // FEATUREFLAG_INVALID_ARGUMENT
-	codeFeatureflagBlocked                        Code = 62002 // FEATUREFLAG_BLOCKED
-	codeFeatureflagNotFound                       Code = 62003 // FEATUREFLAG_NOT_FOUND
-	codeMaintenanceSuccess                        Code = 63000 // MAINTENANCE_SUCCESS
-	codeMaintenanceFailed                         Code = 63001 // MAINTENANCE_FAILED
-	codeJobQueued                                 Code = 64000 // JOB_QUEUED
-	codeJobRunning                                Code = 64001 // JOB_RUNNING
-	codeJobCompleted                              Code = 64002 // JOB_COMPLETED
-	codeJobFailed                                 Code = 64003 // JOB_FAILED
-	codeJobCancelled                              Code = 64004 // JOB_CANCELLED
-	codeDatasetVersionPending                     Code = 64005 // DATASET_VERSION_PENDING
-	codeJobUnexpectedError                        Code = 64006 // JOB_UNEXPECTED_ERROR
-	codeJobConflict                               Code = 64007 // JOB_CONFLICT
-	codeJobPaused                                 Code = 64008 // JOB_PAUSED
-	codeDatasetVersionInProgress                  Code = 64010 // DATASET_VERSION_IN_PROGRESS
-	codeDatasetVersionReady                       Code = 64015 // DATASET_VERSION_READY
-	codeDatasetVersionFailure                     Code = 64020 // DATASET_VERSION_FAILURE
-	codeDatasetVersionUnexpectedError             Code = 64025 // DATASET_VERSION_UNEXPECTED_ERROR
-	codeDatasetVersionConflict                    Code = 64030 // DATASET_VERSION_CONFLICT
-	codeDatasetInputSuccess                       Code = 64100 // DATASET_INPUT_SUCCESS
-	codeDatasetInputDuplicate                     Code = 64101 // DATASET_INPUT_DUPLICATE
-	codeDatasetVersionExportSuccess               Code = 64200 // DATASET_VERSION_EXPORT_SUCCESS
-	codeDatasetVersionExportPending               Code = 64201 // DATASET_VERSION_EXPORT_PENDING
-	codeDatasetVersionExportFailed                Code = 64202 // DATASET_VERSION_EXPORT_FAILED
-	codeDatasetVersionExportInProgress            Code = 64203 // DATASET_VERSION_EXPORT_IN_PROGRESS
-	codeDatasetVersionExportUnexpectedError       Code = 64204 // DATASET_VERSION_EXPORT_UNEXPECTED_ERROR
-	codeAuthMissingIdpAssoc                       Code = 65000 // AUTH_MISSING_IDP_ASSOC
-	codeListObjectsFailed                         Code = 66000 // LIST_OBJECTS_FAILED
-	codeArchiveExtractFailed                      Code = 67000 // ARCHIVE_EXTRACT_FAILED
-	codeUploadInProgress                          Code = 68000 // UPLOAD_IN_PROGRESS
-	codeUploadDone                                Code = 68001 // UPLOAD_DONE
-	codeUploadFailed                              Code = 68002 // UPLOAD_FAILED
-	codeUploadUnexpectedError                     Code = 68003 // UPLOAD_UNEXPECTED_ERROR
-	codeUploadExpired                             Code = 68004 // UPLOAD_EXPIRED
-	codeUploadCanceled                            Code = 68005 // UPLOAD_CANCELED
-	codeUploadConflict                            Code = 68006 // UPLOAD_CONFLICT
-	codeBillingInvalidInfo                        Code = 69000 // BILLING_INVALID_INFO
-	codeBillingMissingTokens                      Code = 69001 // BILLING_MISSING_TOKENS
-	codeLogEntriesInvalidRequest                  Code = 70000 // LOG_ENTRIES_INVALID_REQUEST
-	codeTwilioMaxVerificationBeginExceeded        Code = 71003 // TWILIO_MAX_VERIFICATION_BEGIN_EXCEEDED
-	codeTwilioMaxVerificationCheckExceeded        Code = 71004 // TWILIO_MAX_VERIFICATION_CHECK_EXCEEDED
-	codeTwilioPhoneNumberBlocked                  Code = 71005 // TWILIO_PHONE_NUMBER_BLOCKED
-	codeBadRequest                                Code = 90400 // BAD_REQUEST
-	codeServerError                               Code = 90500 // SERVER_ERROR
-	codeInternalServerIssue                       Code = 98004 // INTERNAL_SERVER_ISSUE
-	codeInternalFetchingIssue                     Code = 98005 // INTERNAL_FETCHING_ISSUE
-	codeInternalDatabaseIssue                     Code = 98006 // INTERNAL_DATABASE_ISSUE
-	codeInternalContextCanceled                   Code = 98008 // INTERNAL_CONTEXT_CANCELED
-	codeInternalUnexpectedTimeout                 Code = 98009 // INTERNAL_UNEXPECTED_TIMEOUT
-	codeInternalUnexpectedV1                      Code = 98010 // INTERNAL_UNEXPECTED_V1
-	codeInternalUnexpectedPanic                   Code = 98011 // INTERNAL_UNEXPECTED_PANIC
-	codeInternalUnexpectedSpire                   Code = 98012 // INTERNAL_UNEXPECTED_SPIRE
-	codeInternalRedisUnavailable                  Code = 98013 // INTERNAL_REDIS_UNAVAILABLE
-	codeInternalResourceExhausted                 Code = 98014 // INTERNAL_RESOURCE_EXHAUSTED
-	codeInternalRedisUncategorized                Code = 98015 // INTERNAL_REDIS_UNCATEGORIZED
-	codeInternalAwsUncategorized                  Code = 98016 // INTERNAL_AWS_UNCATEGORIZED
-	codeInternalAzureUncategorized                Code = 98017 // INTERNAL_AZURE_UNCATEGORIZED
-	codeInternalVectordbUncategorized             Code = 98018 // INTERNAL_VECTORDB_UNCATEGORIZED
-	codeInternalOracleUncategorized               Code = 98019 // INTERNAL_ORACLE_UNCATEGORIZED
-	codeInternalVultrUncategorized                Code = 98020 // INTERNAL_VULTR_UNCATEGORIZED
-	codeInternalGcpUncategorized                  Code = 98021 // INTERNAL_GCP_UNCATEGORIZED
-	codeConnUncategorized                         Code = 99001 // CONN_UNCATEGORIZED
-	codeModelUncategorized                        Code = 99002 // MODEL_UNCATEGORIZED
-	codeInputUncategorized                        Code = 99003 // INPUT_UNCATEGORIZED
-	codeAnnotationUncategorized                   Code = 99004 // ANNOTATION_UNCATEGORIZED
-	codeBillingUncategorized                      Code = 99005 // BILLING_UNCATEGORIZED
-	codeInternalUncategorized                     Code = 99009 // INTERNAL_UNCATEGORIZED
-)
-
-// codeTable holds every name of the enum sorted by number; where names
-// share a number the one not deprecated comes first.
+// codeTable holds every name of Clarifai's status code enum sorted by
+// number; where names share a number the one not deprecated comes first.
+// The codes this module acts on by number are declared in internal/wire.
 var codeTable = [429]codeInfo{
-	{codeZero, "ZERO", ClassFailure, codes.Unknown, false},
-	{codeSuccess, "SUCCESS", ClassOK, codes.OK, false},
-	{codeMixedStatus, "MIXED_STATUS", ClassOK, codes.OK, false},
-	{codeFailure, "FAILURE", ClassFailure, codes.Unknown, false},
-	{codeTryAgain, "TRY_AGAIN", ClassFailure, codes.Unavailable, false},
-	{codeNotImplemented, "NOT_IMPLEMENTED", ClassFailure, codes.Unimplemented, false},
-	{codeMoved, "MOVED", ClassFailure, codes.FailedPrecondition, false},
-	{codeTeapot, "TEAPOT", ClassFailure, codes.Unknown, false},
-	{codeAccepted, "ACCEPTED", ClassOK, codes.OK, false},
-	{codeConnAccountIssues, "CONN_ACCOUNT_ISSUES", ClassFailure, codes.PermissionDenied, false},
-	{codeConnTokenInvalid, "CONN_TOKEN_INVALID", ClassFailure, codes.Unauthenticated, true},
-	{codeConnCredentialsInvalid, "CONN_CREDENTIALS_INVALID", ClassFailure, codes.Unauthenticated, false},
-	{codeConnExceedHourlyLimit, "CONN_EXCEED_HOURLY_LIMIT", ClassFailure, codes.ResourceExhausted, false},
-	{codeConnExceedMonthlyLimit, "CONN_EXCEED_MONTHLY_LIMIT", ClassFailure, codes.ResourceExhausted, false},
-	{codeConnThrottled, "CONN_THROTTLED", ClassFailure, codes.ResourceExhausted, false},
-	{codeConnExceedsLimits, "CONN_EXCEEDS_LIMITS", ClassFailure, codes.ResourceExhausted, false},
-	{codeConnInsufficientScopes, "CONN_INSUFFICIENT_SCOPES", ClassFailure, codes.PermissionDenied, false},
-	{codeConnKeyInvalid, "CONN_KEY_INVALID", ClassFailure, codes.Unauthenticated, false},
-	{codeConnKeyNotFound, "CONN_KEY_NOT_FOUND", ClassFailure, codes.Unauthenticated, false},
-	{codeConnBadRequestFormat, "CONN_BAD_REQUEST_FORMAT", ClassFailure, codes.InvalidArgument, false},
-	{codeConnDoesNotExist, "CONN_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeConnInvalidRequest, "CONN_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeConnMethodNotAllowed, "CONN_METHOD_NOT_ALLOWED", ClassFailure, codes.Unimplemented, false},
-	{codeConnNoGdprConsent, "CONN_NO_GDPR_CONSENT", ClassFailure, codes.FailedPrecondition, false},
-	{codeConnInvalidRange, "CONN_INVALID_RANGE", ClassFailure, codes.OutOfRange, false},
-	{codeConnAuthMethodDisabled, "CONN_AUTH_METHOD_DISABLED", ClassFailure, codes.PermissionDenied, false},
-	{codeModelTrained, "MODEL_TRAINED", ClassState, codes.OK, false},
-	{codeModelTraining, "MODEL_TRAINING", ClassProgress, codes.OK, false},
-	{codeModelUntrained, "MODEL_UNTRAINED", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelQueuedForTraining, "MODEL_QUEUED_FOR_TRAINING", ClassProgress, codes.OK, false},
-	{codeModelUploading, "MODEL_UPLOADING", ClassProgress, codes.OK, false},
-	{codeModelUploadingFailed, "MODEL_UPLOADING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelTrainingFailed, "MODEL_TRAINING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelBuilding, "MODEL_BUILDING", ClassProgress, codes.OK, false},
-	{codeModelBuildingFailed, "MODEL_BUILDING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelBuildUnexpectedError, "MODEL_BUILD_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeModelTrainingNoData, "MODEL_TRAINING_NO_DATA", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelTrainingNoPositives, "MODEL_TRAINING_NO_POSITIVES", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelTrainingOneVsNSingleClass, "MODEL_TRAINING_ONE_VS_N_SINGLE_CLASS", ClassFailure, codes.InvalidArgument, false},
-	{codeModelTrainingTimedOut, "MODEL_TRAINING_TIMED_OUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeModelTrainingWaitingError, "MODEL_TRAINING_WAITING_ERROR", ClassFailure, codes.Internal, false},
-	{codeModelTrainingUnknownError, "MODEL_TRAINING_UNKNOWN_ERROR", ClassFailure, codes.Internal, false},
-	{codeModelTrainingMsgRedeliver, "MODEL_TRAINING_MSG_REDELIVER", ClassFailure, codes.Internal, true},
-	{codeModelTrainingInsufficientData, "MODEL_TRAINING_INSUFFICIENT_DATA", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelTrainingInvalidParams, "MODEL_TRAINING_INVALID_PARAMS", ClassFailure, codes.InvalidArgument, false},
-	{codeModelTrainingInvalidDataToleranceExceeded, "MODEL_TRAINING_INVALID_DATA_TOLERANCE_EXCEEDED", ClassFailure, codes.InvalidArgument, false},
-	{codeModelModifySuccess, "MODEL_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeModelModifyPending, "MODEL_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeModelModifyFailed, "MODEL_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelDoesNotExist, "MODEL_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeModelPermissionDenied, "MODEL_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeModelInvalidArgument, "MODEL_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeModelInvalidRequest, "MODEL_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeModelEvaluated, "MODEL_EVALUATED", ClassState, codes.OK, false},
-	{codeModelEvaluating, "MODEL_EVALUATING", ClassProgress, codes.OK, false},
-	{codeModelNotEvaluated, "MODEL_NOT_EVALUATED", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelQueuedForEvaluation, "MODEL_QUEUED_FOR_EVALUATION", ClassProgress, codes.OK, false},
-	{codeModelEvaluationTimedOut, "MODEL_EVALUATION_TIMED_OUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeModelEvaluationWaitingError, "MODEL_EVALUATION_WAITING_ERROR", ClassFailure, codes.Internal, false},
-	{codeModelEvaluationUnknownError, "MODEL_EVALUATION_UNKNOWN_ERROR", ClassFailure, codes.Internal, false},
-	{codeModelPredictionFailed, "MODEL_PREDICTION_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelEvaluationMsgRedeliver, "MODEL_EVALUATION_MSG_REDELIVER", ClassFailure, codes.Internal, true},
-	{codeModelEvaluationNeedLabels, "MODEL_EVALUATION_NEED_LABELS", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelEvaluationNeedInputs, "MODEL_EVALUATION_NEED_INPUTS", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelEvaluationFailed, "MODEL_EVALUATION_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelDeploymentFailed, "MODEL_DEPLOYMENT_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelDeploying, "MODEL_DEPLOYING", ClassProgress, codes.OK, false},
-	{codeModelQueuedForDeployment, "MODEL_QUEUED_FOR_DEPLOYMENT", ClassProgress, codes.OK, false},
-	{codeModelNotDeployed, "MODEL_NOT_DEPLOYED", ClassFailure, codes.FailedPrecondition, false},
-	{codeModelBusyPleaseRetry, "MODEL_BUSY_PLEASE_RETRY", ClassFailure, codes.Unavailable, false},
-	{codeModelLoading, "MODEL_LOADING", ClassProgress, codes.OK, false},
-	{codeModelReferenceInvalidArgument, "MODEL_REFERENCE_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeModelExampleInputInvalidArgument, "MODEL_EXAMPLE_INPUT_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeModelExported, "MODEL_EXPORTED", ClassState, codes.OK, false},
-	{codeModelExporting, "MODEL_EXPORTING", ClassProgress, codes.OK, false},
-	{codeModelExportingFailed, "MODEL_EXPORTING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeModelExportPending, "MODEL_EXPORT_PENDING", ClassProgress, codes.OK, false},
-	{codeWorkflowNoMatchingInput, "WORKFLOW_NO_MATCHING_INPUT", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowRequireTrainedModel, "WORKFLOW_REQUIRE_TRAINED_MODEL", ClassFailure, codes.FailedPrecondition, false},
-	{codeWorkflowDuplicate, "WORKFLOW_DUPLICATE", ClassFailure, codes.AlreadyExists, false},
-	{codeWorkflowUnsupportedFormat, "WORKFLOW_UNSUPPORTED_FORMAT", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowDoesNotExist, "WORKFLOW_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeWorkflowPermissionDenied, "WORKFLOW_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeWorkflowInvalidArgument, "WORKFLOW_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowInvalidRecipe, "WORKFLOW_INVALID_RECIPE", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowInvalidTemplate, "WORKFLOW_INVALID_TEMPLATE", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowInvalidGraph, "WORKFLOW_INVALID_GRAPH", ClassFailure, codes.InvalidArgument, false},
-	{codeWorkflowInternalFailure, "WORKFLOW_INTERNAL_FAILURE", ClassFailure, codes.Internal, false},
-	{codeWorkflowModifySuccess, "WORKFLOW_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeWorkflowModifyPending, "WORKFLOW_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeWorkflowModifyFailed, "WORKFLOW_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeWorkflowReindexFailed, "WORKFLOW_REINDEX_FAILED", ClassFailure, codes.Unknown, false},
-	{codeWorkflowInvalidRequest, "WORKFLOW_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeConceptModifySuccess, "CONCEPT_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeConceptModifyPending, "CONCEPT_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeConceptModifyFailed, "CONCEPT_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeAnnotationSuccess, "ANNOTATION_SUCCESS", ClassOK, codes.OK, false},
-	{codeAnnotationPending, "ANNOTATION_PENDING", ClassProgress, codes.OK, false},
-	{codeAnnotationFailed, "ANNOTATION_FAILED", ClassFailure, codes.Unknown, false},
-	{codeAnnotationUnknownStatus, "ANNOTATION_UNKNOWN_STATUS", ClassState, codes.OK, false},
-	{codeAnnotationInvalidArgument, "ANNOTATION_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeAnnotationPermissionDenied, "ANNOTATION_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeAnnotationAwaitingReview, "ANNOTATION_AWAITING_REVIEW", ClassProgress, codes.OK, false},
-	{codeAnnotationReviewDenied, "ANNOTATION_REVIEW_DENIED", ClassState, codes.OK, false},
-	{codeAnnotationAwaitingConsensusReview, "ANNOTATION_AWAITING_CONSENSUS_REVIEW", ClassProgress, codes.OK, false},
-	{codeAnnotationModifySuccess, "ANNOTATION_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeAnnotationModifyPending, "ANNOTATION_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeAnnotationModifyFailed, "ANNOTATION_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeAnnotationTrackIdle, "ANNOTATION_TRACK_IDLE", ClassState, codes.OK, false},
-	{codeAnnotationTrackInProgress, "ANNOTATION_TRACK_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeAnnotationTrackPending, "ANNOTATION_TRACK_PENDING", ClassProgress, codes.OK, false},
-	{codeAnnotationTrackApproved, "ANNOTATION_TRACK_APPROVED", ClassState, codes.OK, false},
-	{codeAnnotationTrackFailed, "ANNOTATION_TRACK_FAILED", ClassFailure, codes.Unknown, false},
-	{codeMetadataInvalidPatchArguments, "METADATA_INVALID_PATCH_ARGUMENTS", ClassFailure, codes.InvalidArgument, false},
-	{codeMetadataParsingIssue, "METADATA_PARSING_ISSUE", ClassFailure, codes.InvalidArgument, false},
-	{codeMetadataManipulationIssue, "METADATA_MANIPULATION_ISSUE", ClassFailure, codes.Unknown, false},
-	{codeTrainerJobStateNone, "TRAINER_JOB_STATE_NONE", ClassState, codes.OK, false},
-	{codeTrainerJobStateQueued, "TRAINER_JOB_STATE_QUEUED", ClassProgress, codes.OK, false},
-	{codeTrainerJobStateRunning, "TRAINER_JOB_STATE_RUNNING", ClassProgress, codes.OK, false},
-	{codeTrainerJobStateComplete, "TRAINER_JOB_STATE_COMPLETE", ClassOK, codes.OK, false},
-	{codeTrainerJobStateError, "TRAINER_JOB_STATE_ERROR", ClassFailure, codes.Unknown, false},
-	{codeDataDumpSuccess, "DATA_DUMP_SUCCESS", ClassOK, codes.OK, false},
-	{codeDataDumpPending, "DATA_DUMP_PENDING", ClassProgress, codes.OK, false},
-	{codeDataDumpFailed, "DATA_DUMP_FAILED", ClassFailure, codes.Unknown, false},
-	{codeDataDumpInProgress, "DATA_DUMP_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeDataDumpNoData, "DATA_DUMP_NO_DATA", ClassFailure, codes.FailedPrecondition, true},
-	{codeDataDumpUnexpectedError, "DATA_DUMP_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeDataDumpExportSuccess, "DATA_DUMP_EXPORT_SUCCESS", ClassOK, codes.OK, false},
-	{codeDataDumpExportPending, "DATA_DUMP_EXPORT_PENDING", ClassProgress, codes.OK, false},
-	{codeDataDumpExportFailed, "DATA_DUMP_EXPORT_FAILED", ClassFailure, codes.Unknown, false},
-	{codeDataDumpExportInProgress, "DATA_DUMP_EXPORT_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeDataDumpExportUnexpectedError, "DATA_DUMP_EXPORT_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeAppDuplicationSuccess, "APP_DUPLICATION_SUCCESS", ClassOK, codes.OK, true},
-	{codeAppDuplicationFailed, "APP_DUPLICATION_FAILED", ClassFailure, codes.Unknown, true},
-	{codeAppDuplicationPending, "APP_DUPLICATION_PENDING", ClassProgress, codes.OK, true},
-	{codeAppDuplicationInProgress, "APP_DUPLICATION_IN_PROGRESS", ClassProgress, codes.OK, true},
-	{codeAppDuplicationInvalidRequest, "APP_DUPLICATION_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, true},
-	{codeModuleDoesNotExist, "MODULE_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeModulePermissionDenied, "MODULE_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeModuleInvalidArgument, "MODULE_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeModuleInvalidRequest, "MODULE_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeBulkOperationSuccess, "BULK_OPERATION_SUCCESS", ClassOK, codes.OK, false},
-	{codeBulkOperationFailed, "BULK_OPERATION_FAILED", ClassFailure, codes.Unknown, false},
-	{codeBulkOperationPending, "BULK_OPERATION_PENDING", ClassProgress, codes.OK, false},
-	{codeBulkOperationInProgress, "BULK_OPERATION_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeBulkOperationInvalidRequest, "BULK_OPERATION_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeBulkOperationCancelled, "BULK_OPERATION_CANCELLED", ClassFailure, codes.Canceled, false},
-	{codeBulkOperationUnexpectedError, "BULK_OPERATION_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeRunnerDoesNotExist, "RUNNER_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeRunnerPermissionDenied, "RUNNER_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeRunnerInvalidArgument, "RUNNER_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeRunnerInvalidRequest, "RUNNER_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeRunnerNeedsRetry, "RUNNER_NEEDS_RETRY", ClassFailure, codes.Unavailable, false},
-	{codeRunnerStreamStart, "RUNNER_STREAM_START", ClassOK, codes.OK, false},
-	{codeRunnerStreamEnd, "RUNNER_STREAM_END", ClassOK, codes.OK, false},
-	{codeRunnerItemCancelled, "RUNNER_ITEM_CANCELLED", ClassFailure, codes.Canceled, false},
-	{codeRunnerProcessingFailed, "RUNNER_PROCESSING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeRunnerSpecialHandlingNotComplete, "RUNNER_SPECIAL_HANDLING_NOT_COMPLETE", ClassFailure, codes.Unknown, false},
-	{codeNodepoolDoesNotExist, "NODEPOOL_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeNodepoolInvalidArgument, "NODEPOOL_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeNodepoolInvalidRequest, "NODEPOOL_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeComputeClusterDoesNotExist, "COMPUTE_CLUSTER_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeComputeClusterInvalidArgument, "COMPUTE_CLUSTER_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeComputeClusterInvalidRequest, "COMPUTE_CLUSTER_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeDeploymentDoesNotExist, "DEPLOYMENT_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeDeploymentInvalidArgument, "DEPLOYMENT_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeDeploymentInvalidRequest, "DEPLOYMENT_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeDeploymentDisabled, "DEPLOYMENT_DISABLED", ClassFailure, codes.FailedPrecondition, false},
-	{codeInstanceTypeDoesNotExist, "INSTANCE_TYPE_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeInstanceTypeInvalidArgument, "INSTANCE_TYPE_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeInstanceTypeInvalidRequest, "INSTANCE_TYPE_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeComputePlaneMetricsInvalidRequest, "COMPUTE_PLANE_METRICS_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codePipelineStepDoesNotExist, "PIPELINE_STEP_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codePipelineStepInvalidArgument, "PIPELINE_STEP_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codePipelineStepInvalidRequest, "PIPELINE_STEP_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codePipelineStepUploading, "PIPELINE_STEP_UPLOADING", ClassProgress, codes.OK, false},
-	{codePipelineStepUploadingFailed, "PIPELINE_STEP_UPLOADING_FAILED", ClassFailure, codes.Unknown, false},
-	{codePipelineStepBuilding, "PIPELINE_STEP_BUILDING", ClassProgress, codes.OK, false},
-	{codePipelineStepBuildingFailed, "PIPELINE_STEP_BUILDING_FAILED", ClassFailure, codes.Unknown, false},
-	{codePipelineStepBuildUnexpectedError, "PIPELINE_STEP_BUILD_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codePipelineStepReady, "PIPELINE_STEP_READY", ClassState, codes.OK, false},
-	{codePipelineStepNotReady, "PIPELINE_STEP_NOT_READY", ClassFailure, codes.FailedPrecondition, false},
-	{codePipelineDoesNotExist, "PIPELINE_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codePipelineInvalidArgument, "PIPELINE_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codePipelineInvalidRequest, "PIPELINE_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeArtifactDoesNotExist, "ARTIFACT_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeArtifactInvalidArgument, "ARTIFACT_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeArtifactInvalidRequest, "ARTIFACT_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeArtifactVersionDoesNotExist, "ARTIFACT_VERSION_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeArtifactVersionInvalidArgument, "ARTIFACT_VERSION_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeArtifactVersionInvalidRequest, "ARTIFACT_VERSION_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeInputSuccess, "INPUT_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputDownloadSuccess, "INPUT_DOWNLOAD_SUCCESS", ClassOK, codes.OK, true},
-	{codeInputPending, "INPUT_PENDING", ClassProgress, codes.OK, false},
-	{codeInputDownloadPending, "INPUT_DOWNLOAD_PENDING", ClassProgress, codes.OK, true},
-	{codeInputFailed, "INPUT_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputDownloadFailed, "INPUT_DOWNLOAD_FAILED", ClassFailure, codes.Unknown, true},
-	{codeInputInProgress, "INPUT_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeInputDownloadInProgress, "INPUT_DOWNLOAD_IN_PROGRESS", ClassProgress, codes.OK, true},
-	{codeInputStatusUpdateFailed, "INPUT_STATUS_UPDATE_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputDeleteFailed, "INPUT_DELETE_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputDuplicate, "INPUT_DUPLICATE", ClassFailure, codes.AlreadyExists, false},
-	{codeInputUnsupportedFormat, "INPUT_UNSUPPORTED_FORMAT", ClassFailure, codes.InvalidArgument, false},
-	{codeInputDoesNotExist, "INPUT_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeInputPermissionDenied, "INPUT_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeInputInvalidArgument, "INPUT_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeInputOverLimit, "INPUT_OVER_LIMIT", ClassFailure, codes.ResourceExhausted, false},
-	{codeInputInvalidUrl, "INPUT_INVALID_URL", ClassFailure, codes.InvalidArgument, false},
-	{codeInputModifySuccess, "INPUT_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputModifyPending, "INPUT_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeInputModifyFailed, "INPUT_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputStorageHostFailed, "INPUT_STORAGE_HOST_FAILED", ClassFailure, codes.Internal, false},
-	{codeAllInputInvalidBytes, "ALL_INPUT_INVALID_BYTES", ClassFailure, codes.InvalidArgument, false},
-	{codeInputClusterSuccess, "INPUT_CLUSTER_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputClusterPending, "INPUT_CLUSTER_PENDING", ClassProgress, codes.OK, false},
-	{codeInputClusterFailed, "INPUT_CLUSTER_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputClusterInProgress, "INPUT_CLUSTER_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeInputReindexSuccess, "INPUT_REINDEX_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputReindexPending, "INPUT_REINDEX_PENDING", ClassProgress, codes.OK, false},
-	{codeInputReindexFailed, "INPUT_REINDEX_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputReindexInProgress, "INPUT_REINDEX_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeInputVideoDownloadSuccess, "INPUT_VIDEO_DOWNLOAD_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputVideoDownloadPending, "INPUT_VIDEO_DOWNLOAD_PENDING", ClassProgress, codes.OK, false},
-	{codeInputVideoDownloadFailed, "INPUT_VIDEO_DOWNLOAD_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputVideoDuplicate, "INPUT_VIDEO_DUPLICATE", ClassFailure, codes.AlreadyExists, false},
-	{codeInputVideoUnsupportedFormat, "INPUT_VIDEO_UNSUPPORTED_FORMAT", ClassFailure, codes.InvalidArgument, false},
-	{codeInputVideoDoesNotExist, "INPUT_VIDEO_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeInputVideoPermissionDenied, "INPUT_VIDEO_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeInputVideoInvalidArgument, "INPUT_VIDEO_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeInputVideoOverLimit, "INPUT_VIDEO_OVER_LIMIT", ClassFailure, codes.ResourceExhausted, false},
-	{codeInputVideoInvalidUrl, "INPUT_VIDEO_INVALID_URL", ClassFailure, codes.InvalidArgument, false},
-	{codeInputVideoModifySuccess, "INPUT_VIDEO_MODIFY_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputVideoModifyPending, "INPUT_VIDEO_MODIFY_PENDING", ClassProgress, codes.OK, false},
-	{codeInputVideoModifyFailed, "INPUT_VIDEO_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputVideoStorageHostFailed, "INPUT_VIDEO_STORAGE_HOST_FAILED", ClassFailure, codes.Internal, false},
-	{codeAllInputVideosInvalidBytes, "ALL_INPUT_VIDEOS_INVALID_BYTES", ClassFailure, codes.InvalidArgument, false},
-	{codeInputVideoProcessingSuccess, "INPUT_VIDEO_PROCESSING_SUCCESS", ClassOK, codes.OK, false},
-	{codeInputVideoProcessingPending, "INPUT_VIDEO_PROCESSING_PENDING", ClassProgress, codes.OK, false},
-	{codeInputVideoProcessingFailed, "INPUT_VIDEO_PROCESSING_FAILED", ClassFailure, codes.Unknown, false},
-	{codeInputVideoStorageInconsistency, "INPUT_VIDEO_STORAGE_INCONSISTENCY", ClassFailure, codes.Internal, false},
-	{codeInputVideoStorageFailure, "INPUT_VIDEO_STORAGE_FAILURE", ClassFailure, codes.Internal, false},
-	{codeInputVideoUrlGenerationFailure, "INPUT_VIDEO_URL_GENERATION_FAILURE", ClassFailure, codes.Internal, false},
-	{codeInputConnectionFailed, "INPUT_CONNECTION_FAILED", ClassFailure, codes.Unavailable, false},
-	{codeRequestDisabledForMaintenance, "REQUEST_DISABLED_FOR_MAINTENANCE", ClassFailure, codes.Unavailable, false},
-	{codeInputWritesDisabledForMaintenance, "INPUT_WRITES_DISABLED_FOR_MAINTENANCE", ClassFailure, codes.Unavailable, true},
-	{codeInputInvalidRequest, "INPUT_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codePredictInvalidRequest, "PREDICT_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeSearchInvalidRequest, "SEARCH_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeConceptsInvalidRequest, "CONCEPTS_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeStatsInvalidRequest, "STATS_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeDatabaseDuplicateKey, "DATABASE_DUPLICATE_KEY", ClassFailure, codes.AlreadyExists, false},
-	{codeDatabaseStatementTimeout, "DATABASE_STATEMENT_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeDatabaseInvalidRowsAffected, "DATABASE_INVALID_ROWS_AFFECTED", ClassFailure, codes.InvalidArgument, false},
-	{codeDatabaseDeadlockDetected, "DATABASE_DEADLOCK_DETECTED", ClassFailure, codes.Aborted, false},
-	{codeDatabaseFailTask, "DATABASE_FAIL_TASK", ClassFailure, codes.Internal, false},
-	{codeDatabaseFailToGetConnections, "DATABASE_FAIL_TO_GET_CONNECTIONS", ClassFailure, codes.Unavailable, false},
-	{codeDatabaseTooManyClients, "DATABASE_TOO_MANY_CLIENTS", ClassFailure, codes.Unavailable, false},
-	{codeDatabaseConstraintViolated, "DATABASE_CONSTRAINT_VIOLATED", ClassFailure, codes.FailedPrecondition, false},
-	{codeAsyncWorkerMultiErrors, "ASYNC_WORKER_MULTI_ERRORS", ClassFailure, codes.Unknown, false},
-	{codeDatabaseCanceled, "DATABASE_CANCELED", ClassFailure, codes.Canceled, false},
-	{codeRpcRequestQueueFull, "RPC_REQUEST_QUEUE_FULL", ClassFailure, codes.ResourceExhausted, false},
-	{codeRpcServerUnavailable, "RPC_SERVER_UNAVAILABLE", ClassFailure, codes.Unavailable, false},
-	{codeRpcRequestTimeout, "RPC_REQUEST_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeRpcMaxMessageSizeExceeded, "RPC_MAX_MESSAGE_SIZE_EXCEEDED", ClassFailure, codes.ResourceExhausted, false},
-	{codeExternalConnectionError, "EXTERNAL_CONNECTION_ERROR", ClassFailure, codes.Unavailable, false},
-	{codeRpcCanceled, "RPC_CANCELED", ClassFailure, codes.Canceled, false},
-	{codeRpcUnknownMethod, "RPC_UNKNOWN_METHOD", ClassFailure, codes.Unimplemented, false},
-	{codeRequestCanceledByUser, "REQUEST_CANCELED_BY_USER", ClassFailure, codes.Canceled, false},
-	{codeQueryInvalidSyntax, "QUERY_INVALID_SYNTAX", ClassFailure, codes.InvalidArgument, false},
-	{codeQueueConnError, "QUEUE_CONN_ERROR", ClassFailure, codes.Unavailable, false},
-	{codeQueueCloseRequestTimeout, "QUEUE_CLOSE_REQUEST_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeQueueConnClosed, "QUEUE_CONN_CLOSED", ClassFailure, codes.Unavailable, false},
-	{codeQueuePublishAckTimeout, "QUEUE_PUBLISH_ACK_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeQueuePublishError, "QUEUE_PUBLISH_ERROR", ClassFailure, codes.Internal, false},
-	{codeQueueSubscriptionTimeout, "QUEUE_SUBSCRIPTION_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeQueueSubscriptionError, "QUEUE_SUBSCRIPTION_ERROR", ClassFailure, codes.Internal, false},
-	{codeQueueMarshallingFailed, "QUEUE_MARSHALLING_FAILED", ClassFailure, codes.Internal, false},
-	{codeQueueUnmarshallingFailed, "QUEUE_UNMARSHALLING_FAILED", ClassFailure, codes.Internal, false},
-	{codeQueueMaxMsgRedeliveryExceeded, "QUEUE_MAX_MSG_REDELIVERY_EXCEEDED", ClassFailure, codes.Internal, false},
-	{codeQueueAckFailure, "QUEUE_ACK_FAILURE", ClassFailure, codes.Internal, false},
-	{codeSqsOverlimit, "SQS_OVERLIMIT", ClassFailure, codes.ResourceExhausted, false},
-	{codeSqsInvalidReceiptHandle, "SQS_INVALID_RECEIPT_HANDLE", ClassFailure, codes.InvalidArgument, false},
-	{codeSqsUnknown, "SQS_UNKNOWN", ClassFailure, codes.Internal, false},
-	{codeSearchInternalFailure, "SEARCH_INTERNAL_FAILURE", ClassFailure, codes.Internal, false},
-	{codeSearchProjectionFailure, "SEARCH_PROJECTION_FAILURE", ClassFailure, codes.Unknown, false},
-	{codeSearchPredictionFailure, "SEARCH_PREDICTION_FAILURE", ClassFailure, codes.Unknown, false},
-	{codeSearchByNotFullyIndexedInput, "SEARCH_BY_NOT_FULLY_INDEXED_INPUT", ClassFailure, codes.FailedPrecondition, false},
-	{codeSavedSearchModifyFailed, "SAVED_SEARCH_MODIFY_FAILED", ClassFailure, codes.Unknown, false},
-	{codeSearchCountsUnavailable, "SEARCH_COUNTS_UNAVAILABLE", ClassFailure, codes.Unavailable, false},
-	{codeClusterInternalFailure, "CLUSTER_INTERNAL_FAILURE", ClassFailure, codes.Internal, false},
-	{codeEvaluationQueued, "EVALUATION_QUEUED", ClassProgress, codes.OK, false},
-	{codeEvaluationInProgress, "EVALUATION_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeEvaluationSuccess, "EVALUATION_SUCCESS", ClassOK, codes.OK, false},
-	{codeEvaluationFailedToRetrieveData, "EVALUATION_FAILED_TO_RETRIEVE_DATA", ClassFailure, codes.Unknown, false},
-	{codeEvaluationInvalidArgument, "EVALUATION_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeEvaluationFailed, "EVALUATION_FAILED", ClassFailure, codes.Unknown, false},
-	{codeEvaluationPending, "EVALUATION_PENDING", ClassProgress, codes.OK, false},
-	{codeEvaluationTimedOut, "EVALUATION_TIMED_OUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeEvaluationUnexpectedError, "EVALUATION_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeEvaluationMixed, "EVALUATION_MIXED", ClassState, codes.OK, false},
-	{codeStripeEventError, "STRIPE_EVENT_ERROR", ClassFailure, codes.Internal, false},
-	{codeStripeUnexpectedError, "STRIPE_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeCacheMiss, "CACHE_MISS", ClassFailure, codes.NotFound, false},
-	{codeRedisScriptExitedWithFailure, "REDIS_SCRIPT_EXITED_WITH_FAILURE", ClassFailure, codes.Internal, false},
-	{codeRedisStreamErr, "REDIS_STREAM_ERR", ClassFailure, codes.Internal, false},
-	{codeRedisNoConsumers, "REDIS_NO_CONSUMERS", ClassFailure, codes.Unavailable, false},
-	{codeRedisStreamBackoff, "REDIS_STREAM_BACKOFF", ClassFailure, codes.Unavailable, false},
-	{codeRedisChannelErr, "REDIS_CHANNEL_ERR", ClassFailure, codes.Internal, false},
-	{codeSignupEventError, "SIGNUP_EVENT_ERROR", ClassFailure, codes.Unknown, false},
-	{codeSignupFlagged, "SIGNUP_FLAGGED", ClassFailure, codes.PermissionDenied, false},
-	{codeFiletypeUnsupported, "FILETYPE_UNSUPPORTED", ClassFailure, codes.InvalidArgument, false},
-	{codeLoginEventError, "LOGIN_EVENT_ERROR", ClassFailure, codes.Unknown, false},
-	{codeSiftUncategorizedError, "SIFT_UNCATEGORIZED_ERROR", ClassFailure, codes.Unknown, false},
-	{codeUserFlagged, "USER_FLAGGED", ClassFailure, codes.PermissionDenied, false},
-	{codeAppCountInvalidMessage, "APP_COUNT_INVALID_MESSAGE", ClassFailure, codes.InvalidArgument, false},
-	{codeAppCountUpdateIncrementFailed, "APP_COUNT_UPDATE_INCREMENT_FAILED", ClassFailure, codes.Internal, false},
-	{codeAppCountRebuildFailed, "APP_COUNT_REBUILD_FAILED", ClassFailure, codes.Internal, false},
-	{codeAppCountInternalFailure, "APP_COUNT_INTERNAL_FAILURE", ClassFailure, codes.Internal, false},
-	{codeMpDownloadError, "MP_DOWNLOAD_ERROR", ClassFailure, codes.InvalidArgument, false},
-	{codeMpResolveDnsError, "MP_RESOLVE_DNS_ERROR", ClassFailure, codes.InvalidArgument, false},
-	{codeMpDownloadMaxSizeExceededError, "MP_DOWNLOAD_MAX_SIZE_EXCEEDED_ERROR", ClassFailure, codes.InvalidArgument, false},
-	{codeMpImageDecodeError, "MP_IMAGE_DECODE_ERROR", ClassFailure, codes.InvalidArgument, false},
-	{codeMpInvalidArgument, "MP_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeMpImageProcessingError, "MP_IMAGE_PROCESSING_ERROR", ClassFailure, codes.InvalidArgument, false},
-	{codeDatatierConnError, "DATATIER_CONN_ERROR", ClassFailure, codes.Unavailable, false},
-	{codeUserConsentFace, "USER_CONSENT_FACE", ClassFailure, codes.FailedPrecondition, false},
-	{codeWorkerMissing, "WORKER_MISSING", ClassFailure, codes.NotFound, false},
-	{codeWorkerActive, "WORKER_ACTIVE", ClassState, codes.OK, false},
-	{codeWorkerInactive, "WORKER_INACTIVE", ClassFailure, codes.FailedPrecondition, false},
-	{codeSsoIdentityProviderDoesNotExist, "SSO_IDENTITY_PROVIDER_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeTaskInProgress, "TASK_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeTaskDone, "TASK_DONE", ClassOK, codes.OK, false},
-	{codeTaskWontDo, "TASK_WONT_DO", ClassState, codes.OK, false},
-	{codeTaskFailed, "TASK_FAILED", ClassFailure, codes.Unknown, false},
-	{codeTaskIdle, "TASK_IDLE", ClassState, codes.OK, false},
-	{codeTaskConflict, "TASK_CONFLICT", ClassFailure, codes.Aborted, false},
-	{codeTaskNotImplemented, "TASK_NOT_IMPLEMENTED", ClassFailure, codes.Unimplemented, false},
-	{codeTaskMissing, "TASK_MISSING", ClassFailure, codes.NotFound, false},
-	{codeTaskPermissionDenied, "TASK_PERMISSION_DENIED", ClassFailure, codes.PermissionDenied, false},
-	{codeTaskAssignmentSuccess, "TASK_ASSIGNMENT_SUCCESS", ClassOK, codes.OK, false},
-	{codeTaskAssignmentPending, "TASK_ASSIGNMENT_PENDING", ClassProgress, codes.OK, false},
-	{codeTaskAssignmentAwaitingReview, "TASK_ASSIGNMENT_AWAITING_REVIEW", ClassProgress, codes.OK, false},
-	{codeTaskAssignmentAwaitingConsensusReview, "TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW", ClassProgress, codes.OK, false},
-	{codeTaskAssignmentRejected, "TASK_ASSIGNMENT_REJECTED", ClassState, codes.OK, false},
-	{codeTaskAssignmentReviewSuccess, "TASK_ASSIGNMENT_REVIEW_SUCCESS", ClassOK, codes.OK, false},
-	{codeTaskAssignmentReviewPending, "TASK_ASSIGNMENT_REVIEW_PENDING", ClassProgress, codes.OK, false},
-	{codeTaskAssignmentReviewDismissed, "TASK_ASSIGNMENT_REVIEW_DISMISSED", ClassState, codes.OK, false},
-	{codeLabelOrderPending, "LABEL_ORDER_PENDING", ClassProgress, codes.OK, false},
-	{codeLabelOrderInProgress, "LABEL_ORDER_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeLabelOrderSuccess, "LABEL_ORDER_SUCCESS", ClassOK, codes.OK, false},
-	{codeLabelOrderCanceled, "LABEL_ORDER_CANCELED", ClassFailure, codes.Canceled, false},
-	{codeLicenseActive, "LICENSE_ACTIVE", ClassState, codes.OK, false},
-	{codeLicenseDoesNotExist, "LICENSE_DOES_NOT_EXIST", ClassFailure, codes.NotFound, false},
-	{codeLicenseNeedUpdate, "LICENSE_NEED_UPDATE", ClassFailure, codes.FailedPrecondition, false},
-	{codeLicenseExpired, "LICENSE_EXPIRED", ClassFailure, codes.PermissionDenied, false},
-	{codeLicenseRevoked, "LICENSE_REVOKED", ClassFailure, codes.PermissionDenied, false},
-	{codeLicenseDeleted, "LICENSE_DELETED", ClassFailure, codes.PermissionDenied, false},
-	{codeLicenseVolumeExceeded, "LICENSE_VOLUME_EXCEEDED", ClassFailure, codes.ResourceExhausted, false},
-	{codePasswordValidationSuccess, "PASSWORD_VALIDATION_SUCCESS", ClassOK, codes.OK, false},
-	{codePasswordValidationFailed, "PASSWORD_VALIDATION_FAILED", ClassFailure, codes.InvalidArgument, false},
-	{codePasswordpolicyInvalidArgument, "PASSWORDPOLICY_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeFeatureflagConfigNotFound, "FEATUREFLAG_CONFIG_NOT_FOUND", ClassFailure, codes.NotFound, false},
-	{codeFeatureflagInvalidArgument, "FEATUREFLAG_INVALID_ARGUMENT", ClassFailure, codes.InvalidArgument, false},
-	{codeFeatureflagBlocked, "FEATUREFLAG_BLOCKED", ClassFailure, codes.PermissionDenied, false},
-	{codeFeatureflagNotFound, "FEATUREFLAG_NOT_FOUND", ClassFailure, codes.NotFound, false},
-	{codeMaintenanceSuccess, "MAINTENANCE_SUCCESS", ClassOK, codes.OK, false},
-	{codeMaintenanceFailed, "MAINTENANCE_FAILED", ClassFailure, codes.Unknown, false},
-	{codeJobQueued, "JOB_QUEUED", ClassProgress, codes.OK, false},
-	{codeJobRunning, "JOB_RUNNING", ClassProgress, codes.OK, false},
-	{codeJobCompleted, "JOB_COMPLETED", ClassOK, codes.OK, false},
-	{codeJobFailed, "JOB_FAILED", ClassFailure, codes.Unknown, false},
-	{codeJobCancelled, "JOB_CANCELLED", ClassFailure, codes.Canceled, false},
-	{codeDatasetVersionPending, "DATASET_VERSION_PENDING", ClassProgress, codes.OK, false},
-	{codeJobUnexpectedError, "JOB_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeJobConflict, "JOB_CONFLICT", ClassFailure, codes.Aborted, false},
-	{codeJobPaused, "JOB_PAUSED", ClassState, codes.OK, false},
-	{codeDatasetVersionInProgress, "DATASET_VERSION_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeDatasetVersionReady, "DATASET_VERSION_READY", ClassState, codes.OK, false},
-	{codeDatasetVersionFailure, "DATASET_VERSION_FAILURE", ClassFailure, codes.Unknown, false},
-	{codeDatasetVersionUnexpectedError, "DATASET_VERSION_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeDatasetVersionConflict, "DATASET_VERSION_CONFLICT", ClassFailure, codes.Aborted, false},
-	{codeDatasetInputSuccess, "DATASET_INPUT_SUCCESS", ClassOK, codes.OK, false},
-	{codeDatasetInputDuplicate, "DATASET_INPUT_DUPLICATE", ClassFailure, codes.AlreadyExists, false},
-	{codeDatasetVersionExportSuccess, "DATASET_VERSION_EXPORT_SUCCESS", ClassOK, codes.OK, false},
-	{codeDatasetVersionExportPending, "DATASET_VERSION_EXPORT_PENDING", ClassProgress, codes.OK, false},
-	{codeDatasetVersionExportFailed, "DATASET_VERSION_EXPORT_FAILED", ClassFailure, codes.Unknown, false},
-	{codeDatasetVersionExportInProgress, "DATASET_VERSION_EXPORT_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeDatasetVersionExportUnexpectedError, "DATASET_VERSION_EXPORT_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeAuthMissingIdpAssoc, "AUTH_MISSING_IDP_ASSOC", ClassFailure, codes.FailedPrecondition, false},
-	{codeListObjectsFailed, "LIST_OBJECTS_FAILED", ClassFailure, codes.Unknown, false},
-	{codeArchiveExtractFailed, "ARCHIVE_EXTRACT_FAILED", ClassFailure, codes.Unknown, false},
-	{codeUploadInProgress, "UPLOAD_IN_PROGRESS", ClassProgress, codes.OK, false},
-	{codeUploadDone, "UPLOAD_DONE", ClassOK, codes.OK, false},
-	{codeUploadFailed, "UPLOAD_FAILED", ClassFailure, codes.Unknown, false},
-	{codeUploadUnexpectedError, "UPLOAD_UNEXPECTED_ERROR", ClassFailure, codes.Internal, false},
-	{codeUploadExpired, "UPLOAD_EXPIRED", ClassFailure, codes.FailedPrecondition, false},
-	{codeUploadCanceled, "UPLOAD_CANCELED", ClassFailure, codes.Canceled, false},
-	{codeUploadConflict, "UPLOAD_CONFLICT", ClassFailure, codes.Aborted, false},
-	{codeBillingInvalidInfo, "BILLING_INVALID_INFO", ClassFailure, codes.FailedPrecondition, false},
-	{codeBillingMissingTokens, "BILLING_MISSING_TOKENS", ClassFailure, codes.ResourceExhausted, false},
-	{codeLogEntriesInvalidRequest, "LOG_ENTRIES_INVALID_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeTwilioMaxVerificationBeginExceeded, "TWILIO_MAX_VERIFICATION_BEGIN_EXCEEDED", ClassFailure, codes.ResourceExhausted, false},
-	{codeTwilioMaxVerificationCheckExceeded, "TWILIO_MAX_VERIFICATION_CHECK_EXCEEDED", ClassFailure, codes.ResourceExhausted, false},
-	{codeTwilioPhoneNumberBlocked, "TWILIO_PHONE_NUMBER_BLOCKED", ClassFailure, codes.PermissionDenied, false},
-	{codeBadRequest, "BAD_REQUEST", ClassFailure, codes.InvalidArgument, false},
-	{codeServerError, "SERVER_ERROR", ClassFailure, codes.Internal, false},
-	{codeInternalServerIssue, "INTERNAL_SERVER_ISSUE", ClassFailure, codes.Internal, false},
-	{codeInternalFetchingIssue, "INTERNAL_FETCHING_ISSUE", ClassFailure, codes.Internal, false},
-	{codeInternalDatabaseIssue, "INTERNAL_DATABASE_ISSUE", ClassFailure, codes.Internal, false},
-	{codeInternalContextCanceled, "INTERNAL_CONTEXT_CANCELED", ClassFailure, codes.Canceled, false},
-	{codeInternalUnexpectedTimeout, "INTERNAL_UNEXPECTED_TIMEOUT", ClassFailure, codes.DeadlineExceeded, false},
-	{codeInternalUnexpectedV1, "INTERNAL_UNEXPECTED_V1", ClassFailure, codes.Internal, false},
-	{codeInternalUnexpectedPanic, "INTERNAL_UNEXPECTED_PANIC", ClassFailure, codes.Internal, false},
-	{codeInternalUnexpectedSpire, "INTERNAL_UNEXPECTED_SPIRE", ClassFailure, codes.Internal, false},
-	{codeInternalRedisUnavailable, "INTERNAL_REDIS_UNAVAILABLE", ClassFailure, codes.Unavailable, false},
-	{codeInternalResourceExhausted, "INTERNAL_RESOURCE_EXHAUSTED", ClassFailure, codes.ResourceExhausted, false},
-	{codeInternalRedisUncategorized, "INTERNAL_REDIS_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalAwsUncategorized, "INTERNAL_AWS_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalAzureUncategorized, "INTERNAL_AZURE_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalVectordbUncategorized, "INTERNAL_VECTORDB_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalOracleUncategorized, "INTERNAL_ORACLE_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalVultrUncategorized, "INTERNAL_VULTR_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeInternalGcpUncategorized, "INTERNAL_GCP_UNCATEGORIZED", ClassFailure, codes.Internal, false},
-	{codeConnUncategorized, "CONN_UNCATEGORIZED", ClassFailure, codes.Unknown, false},
-	{codeModelUncategorized, "MODEL_UNCATEGORIZED", ClassFailure, codes.Unknown, false},
-	{codeInputUncategorized, "INPUT_UNCATEGORIZED", ClassFailure, codes.Unknown, false},
-	{codeAnnotationUncategorized, "ANNOTATION_UNCATEGORIZED", ClassFailure, codes.Unknown, false},
-	{codeBillingUncategorized, "BILLING_UNCATEGORIZED", ClassFailure, codes.Unknown, false},
-	{codeInternalUncategorized, "INTERNAL_UNCATEGORIZED", ClassFailure, codes.Internal, false},
+	{0, "ZERO", classFailure, codes.Unknown, false},
+	{10000, "SUCCESS", classOK, codes.OK, false},
+	{10010, "MIXED_STATUS", classOK, codes.OK, false},
+	{10020, "FAILURE", classFailure, codes.Unknown, false},
+	{10030, "TRY_AGAIN", classFailure, codes.Unavailable, false},
+	{10040, "NOT_IMPLEMENTED", classFailure, codes.Unimplemented, false},
+	{10050, "MOVED", classFailure, codes.FailedPrecondition, false},
+	{10060, "TEAPOT", classFailure, codes.Unknown, false},
+	{10070, "ACCEPTED", classOK, codes.OK, false},
+	{11000, "CONN_ACCOUNT_ISSUES", classFailure, codes.PermissionDenied, false},
+	{11001, "CONN_TOKEN_INVALID", classFailure, codes.Unauthenticated, true},
+	{11002, "CONN_CREDENTIALS_INVALID", classFailure, codes.Unauthenticated, false},
+	{11003, "CONN_EXCEED_HOURLY_LIMIT", classFailure, codes.ResourceExhausted, false},
+	{11004, "CONN_EXCEED_MONTHLY_LIMIT", classFailure, codes.ResourceExhausted, false},
+	{11005, "CONN_THROTTLED", classFailure, codes.ResourceExhausted, false},
+	{11006, "CONN_EXCEEDS_LIMITS", classFailure, codes.ResourceExhausted, false},
+	{11007, "CONN_INSUFFICIENT_SCOPES", classFailure, codes.PermissionDenied, false},
+	{11008, "CONN_KEY_INVALID", classFailure, codes.Unauthenticated, false},
+	{11009, "CONN_KEY_NOT_FOUND", classFailure, codes.Unauthenticated, false},
+	{11100, "CONN_BAD_REQUEST_FORMAT", classFailure, codes.InvalidArgument, false},
+	{11101, "CONN_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{11102, "CONN_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{11103, "CONN_METHOD_NOT_ALLOWED", classFailure, codes.Unimplemented, false},
+	{11104, "CONN_NO_GDPR_CONSENT", classFailure, codes.FailedPrecondition, false},
+	{11105, "CONN_INVALID_RANGE", classFailure, codes.OutOfRange, false},
+	{11200, "CONN_AUTH_METHOD_DISABLED", classFailure, codes.PermissionDenied, false},
+	{21100, "MODEL_TRAINED", classState, codes.OK, false},
+	{21101, "MODEL_TRAINING", classProgress, codes.OK, false},
+	{21102, "MODEL_UNTRAINED", classFailure, codes.FailedPrecondition, false},
+	{21103, "MODEL_QUEUED_FOR_TRAINING", classProgress, codes.OK, false},
+	{21104, "MODEL_UPLOADING", classProgress, codes.OK, false},
+	{21105, "MODEL_UPLOADING_FAILED", classFailure, codes.Unknown, false},
+	{21106, "MODEL_TRAINING_FAILED", classFailure, codes.Unknown, false},
+	{21107, "MODEL_BUILDING", classProgress, codes.OK, false},
+	{21108, "MODEL_BUILDING_FAILED", classFailure, codes.Unknown, false},
+	{21109, "MODEL_BUILD_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{21110, "MODEL_TRAINING_NO_DATA", classFailure, codes.FailedPrecondition, false},
+	{21111, "MODEL_TRAINING_NO_POSITIVES", classFailure, codes.FailedPrecondition, false},
+	{21112, "MODEL_TRAINING_ONE_VS_N_SINGLE_CLASS", classFailure, codes.InvalidArgument, false},
+	{21113, "MODEL_TRAINING_TIMED_OUT", classFailure, codes.DeadlineExceeded, false},
+	{21114, "MODEL_TRAINING_WAITING_ERROR", classFailure, codes.Internal, false},
+	{21115, "MODEL_TRAINING_UNKNOWN_ERROR", classFailure, codes.Internal, false},
+	{21116, "MODEL_TRAINING_MSG_REDELIVER", classFailure, codes.Internal, true},
+	{21117, "MODEL_TRAINING_INSUFFICIENT_DATA", classFailure, codes.FailedPrecondition, false},
+	{21118, "MODEL_TRAINING_INVALID_PARAMS", classFailure, codes.InvalidArgument, false},
+	{21119, "MODEL_TRAINING_INVALID_DATA_TOLERANCE_EXCEEDED", classFailure, codes.InvalidArgument, false},
+	{21150, "MODEL_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{21151, "MODEL_MODIFY_PENDING", classProgress, codes.OK, false},
+	{21152, "MODEL_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{21200, "MODEL_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{21201, "MODEL_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{21202, "MODEL_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{21203, "MODEL_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{21300, "MODEL_EVALUATED", classState, codes.OK, false},
+	{21301, "MODEL_EVALUATING", classProgress, codes.OK, false},
+	{21302, "MODEL_NOT_EVALUATED", classFailure, codes.FailedPrecondition, false},
+	{21303, "MODEL_QUEUED_FOR_EVALUATION", classProgress, codes.OK, false},
+	{21310, "MODEL_EVALUATION_TIMED_OUT", classFailure, codes.DeadlineExceeded, false},
+	{21311, "MODEL_EVALUATION_WAITING_ERROR", classFailure, codes.Internal, false},
+	{21312, "MODEL_EVALUATION_UNKNOWN_ERROR", classFailure, codes.Internal, false},
+	{21313, "MODEL_PREDICTION_FAILED", classFailure, codes.Unknown, false},
+	{21314, "MODEL_EVALUATION_MSG_REDELIVER", classFailure, codes.Internal, true},
+	{21315, "MODEL_EVALUATION_NEED_LABELS", classFailure, codes.FailedPrecondition, false},
+	{21316, "MODEL_EVALUATION_NEED_INPUTS", classFailure, codes.FailedPrecondition, false},
+	{21317, "MODEL_EVALUATION_FAILED", classFailure, codes.Unknown, false},
+	{21350, "MODEL_DEPLOYMENT_FAILED", classFailure, codes.Unknown, false},
+	{21351, "MODEL_DEPLOYING", classProgress, codes.OK, false},
+	{21352, "MODEL_QUEUED_FOR_DEPLOYMENT", classProgress, codes.OK, false},
+	{21353, "MODEL_NOT_DEPLOYED", classFailure, codes.FailedPrecondition, false},
+	{21354, "MODEL_BUSY_PLEASE_RETRY", classFailure, codes.Unavailable, false},
+	{21355, "MODEL_LOADING", classProgress, codes.OK, false},
+	{21400, "MODEL_REFERENCE_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{21420, "MODEL_EXAMPLE_INPUT_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{21500, "MODEL_EXPORTED", classState, codes.OK, false},
+	{21501, "MODEL_EXPORTING", classProgress, codes.OK, false},
+	{21502, "MODEL_EXPORTING_FAILED", classFailure, codes.Unknown, false},
+	{21503, "MODEL_EXPORT_PENDING", classProgress, codes.OK, false},
+	{22001, "WORKFLOW_NO_MATCHING_INPUT", classFailure, codes.InvalidArgument, false},
+	{22002, "WORKFLOW_REQUIRE_TRAINED_MODEL", classFailure, codes.FailedPrecondition, false},
+	{22100, "WORKFLOW_DUPLICATE", classFailure, codes.AlreadyExists, false},
+	{22101, "WORKFLOW_UNSUPPORTED_FORMAT", classFailure, codes.InvalidArgument, false},
+	{22102, "WORKFLOW_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{22103, "WORKFLOW_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{22104, "WORKFLOW_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{22105, "WORKFLOW_INVALID_RECIPE", classFailure, codes.InvalidArgument, false},
+	{22106, "WORKFLOW_INVALID_TEMPLATE", classFailure, codes.InvalidArgument, false},
+	{22107, "WORKFLOW_INVALID_GRAPH", classFailure, codes.InvalidArgument, false},
+	{22108, "WORKFLOW_INTERNAL_FAILURE", classFailure, codes.Internal, false},
+	{22150, "WORKFLOW_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{22151, "WORKFLOW_MODIFY_PENDING", classProgress, codes.OK, false},
+	{22152, "WORKFLOW_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{22153, "WORKFLOW_REINDEX_FAILED", classFailure, codes.Unknown, false},
+	{22999, "WORKFLOW_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{23150, "CONCEPT_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{23151, "CONCEPT_MODIFY_PENDING", classProgress, codes.OK, false},
+	{23152, "CONCEPT_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{24150, "ANNOTATION_SUCCESS", classOK, codes.OK, false},
+	{24151, "ANNOTATION_PENDING", classProgress, codes.OK, false},
+	{24152, "ANNOTATION_FAILED", classFailure, codes.Unknown, false},
+	{24154, "ANNOTATION_UNKNOWN_STATUS", classState, codes.OK, false},
+	{24155, "ANNOTATION_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{24156, "ANNOTATION_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{24157, "ANNOTATION_AWAITING_REVIEW", classProgress, codes.OK, false},
+	{24158, "ANNOTATION_REVIEW_DENIED", classState, codes.OK, false},
+	{24159, "ANNOTATION_AWAITING_CONSENSUS_REVIEW", classProgress, codes.OK, false},
+	{24250, "ANNOTATION_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{24251, "ANNOTATION_MODIFY_PENDING", classProgress, codes.OK, false},
+	{24252, "ANNOTATION_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{24300, "ANNOTATION_TRACK_IDLE", classState, codes.OK, false},
+	{24301, "ANNOTATION_TRACK_IN_PROGRESS", classProgress, codes.OK, false},
+	{24302, "ANNOTATION_TRACK_PENDING", classProgress, codes.OK, false},
+	{24303, "ANNOTATION_TRACK_APPROVED", classState, codes.OK, false},
+	{24304, "ANNOTATION_TRACK_FAILED", classFailure, codes.Unknown, false},
+	{24900, "METADATA_INVALID_PATCH_ARGUMENTS", classFailure, codes.InvalidArgument, false},
+	{24901, "METADATA_PARSING_ISSUE", classFailure, codes.InvalidArgument, false},
+	{24902, "METADATA_MANIPULATION_ISSUE", classFailure, codes.Unknown, false},
+	{25000, "TRAINER_JOB_STATE_NONE", classState, codes.OK, false},
+	{25001, "TRAINER_JOB_STATE_QUEUED", classProgress, codes.OK, false},
+	{25002, "TRAINER_JOB_STATE_RUNNING", classProgress, codes.OK, false},
+	{25003, "TRAINER_JOB_STATE_COMPLETE", classOK, codes.OK, false},
+	{25004, "TRAINER_JOB_STATE_ERROR", classFailure, codes.Unknown, false},
+	{25150, "DATA_DUMP_SUCCESS", classOK, codes.OK, false},
+	{25151, "DATA_DUMP_PENDING", classProgress, codes.OK, false},
+	{25152, "DATA_DUMP_FAILED", classFailure, codes.Unknown, false},
+	{25153, "DATA_DUMP_IN_PROGRESS", classProgress, codes.OK, false},
+	{25154, "DATA_DUMP_NO_DATA", classFailure, codes.FailedPrecondition, true},
+	{25155, "DATA_DUMP_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{25170, "DATA_DUMP_EXPORT_SUCCESS", classOK, codes.OK, false},
+	{25171, "DATA_DUMP_EXPORT_PENDING", classProgress, codes.OK, false},
+	{25172, "DATA_DUMP_EXPORT_FAILED", classFailure, codes.Unknown, false},
+	{25173, "DATA_DUMP_EXPORT_IN_PROGRESS", classProgress, codes.OK, false},
+	{25174, "DATA_DUMP_EXPORT_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{25200, "APP_DUPLICATION_SUCCESS", classOK, codes.OK, true},
+	{25201, "APP_DUPLICATION_FAILED", classFailure, codes.Unknown, true},
+	{25202, "APP_DUPLICATION_PENDING", classProgress, codes.OK, true},
+	{25203, "APP_DUPLICATION_IN_PROGRESS", classProgress, codes.OK, true},
+	{25204, "APP_DUPLICATION_INVALID_REQUEST", classFailure, codes.InvalidArgument, true},
+	{25300, "MODULE_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{25301, "MODULE_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{25302, "MODULE_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{25303, "MODULE_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25400, "BULK_OPERATION_SUCCESS", classOK, codes.OK, false},
+	{25401, "BULK_OPERATION_FAILED", classFailure, codes.Unknown, false},
+	{25402, "BULK_OPERATION_PENDING", classProgress, codes.OK, false},
+	{25403, "BULK_OPERATION_IN_PROGRESS", classProgress, codes.OK, false},
+	{25404, "BULK_OPERATION_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25405, "BULK_OPERATION_CANCELLED", classFailure, codes.Canceled, false},
+	{25406, "BULK_OPERATION_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{25600, "RUNNER_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{25601, "RUNNER_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{25602, "RUNNER_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{25603, "RUNNER_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25604, "RUNNER_NEEDS_RETRY", classFailure, codes.Unavailable, false},
+	{25605, "RUNNER_STREAM_START", classOK, codes.OK, false},
+	{25606, "RUNNER_STREAM_END", classOK, codes.OK, false},
+	{25607, "RUNNER_ITEM_CANCELLED", classFailure, codes.Canceled, false},
+	{25608, "RUNNER_PROCESSING_FAILED", classFailure, codes.Unknown, false},
+	{25609, "RUNNER_SPECIAL_HANDLING_NOT_COMPLETE", classFailure, codes.Unknown, false},
+	{25700, "NODEPOOL_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{25701, "NODEPOOL_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{25702, "NODEPOOL_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25800, "COMPUTE_CLUSTER_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{25801, "COMPUTE_CLUSTER_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{25802, "COMPUTE_CLUSTER_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25900, "DEPLOYMENT_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{25901, "DEPLOYMENT_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{25902, "DEPLOYMENT_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{25903, "DEPLOYMENT_DISABLED", classFailure, codes.FailedPrecondition, false},
+	{26000, "INSTANCE_TYPE_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{26001, "INSTANCE_TYPE_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{26002, "INSTANCE_TYPE_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{26100, "COMPUTE_PLANE_METRICS_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{26200, "PIPELINE_STEP_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{26201, "PIPELINE_STEP_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{26202, "PIPELINE_STEP_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{26203, "PIPELINE_STEP_UPLOADING", classProgress, codes.OK, false},
+	{26204, "PIPELINE_STEP_UPLOADING_FAILED", classFailure, codes.Unknown, false},
+	{26205, "PIPELINE_STEP_BUILDING", classProgress, codes.OK, false},
+	{26206, "PIPELINE_STEP_BUILDING_FAILED", classFailure, codes.Unknown, false},
+	{26207, "PIPELINE_STEP_BUILD_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{26208, "PIPELINE_STEP_READY", classState, codes.OK, false},
+	{26209, "PIPELINE_STEP_NOT_READY", classFailure, codes.FailedPrecondition, false},
+	{26300, "PIPELINE_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{26301, "PIPELINE_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{26302, "PIPELINE_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{26400, "ARTIFACT_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{26401, "ARTIFACT_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{26402, "ARTIFACT_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{26403, "ARTIFACT_VERSION_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{26404, "ARTIFACT_VERSION_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{26405, "ARTIFACT_VERSION_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{30000, "INPUT_SUCCESS", classOK, codes.OK, false},
+	{30000, "INPUT_DOWNLOAD_SUCCESS", classOK, codes.OK, true},
+	{30001, "INPUT_PENDING", classProgress, codes.OK, false},
+	{30001, "INPUT_DOWNLOAD_PENDING", classProgress, codes.OK, true},
+	{30002, "INPUT_FAILED", classFailure, codes.Unknown, false},
+	{30002, "INPUT_DOWNLOAD_FAILED", classFailure, codes.Unknown, true},
+	{30003, "INPUT_IN_PROGRESS", classProgress, codes.OK, false},
+	{30003, "INPUT_DOWNLOAD_IN_PROGRESS", classProgress, codes.OK, true},
+	{30004, "INPUT_STATUS_UPDATE_FAILED", classFailure, codes.Unknown, false},
+	{30005, "INPUT_DELETE_FAILED", classFailure, codes.Unknown, false},
+	{30100, "INPUT_DUPLICATE", classFailure, codes.AlreadyExists, false},
+	{30101, "INPUT_UNSUPPORTED_FORMAT", classFailure, codes.InvalidArgument, false},
+	{30102, "INPUT_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{30103, "INPUT_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{30104, "INPUT_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{30105, "INPUT_OVER_LIMIT", classFailure, codes.ResourceExhausted, false},
+	{30106, "INPUT_INVALID_URL", classFailure, codes.InvalidArgument, false},
+	{30200, "INPUT_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{30201, "INPUT_MODIFY_PENDING", classProgress, codes.OK, false},
+	{30203, "INPUT_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{30210, "INPUT_STORAGE_HOST_FAILED", classFailure, codes.Internal, false},
+	{30300, "ALL_INPUT_INVALID_BYTES", classFailure, codes.InvalidArgument, false},
+	{30400, "INPUT_CLUSTER_SUCCESS", classOK, codes.OK, false},
+	{30401, "INPUT_CLUSTER_PENDING", classProgress, codes.OK, false},
+	{30402, "INPUT_CLUSTER_FAILED", classFailure, codes.Unknown, false},
+	{30403, "INPUT_CLUSTER_IN_PROGRESS", classProgress, codes.OK, false},
+	{30500, "INPUT_REINDEX_SUCCESS", classOK, codes.OK, false},
+	{30501, "INPUT_REINDEX_PENDING", classProgress, codes.OK, false},
+	{30502, "INPUT_REINDEX_FAILED", classFailure, codes.Unknown, false},
+	{30503, "INPUT_REINDEX_IN_PROGRESS", classProgress, codes.OK, false},
+	{31000, "INPUT_VIDEO_DOWNLOAD_SUCCESS", classOK, codes.OK, false},
+	{31001, "INPUT_VIDEO_DOWNLOAD_PENDING", classProgress, codes.OK, false},
+	{31002, "INPUT_VIDEO_DOWNLOAD_FAILED", classFailure, codes.Unknown, false},
+	{31100, "INPUT_VIDEO_DUPLICATE", classFailure, codes.AlreadyExists, false},
+	{31101, "INPUT_VIDEO_UNSUPPORTED_FORMAT", classFailure, codes.InvalidArgument, false},
+	{31102, "INPUT_VIDEO_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{31103, "INPUT_VIDEO_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{31104, "INPUT_VIDEO_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{31105, "INPUT_VIDEO_OVER_LIMIT", classFailure, codes.ResourceExhausted, false},
+	{31106, "INPUT_VIDEO_INVALID_URL", classFailure, codes.InvalidArgument, false},
+	{31200, "INPUT_VIDEO_MODIFY_SUCCESS", classOK, codes.OK, false},
+	{31201, "INPUT_VIDEO_MODIFY_PENDING", classProgress, codes.OK, false},
+	{31203, "INPUT_VIDEO_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{31210, "INPUT_VIDEO_STORAGE_HOST_FAILED", classFailure, codes.Internal, false},
+	{31300, "ALL_INPUT_VIDEOS_INVALID_BYTES", classFailure, codes.InvalidArgument, false},
+	{31400, "INPUT_VIDEO_PROCESSING_SUCCESS", classOK, codes.OK, false},
+	{31410, "INPUT_VIDEO_PROCESSING_PENDING", classProgress, codes.OK, false},
+	{31420, "INPUT_VIDEO_PROCESSING_FAILED", classFailure, codes.Unknown, false},
+	{31430, "INPUT_VIDEO_STORAGE_INCONSISTENCY", classFailure, codes.Internal, false},
+	{31440, "INPUT_VIDEO_STORAGE_FAILURE", classFailure, codes.Internal, false},
+	{31450, "INPUT_VIDEO_URL_GENERATION_FAILURE", classFailure, codes.Internal, false},
+	{39996, "INPUT_CONNECTION_FAILED", classFailure, codes.Unavailable, false},
+	{39997, "REQUEST_DISABLED_FOR_MAINTENANCE", classFailure, codes.Unavailable, false},
+	{39998, "INPUT_WRITES_DISABLED_FOR_MAINTENANCE", classFailure, codes.Unavailable, true},
+	{39999, "INPUT_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{40001, "PREDICT_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{40002, "SEARCH_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{40003, "CONCEPTS_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{40004, "STATS_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{40010, "DATABASE_DUPLICATE_KEY", classFailure, codes.AlreadyExists, false},
+	{40011, "DATABASE_STATEMENT_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{40012, "DATABASE_INVALID_ROWS_AFFECTED", classFailure, codes.InvalidArgument, false},
+	{40013, "DATABASE_DEADLOCK_DETECTED", classFailure, codes.Aborted, false},
+	{40014, "DATABASE_FAIL_TASK", classFailure, codes.Internal, false},
+	{40015, "DATABASE_FAIL_TO_GET_CONNECTIONS", classFailure, codes.Unavailable, false},
+	{40016, "DATABASE_TOO_MANY_CLIENTS", classFailure, codes.Unavailable, false},
+	{40017, "DATABASE_CONSTRAINT_VIOLATED", classFailure, codes.FailedPrecondition, false},
+	{40020, "ASYNC_WORKER_MULTI_ERRORS", classFailure, codes.Unknown, false},
+	{40021, "DATABASE_CANCELED", classFailure, codes.Canceled, false},
+	{40030, "RPC_REQUEST_QUEUE_FULL", classFailure, codes.ResourceExhausted, false},
+	{40031, "RPC_SERVER_UNAVAILABLE", classFailure, codes.Unavailable, false},
+	{40032, "RPC_REQUEST_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{40033, "RPC_MAX_MESSAGE_SIZE_EXCEEDED", classFailure, codes.ResourceExhausted, false},
+	{40034, "EXTERNAL_CONNECTION_ERROR", classFailure, codes.Unavailable, false},
+	{40035, "RPC_CANCELED", classFailure, codes.Canceled, false},
+	{40036, "RPC_UNKNOWN_METHOD", classFailure, codes.Unimplemented, false},
+	{40037, "REQUEST_CANCELED_BY_USER", classFailure, codes.Canceled, false},
+	{40050, "QUERY_INVALID_SYNTAX", classFailure, codes.InvalidArgument, false},
+	{41000, "QUEUE_CONN_ERROR", classFailure, codes.Unavailable, false},
+	{41002, "QUEUE_CLOSE_REQUEST_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{41003, "QUEUE_CONN_CLOSED", classFailure, codes.Unavailable, false},
+	{41004, "QUEUE_PUBLISH_ACK_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{41005, "QUEUE_PUBLISH_ERROR", classFailure, codes.Internal, false},
+	{41006, "QUEUE_SUBSCRIPTION_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{41007, "QUEUE_SUBSCRIPTION_ERROR", classFailure, codes.Internal, false},
+	{41008, "QUEUE_MARSHALLING_FAILED", classFailure, codes.Internal, false},
+	{41009, "QUEUE_UNMARSHALLING_FAILED", classFailure, codes.Internal, false},
+	{41010, "QUEUE_MAX_MSG_REDELIVERY_EXCEEDED", classFailure, codes.Internal, false},
+	{41011, "QUEUE_ACK_FAILURE", classFailure, codes.Internal, false},
+	{41100, "SQS_OVERLIMIT", classFailure, codes.ResourceExhausted, false},
+	{41101, "SQS_INVALID_RECEIPT_HANDLE", classFailure, codes.InvalidArgument, false},
+	{41102, "SQS_UNKNOWN", classFailure, codes.Internal, false},
+	{43001, "SEARCH_INTERNAL_FAILURE", classFailure, codes.Internal, false},
+	{43002, "SEARCH_PROJECTION_FAILURE", classFailure, codes.Unknown, false},
+	{43003, "SEARCH_PREDICTION_FAILURE", classFailure, codes.Unknown, false},
+	{43004, "SEARCH_BY_NOT_FULLY_INDEXED_INPUT", classFailure, codes.FailedPrecondition, false},
+	{43005, "SAVED_SEARCH_MODIFY_FAILED", classFailure, codes.Unknown, false},
+	{43006, "SEARCH_COUNTS_UNAVAILABLE", classFailure, codes.Unavailable, false},
+	{43040, "CLUSTER_INTERNAL_FAILURE", classFailure, codes.Internal, false},
+	{43100, "EVALUATION_QUEUED", classProgress, codes.OK, false},
+	{43101, "EVALUATION_IN_PROGRESS", classProgress, codes.OK, false},
+	{43102, "EVALUATION_SUCCESS", classOK, codes.OK, false},
+	{43103, "EVALUATION_FAILED_TO_RETRIEVE_DATA", classFailure, codes.Unknown, false},
+	{43104, "EVALUATION_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{43105, "EVALUATION_FAILED", classFailure, codes.Unknown, false},
+	{43106, "EVALUATION_PENDING", classProgress, codes.OK, false},
+	{43107, "EVALUATION_TIMED_OUT", classFailure, codes.DeadlineExceeded, false},
+	{43108, "EVALUATION_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{43109, "EVALUATION_MIXED", classState, codes.OK, false},
+	{44001, "STRIPE_EVENT_ERROR", classFailure, codes.Internal, false},
+	{44002, "STRIPE_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{45001, "CACHE_MISS", classFailure, codes.NotFound, false},
+	{45002, "REDIS_SCRIPT_EXITED_WITH_FAILURE", classFailure, codes.Internal, false},
+	{45003, "REDIS_STREAM_ERR", classFailure, codes.Internal, false},
+	{45004, "REDIS_NO_CONSUMERS", classFailure, codes.Unavailable, false},
+	{45005, "REDIS_STREAM_BACKOFF", classFailure, codes.Unavailable, false},
+	{45006, "REDIS_CHANNEL_ERR", classFailure, codes.Internal, false},
+	{46001, "SIGNUP_EVENT_ERROR", classFailure, codes.Unknown, false},
+	{46002, "SIGNUP_FLAGGED", classFailure, codes.PermissionDenied, false},
+	{46003, "FILETYPE_UNSUPPORTED", classFailure, codes.InvalidArgument, false},
+	{46004, "LOGIN_EVENT_ERROR", classFailure, codes.Unknown, false},
+	{46005, "SIFT_UNCATEGORIZED_ERROR", classFailure, codes.Unknown, false},
+	{46006, "USER_FLAGGED", classFailure, codes.PermissionDenied, false},
+	{47001, "APP_COUNT_INVALID_MESSAGE", classFailure, codes.InvalidArgument, false},
+	{47002, "APP_COUNT_UPDATE_INCREMENT_FAILED", classFailure, codes.Internal, false},
+	{47003, "APP_COUNT_REBUILD_FAILED", classFailure, codes.Internal, false},
+	{47004, "APP_COUNT_INTERNAL_FAILURE", classFailure, codes.Internal, false},
+	{47101, "MP_DOWNLOAD_ERROR", classFailure, codes.InvalidArgument, false},
+	{47102, "MP_RESOLVE_DNS_ERROR", classFailure, codes.InvalidArgument, false},
+	{47103, "MP_DOWNLOAD_MAX_SIZE_EXCEEDED_ERROR", classFailure, codes.InvalidArgument, false},
+	{47104, "MP_IMAGE_DECODE_ERROR", classFailure, codes.InvalidArgument, false},
+	{47105, "MP_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{47106, "MP_IMAGE_PROCESSING_ERROR", classFailure, codes.InvalidArgument, false},
+	{47201, "DATATIER_CONN_ERROR", classFailure, codes.Unavailable, false},
+	{50001, "USER_CONSENT_FACE", classFailure, codes.FailedPrecondition, false},
+	{51000, "WORKER_MISSING", classFailure, codes.NotFound, false},
+	{51001, "WORKER_ACTIVE", classState, codes.OK, false},
+	{51002, "WORKER_INACTIVE", classFailure, codes.FailedPrecondition, false},
+	{53001, "SSO_IDENTITY_PROVIDER_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{54001, "TASK_IN_PROGRESS", classProgress, codes.OK, false},
+	{54002, "TASK_DONE", classOK, codes.OK, false},
+	{54003, "TASK_WONT_DO", classState, codes.OK, false},
+	{54005, "TASK_FAILED", classFailure, codes.Unknown, false},
+	{54006, "TASK_IDLE", classState, codes.OK, false},
+	{54100, "TASK_CONFLICT", classFailure, codes.Aborted, false},
+	{54101, "TASK_NOT_IMPLEMENTED", classFailure, codes.Unimplemented, false},
+	{54102, "TASK_MISSING", classFailure, codes.NotFound, false},
+	{54103, "TASK_PERMISSION_DENIED", classFailure, codes.PermissionDenied, false},
+	{54200, "TASK_ASSIGNMENT_SUCCESS", classOK, codes.OK, false},
+	{54201, "TASK_ASSIGNMENT_PENDING", classProgress, codes.OK, false},
+	{54202, "TASK_ASSIGNMENT_AWAITING_REVIEW", classProgress, codes.OK, false},
+	{54203, "TASK_ASSIGNMENT_AWAITING_CONSENSUS_REVIEW", classProgress, codes.OK, false},
+	{54204, "TASK_ASSIGNMENT_REJECTED", classState, codes.OK, false},
+	{54300, "TASK_ASSIGNMENT_REVIEW_SUCCESS", classOK, codes.OK, false},
+	{54301, "TASK_ASSIGNMENT_REVIEW_PENDING", classProgress, codes.OK, false},
+	{54302, "TASK_ASSIGNMENT_REVIEW_DISMISSED", classState, codes.OK, false},
+	{55001, "LABEL_ORDER_PENDING", classProgress, codes.OK, false},
+	{55002, "LABEL_ORDER_IN_PROGRESS", classProgress, codes.OK, false},
+	{55003, "LABEL_ORDER_SUCCESS", classOK, codes.OK, false},
+	{55004, "LABEL_ORDER_CANCELED", classFailure, codes.Canceled, false},
+	{60000, "LICENSE_ACTIVE", classState, codes.OK, false},
+	{60001, "LICENSE_DOES_NOT_EXIST", classFailure, codes.NotFound, false},
+	{60002, "LICENSE_NEED_UPDATE", classFailure, codes.FailedPrecondition, false},
+	{60003, "LICENSE_EXPIRED", classFailure, codes.PermissionDenied, false},
+	{60004, "LICENSE_REVOKED", classFailure, codes.PermissionDenied, false},
+	{60005, "LICENSE_DELETED", classFailure, codes.PermissionDenied, false},
+	{60006, "LICENSE_VOLUME_EXCEEDED", classFailure, codes.ResourceExhausted, false},
+	{61000, "PASSWORD_VALIDATION_SUCCESS", classOK, codes.OK, false},
+	{61001, "PASSWORD_VALIDATION_FAILED", classFailure, codes.InvalidArgument, false},
+	{61002, "PASSWORDPOLICY_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{62000, "FEATUREFLAG_CONFIG_NOT_FOUND", classFailure, codes.NotFound, false},
+	{62001, "FEATUREFLAG_INVALID_ARGUMENT", classFailure, codes.InvalidArgument, false},
+	{62002, "FEATUREFLAG_BLOCKED", classFailure, codes.PermissionDenied, false},
+	{62003, "FEATUREFLAG_NOT_FOUND", classFailure, codes.NotFound, false},
+	{63000, "MAINTENANCE_SUCCESS", classOK, codes.OK, false},
+	{63001, "MAINTENANCE_FAILED", classFailure, codes.Unknown, false},
+	{64000, "JOB_QUEUED", classProgress, codes.OK, false},
+	{64001, "JOB_RUNNING", classProgress, codes.OK, false},
+	{64002, "JOB_COMPLETED", classOK, codes.OK, false},
+	{64003, "JOB_FAILED", classFailure, codes.Unknown, false},
+	{64004, "JOB_CANCELLED", classFailure, codes.Canceled, false},
+	{64005, "DATASET_VERSION_PENDING", classProgress, codes.OK, false},
+	{64006, "JOB_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{64007, "JOB_CONFLICT", classFailure, codes.Aborted, false},
+	{64008, "JOB_PAUSED", classState, codes.OK, false},
+	{64010, "DATASET_VERSION_IN_PROGRESS", classProgress, codes.OK, false},
+	{64015, "DATASET_VERSION_READY", classState, codes.OK, false},
+	{64020, "DATASET_VERSION_FAILURE", classFailure, codes.Unknown, false},
+	{64025, "DATASET_VERSION_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{64030, "DATASET_VERSION_CONFLICT", classFailure, codes.Aborted, false},
+	{64100, "DATASET_INPUT_SUCCESS", classOK, codes.OK, false},
+	{64101, "DATASET_INPUT_DUPLICATE", classFailure, codes.AlreadyExists, false},
+	{64200, "DATASET_VERSION_EXPORT_SUCCESS", classOK, codes.OK, false},
+	{64201, "DATASET_VERSION_EXPORT_PENDING", classProgress, codes.OK, false},
+	{64202, "DATASET_VERSION_EXPORT_FAILED", classFailure, codes.Unknown, false},
+	{64203, "DATASET_VERSION_EXPORT_IN_PROGRESS", classProgress, codes.OK, false},
+	{64204, "DATASET_VERSION_EXPORT_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{65000, "AUTH_MISSING_IDP_ASSOC", classFailure, codes.FailedPrecondition, false},
+	{66000, "LIST_OBJECTS_FAILED", classFailure, codes.Unknown, false},
+	{67000, "ARCHIVE_EXTRACT_FAILED", classFailure, codes.Unknown, false},
+	{68000, "UPLOAD_IN_PROGRESS", classProgress, codes.OK, false},
+	{68001, "UPLOAD_DONE", classOK, codes.OK, false},
+	{68002, "UPLOAD_FAILED", classFailure, codes.Unknown, false},
+	{68003, "UPLOAD_UNEXPECTED_ERROR", classFailure, codes.Internal, false},
+	{68004, "UPLOAD_EXPIRED", classFailure, codes.FailedPrecondition, false},
+	{68005, "UPLOAD_CANCELED", classFailure, codes.Canceled, false},
+	{68006, "UPLOAD_CONFLICT", classFailure, codes.Aborted, false},
+	{69000, "BILLING_INVALID_INFO", classFailure, codes.FailedPrecondition, false},
+	{69001, "BILLING_MISSING_TOKENS", classFailure, codes.ResourceExhausted, false},
+	{70000, "LOG_ENTRIES_INVALID_REQUEST", classFailure, codes.InvalidArgument, false},
+	{71003, "TWILIO_MAX_VERIFICATION_BEGIN_EXCEEDED", classFailure, codes.ResourceExhausted, false},
+	{71004, "TWILIO_MAX_VERIFICATION_CHECK_EXCEEDED", classFailure, codes.ResourceExhausted, false},
+	{71005, "TWILIO_PHONE_NUMBER_BLOCKED", classFailure, codes.PermissionDenied, false},
+	{90400, "BAD_REQUEST", classFailure, codes.InvalidArgument, false},
+	{90500, "SERVER_ERROR", classFailure, codes.Internal, false},
+	{98004, "INTERNAL_SERVER_ISSUE", classFailure, codes.Internal, false},
+	{98005, "INTERNAL_FETCHING_ISSUE", classFailure, codes.Internal, false},
+	{98006, "INTERNAL_DATABASE_ISSUE", classFailure, codes.Internal, false},
+	{98008, "INTERNAL_CONTEXT_CANCELED", classFailure, codes.Canceled, false},
+	{98009, "INTERNAL_UNEXPECTED_TIMEOUT", classFailure, codes.DeadlineExceeded, false},
+	{98010, "INTERNAL_UNEXPECTED_V1", classFailure, codes.Internal, false},
+	{98011, "INTERNAL_UNEXPECTED_PANIC", classFailure, codes.Internal, false},
+	{98012, "INTERNAL_UNEXPECTED_SPIRE", classFailure, codes.Internal, false},
+	{98013, "INTERNAL_REDIS_UNAVAILABLE", classFailure, codes.Unavailable, false},
+	{98014, "INTERNAL_RESOURCE_EXHAUSTED", classFailure, codes.ResourceExhausted, false},
+	{98015, "INTERNAL_REDIS_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98016, "INTERNAL_AWS_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98017, "INTERNAL_AZURE_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98018, "INTERNAL_VECTORDB_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98019, "INTERNAL_ORACLE_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98020, "INTERNAL_VULTR_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{98021, "INTERNAL_GCP_UNCATEGORIZED", classFailure, codes.Internal, false},
+	{99001, "CONN_UNCATEGORIZED", classFailure, codes.Unknown, false},
+	{99002, "MODEL_UNCATEGORIZED", classFailure, codes.Unknown, false},
+	{99003, "INPUT_UNCATEGORIZED", classFailure, codes.Unknown, false},
+	{99004, "ANNOTATION_UNCATEGORIZED", classFailure, codes.Unknown, false},
+	{99005, "BILLING_UNCATEGORIZED", classFailure, codes.Unknown, false},
+	{99009, "INTERNAL_UNCATEGORIZED", classFailure, codes.Internal, false},
 }

@@ -62,7 +62,7 @@ func readTSV(t *testing.T) []tsvRow {
 }
 
 // TestEveryCode: each of the 429 names has the class and gRPC code the TSV
-// gives it, through Code's methods and through CheckReply on a reply.
+// gives it, through Code's methods and through checkReply on a reply.
 func TestEveryCode(t *testing.T) {
 	rows := readTSV(t)
 	if len(rows) != 429 {
@@ -70,11 +70,11 @@ func TestEveryCode(t *testing.T) {
 	}
 	for _, r := range rows {
 		c := Code(r.number)
-		if got := c.Class().String(); got != r.class {
+		if got := c.class().String(); got != r.class {
 			t.Errorf("%s: Class = %s, want %s", r.name, got, r.class)
 		}
-		if got := c.GRPCCode().String(); got != r.grpc {
-			t.Errorf("%s: GRPCCode = %s, want %s", r.name, got, r.grpc)
+		if got := c.grpcCode().String(); got != r.grpc {
+			t.Errorf("%s: grpcCode = %s, want %s", r.name, got, r.grpc)
 		}
 		if got := c.Failed(); got != (r.class == "failure") {
 			t.Errorf("%s: Failed = %v", r.name, got)
@@ -88,15 +88,15 @@ func TestEveryCode(t *testing.T) {
 			t.Errorf("%d: String = %s, want %s", r.number, got, r.name)
 		}
 
-		err := CheckReply(postInputs, genReply(ct.StatusCode(r.number), "d", ""), nil)
+		err := checkReply(postInputs, genReply(ct.StatusCode(r.number), "d", ""), nil)
 		if r.class != "failure" {
 			if err != nil {
-				t.Errorf("%s: CheckReply = %v, want nil", r.name, err)
+				t.Errorf("%s: checkReply = %v, want nil", r.name, err)
 			}
 			continue
 		}
 		if got := status.Code(err); got.String() != r.grpc || err == nil {
-			t.Errorf("%s: CheckReply = %v with gRPC code %v, want %s", r.name, err, got, r.grpc)
+			t.Errorf("%s: checkReply = %v with gRPC code %v, want %s", r.name, err, got, r.grpc)
 		}
 	}
 }
@@ -105,21 +105,21 @@ func TestCodesOutsideTheTable(t *testing.T) {
 	tests := []struct {
 		code  Code
 		name  string
-		class Class
+		class codeClass
 	}{
-		{12345, "CODE_12345", ClassFailure},
-		{-7, "CODE_-7", ClassFailure},
-		{10001, "CODE_10001", ClassFailure}, // the invented code is gone
+		{12345, "CODE_12345", classFailure},
+		{-7, "CODE_-7", classFailure},
+		{10001, "CODE_10001", classFailure}, // the invented code is gone
 	}
 	for _, tc := range tests {
 		if got := tc.code.String(); got != tc.name {
 			t.Errorf("Code(%d).String = %q, want %q", tc.code, got, tc.name)
 		}
-		if tc.code.Class() != tc.class || tc.code.GRPCCode() != codes.Unknown || !tc.code.Failed() {
-			t.Errorf("Code(%d): %v %v %v", tc.code, tc.code.Class(), tc.code.GRPCCode(), tc.code.Failed())
+		if tc.code.class() != tc.class || tc.code.grpcCode() != codes.Unknown || !tc.code.Failed() {
+			t.Errorf("Code(%d): %v %v %v", tc.code, tc.code.class(), tc.code.grpcCode(), tc.code.Failed())
 		}
 	}
-	if got := Class(9).String(); got != "Class(9)" {
+	if got := codeClass(9).String(); got != "Class(9)" {
 		t.Errorf("Class(9) = %q", got)
 	}
 }
@@ -185,27 +185,27 @@ func TestNewerCodesNamedByTheReply(t *testing.T) {
 	for _, tc := range []struct {
 		code  int32
 		name  string
-		class Class
+		class codeClass
 	}{
-		{77001, "NEWER_EXPORT_SUCCESS", ClassOK},
-		{77002, "NEWER_EXPORT_PENDING", ClassProgress},
-		{77003, "NEWER_EXPORT_IN_PROGRESS", ClassProgress},
-		{77004, "NEWER_EXPORT_BROKE", ClassFailure},
+		{77001, "NEWER_EXPORT_SUCCESS", classOK},
+		{77002, "NEWER_EXPORT_PENDING", classProgress},
+		{77003, "NEWER_EXPORT_IN_PROGRESS", classProgress},
+		{77004, "NEWER_EXPORT_BROKE", classFailure},
 	} {
-		err := CheckReply("/x.Y/Z", reply(tc.code), nil)
-		if (err != nil) != (tc.class == ClassFailure) {
-			t.Errorf("%s: CheckReply = %v", tc.name, err)
+		err := checkReply("/x.Y/Z", reply(tc.code), nil)
+		if (err != nil) != (tc.class == classFailure) {
+			t.Errorf("%s: checkReply = %v", tc.name, err)
 		}
 		c := Code(tc.code)
-		if c.String() != tc.name || c.Class() != tc.class {
-			t.Errorf("Code(%d) = %s, %v; want %s, %v", tc.code, c, c.Class(), tc.name, tc.class)
+		if c.String() != tc.name || c.class() != tc.class {
+			t.Errorf("Code(%d) = %s, %v; want %s, %v", tc.code, c, c.class(), tc.name, tc.class)
 		}
-		if want := codes.OK; tc.class == ClassFailure {
+		if want := codes.OK; tc.class == classFailure {
 			if got := status.Code(err); got != codes.Unknown {
 				t.Errorf("%s: gRPC code %v, want Unknown", tc.name, got)
 			}
-		} else if got := c.GRPCCode(); got != want {
-			t.Errorf("%s: GRPCCode = %v, want OK", tc.name, got)
+		} else if got := c.grpcCode(); got != want {
+			t.Errorf("%s: grpcCode = %v, want OK", tc.name, got)
 		}
 	}
 }
@@ -239,7 +239,7 @@ func TestSentinels(t *testing.T) {
 				}
 			}
 			wrapped := fmt.Errorf("calling: %w", e)
-			wantGRPC := c.GRPCCode()
+			wantGRPC := c.grpcCode()
 			if wantGRPC == codes.OK {
 				wantGRPC = codes.Unknown
 			}
@@ -264,7 +264,7 @@ func TestSentinels(t *testing.T) {
 // code's methods but String allocate.
 func TestCodeMethodsDoNotAllocate(t *testing.T) {
 	for _, c := range []Code{10000, 68000, 21200, 12345} {
-		if n := testing.AllocsPerRun(100, func() { _, _, _ = c.Failed(), c.Class(), c.GRPCCode() }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { _, _, _ = c.Failed(), c.class(), c.grpcCode() }); n != 0 {
 			t.Errorf("Code(%d): %v allocations", c, n)
 		}
 	}

@@ -15,20 +15,11 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// Error is a failed Clarifai call: an in-band status whose code is a
-// failure (see [CheckReply]), a gRPC Unauthenticated or PermissionDenied
-// error from the server (see [FromError]), or a call a client refused before
-// sending it (Local).
-//
-// Error is built only from server replies and from the method's
-// descriptors; it never holds request metadata, so it carries no credential
-// of its own. A server may echo one in its text, though: the text Error()
-// prints comes only from the exported fields Method, Description, Details,
-// Missing, MissingEndpoints and ReqID (and the code's name from the table),
-// and GRPCStatus returns Status when it is set, so a caller that rewrites
-// those fields (and Status) controls all the text an Error shows. Its
-// methods accept odd input (nil receiver, empty fields, hostile text)
-// without panicking.
+// Error is a failed Clarifai call: a failed in-band status, a server's gRPC
+// Unauthenticated or PermissionDenied error (see [FromError]), or a call the
+// client refused before sending it (Local). Its text comes only from its
+// exported fields, so a caller that rewrites them controls all it shows;
+// it holds no request metadata (docs/scopes.md says how the key is kept out).
 type Error struct {
 	// Method is the full gRPC method name, "/clarifai.api.V2/PostInputs".
 	Method string
@@ -55,16 +46,9 @@ type Error struct {
 	err error // the original error, for Unwrap
 }
 
-// Error returns a description on one line, at most a few KiB long:
+// Error returns one line of at most a few KiB, server text cleaned and cut:
 //
 //	clarifai: /clarifai.api.V2/PostInputs: CONN_INSUFFICIENT_SCOPES (11007): Insufficient scopes; missing scopes [Inputs:Add]; req_id abc
-//
-// Server text is cleaned: control characters, format characters (such as
-// the bidirectional overrides U+202A-U+202E and U+2066-U+2069) and line or
-// paragraph separators become spaces, invalid UTF-8 becomes U+FFFD, and each
-// text is cut with "…" (the description and details at 512 bytes, a list
-// after about 1 KiB with "… and N more"). Scopes and endpoints the printed
-// server text already names are not listed again.
 func (e *Error) Error() string {
 	if e == nil {
 		return "clarifai: <nil>"
@@ -147,7 +131,7 @@ func (e *Error) Unwrap() error {
 }
 
 // GRPCStatus returns the original gRPC status when there is one, and
-// otherwise a status with code e.Code.GRPCCode() and message e.Error(), so
+// otherwise a status with code e.Code.grpcCode() and message e.Error(), so
 // that status.Code and status.FromError work on e and on errors wrapping it.
 // It never reports codes.OK: a code that is not a failure by itself (such as
 // MIXED_STATUS, when a caller chose to treat it as one) reports Unknown.
@@ -158,28 +142,18 @@ func (e *Error) GRPCStatus() *status.Status {
 	if e.Status != nil {
 		return e.Status
 	}
-	c := e.Code.GRPCCode()
+	c := e.Code.grpcCode()
 	if c == codes.OK {
 		c = codes.Unknown
 	}
 	return status.New(c, e.Error())
 }
 
-// FromError returns the *Error in err's chain, if there is one. Otherwise,
-// when err is a gRPC status error from a server (possibly wrapped) with code
-// Unauthenticated or PermissionDenied, it builds an *Error from the status:
-// PermissionDenied becomes CONN_INSUFFICIENT_SCOPES; Unauthenticated becomes
-// CONN_KEY_NOT_FOUND when the message says the key was not found and
-// CONN_KEY_INVALID otherwise. A clarifai.api.status.Status packed in the
-// status details overrides these; missing scopes and endpoints are parsed
-// from the message and the details' text. The built Error keeps the
-// original status (GRPCStatus returns it) and unwraps to err.
-//
-// FromError returns (nil, false) for nil, for every other error, and for an
-// error the client made itself, which is not the server's verdict on the
-// key: one whose chain holds an error with a method Local() bool that
-// returns true, as the interceptor's "no usable credential" errors have, or
-// a status whose message starts with "clarifaiauth: " or "transport: ".
+// FromError returns the *Error in err's chain, or one built from a server's
+// gRPC Unauthenticated (CONN_KEY_NOT_FOUND or CONN_KEY_INVALID) or
+// PermissionDenied (CONN_INSUFFICIENT_SCOPES) error, a Clarifai status in its
+// details overriding the code. It returns false for other errors and for
+// errors the client made itself, which say nothing of the key.
 func FromError(err error) (*Error, bool) {
 	if err == nil {
 		return nil, false
@@ -210,41 +184,63 @@ func FromError(err error) (*Error, bool) {
 	}
 	e = &Error{Status: st, err: err, Description: st.Message()}
 	if st.Code() == codes.PermissionDenied {
-		e.Code = codeConnInsufficientScopes
+		e.Code = wire.CodeInsufficientScopes
 	} else if strings.Contains(strings.ToLower(prefix(st.Message(), scopename.MaxParseText)), "not found") {
-		e.Code = codeConnKeyNotFound
+		e.Code = wire.CodeKeyNotFound
 	} else {
-		e.Code = codeConnKeyInvalid
+		e.Code = wire.CodeKeyInvalid
 	}
 	texts := &textBudget{left: scopename.MaxParseText}
 	texts.add(st.Message())
-	for i, d := range st.Proto().GetDetails() {
-		if i >= maxDetails {
+	details := st.Proto().GetDetails()
+	if cs, ok := wire.DetailStatus(details); ok {
+		e.Code = Code(cs.Code)
+		e.Description = firstNonEmpty(cs.Description, e.Description)
+		e.Details, e.ReqID = cs.Details, cs.ReqID
+		texts.add(cs.Description)
+		texts.add(cs.Details)
+	}
+	for i, d := range details {
+		if i >= wire.MaxDetails {
 			break
 		}
-		e.fromDetail(d, texts)
+		collectDetail(d, texts)
 	}
 	e.Missing, e.MissingEndpoints = scopename.ParseMissing(texts.list...)
 	return e, true
 }
 
-// isLocal reports whether the client made err itself: err says so of
-// itself (a method Local() bool), or it is a gRPC status whose message
-// starts with "clarifaiauth: " (this module's refusals before sending, such
-// as a connection without transport security) or "transport: " (gRPC's own
-// failure to run per-RPC credentials): gRPC turns a credential's error into
-// a status, so only its text is left to tell.
+// isLocal reports whether the client made err itself. This module marks its
+// own errors with a type (see internal/localerr): err's chain holds an error
+// with a method Local() bool that returns true.
+//
+// gRPC's refusals to run a per-RPC credential carry no such mark: grpc-go's
+// transport (internal/transport/http2_client.go) builds them as new statuses
+// with status.Error(f), dropping the credential's error and setting no
+// details, so their text is all there is to tell them from a server's
+// answer. isLocal matches the two texts it uses with code Unauthenticated,
+// in full, and nothing else.
 func isLocal(err error) bool {
 	var l interface{ Local() bool }
 	if errors.As(err, &l) && l.Local() {
 		return true
 	}
-	msg := status.Convert(err).Message()
-	return strings.HasPrefix(msg, "clarifaiauth: ") || strings.HasPrefix(msg, "transport: ")
+	st := status.Convert(err)
+	if st.Code() != codes.Unauthenticated || len(st.Details()) > 0 {
+		return false
+	}
+	msg := st.Message()
+	return msg == grpcInsecureCreds || strings.HasPrefix(msg, grpcCredsFailed)
 }
 
-// maxDetails bounds how many status details FromError reads.
-const maxDetails = 16
+// The texts of grpc-go's Unauthenticated refusals to run a per-RPC
+// credential: one that requires transport security on a connection without
+// it, and one whose GetRequestMetadata returned an error that is not a
+// status (which follows the prefix).
+const (
+	grpcInsecureCreds = "transport: cannot send secure credentials on an insecure connection"
+	grpcCredsFailed   = "transport: per-RPC creds failed due to error: "
+)
 
 // textBudget collects texts to parse, up to a total number of bytes.
 type textBudget struct {
@@ -263,20 +259,10 @@ func (t *textBudget) add(s string) {
 	t.left -= len(s) + 1
 }
 
-// fromDetail reads one status detail: a Clarifai status fills e's fields;
-// any other message type the program knows contributes its string fields as
-// text to parse for scopes.
-func (e *Error) fromDetail(d *anypb.Any, texts *textBudget) {
+// collectDetail adds the string fields of d, when its message type is
+// one the program knows and not a Clarifai status, to texts.
+func collectDetail(d *anypb.Any, texts *textBudget) {
 	if wire.IsStatusURL(d.GetTypeUrl()) {
-		st := wire.DecodeStatus(d.GetValue())
-		if st.Has {
-			e.Code = Code(st.Code)
-		}
-		e.Description = firstNonEmpty(st.Description, e.Description)
-		e.Details = firstNonEmpty(st.Details, e.Details)
-		e.ReqID = firstNonEmpty(st.ReqID, e.ReqID)
-		texts.add(st.Description)
-		texts.add(st.Details)
 		return
 	}
 	m, err := d.UnmarshalNew()

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 )
 
 func TestErrorText(t *testing.T) {
@@ -182,16 +183,19 @@ func TestFromErrorLeavesLocalErrorsAlone(t *testing.T) {
 	}
 }
 
-// TestFromErrorLeavesClientStatusesAlone: gRPC turns a per-RPC credential's
-// error into a plain status, so the client's own refusals are told apart by
-// their text and never read as the server rejecting the key.
+// TestFromErrorLeavesClientStatusesAlone: the client's own refusals are
+// never read as the server rejecting the key: this module's carry a type
+// (transportsec.ErrInsecure), gRPC's refusals to run a credential are told by
+// their exact text.
 func TestFromErrorLeavesClientStatusesAlone(t *testing.T) {
-	for _, msg := range []string{
-		"clarifaiauth: refusing to send a Clarifai credential over a connection without transport security",
-		"transport: per-RPC creds failed due to error: token expired",
+	for _, err := range []error{
+		transportsec.ErrInsecure,
+		fmt.Errorf("call: %w", transportsec.ErrInsecure),
+		status.Error(codes.Unauthenticated, "transport: per-RPC creds failed due to error: token expired"),
+		status.Error(codes.Unauthenticated, "transport: cannot send secure credentials on an insecure connection"),
 	} {
-		if e, ok := FromError(status.Error(codes.Unauthenticated, msg)); ok {
-			t.Errorf("FromError(%q) = %v, want (nil, false)", msg, e)
+		if e, ok := FromError(err); ok {
+			t.Errorf("FromError(%v) = %v, want (nil, false)", err, e)
 		}
 	}
 	if e, ok := FromError(status.Error(codes.Unauthenticated, "API key not found")); !ok || e.Code != 11009 {

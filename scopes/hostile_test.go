@@ -83,7 +83,7 @@ func allocatedBytes(runs int, f func()) uint64 {
 	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
 }
 
-// hostileStatus checks that CheckReply on each status gives a bounded
+// hostileStatus checks that checkReply on each status gives a bounded
 // one-line Error(), for a bounded allocation per call.
 func hostileStatus(t *testing.T, tests []struct{ desc, description, details, reqID string }) {
 	for _, tc := range tests {
@@ -93,11 +93,11 @@ func hostileStatus(t *testing.T, tests []struct{ desc, description, details, req
 			}}
 			var msg string
 			call := func() {
-				err := CheckReply(postInputs, reply, nil)
+				err := checkReply(postInputs, reply, nil)
 				msg = err.Error()
 			}
 			if n := allocatedBytes(5, call); n > 1<<20 {
-				t.Errorf("CheckReply and Error() allocate %d bytes per call, want under 1 MiB", n)
+				t.Errorf("checkReply and Error() allocate %d bytes per call, want under 1 MiB", n)
 			}
 			checkLine(t, tc.desc, msg)
 			if n := testing.AllocsPerRun(5, call); n > 2*scopename.MaxParsed {

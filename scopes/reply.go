@@ -5,13 +5,12 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/msgcache"
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
+	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/internal/scopename"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
-// statusMessage is the full name of Clarifai's status message.
-const statusMessage protoreflect.FullName = "clarifai.api.status.Status"
-
-// replyShape is what CheckReply needs to know about one reply message type,
+// replyShape is what the reply check needs to know about one reply message type,
 // resolved once per message descriptor.
 type replyShape struct {
 	status protoreflect.FieldDescriptor // nil: the type has no Clarifai status
@@ -29,7 +28,7 @@ func shapeOf(md protoreflect.MessageDescriptor) *replyShape { return replyShapes
 func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 	sh := &replyShape{}
 	fd := md.Fields().ByName("status")
-	if fd == nil || fd.IsList() || fd.IsMap() || fd.Message() == nil || fd.Message().FullName() != statusMessage {
+	if fd == nil || fd.IsList() || fd.IsMap() || fd.Message() == nil || fd.Message().FullName() != wire.StatusTypeName {
 		return sh
 	}
 	sh.status = fd
@@ -59,7 +58,7 @@ func resolveShape(md protoreflect.MessageDescriptor) *replyShape {
 // readCode reads the status code without allocating.
 func (sh *replyShape) readCode(st protoreflect.Message) Code {
 	if sh.code == nil {
-		return codeZero
+		return 0
 	}
 	v := st.Get(sh.code)
 	switch sh.code.Kind() {
@@ -79,19 +78,34 @@ func readString(m protoreflect.Message, fd protoreflect.FieldDescriptor) string 
 	return m.Get(fd).String()
 }
 
-// CheckReply returns an *Error when reply, a response or stream message of
-// method (the full gRPC method name), carries an in-band Clarifai status
-// whose code failed reports (nil means [Code.Failed]: progress, state and ok
-// codes pass); an unset status counts as code 0, a failure. It returns nil
-// when reply is no proto.Message or has no field "status" of type
-// clarifai.api.status.Status.
-//
-// The *Error holds the status' code, description, details and req_id, the
-// missing scopes parsed from its text, and Required when the program's
-// descriptors know method. CheckReply reads messages by reflection, so it
-// works with any version of Clarifai's generated types, and with dynamicpb.
-// It is safe for concurrent use.
-func CheckReply(method string, reply any, failed func(Code) bool) error {
+func init() {
+	replystatus.ReadCode = readCode
+	replystatus.NewError = newReplyError
+	replystatus.OK = func(code int32) bool { return Code(code).class() == classOK }
+}
+
+// readCode returns the code of reply's Clarifai status without allocating,
+// and false when reply is no proto.Message or has no field "status" of type
+// clarifai.api.status.Status. An unset status reads as 0, a failure.
+func readCode(reply any) (int32, bool) {
+	m, ok := protomsg.Reflect(reply)
+	if !ok {
+		return 0, false
+	}
+	sh := shapeOf(m.Descriptor())
+	if sh.status == nil {
+		return 0, false
+	}
+	// Get on an unset message field reads an empty status, code 0: the
+	// common SUCCESS path needs no separate presence check.
+	return int32(sh.readCode(m.Get(sh.status).Message())), true
+}
+
+// newReplyError returns the *Error for the status in reply, a message whose
+// code readCode read: its code, description, details and req_id, the missing
+// scopes parsed from its text, and Required when the program's descriptors
+// know method.
+func newReplyError(method string, reply any) error {
 	m, ok := protomsg.Reflect(reply)
 	if !ok {
 		return nil
@@ -100,17 +114,8 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 	if sh.status == nil {
 		return nil
 	}
-	// Get on an unset message field reads an empty status, code 0: the
-	// common SUCCESS path needs no separate presence check.
 	st := m.Get(sh.status).Message()
-	code := sh.readCode(st)
-	if failed == nil {
-		failed = Code.Failed
-	}
-	if !failed(code) {
-		return nil
-	}
-	e := &Error{Method: method, Code: code}
+	e := &Error{Method: method, Code: sh.readCode(st)}
 	if !m.Has(sh.status) {
 		e.Description = "reply carries no status"
 	} else {
@@ -125,6 +130,14 @@ func CheckReply(method string, reply any, failed func(Code) bool) error {
 	return e
 }
 
-// linked reads the descriptors linked into the program; CheckReply fills
+// checkReply is replystatus.Check with nil meaning Code.Failed.
+func checkReply(method string, reply any, failed func(Code) bool) error {
+	if failed == nil {
+		failed = Code.Failed
+	}
+	return replystatus.Check(method, reply, failed)
+}
+
+// linked reads the descriptors linked into the program; newReplyError fills
 // Required from it.
 var linked = NewCatalog(nil)

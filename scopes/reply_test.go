@@ -18,6 +18,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	ct "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 func genReply(code ct.StatusCode, desc, details string) *ct.MultiInputResponse {
@@ -49,7 +50,7 @@ func dynReply(t testing.TB, files *protoregistry.Files, code int32, desc, detail
 
 func TestCheckReply(t *testing.T) {
 	files := clarifaifake.FixtureFiles()
-	details := clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
+	details := fakeapi.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs)
 	type build func(t testing.TB) any
 	tests := []struct {
 		desc    string
@@ -67,31 +68,31 @@ func TestCheckReply(t *testing.T) {
 		{"generated success", func(testing.TB) any { return genReply(ct.StatusCode_SUCCESS, "Ok", "") }, nil, -1, nil, nil},
 		{"generated mixed", func(testing.TB) any { return genReply(ct.StatusCode_MIXED_STATUS, "", "") }, nil, -1, nil, nil},
 		{"generated mixed, strict", func(testing.TB) any { return genReply(ct.StatusCode_MIXED_STATUS, "", "") },
-			func(c Code) bool { return c != codeSuccess }, codeMixedStatus, nil, nil},
+			func(c Code) bool { return c != 10000 }, 10010, nil, nil},
 		{"generated scopes", func(testing.TB) any {
 			return genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes", details)
 		}, nil, Code(11007), []string{"Inputs:Add", "Predict"}, []string{postInputs}},
-		{"generated unset status", func(testing.TB) any { return &ct.MultiInputResponse{} }, nil, codeZero, nil, nil},
+		{"generated unset status", func(testing.TB) any { return &ct.MultiInputResponse{} }, nil, 0, nil, nil},
 		{"generated key not found", func(testing.TB) any { return genReply(ct.StatusCode_CONN_KEY_NOT_FOUND, "API key not found", "") },
-			nil, codeConnKeyNotFound, nil, nil},
+			nil, 11009, nil, nil},
 		{"dynamic success", func(t testing.TB) any { return dynReply(t, files, 10000, "Ok", "", true) }, nil, -1, nil, nil},
 		{"dynamic scopes", func(t testing.TB) any { return dynReply(t, files, 11007, "Insufficient scopes", details, true) },
 			nil, Code(11007), []string{"Inputs:Add", "Predict"}, []string{postInputs}},
-		{"dynamic unset status", func(t testing.TB) any { return dynReply(t, files, 0, "", "", false) }, nil, codeZero, nil, nil},
+		{"dynamic unset status", func(t testing.TB) any { return dynReply(t, files, 0, "", "", false) }, nil, 0, nil, nil},
 		{"dynamic unknown code", func(t testing.TB) any { return dynReply(t, files, 12345, "odd", "", true) }, nil, 12345, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			err := CheckReply(postInputs, tc.reply(t), tc.failed)
+			err := checkReply(postInputs, tc.reply(t), tc.failed)
 			if tc.want == -1 {
 				if err != nil {
-					t.Fatalf("CheckReply = %v, want nil", err)
+					t.Fatalf("checkReply = %v, want nil", err)
 				}
 				return
 			}
 			var e *Error
 			if !errors.As(err, &e) || e == nil {
-				t.Fatalf("CheckReply = %#v, want *Error", err)
+				t.Fatalf("checkReply = %#v, want *Error", err)
 			}
 			if e.Code != tc.want || e.Method != postInputs {
 				t.Errorf("Code, Method = %v, %q; want %v, %q", e.Code, e.Method, tc.want, postInputs)
@@ -102,7 +103,7 @@ func TestCheckReply(t *testing.T) {
 			if !slices.Equal(e.Required.Scopes, postInputsScopes) || e.Required.AuthType != KeyAuth {
 				t.Errorf("Required = %+v", e.Required)
 			}
-			if tc.want == codeZero {
+			if tc.want == 0 {
 				if e.Description != "reply carries no status" || e.Code != 0 {
 					t.Errorf("unset status: %v", e)
 				}
@@ -155,14 +156,14 @@ func TestCheckReplySuccessAllocs(t *testing.T) {
 		"generated": genReply(ct.StatusCode_SUCCESS, "Ok", ""),
 		"dynamic":   dynReply(t, files, 10000, "Ok", "", true),
 	} {
-		CheckReply(postInputs, reply, nil) // resolve the shape
+		checkReply(postInputs, reply, nil) // resolve the shape
 		allocs := testing.AllocsPerRun(1000, func() {
-			if err := CheckReply(postInputs, reply, nil); err != nil {
+			if err := checkReply(postInputs, reply, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("%s: CheckReply on SUCCESS allocates %v times per call", name, allocs)
+			t.Errorf("%s: checkReply on SUCCESS allocates %v times per call", name, allocs)
 		}
 	}
 }
@@ -171,7 +172,7 @@ func BenchmarkCheckReplySuccess(b *testing.B) {
 	reply := genReply(ct.StatusCode_SUCCESS, "Ok", "")
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := CheckReply(postInputs, reply, nil); err != nil {
+		if err := checkReply(postInputs, reply, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -179,10 +180,10 @@ func BenchmarkCheckReplySuccess(b *testing.B) {
 
 func BenchmarkCheckReplyFailure(b *testing.B) {
 	reply := genReply(ct.StatusCode_CONN_INSUFFICIENT_SCOPES, "Insufficient scopes",
-		clarifaifake.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
+		fakeapi.InsufficientScopesDetails([]string{"Inputs:Add", "Predict"}, postInputs))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := CheckReply(postInputs, reply, nil); err == nil {
+		if err := checkReply(postInputs, reply, nil); err == nil {
 			b.Fatal("no error")
 		}
 	}
@@ -196,7 +197,7 @@ func TestCheckReplyTypedNil(t *testing.T) {
 		"dynamicpb": (*dynamicpb.Message)(nil),
 		"untyped":   nil,
 	} {
-		if err := CheckReply(postInputs, reply, nil); err != nil {
+		if err := checkReply(postInputs, reply, nil); err != nil {
 			t.Errorf("%s: %v, want nil", name, err)
 		}
 	}

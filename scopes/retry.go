@@ -11,16 +11,10 @@ import (
 )
 
 // Retriable reports whether err is worth retrying as it is, after a pause:
-// the predicate for go-grpc-middleware's retry.WithRetriable, whose default
-// would retry every ResourceExhausted, limits that do not clear by waiting.
-//
-// It is true for CONN_THROTTLED, CONN_EXCEED_HOURLY_LIMIT, TRY_AGAIN,
-// MODEL_BUSY_PLEASE_RETRY, RUNNER_NEEDS_RETRY, RPC_SERVER_UNAVAILABLE and
-// RPC_REQUEST_QUEUE_FULL (in an *Error in err's chain or a Clarifai status
-// in a gRPC status' details) and for Unavailable without a Clarifai status;
-// false for nil, context errors, every other code and errors without a
-// status. An error in the chain with a method Retriable() bool decides
-// first (a retry the limiter refused says false). It is safe for concurrent use.
+// true for throttling, TRY_AGAIN and busy or unavailable servers (in-band or
+// in a gRPC error's details) and for Unavailable without a Clarifai status.
+// It is the predicate for go-grpc-middleware's retry.WithRetriable, whose
+// default also retries limits that do not clear by waiting.
 func Retriable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -39,8 +33,8 @@ func Retriable(err error) bool {
 	if !ok {
 		return false
 	}
-	if c, ok := clarifaiCodeIn(st); ok {
-		return c.retriable()
+	if cs, ok := wire.DetailStatus(st.Proto().GetDetails()); ok {
+		return Code(cs.Code).retriable()
 	}
 	return st.Code() == codes.Unavailable
 }
@@ -48,26 +42,9 @@ func Retriable(err error) bool {
 // retriable reports whether c asks the client to retry later.
 func (c Code) retriable() bool {
 	switch c {
-	case codeConnThrottled, codeConnExceedHourlyLimit, codeTryAgain, codeModelBusyPleaseRetry,
-		codeRunnerNeedsRetry, codeRpcServerUnavailable, codeRpcRequestQueueFull:
+	case wire.CodeConnThrottled, wire.CodeExceedHourlyLimit, wire.CodeTryAgain, wire.CodeModelBusyPleaseRetry,
+		wire.CodeRunnerNeedsRetry, wire.CodeRPCServerUnavailable, wire.CodeRPCRequestQueueFull:
 		return true
 	}
 	return false
-}
-
-// clarifaiCodeIn returns the code of the first Clarifai status among st's
-// details, reading at most maxDetails of them.
-func clarifaiCodeIn(st *status.Status) (Code, bool) {
-	for i, d := range st.Proto().GetDetails() {
-		if i >= maxDetails {
-			break
-		}
-		if !wire.IsStatusURL(d.GetTypeUrl()) {
-			continue
-		}
-		if ws := wire.DecodeStatus(d.GetValue()); ws.Has {
-			return Code(ws.Code), true
-		}
-	}
-	return 0, false
 }

@@ -1,6 +1,10 @@
 package scopes
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+)
 
 // Sentinel errors matched by [Error.Is], for use with errors.Is. Each names a
 // family of Clarifai codes that callers commonly act on; an *Error matches at
@@ -32,20 +36,20 @@ var (
 // sentinel returns the sentinel error of c's family, or nil.
 func (c Code) sentinel() error {
 	switch c {
-	case codeTryAgain:
+	case wire.CodeTryAgain:
 		return ErrTryAgain
-	case codeConnTokenInvalid, codeConnCredentialsInvalid, codeConnKeyInvalid:
+	case wire.CodeTokenInvalid, wire.CodeCredentialsInvalid, wire.CodeKeyInvalid:
 		return ErrKeyInvalid
-	case codeConnExceedHourlyLimit, codeConnExceedMonthlyLimit, codeConnThrottled, codeConnExceedsLimits:
+	case wire.CodeExceedHourlyLimit, wire.CodeExceedMonthlyLimit, wire.CodeConnThrottled, wire.CodeExceedsLimits:
 		return ErrThrottled
-	case codeConnInsufficientScopes:
+	case wire.CodeInsufficientScopes:
 		return ErrInsufficientScopes
-	case codeConnKeyNotFound:
+	case wire.CodeKeyNotFound:
 		return ErrKeyNotFound
-	case codeConnAuthMethodDisabled:
+	case wire.CodeAuthMethodDisabled:
 		return ErrAuthMethodDisabled
 	}
-	if c == codeServerError || (c >= 98000 && c <= 99999) {
+	if c == wire.CodeServerError || (c >= 98000 && c <= 99999) {
 		return ErrInternal
 	}
 	return nil

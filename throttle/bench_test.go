@@ -3,12 +3,14 @@ package throttle_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/testutil"
@@ -64,27 +66,53 @@ func itoa(n int) string {
 	return itoa(n/10) + itoa(n%10)
 }
 
-// BenchmarkRedis: a Redis limiter's call (one script run: EVALSHA) side
-// by side with one PING to the same Redis, and redis_rate's request for
-// one token.
+// BenchmarkRedis: a Redis limiter's call (one script run: EVALSHA), with
+// a plain client and with one that has ContextTimeoutEnabled, side by side
+// with one PING to the same Redis, one EVALSHA of a script that returns 1
+// (the floor of any script call), and redis_rate's request for one token.
+// The limiter's timeout is long and a fall back to pacing in the process
+// fails the benchmark: on a loaded machine a short one would make some
+// calls local, and cheap.
 func BenchmarkRedis(b *testing.B) {
 	r := testutil.Redis(b)
 	ctx := context.Background()
-	b.Run("Limiter", func(b *testing.B) {
-		l := throttle.Redis(redisClientB(b, r.Addr), 1e6, 1<<30, throttle.Logger(nil))
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
-				b.Fatal(err)
-			}
-			l.Done("bucket-fingerprint", false)
+	for _, cte := range []bool{false, true} {
+		name := "Limiter"
+		if cte {
+			name += "+ContextTimeoutEnabled"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			c := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: cte})
+			b.Cleanup(func() { c.Close() })
+			var out logs
+			l := throttle.Redis(c, 1e6, 1<<30, throttle.Logger(out.logger()), throttle.RedisTimeout(10*time.Second))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := l.Wait(ctx, "bucket-fingerprint", false); err != nil {
+					b.Fatal(err)
+				}
+				l.Done("bucket-fingerprint", false)
+			}
+			if s := out.String(); s != "" {
+				b.Fatalf("the limiter did not use Redis for every call:\n%s", s)
+			}
+		})
+	}
 	b.Run("PING", func(b *testing.B) {
 		c := redisClientB(b, r.Addr)
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("EVALSHA", func(b *testing.B) {
+		c := redisClientB(b, r.Addr)
+		trivial := redis.NewScript("return 1")
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := trivial.Run(ctx, c, nil).Err(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -192,4 +220,71 @@ func TestBaselineRedisRate(t *testing.T) {
 		allowed++
 	}
 	t.Logf("BASELINE throttle.Redis(5, 1): %d allowed in 1 s with %d requests", allowed, n.get("evalsha", "eval")-before)
+}
+
+// TestBaselineRedisCost measures what BenchmarkRedis does, interleaved:
+// rounds of 20 calls of each kind in turn, so that a machine whose load
+// changes during the run weighs on every kind alike. It logs each kind's
+// median time per call and its ratio to PING's. Run with
+// -throttle.baseline.
+func TestBaselineRedisCost(t *testing.T) {
+	if !*baseline {
+		t.Skip("a comparison, not a check: run with -throttle.baseline")
+	}
+	r := testutil.Redis(t)
+	ctx := context.Background()
+	plain, _ := redisClient(t, r.Addr)
+	cte := redis.NewClient(&redis.Options{Addr: r.Addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { cte.Close() })
+	var out logs
+	opts := []throttle.Option{throttle.Logger(out.logger()), throttle.RedisTimeout(10 * time.Second)}
+	l1, l2 := throttle.Redis(plain, 1e6, 1<<30, opts...), throttle.Redis(cte, 1e6, 1<<30, opts...)
+	trivial := redis.NewScript("return 1")
+	// The least a GCRA in Redis's time does: read the budget, write it back.
+	floor := redis.NewScript(`local t = redis.call('TIME')
+local now = t[1] * 1000000 + t[2]
+local v = redis.call('HMGET', KEYS[1], 'tat', 'f0', 't0', 'x')
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', now))
+return {1, 0, now, 0, 1000000, 1}`)
+	rl := redis_rate.NewLimiter(plain)
+	limit := redis_rate.Limit{Rate: 1, Period: time.Microsecond, Burst: 1 << 30}
+	kinds := []struct {
+		name string
+		call func() error
+	}{
+		{"PING", func() error { return plain.Ping(ctx).Err() }},
+		{"EVALSHA of return 1", func() error { return trivial.Run(ctx, plain, nil).Err() }},
+		{"EVALSHA of TIME, HMGET, HSET", func() error {
+			return floor.Run(ctx, plain, []string{"clarifaiauth:throttle:{floor}"}, 1, 1<<30, -1, 0, "0", "", "take").Err()
+		}},
+		{"Limiter", func() error { return l1.Wait(ctx, "k", false) }},
+		{"Limiter, ContextTimeoutEnabled", func() error { return l2.Wait(ctx, "k", false) }},
+		{"redis_rate Allow", func() error { _, err := rl.Allow(ctx, "k", limit); return err }},
+	}
+	const rounds, per = 300, 20
+	took := make([][]time.Duration, len(kinds))
+	for i := range rounds {
+		for j := range kinds {
+			k := (i + j) % len(kinds)
+			start := time.Now()
+			for range per {
+				if err := kinds[k].call(); err != nil {
+					t.Fatalf("%s: %v", kinds[k].name, err)
+				}
+			}
+			took[k] = append(took[k], time.Since(start)/per)
+		}
+	}
+	if s := out.String(); s != "" {
+		t.Fatalf("the limiters did not use Redis for every call:\n%s", s)
+	}
+	var ping time.Duration
+	for k, kind := range kinds {
+		slices.Sort(took[k])
+		med := took[k][len(took[k])/2]
+		if k == 0 {
+			ping = med
+		}
+		t.Logf("BASELINE %-34s median %7.1f µs a call, %.2f PINGs", kind.name, float64(med)/1e3, float64(med)/float64(ping))
+	}
 }

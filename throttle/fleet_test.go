@@ -90,7 +90,6 @@ func (f fleet) run(t *testing.T, limiter func(pod int) interceptor.Limiter) flee
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.Start()
 	defer fake.Stop()
 	const secret = "fleet-pat-0123456789abcdef"
 	fake.AddPAT(secret, []string{"All"}, nil)

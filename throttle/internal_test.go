@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSweep: a process that sees many keys over time holds the buckets in
@@ -33,7 +35,7 @@ func TestSweep(t *testing.T) {
 			}
 		}
 		if n := l.held.Load(); n > 2*minSweep {
-			t.Errorf("%d buckets held after 10000 keys, want at most %d", n, 2*minSweep)
+			t.Errorf("%d bytes of buckets held after 10000 keys, want at most %d", n, 2*minSweep)
 		}
 		if b := l.acquire("slowed"); b != slowed {
 			t.Error("a slowed bucket was dropped")
@@ -125,5 +127,50 @@ func TestGCRAExtremes(t *testing.T) {
 			}
 			tat = newTat
 		}
+	}
+}
+
+// TestSweepBoundedByBytes: buckets with long names (a caller's own bucket
+// names) are bounded by the bytes they hold, not by their count.
+func TestSweepBoundedByBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := Local(1000, 1)
+		ctx := context.Background()
+		long := strings.Repeat("n", 4<<10)
+		for i := range 3000 {
+			if err := l.Wait(ctx, fmt.Sprint(long, i), false); err != nil {
+				t.Fatal(err)
+			}
+			if i%100 == 0 {
+				time.Sleep(10 * time.Millisecond) // the buckets used so far fill up
+			}
+		}
+		var names int64
+		l.buckets.Range(func(k, _ any) bool { names += int64(len(k.(string))); return true })
+		if names > 2*minSweep+int64(len(long))+8 {
+			t.Errorf("buckets hold %d bytes of names, want at most %d", names, 2*minSweep)
+		}
+	})
+}
+
+// TestDirect: the limiter asks Redis in the calling goroutine only with a
+// client that ends its requests by their context's deadline
+// (ContextTimeoutEnabled).
+func TestDirect(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rdb  redis.UniversalClient
+		want bool
+	}{
+		{"Client", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+		{"Client+ContextTimeoutEnabled", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), true},
+		{"ClusterClient", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"ClusterClient+ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"Ring+ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+	} {
+		if got := Redis(c.rdb, 1, 1).shared.direct; got != c.want {
+			t.Errorf("%s: direct %v, want %v", c.name, got, c.want)
+		}
+		c.rdb.Close()
 	}
 }

@@ -22,8 +22,8 @@ type Limiter struct {
 	account *bucket                // the one bucket, with Account
 	last    atomic.Pointer[bucket] // the bucket used last
 	buckets sync.Map               // name → *bucket
-	held    atomic.Int64
-	sweepAt atomic.Int64
+	held    atomic.Int64           // bytes of the buckets in buckets, as bucket.size counts them
+	sweepAt atomic.Int64           // bytes held past which the next new bucket sweeps
 
 	longWaits, refusals episodes
 }
@@ -46,8 +46,27 @@ type bucket struct {
 	reserved  atomic.Int64             // the last slot Redis gave
 }
 
-// minSweep is how many buckets a Limiter holds before it drops idle ones.
-const minSweep = 1024
+// The buckets are bounded by bytes, the module's one bound policy; they
+// are not in internal/cache because a call takes its bucket without a lock
+// (a sync.Map read and an atomic count), and a bucket in use or holding
+// state (a slot ahead, a slowdown, a spent retry budget) must not be
+// evicted. Past the budget, a new bucket sweeps out every idle one.
+const (
+	// bucketOverhead is what a bucket holds besides its name and keys.
+	bucketOverhead = 320
+	// minSweep is how many bytes of buckets a Limiter holds before it
+	// drops idle ones: a thousand buckets of ordinary names.
+	minSweep = 1024 * (bucketOverhead + 64)
+)
+
+// size counts the bytes b holds, for the Limiter's bound.
+func (b *bucket) size() int64 {
+	n := int64(bucketOverhead + len(b.name))
+	for _, k := range b.keys {
+		n += int64(len(k)) + 16
+	}
+	return n
+}
 
 func newLimiter(perSecond float64, burst int, s *shared, opts []Option) *Limiter {
 	checkRate("rate", perSecond)
@@ -188,7 +207,7 @@ func (l *Limiter) acquire(name string) *bucket {
 		if !ok {
 			var loaded bool
 			v, loaded = l.buckets.LoadOrStore(name, l.newBucket(name))
-			if !loaded && l.held.Add(1) > l.sweepAt.Load() {
+			if !loaded && l.held.Add(v.(*bucket).size()) > l.sweepAt.Load() {
 				l.sweep()
 			}
 		}
@@ -235,7 +254,7 @@ func (l *Limiter) sweep() {
 			return true
 		}
 		if l.buckets.CompareAndDelete(name, b) {
-			l.held.Add(-1)
+			l.held.Add(-b.size())
 		}
 		return true
 	})

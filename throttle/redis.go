@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc/status"
 )
 
 //go:embed gcra.lua
@@ -40,18 +41,11 @@ const (
 	maxRedisRate = 1e6
 )
 
-// Redis returns a Limiter whose budgets are kept in Redis with GCRA and
-// shared by every process that uses the same Redis: together they make
-// perSecond calls a second with each credential on average, and up to burst
-// at once. Each call costs one request to Redis, then waits in this process.
-// Every process sharing a budget must give the same rate and burst; rates
-// above a million a second are kept as a million.
-//
-// While Redis fails, refuses the script or does not answer within the
-// RedisTimeout, calls are paced in this process at the FallbackRate (by
-// default the rate divided by the processes last seen using the budget);
-// the Logger hears once when that starts and ends. It panics if client is
-// nil, perSecond is below one call a day or burst below 1.
+// Redis returns a Limiter whose budgets are kept in Redis with GCRA, shared
+// by every process on that Redis: together they make perSecond calls a
+// second per credential on average, up to burst at once. While Redis is
+// unusable each process paces itself at FallbackRate (see
+// docs/throttling.md). It panics if client is nil or a value is out of range.
 func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...Option) *Limiter {
 	if client == nil {
 		panic("throttle: Redis needs a client, not nil")
@@ -59,8 +53,9 @@ func Redis(client redis.UniversalClient, perSecond float64, burst int, opts ...O
 	checkRate("rate", perSecond)
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]),
-		g: newGCRA(min(perSecond, maxRedisRate), burst, 1e6)}
+	g := newGCRA(min(perSecond, maxRedisRate), burst, 1e6)
+	s := &shared{rdb: client, pid: hex.EncodeToString(id[:]), direct: honoursDeadlines(client),
+		g: g, step: g.step, window: g.window}
 	l := newLimiter(perSecond, burst, s, opts)
 	s.timeout = l.opts.redisTimeout
 	return l
@@ -77,8 +72,11 @@ var braces = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // shared is the Redis side of a Limiter.
 type shared struct {
 	rdb     redis.UniversalClient
-	g       gcra          // in microseconds
-	pid     string        // this Limiter in the budgets' process sets
+	direct  bool // rdb honours deadlines: no goroutine for a call that cannot be cancelled
+	g       gcra // in microseconds
+	pid     any  // this Limiter in the budgets' process sets (a string)
+	step    any  // g.step and g.window, as the script's arguments
+	window  any
 	timeout time.Duration // RedisTimeout; zero: follows rtt
 	rtt     atomic.Int64  // moving average of the round trip, ns
 
@@ -118,6 +116,9 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
 		if ctx.Err() != nil {
 			return contextError(ctx)
 		}
+		if err == errCallerDeadline {
+			return status.FromContextError(context.DeadlineExceeded).Err()
+		}
 		s.markDown(l, b, err)
 		return s.fallbackWait(ctx, l, b)
 	}
@@ -133,23 +134,29 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
 	})
 }
 
+// minusOne is the script's argument for no maximum wait, boxed once.
+var minusOne any = int64(-1)
+
 var (
 	errGarbage = errors.New("the script's answer is not what it returns")
 	errTimeout = errors.New("no answer within the timeout")
+	// errCallerDeadline: the request ended at the caller's deadline.
+	errCallerDeadline = errors.New("the call's deadline passed")
 )
 
-// run runs the script for b, waiting for it up to timeout or ctx's end;
-// the request itself ends within timeout if the client honours contexts,
-// else within the client's read timeout.
+// run runs the script for b, waiting for it up to timeout or ctx's end: in
+// a goroutine of its own, unless ctx cannot end and the client ends the
+// request at the timeout itself (ContextTimeoutEnabled).
 func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, maxWait, undoAfter, undoBefore int64, timeout time.Duration) (reply, error) {
 	now := l.now()
 	mwUS := int64(-1)
 	if maxWait >= 0 && maxWait < 1<<62 {
 		mwUS = maxWait / 1000
 	}
-	var beat string
+	// The process set, KEYS[2], only with a heartbeat.
+	keys, beat := b.keys[:1], false
 	if at := b.beatAt.Load(); now >= at && b.beatAt.CompareAndSwap(at, now+beatEvery) {
-		beat = s.pid
+		keys, beat = b.keys, true
 	}
 	thr := "0"
 	if b.throttled.Swap(false) {
@@ -157,34 +164,37 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	}
 	debt := b.debt.Load()
 	owed := max(0, debt-now) / 1000
-	type result struct {
-		v   []int64
-		err error
+	args := make([]any, 7, 9)
+	args[0], args[1], args[2], args[3], args[4], args[5], args[6] = s.step, s.window, minusOne, owed, thr, "", mode
+	if mwUS >= 0 {
+		args[2] = mwUS
 	}
-	done := make(chan result, 1)
+	if beat {
+		args[5] = s.pid
+	}
+	if mode == "undo" {
+		args = append(args, undoAfter, undoBefore)
+	}
 	start := time.Now()
-	go func() {
-		rctx, cancel := context.WithTimeout(context.Background(), timeout)
-		v, err := gcraScript.Run(rctx, s.rdb, b.keys, s.g.step, s.g.window, mwUS, owed, thr, beat, mode, undoAfter, undoBefore).Int64Slice()
-		cancel()
-		done <- result{v, err}
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	var res result
-	select {
-	case res = <-done:
-	case <-t.C:
-		res.err = errTimeout
-	case <-ctx.Done():
-		res.err = ctx.Err()
+	if s.direct && ctx.Done() == nil {
+		rctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
+		res.v, res.err = s.eval(rctx, keys, args)
+		cancel()
+		if res.err != nil && ctx.Err() == nil {
+			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+				res.err = errCallerDeadline // a moment before ctx says so
+			}
+		}
+	} else {
+		res = s.evalAsync(ctx, keys, args, timeout)
 	}
 	r, err := parseReply(res.v, res.err, mwUS)
 	if err != nil {
 		if thr == "1" {
 			b.throttled.Store(true)
 		}
-		if beat != "" {
+		if beat {
 			b.beatAt.Store(0)
 		}
 		return r, err
@@ -193,7 +203,7 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 	if owed > 0 {
 		b.debt.CompareAndSwap(debt, 0)
 	}
-	if beat != "" && r.procs > 0 {
+	if beat && r.procs > 0 {
 		b.procs.Store(r.procs)
 	}
 	// Mirror the fleet's rate factor, for the fallback.
@@ -204,6 +214,54 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 		b.rate.CompareAndSwap(cur, &aimd{f0: f, t0: now})
 	}
 	return r, nil
+}
+
+// result is the script's answer, unchecked.
+type result struct {
+	v   []int64
+	err error
+}
+
+// eval runs the script once, in the calling goroutine.
+func (s *shared) eval(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	return gcraScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+}
+
+// evalAsync runs the script in a goroutine of its own and waits for
+// it up to timeout or ctx's end: the client may not honour ctx, and a
+// stalled Redis must not hold the call.
+func (s *shared) evalAsync(ctx context.Context, keys []string, args []any, timeout time.Duration) result {
+	done := make(chan result, 1)
+	go func() {
+		rctx, cancel := context.WithTimeout(context.Background(), timeout)
+		v, err := s.eval(rctx, keys, args)
+		cancel()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		return res
+	case <-t.C:
+		return result{err: errTimeout}
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	}
+}
+
+// honoursDeadlines reports whether c ends its requests by their context's
+// deadline (ContextTimeoutEnabled).
+func honoursDeadlines(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // parseReply checks the script's answer, text from outside.

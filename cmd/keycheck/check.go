@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -265,7 +266,7 @@ func callError(addr, from string, key keysource.Key, err error) *failure {
 // rejectsKey reports whether e says the key itself is not good for the app,
 // as opposed to a failure of the server or of the transport.
 func rejectsKey(e *scopes.Error) bool {
-	if e.Code == 11000 { // CONN_ACCOUNT_ISSUES
+	if e.Code == wire.CodeAccountIssues {
 		return true
 	}
 	for _, target := range []error{

@@ -13,6 +13,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
@@ -293,15 +294,15 @@ func (d *demo) expectLastKey(want string) error {
 		return errors.New("the server saw no call")
 	}
 	c := calls[len(calls)-1]
-	auth := c.Header("authorization")
+	auth := c.Header(wire.HeaderAuthorization)
 	if len(auth) != 1 {
 		return fmt.Errorf("the server saw %d authorization values, want 1", len(auth))
 	}
 	secret, ok := strings.CutPrefix(auth[0], "Key ")
 	got, role := redact(secret)
 	d.printf("  server received on %s: authorization: Key %s — %s", c.Method, got, role)
-	if tag := c.Header("x-clarifai-request-id-prefix"); len(tag) > 0 {
-		d.printf(", %s: %s", "x-clarifai-request-id-prefix", tag[0])
+	if tag := c.Header(wire.HeaderRequestTag); len(tag) > 0 {
+		d.printf(", %s: %s", wire.HeaderRequestTag, tag[0])
 	}
 	d.printf("\n")
 	if !ok || secret != want {

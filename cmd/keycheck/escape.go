@@ -2,10 +2,9 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
@@ -36,39 +35,14 @@ func newSanitizer(k keysource.Key) sanitizer {
 	return sanitizer{secret: k.Secret(), redacted: k.String()}
 }
 
-// text returns s on one line: the secret replaced by its redacted form, cut
-// after maxText bytes, and each rune strconv.IsPrint rejects (C0 and C1
-// controls such as ESC, format characters such as the bidi overrides
-// U+202A–U+202E and U+2066–U+2069, the line and paragraph separators
-// U+2028 and U+2029, newlines, non-ASCII spaces) and each byte of invalid
-// UTF-8 written as a Go escape (\x1b, \u202e).
+// text returns s on one line: the secret replaced by its redacted form and
+// the rest escaped by cleantext.Escape (each rune strconv.IsPrint rejects,
+// such as ESC, the bidi overrides U+202A–U+202E and U+2066–U+2069, line
+// separators, newlines and non-ASCII spaces, and each byte of invalid UTF-8
+// written as a Go escape), cut after maxText bytes.
 func (z sanitizer) text(s string) string {
-	s = z.scrub(s)
-	var tail string
-	if len(s) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		tail = fmt.Sprintf("… (%d bytes more)", len(s)-cut)
-		s = s[:cut]
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case strconv.IsPrint(r):
-			b.WriteString(s[i : i+n])
-		default:
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += n
-	}
-	// Escaping could, in theory, spell the secret anew.
-	return z.scrub(b.String()) + tail
+	// Escaping could, in theory, spell the secret anew: scrub again.
+	return z.scrub(cleantext.Escape(z.scrub(s), maxText))
 }
 
 // lines is text for a message of several lines that keycheck composed
@@ -97,17 +71,18 @@ func (z sanitizer) list(items []string) []string {
 	return out
 }
 
-// scrub replaces the secret by its redacted form, outside the redacted
-// forms already there: a short secret can be part of its own label (a
-// session token "session" in "session-token(…)"), and text is scrubbed
-// more than once on its way out.
+// scrub replaces the secret by its redacted form (cleantext.ReplaceSecret,
+// which also finds it with unprintable characters or white space between its
+// bytes), outside the redacted forms already there: a short secret can be
+// part of its own label (a session token "session" in "session-token(…)"),
+// and text is scrubbed more than once on its way out.
 func (z sanitizer) scrub(s string) string {
 	if z.secret == "" {
 		return s
 	}
 	parts := strings.Split(s, z.redacted)
 	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(p, z.secret, z.redacted)
+		parts[i] = cleantext.ReplaceSecret(p, z.secret, z.redacted)
 	}
 	return strings.Join(parts, z.redacted)
 }

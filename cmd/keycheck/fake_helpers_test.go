@@ -12,6 +12,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // Credentials of the tests in this file's package that use startFake. None
@@ -64,7 +65,7 @@ func serveLoopback(t *testing.T, srv *clarifaifake.Server) string {
 func fixtureProtoset(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clarifai.binpb")
-	if err := os.WriteFile(path, clarifaifake.FixtureProtoset(), 0o600); err != nil {
+	if err := os.WriteFile(path, fakeapi.FixtureProtoset(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

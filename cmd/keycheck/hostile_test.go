@@ -173,3 +173,27 @@ func TestAttackControlCharacters(t *testing.T) {
 		t.Errorf("lines = %q", got)
 	}
 }
+
+// TestAttackSplitSecret: a server that echoes the key with invisible
+// characters between its bytes does not get it printed: the escapes would
+// leave it readable. Scrubbing twice keeps the redacted form as it is.
+func TestAttackSplitSecret(t *testing.T) {
+	key, err := keysource.NewKey(keysource.KindPAT, "s3cr3t-value-0123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := newSanitizer(key)
+	for _, in := range []string{"key s3cr3t-\u200bvalue-0123", "key s3cr3t-\x00value\u2066-0123", "key s3cr3t- value-0123"} {
+		if got, want := z.text(in), "key "+key.String(); got != want {
+			t.Errorf("text(%q) = %q, want %q", in, got, want)
+		}
+	}
+	short, err := keysource.NewKey(keysource.KindSessionToken, "session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := newSanitizer(short)
+	if once, twice := zs.text("token session"), zs.text(zs.text("token session")); once != twice || strings.Count(once, "session") != 1 {
+		t.Errorf("scrubbing a short secret twice: %q then %q", once, twice)
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -57,7 +57,7 @@ func runLeast(ctx context.Context, o *options, stdout io.Writer) (int, error) {
 	for i, req := range reqs {
 		names[i] = req.Method
 	}
-	rep, err := clarifaifake.LeastPrivilege(files, names...)
+	rep, err := fakeapi.LeastPrivilege(files, names...)
 	if err != nil {
 		var z sanitizer
 		return exitError, failf(exitError, "-least: %s", z.text(strings.TrimPrefix(err.Error(), "clarifaifake: ")))
@@ -83,7 +83,7 @@ func runLeast(ctx context.Context, o *options, stdout io.Writer) (int, error) {
 // newLeastReport makes rep, and what each method requires, fit to print:
 // names from the descriptors are escaped and lists bounded, as for the
 // server's text. Methods are listed by name.
-func newLeastReport(rep clarifaifake.Report, reqs []scopes.Requirement, from string) *leastReport {
+func newLeastReport(rep fakeapi.Report, reqs []scopes.Requirement, from string) *leastReport {
 	var z sanitizer
 	r := &leastReport{
 		Descriptors: z.text(from),

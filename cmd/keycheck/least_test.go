@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -14,7 +14,7 @@ import (
 // descriptor set.
 func wantLeast(t *testing.T, methods ...string) (scopeList, endpoints []string, n int) {
 	t.Helper()
-	files, err := clarifaifake.ParseDescriptorSet(clarifaifake.FixtureProtoset())
+	files, err := fakeapi.ParseDescriptorSet(fakeapi.FixtureProtoset())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaiapi"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -40,7 +40,7 @@ func descriptors(ctx context.Context, o *options) (*protoregistry.Files, string,
 	if err != nil {
 		return nil, "", failf(exitError, "-protoset %s: %s", z.text(o.protoset), z.text(err.Error()))
 	}
-	files, err := clarifaifake.ParseDescriptorSet(b)
+	files, err := fakeapi.ParseDescriptorSet(b)
 	if err != nil {
 		return nil, "", failf(exitError, "-protoset %s: not a complete binary FileDescriptorSet (was it built with its imports: protoc --include_imports, or buf build?): %s",
 			z.text(o.protoset), z.text(strings.TrimPrefix(err.Error(), "clarifaifake: ")))

@@ -20,6 +20,7 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,26 +133,46 @@ func parseDir(dir string) (map[string][]*ast.File, *token.FileSet, error) {
 // docLengths prints the median, p90 and longest doc comment, in lines, of
 // the exported names of dirs (package docs aside), and each one over max.
 func docLengths(dirs []string, max int) error {
-	var lens []int
+	docs, err := docComments(dirs)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if d.lines > max {
+			fmt.Printf("%-20s %-40s %d lines\n", d.dir, d.name, d.lines)
+		}
+	}
+	median, p90, longest := quantiles(docs)
+	fmt.Printf("doc comments: %d, median %d lines, p90 %d, longest %d\n", len(docs), median, p90, longest)
+	return nil
+}
+
+// docComment is the doc comment of one exported name.
+type docComment struct {
+	dir, name string
+	lines     int
+}
+
+// docComments returns the doc comments of the exported names of dirs:
+// constants and variables (one per group), functions, types and methods.
+func docComments(dirs []string) ([]docComment, error) {
+	var out []docComment
 	for _, dir := range dirs {
 		pkgs, fset, err := parseDir(dir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, files := range pkgs {
 			d, err := doc.NewFromFiles(fset, files, dir)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			add := func(name, text string) {
 				n := 0
 				if text = strings.TrimSpace(text); text != "" {
 					n = strings.Count(text, "\n") + 1
 				}
-				lens = append(lens, n)
-				if n > max {
-					fmt.Printf("%-20s %-40s %d lines\n", dir, name, n)
-				}
+				out = append(out, docComment{dir, name, n})
 			}
 			for _, v := range append(d.Consts, d.Vars...) {
 				add(strings.Join(v.Names, ","), v.Doc)
@@ -164,21 +185,28 @@ func docLengths(dirs []string, max int) error {
 				for _, v := range append(t.Consts, t.Vars...) {
 					add(strings.Join(v.Names, ","), v.Doc)
 				}
-				for _, f := range append(t.Funcs, t.Methods...) {
-					if f.Recv != "" {
-						add(t.Name+"."+f.Name, f.Doc)
-					} else {
-						add(f.Name, f.Doc)
-					}
+				for _, f := range t.Funcs {
+					add(f.Name, f.Doc)
+				}
+				for _, f := range t.Methods {
+					add(t.Name+"."+f.Name, f.Doc)
 				}
 			}
 		}
 	}
-	if len(lens) == 0 {
-		return fmt.Errorf("no exported names in %v", dirs)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no exported names in %v", dirs)
+	}
+	return out, nil
+}
+
+// quantiles returns the median, p90 and longest length of docs (nearest rank).
+func quantiles(docs []docComment) (median, p90, longest int) {
+	lens := make([]int, len(docs))
+	for i, d := range docs {
+		lens[i] = d.lines
 	}
 	slices.Sort(lens)
-	at := func(q float64) int { return lens[int(q*float64(len(lens)-1)+0.5)] }
-	fmt.Printf("doc comments: %d, median %d lines, p90 %d, longest %d\n", len(lens), at(0.5), at(0.9), lens[len(lens)-1])
-	return nil
+	at := func(q float64) int { return lens[int(math.Ceil(q*float64(len(lens))))-1] }
+	return at(0.5), at(0.9), lens[len(lens)-1]
 }

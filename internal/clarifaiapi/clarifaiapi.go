@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 )
 
 // ClientVersion is the release of github.com/Clarifai/clarifai-go-grpc the
@@ -31,5 +31,5 @@ func Protoset() []byte { return append([]byte(nil), protoset...) }
 func Files() (*protoregistry.Files, error) { return files() }
 
 var files = sync.OnceValues(func() (*protoregistry.Files, error) {
-	return clarifaifake.ParseDescriptorSet(protoset)
+	return fakeapi.ParseDescriptorSet(protoset)
 })

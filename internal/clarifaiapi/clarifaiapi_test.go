@@ -11,8 +11,8 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
 	"github.com/grpc-keyauth/clarifaiauth/internal/clarifaiapi"
+	"github.com/grpc-keyauth/clarifaiauth/internal/fakeapi"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
@@ -161,7 +161,7 @@ func TestDocumentedChecksum(t *testing.T) {
 func BenchmarkParse(b *testing.B) {
 	set := clarifaiapi.Protoset()
 	for b.Loop() {
-		if _, err := clarifaifake.ParseDescriptorSet(set); err != nil {
+		if _, err := fakeapi.ParseDescriptorSet(set); err != nil {
 			b.Fatal(err)
 		}
 	}

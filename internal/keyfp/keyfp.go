@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
+	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
@@ -19,15 +21,24 @@ type FP struct {
 	Bucket string
 }
 
-// max bounds the fingerprints a Cache keeps besides the last one.
-const max = 1024
+// headerValue is what k sends, through keysource's internal hook.
+var headerValue = keyhook.HeaderValue.(func(keysource.Key) string)
 
-// Cache computes each key's fingerprint once. The zero Cache is ready to
-// use; it is safe for concurrent use.
+// maxBytes bounds what a Cache keeps, as entrySize counts it: a thousand
+// keys of ordinary length.
+const maxBytes = 256 << 10
+
+// entrySize counts an entry's bytes: the header value, kept as the map key
+// and in the Key, the hex form, and the entry's own overhead.
+func entrySize(header string, _ *FP) int64 { return int64(2*len(header)) + 32 + 160 }
+
+// Cache computes each key's fingerprint once, and keeps them in the
+// module's one cache (internal/cache), bounded by bytes. The zero Cache is
+// ready to use; it is safe for concurrent use.
 type Cache struct {
 	last atomic.Pointer[FP]
-	m    sync.Map // header value → *FP
-	n    atomic.Int32
+	once sync.Once
+	c    *cache.Cache[string, *FP] // header value → *FP
 }
 
 // Of returns k's fingerprint.
@@ -35,20 +46,16 @@ func (c *Cache) Of(k keysource.Key) *FP {
 	if f := c.last.Load(); f != nil && f.key.Equal(k) {
 		return f
 	}
-	if v, ok := c.m.Load(k.HeaderValue()); ok {
-		f := v.(*FP)
-		c.last.Store(f)
+	c.once.Do(func() {
+		c.c = cache.New(cache.Options[string, *FP]{TTL: cache.Forever, MaxBytes: maxBytes, Size: entrySize})
+	})
+	f := c.c.Compute(headerValue(k), func() *FP {
+		sum := sha256.Sum256([]byte(headerValue(k)))
+		f := &FP{key: k}
+		copy(f.Sum[:], sum[:])
+		f.Bucket = hex.EncodeToString(f.Sum[:])
 		return f
-	}
-	sum := sha256.Sum256([]byte(k.HeaderValue()))
-	f := &FP{key: k}
-	copy(f.Sum[:], sum[:])
-	f.Bucket = hex.EncodeToString(f.Sum[:])
-	if c.n.Add(1) > max {
-		c.m.Clear()
-		c.n.Store(1)
-	}
-	c.m.Store(k.HeaderValue(), f)
+	})
 	c.last.Store(f)
 	return f
 }

@@ -13,9 +13,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
 )
 
 var (
@@ -44,68 +45,35 @@ var (
 // Errors do not repeat path (callers name it) and wrap the system's error
 // (fs.ErrNotExist, fs.ErrPermission) where there is one.
 func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	id := path + "\x00" + strconv.FormatInt(limit, 10)
-	reads.mu.Lock()
-	r := reads.m[id]
+	b, err := reads.Get(ctx, readID{path, limit}, func(context.Context) ([]byte, error) {
+		return run(path, limit)
+	})
 	switch {
-	case r == nil && reads.hung >= maxHung:
-		// Paths that differ (symbolic links to one blocking file) would
-		// each hold a goroutine: hung reads are bounded in all.
-		reads.mu.Unlock()
+	case errors.Is(err, cache.ErrTooManyAbandoned):
 		return nil, errTooManyHung
-	case r == nil:
-		r = &read{done: make(chan struct{})}
-		if reads.m == nil {
-			reads.m = make(map[string]*read)
-		}
-		reads.m[id] = r
-		go r.run(id, path, limit)
-	case r.abandoned:
-		reads.mu.Unlock()
+	case errors.Is(err, cache.ErrAbandoned):
 		return nil, ErrHung
 	}
-	reads.mu.Unlock()
-	select {
-	case <-r.done:
-		return bytes.Clone(r.b), r.err
-	case <-ctx.Done():
-		reads.mu.Lock()
-		select {
-		case <-r.done: // returned meanwhile: nothing hangs
-		default:
-			if !r.abandoned {
-				r.abandoned = true
-				reads.hung++
-			}
-		}
-		reads.mu.Unlock()
-		return nil, ctx.Err()
-	}
+	return bytes.Clone(b), err
 }
 
-// reads holds the reads in progress, one per file and limit.
-var reads struct {
-	mu   sync.Mutex
-	m    map[string]*read
-	hung int // reads given up on that have not returned, at most maxHung
+// readID names one shared read: a file and a limit.
+type readID struct {
+	path  string
+	limit int64
 }
+
+// reads shares the reads in progress, one per file and limit, and keeps
+// nothing once they end. A read a caller gave up on fails later readers of
+// that file at once until it returns; while maxHung such reads hang, so do
+// reads of any new file.
+var reads = cache.New(cache.Options[readID, []byte]{FailAbandoned: true, MaxAbandoned: maxHung})
 
 // maxHung bounds the reads given up on that may still hang, whatever their
 // paths.
 const maxHung = 8
 
 var errTooManyHung = fmt.Errorf("%w (%d reads of files given up on still hang)", ErrHung, maxHung)
-
-// read is one read in progress, shared by the callers that wait for it.
-type read struct {
-	done      chan struct{} // closed when b and err are set
-	b         []byte
-	err       error
-	abandoned bool // a caller gave up waiting; guarded by reads.mu
-}
 
 // testHookRead, when set, runs at the start of every read, on the goroutine
 // that reads; tests use it to make a read block.
@@ -135,7 +103,8 @@ func HangForTest(path string) (started func() int, release func()) {
 	}
 }
 
-func (r *read) run(id, path string, limit int64) {
+// run is one read, on a goroutine of its own.
+func run(path string, limit int64) ([]byte, error) {
 	if testHookRead != nil {
 		testHookRead(path)
 	}
@@ -143,14 +112,7 @@ func (r *read) run(id, path string, limit int64) {
 		h.(*hang).started.Add(1)
 		<-h.(*hang).gate
 	}
-	r.b, r.err = readFile(path, limit)
-	reads.mu.Lock()
-	delete(reads.m, id)
-	if r.abandoned {
-		reads.hung--
-	}
-	close(r.done)
-	reads.mu.Unlock()
+	return readFile(path, limit)
 }
 
 // readFile does the reading. The path is checked before it is opened,

@@ -2,6 +2,8 @@ package scopename
 
 import (
 	"strings"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 // Bounds on parsing server text for scopes: a hostile status costs at most
@@ -90,7 +92,7 @@ func ParseMissing(texts ...string) (scopes, endpoints []string) {
 			listItems++
 		case inEndpoints && IsIdent(w) && IsUpper(w[0]):
 			if len(endpoints) < MaxParsed {
-				endpoints = append(endpoints, DefaultService+w)
+				endpoints = append(endpoints, wire.ServiceV2+w)
 			}
 			listItems++
 		default:

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 )
 
 func TestParseMissing(t *testing.T) {
@@ -142,7 +144,7 @@ func TestParseMissingBounds(t *testing.T) {
 			t.Errorf("%s: %d scopes, %d endpoints", name, len(scopes), len(endpoints))
 		}
 		for _, s := range append(scopes, endpoints...) {
-			if len(s) > maxItem+len(DefaultService) {
+			if len(s) > maxItem+len(wire.ServiceV2) {
 				t.Errorf("%s: item of %d bytes", name, len(s))
 			}
 		}

@@ -4,10 +4,9 @@ package scopename
 import (
 	"slices"
 	"strings"
-)
 
-// DefaultService is the service a bare endpoint name ("PostInputs") belongs to.
-const DefaultService = "/clarifai.api.V2/"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
+)
 
 // IsUpper reports whether c is an ASCII upper-case letter.
 func IsUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
@@ -59,7 +58,7 @@ func Endpoint(s string) string {
 		}
 		return s
 	case IsIdent(s) && IsUpper(s[0]):
-		return DefaultService + s
+		return wire.ServiceV2 + s
 	}
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cliconfig"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -152,32 +153,22 @@ func currentContext(ctx context.Context) (string, cliconfig.Settings, error) {
 }
 
 // Bounded runs f with ctx, bounded by ReadTimeout when ctx has no
-// deadline, and returns when ctx ends even if f does not: a read of a file
-// that stats as regular but blocks (a hung network mount, /proc/kmsg) holds
-// no caller past it.
+// deadline, and returns when ctx ends even if f does not (cache.Run): a
+// read of a file that stats as regular but blocks (a hung network mount,
+// /proc/kmsg) holds no caller past it.
 func Bounded[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
-	cancel := context.CancelFunc(func() {})
 	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, ReadTimeout)
+		defer cancel()
 	}
-	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := f(ctx)
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
+	v, err := cache.Run(ctx, 0, f)
+	if err != nil && ctx.Err() != nil {
 		var zero T
 		return zero, fmt.Errorf("gave up reading after %v: %w", time.Since(start).Round(time.Millisecond), ctx.Err())
 	}
+	return v, err
 }
 
 func first(vals ...Value) Value {

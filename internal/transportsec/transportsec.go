@@ -13,7 +13,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/localerr"
 )
 
 // ErrInsecureBase is what NewClient's error wraps when the API base asks for
@@ -21,7 +22,7 @@ import (
 var ErrInsecureBase = errors.New("clarifaiauth: a plaintext API base off this machine needs interceptor.AllowInsecureTransport (through WithInterceptorOptions)")
 
 // ErrInsecure refuses a call whose connection the rule does not allow.
-var ErrInsecure = status.Error(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
+var ErrInsecure error = localerr.New(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")
 
 // Allows reports whether a key may go over a connection with auth info ai:
 // one that reports exactly credentials.PrivacyAndIntegrity.

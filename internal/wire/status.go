@@ -1,21 +1,42 @@
 package wire
 
 import (
-	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 )
 
-// StatusTypeName is the full name of Clarifai's status message.
-const StatusTypeName = "clarifai.api.status.Status"
-
-// IsStatusURL reports whether a type URL names a Clarifai status.
+// IsStatusURL reports whether a type URL names a Clarifai status: its part
+// after the last '/' (all of it when there is none) is StatusTypeName.
 func IsStatusURL(url string) bool {
 	if i := strings.LastIndexByte(url, '/'); i >= 0 {
 		url = url[i+1:]
 	}
 	return url == StatusTypeName
+}
+
+// MaxDetails bounds how many details of one gRPC status are read.
+const MaxDetails = 16
+
+// DetailStatus returns the Clarifai status a server packed in a gRPC
+// status' details: the first detail, among the first MaxDetails, whose type
+// URL names a Clarifai status (IsStatusURL) and whose bytes hold a code.
+func DetailStatus(details []*anypb.Any) (Status, bool) {
+	for i, d := range details {
+		if i >= MaxDetails {
+			break
+		}
+		if !IsStatusURL(d.GetTypeUrl()) {
+			continue
+		}
+		if st := DecodeStatus(d.GetValue()); st.Has {
+			return st, true
+		}
+	}
+	return Status{}, false
 }
 
 // MaxText bounds each text DecodeStatus copies out of the bytes.

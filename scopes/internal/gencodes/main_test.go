@@ -44,7 +44,6 @@ func TestParseRefuses(t *testing.T) {
 		{"repeated name", ok + "2\tA_B\t\tfailure\tUnknown\n", "already"},
 		{"shared number, other reading", ok + "1\tC\tdeprecated\tok\tOK\n", "not their reading"},
 		{"shared number, both current", ok + "1\tC\t\tfailure\tUnknown\n", "neither is deprecated"},
-		{"same constant", ok + "2\tA__B\t\tfailure\tUnknown\n", "constant"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
