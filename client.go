@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/backoff"
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
-	"github.com/grpc-keyauth/clarifaiauth/internal/callinfo"
+	"github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
@@ -22,22 +22,15 @@ import (
 const maxMessageSize = 128 << 20
 
 // NewClient returns a connection to the Clarifai API on which every call
-// carries a key and has its reply status checked (package interceptor), and
-// throttled calls are retried (RetryOptions) unless WithoutRetry.
-//
-// It reads the API base, the default user and app, and the key where
-// Clarifai's SDKs do (see Resolve, which shows what it found), and the
-// CLI's config only for what nothing else gives. It fails when no key is
-// found and WithSource was not given, for an API base it cannot use, and
-// for an "http://" base off this machine that the interceptor options do
-// not allow (ErrInsecureBase). A first call to a server that cannot work,
-// or that does not answer within 5 seconds, fails naming the server, the
-// setting it came from and what to check. Requests and replies may be up
-// to 128 MiB. The caller closes the connection.
+// carries a key, has its reply status checked (package interceptor) and is
+// retried when throttled (RetryOptions) unless WithoutRetry. It reads the
+// key, API base and default app where Clarifai's SDKs do (see Resolve), and
+// fails for a missing key or an API base it cannot use (docs/client.md).
+// The caller closes the connection.
 func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	o := newClientOptions(opts)
-	if err := interceptor.Validate(o.icOpts...); err != nil {
-		return nil, err
+	if o.ic.Err != nil {
+		return nil, o.ic.Err
 	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
@@ -48,7 +41,7 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, err := transportCredentials(ctx, r, o.icOpts)
+	creds, err := transportCredentials(ctx, r, o.ic)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +60,15 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// whose peer is not a loopback address.
 		icOpts = append(icOpts, interceptor.AllowInsecureTransport())
 	}
-	icOpts = append(icOpts, o.interceptorOptions()...)
+	icOpts = append(icOpts, o.icOpts...)
+	// The interceptors explain the error of a server that never worked
+	// (see watch): in their link of the chain, which costs nothing more.
+	icOpts = append(icOpts, icopts.Explain(w.explain).(interceptor.Option))
+	if o.logger != nil {
+		icOpts = append(icOpts, icopts.WrapLimiter(func(l interceptor.Limiter) interceptor.Limiter {
+			return &timedLimiter{Limiter: l, log: o.logger}
+		}).(interceptor.Option))
+	}
 
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(w.credentials(creds)),
@@ -75,26 +76,21 @@ func NewClient(opts ...Option) (*grpc.ClientConn, error) {
 		// A server that accepts a connection and says nothing fails the
 		// first call in firstContactTimeout, not gRPC's 20 s.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: firstContactTimeout}),
-		grpc.WithChainUnaryInterceptor(w.unary),
-		grpc.WithChainStreamInterceptor(w.stream),
 	}
 	var wl *waitLog
 	if o.logger != nil {
 		wl = &waitLog{l: o.logger}
-		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(wl.outerUnary),
-			grpc.WithChainStreamInterceptor(wl.outerStream))
 	}
+	var ro []retry.CallOption
 	if !o.noRetry {
-		ro := append(RetryOptions(), retry.WithRetriable(w.retriable))
-		// The attempts of a call share a callinfo.Call, so that a retry the
-		// limiter refuses returns the server's answer to the attempt before.
+		ro = append(RetryOptions(), retry.WithRetriable(w.retriable))
 		if wl != nil {
 			ro = append(ro, retry.WithBackoff(wl.backoff(retryBackoff)))
 		}
-		dialOpts = append(dialOpts,
-			grpc.WithChainUnaryInterceptor(callinfo.Unary, retry.UnaryClientInterceptor(ro...)),
-			grpc.WithChainStreamInterceptor(callinfo.Stream, retryServerStreams(ro...)))
+	}
+	if ro != nil || wl != nil {
+		out := newOuter(wl, !o.noRetry && o.ic.Limiter, ro)
+		dialOpts = append(dialOpts, grpc.WithChainUnaryInterceptor(out.unary), grpc.WithChainStreamInterceptor(out.stream))
 	}
 	if wl != nil {
 		dialOpts = append(dialOpts,
@@ -131,10 +127,10 @@ func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Res
 		APIBase:  settings.Value{Value: o.apiBase, From: "WithAPIBase"},
 		KeyGiven: o.src != nil,
 	}
-	if o.userApp != nil {
+	if o.ic.UserAppGiven {
 		in.UserAppGiven = true
-		in.UserID = settings.Value{Value: o.userApp[0], From: "WithUserApp"}
-		in.AppID = settings.Value{Value: o.userApp[1], From: "WithUserApp"}
+		in.UserID = settings.Value{Value: o.ic.UserID, From: "WithUserApp"}
+		in.AppID = settings.Value{Value: o.ic.AppID, From: "WithUserApp"}
 	}
 	r, err := settings.Resolve(ctx, in)
 	if err != nil {
@@ -163,60 +159,18 @@ func (o *clientOptions) resolve(ctx context.Context, readKey bool) (settings.Res
 	return r, src, nil
 }
 
-// retryServerStreams is go-grpc-middleware's stream retry for the streams
-// it can retry: those the client does not send on (it refuses the others
-// with Unimplemented). Client-streaming and bidirectional streams, uploads
-// among them, are not retried.
-func retryServerStreams(opts ...retry.CallOption) grpc.StreamClientInterceptor {
-	r := retry.StreamClientInterceptor(opts...)
-	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-		if desc.ClientStreams {
-			return streamer(ctx, desc, cc, method, callOpts...)
-		}
-		return r(ctx, desc, cc, method, streamer, callOpts...)
-	}
-}
-
 // Option configures NewClient and Resolve.
 type Option func(*clientOptions)
 
 type clientOptions struct {
 	src         keysource.Source
 	apiBase     string
-	userApp     *[2]string
 	noRetry     bool
 	readTimeout *time.Duration
 	logger      *slog.Logger
 	dialOpts    []grpc.DialOption
 	icOpts      []interceptor.Option
-	throttles   []throttleAt // WithThrottle's, in their place among icOpts
-}
-
-// throttleAt is a limiter given with WithThrottle, and how many interceptor
-// options came before it.
-type throttleAt struct {
-	pos int
-	l   interceptor.Limiter
-}
-
-// interceptorOptions is icOpts with the limiters of WithThrottle in their
-// places, timed for the logger of WithLogger when there is one.
-func (o *clientOptions) interceptorOptions() []interceptor.Option {
-	if len(o.throttles) == 0 {
-		return o.icOpts
-	}
-	out := make([]interceptor.Option, 0, len(o.icOpts)+len(o.throttles))
-	next := 0
-	for _, t := range o.throttles {
-		out = append(out, o.icOpts[next:t.pos]...)
-		next = t.pos
-		var l interceptor.Limiter = t.l
-		if o.logger != nil {
-			l = &timedLimiter{Limiter: t.l, log: o.logger}
-		}
-		out = append(out, interceptor.WithThrottle(l))
-	}
-	return append(out, o.icOpts[next:]...)
+	ic          icopts.Info // what icOpts say
 }
 
 func newClientOptions(opts []Option) *clientOptions {
@@ -224,6 +178,7 @@ func newClientOptions(opts []Option) *clientOptions {
 	for _, opt := range opts {
 		opt(o)
 	}
+	o.ic = icopts.Read(o.icOpts)
 	return o
 }
 
@@ -237,17 +192,9 @@ func WithSource(src keysource.Source) Option {
 // environment or the Clarifai CLI names: "https://host[:port]" or a bare
 // "host[:port]" (TLS, port 443 by default), or "http://host:port" in
 // plaintext: on this machine (localhost, a loopback address) always, to
-// another only when allowed (see ErrInsecureBase).
+// another only with interceptor.AllowInsecureTransport.
 func WithAPIBase(base string) Option {
 	return func(o *clientOptions) { o.apiBase = base }
-}
-
-// WithUserApp sets the default user and app of calls that name none, as
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID do (see interceptor.WithUserApp);
-// it wins over them and the CLI's context, which are then not read. Two
-// empty arguments mean no default app.
-func WithUserApp(userID, appID string) Option {
-	return func(o *clientOptions) { o.userApp = &[2]string{userID, appID} }
 }
 
 // WithReadTimeout bounds all the reading NewClient and Resolve do (the
@@ -260,8 +207,8 @@ func WithReadTimeout(d time.Duration) Option {
 }
 
 // WithLogger makes the connection say on l what its calls wait for: a
-// first contact (TLS handshake, first reply) and a limiter given with
-// WithThrottle when they last over a second, and each wait before a retry
+// first contact (TLS handshake, first reply) and the limiter of
+// interceptor.WithThrottle when they last over a second, and each retry's wait
 // (method, attempt, wait, the gRPC and Clarifai codes that caused it). It
 // logs no key and no server text. A throttle.Redis logs its own fallback
 // to local pacing: give it throttle.Logger(l) too.
@@ -284,18 +231,10 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *clientOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// WithInterceptorOptions passes options to the authentication interceptors:
-// interceptor.WithUserApp (it wins over the environment's default app),
-// interceptor.AllowInsecureTransport (needed for an "http://" base off
-// this machine),
-// interceptor.WithPreflight, and so on.
+// WithInterceptorOptions passes options to the authentication
+// interceptors: interceptor.WithUserApp (it wins over the environment's
+// default app), WithThrottle, WithPreflight, AllowInsecureTransport (needed
+// for an "http://" base off this machine), and so on.
 func WithInterceptorOptions(opts ...interceptor.Option) Option {
 	return func(o *clientOptions) { o.icOpts = append(o.icOpts, opts...) }
-}
-
-// WithThrottle paces every attempt of every call with l (see package
-// throttle), retries included. A connection built with DialOptions takes
-// the same limiter as DialOptions(src, interceptor.WithThrottle(l)).
-func WithThrottle(l interceptor.Limiter) Option {
-	return func(o *clientOptions) { o.throttles = append(o.throttles, throttleAt{len(o.icOpts), l}) }
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/clarifaifake"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 )
 
@@ -213,7 +215,7 @@ func TestResolve(t *testing.T) {
 	if strings.Contains(got, clientPAT) {
 		t.Error("Resolve's String shows the key")
 	}
-	if _, err := clarifaiauth.Resolve(clarifaiauth.WithAPIBase("http://10.1.2.3:1")); !errors.Is(err, clarifaiauth.ErrInsecureBase) ||
+	if _, err := clarifaiauth.Resolve(clarifaiauth.WithAPIBase("http://10.1.2.3:1")); !errors.Is(err, transportsec.ErrInsecureBase) ||
 		!strings.Contains(err.Error(), "http://10.1.2.3:1 (from WithAPIBase)") {
 		t.Errorf("plaintext off this machine without opt-in: %v", err)
 	}
@@ -221,7 +223,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("plaintext on loopback: %v", err)
 	}
 	// WithUserApp wins over the environment, even with nothing.
-	s, err = clarifaiauth.Resolve(clarifaiauth.WithUserApp("", "opt-app"))
+	s, err = clarifaiauth.Resolve(clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("", "opt-app")))
 	if got := s.String(); err != nil || !strings.Contains(got, "user not set") || !strings.Contains(got, `app "opt-app" (WithUserApp)`) {
 		t.Errorf("WithUserApp: %s, %v", got, err)
 	}

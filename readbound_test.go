@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/safefile"
 )
 
@@ -55,7 +56,7 @@ func TestNewClientReadsNoConfigWhenAllIsGiven(t *testing.T) {
 	started, release := safefile.HangForTest(cfg)
 	defer release()
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://api.example.com"),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"))
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,10 @@ const (
 var retryBackoff = retry.BackoffExponentialWithJitterBounded(retryFirstWait, retryJitterFrac, retryMaxWait)
 
 // RetryOptions returns go-grpc-middleware retry options sized for
-// Clarifai: up to five attempts, with exponential backoff and jitter from
-// one second (about 1, 2, 4 and 8 s), retrying only what scopes.Retriable
-// says can succeed on another try. Put the retry interceptor before this
-// library's, so that each attempt re-reads the key and checks its reply.
-// Plain gRPC Unavailable is retried too, and can follow a call the server
-// received: give retry.Disable() to a call whose repetition would do harm.
+// Clarifai: five attempts, backoff with jitter from one second, retrying
+// only what scopes.Retriable says may succeed. Put the retry interceptor
+// before this library's. Unavailable is retried too and may repeat a call
+// the server received: give retry.Disable() to a call that must not repeat.
 func RetryOptions() []retry.CallOption {
 	return []retry.CallOption{
 		retry.WithMax(retryAttempts),

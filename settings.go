@@ -1,7 +1,6 @@
 package clarifaiauth
 
 import (
-	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
 )
 
@@ -12,17 +11,16 @@ type Settings struct {
 	r settings.Resolved
 }
 
-// Resolve returns the settings NewClient would use with opts: the API base
-// from WithAPIBase, else CLARIFAI_API_BASE, else the Clarifai CLI's current
-// context, else https://api.clarifai.com; the default user and app from
-// WithUserApp, else CLARIFAI_USER_ID and CLARIFAI_APP_ID, else the CLI
-// context; the key from WithSource, else keysource.Default(). It reads the
-// key, and fails where NewClient would. An interceptor.WithUserApp given
-// through WithInterceptorOptions wins over the user and app shown.
+// Resolve returns the settings NewClient would use with opts, and where
+// each came from: the API base from WithAPIBase, CLARIFAI_API_BASE, the
+// Clarifai CLI's context or the default; the default app from
+// interceptor.WithUserApp, CLARIFAI_USER_ID and CLARIFAI_APP_ID, or the CLI
+// context; the key from WithSource or keysource.Default(). It reads the
+// key, and fails where NewClient would.
 func Resolve(opts ...Option) (Settings, error) {
 	o := newClientOptions(opts)
-	if err := interceptor.Validate(o.icOpts...); err != nil {
-		return Settings{}, err
+	if o.ic.Err != nil {
+		return Settings{}, o.ic.Err
 	}
 	ctx, cancel, err := o.readContext()
 	if err != nil {
@@ -34,7 +32,7 @@ func Resolve(opts ...Option) (Settings, error) {
 		return Settings{}, err
 	}
 	if r.Endpoint.Plaintext {
-		if _, err := transportCredentials(ctx, r, o.icOpts); err != nil {
+		if _, err := transportCredentials(ctx, r, o.ic); err != nil {
 			return Settings{}, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpc-keyauth/clarifaiauth"
+	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 )
 
@@ -62,7 +63,7 @@ func TestAttackSilentServer(t *testing.T) {
 	t.Parallel() // all set by options: 5 s of waiting overlaps other tests
 	var logs syncBuffer
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("https://"+silentServer(t)),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"),
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")),
 		clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestAttackSilentPlaintextServer(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+silentServer(t)),
-		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithUserApp("u", "a"),
+		clarifaiauth.WithSource(staticSource(clientPAT)), clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a")),
 		clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)

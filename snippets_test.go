@@ -181,9 +181,21 @@ func observabilitySnippets(ctx context.Context, client pb.V2Client, req *pb.Post
 	}
 	{
 		l := clarifaiotel.Limiter(throttle.Local(15, 15), clarifaiotel.WithMeterProvider(mp))
-		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 		_, _ = conn, err
 	}
 }
 
 var _ = observabilitySnippets
+
+// interceptorOptionsSnippet holds docs/client.md's snippet on giving
+// interceptor options to NewClient.
+func interceptorOptionsSnippet(l interceptor.Limiter) {
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(
+		interceptor.WithUserApp("me", "my-app"), // wins over CLARIFAI_USER_ID and CLARIFAI_APP_ID; Resolve shows it
+		interceptor.WithThrottle(l),
+	))
+	_, _ = conn, err
+}
+
+var _ = interceptorOptionsSnippet

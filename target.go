@@ -3,25 +3,18 @@ package clarifaiauth
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/grpc-keyauth/clarifaiauth/interceptor"
+	"github.com/grpc-keyauth/clarifaiauth/internal/icopts"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 )
 
-// ErrInsecureBase means the API base asks for plaintext ("http://") to a
-// host other than this machine, and the interceptor options do not allow
-// it: the key would cross the network in clear. The error wrapping it
-// names the setting and the base. Give interceptor.AllowInsecureTransport()
-// through WithInterceptorOptions to allow it; a base on localhost or a
-// loopback address needs nothing.
-var ErrInsecureBase = errors.New("clarifaiauth: a plaintext API base off this machine needs interceptor.AllowInsecureTransport (through WithInterceptorOptions)")
-
-// insecureBaseError is ErrInsecureBase for one base and its setting.
+// insecureBaseError refuses a plaintext API base off this machine that the
+// interceptor options do not allow: the key would cross the network in clear.
 type insecureBaseError struct{ base, from string }
 
 func (e *insecureBaseError) Error() string {
@@ -29,16 +22,16 @@ func (e *insecureBaseError) Error() string {
 		e.base, e.from)
 }
 
-func (e *insecureBaseError) Unwrap() error { return ErrInsecureBase }
+func (e *insecureBaseError) Unwrap() error { return transportsec.ErrInsecureBase }
 
 // transportCredentials returns TLS credentials with the system roots, or
 // with the PEM bundle CLARIFAI_ROOT_CERTIFICATES_PATH names, or insecure
 // credentials for a plaintext endpoint on this machine or that the
 // interceptor options allow.
-func transportCredentials(ctx context.Context, r settings.Resolved, icOpts []interceptor.Option) (credentials.TransportCredentials, error) {
+func transportCredentials(ctx context.Context, r settings.Resolved, ic icopts.Info) (credentials.TransportCredentials, error) {
 	ep := r.Endpoint
 	if ep.Plaintext {
-		if ep.ClearOffHost() && !interceptor.AllowsInsecureTransport(icOpts...) {
+		if ep.ClearOffHost() && !ic.AllowInsecure {
 			return nil, &insecureBaseError{base: ep.String(), from: r.APIBase.From}
 		}
 		return insecure.NewCredentials(), nil

@@ -3,12 +3,14 @@ package clarifaiauth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -50,7 +52,7 @@ func TestWithThrottle(t *testing.T) {
 	}
 	l := &countingLimiter{Limiter: throttle.Local(1000, 1000)}
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
-		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(l))
+		clarifaiauth.WithSource(key), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestThrottledCallersKeepServerAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithInterceptorOptions(interceptor.AllowInsecureTransport(), interceptor.WithUserApp("u", "a")),
-		clarifaiauth.WithSource(key), clarifaiauth.WithThrottle(throttle.Local(15, 15)))
+		clarifaiauth.WithSource(key), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(throttle.Local(15, 15))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,4 +164,41 @@ func TestThrottledCallersKeepServerAnswer(t *testing.T) {
 		t.Errorf("%d callers sent, %d refused on a retry: the test did not reach the retry budget", len(sent), both)
 	}
 	t.Logf("%d callers sent, %d of them refused on a retry; %d calls reached the server", len(sent), both, len(fake.Calls()))
+}
+
+// TestRetryFlagWithAnotherRetry: a retry interceptor of another library,
+// given through WithDialOptions (inside NewClient's retry), sets no
+// "x-retry-attempt" header; the limiter still hears its second attempt as
+// a retry, because NewClient records each call before its retry.
+func TestRetryFlagWithAnotherRetry(t *testing.T) {
+	cleanEnv(t)
+	_, addr := serveFake(t, nil)
+	key, err := keysource.NewKey(keysource.KindPAT, clientPAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &countingLimiter{Limiter: throttle.Local(1000, 1000)}
+	twice := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
+			return err
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithSource(key),
+		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("u", "a"), interceptor.WithThrottle(l)),
+		clarifaiauth.WithDialOptions(grpc.WithChainUnaryInterceptor(twice)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := pb.NewV2Client(conn).PostModelOutputs(ctx, &pb.PostModelOutputsRequest{ModelId: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if want := []bool{false, true}; !slices.Equal(l.waits, want) {
+		t.Errorf("the limiter's retry flags = %v, want %v", l.waits, want)
+	}
 }

@@ -171,3 +171,36 @@ func BenchmarkDialOptionsTransportGuard(b *testing.B) {
 		})
 	}
 }
+
+// TestTransportRuleOncePerPath: DialOptions' interceptors leave the
+// transport rule to the connection's guard, which gRPC applies to every
+// call, and add no per-call guard (it would cost gRPC four allocations a
+// call); interceptors wired by hand, on a connection without that guard,
+// add it to every call.
+func TestTransportRuleOncePerPath(t *testing.T) {
+	const key = "guard0000000000000000000000000key1"
+	guards := func(dialOpts ...grpc.DialOption) int {
+		var n int
+		count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			for _, o := range opts {
+				if _, ok := o.(grpc.PerRPCCredsCallOption); ok {
+					n++
+				}
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		// After the library's interceptors: it sees the call options they pass on.
+		srv, conn := clarifaifake.NewForTest(t, append(dialOpts, secure, grpc.WithChainUnaryInterceptor(count))...)
+		srv.AddPAT(key, []string{"All"}, nil)
+		if _, err := pb.NewV2Client(conn).PostModelOutputs(context.Background(), &pb.PostModelOutputsRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := guards(clarifaiauth.DialOptions(staticSource(key))...); n != 0 {
+		t.Errorf("DialOptions: %d per-call guards, want 0 (the connection applies the rule)", n)
+	}
+	if n := guards(grpc.WithChainUnaryInterceptor(interceptor.UnaryClient(staticSource(key)))); n != 1 {
+		t.Errorf("UnaryClient wired by hand: %d per-call guards, want 1", n)
+	}
+}

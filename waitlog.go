@@ -38,15 +38,6 @@ func callLogFrom(ctx context.Context) *callLog {
 	return cl
 }
 
-// outerUnary, outside the retry, gives the call a callLog.
-func (w *waitLog) outerUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(context.WithValue(ctx, callLogKey{}, &callLog{method: method}), method, req, reply, cc, opts...)
-}
-
-func (w *waitLog) outerStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return streamer(context.WithValue(ctx, callLogKey{}, &callLog{method: method}), desc, cc, method, opts...)
-}
-
 // innerUnary, inside the retry, keeps each attempt's error for the backoff
 // to name. Attempts of one call run one after another.
 func (w *waitLog) innerUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {

@@ -131,7 +131,7 @@ func TestLoggerSaysWhatTheLimiterWaitsFor(t *testing.T) {
 	var logs syncBuffer
 	l := &slowLimiter{d: 1500 * time.Millisecond}
 	conn, err := clarifaiauth.NewClient(clarifaiauth.WithAPIBase("http://"+addr), clarifaiauth.WithSource(staticSource(clientPAT)),
-		clarifaiauth.WithThrottle(l), clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)), clarifaiauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,9 +181,9 @@ func TestThrottleKeepsItsPlace(t *testing.T) {
 				opts = append(opts, clarifaiauth.WithLogger(slog.New(slog.DiscardHandler)))
 			}
 			if rootLast {
-				opts = append(opts, clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)), clarifaiauth.WithThrottle(root))
+				opts = append(opts, clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(root)))
 			} else {
-				opts = append(opts, clarifaiauth.WithThrottle(root), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)))
+				opts = append(opts, clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(root)), clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(ic)))
 			}
 			conn, err := clarifaiauth.NewClient(opts...)
 			if err != nil {

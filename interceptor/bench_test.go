@@ -2,6 +2,7 @@ package interceptor_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
+	"github.com/grpc-keyauth/clarifaiauth/internal/version"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
 	"google.golang.org/grpc"
@@ -44,6 +46,12 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 	b.Run("b-hand-written", func(b *testing.B) {
 		run(b, func() error {
 			return noop(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), predictPath, req, reply, nil)
+		})
+	})
+	b.Run("b-hand-written-with-tag", func(b *testing.B) {
+		run(b, func() error {
+			return noop(metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag), predictPath, req, reply, nil)
 		})
 	})
 	static := interceptor.UnaryClient(staticSource(benchKey))
@@ -129,6 +137,13 @@ func BenchmarkStreamInterceptor(b *testing.B) {
 			_, benchErr = streamer(metadata.AppendToOutgoingContext(ctx, "authorization", "Key "+benchKey), desc, nil, generatePath)
 		}
 	})
+	b.Run("b-hand-written-with-tag", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, benchErr = streamer(metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag), desc, nil, generatePath)
+		}
+	})
 	for _, tt := range []struct {
 		name string
 		opts []interceptor.Option
@@ -207,6 +222,13 @@ func BenchmarkUnaryRPC(b *testing.B) {
 			return err
 		})
 	})
+	b.Run("b-hand-written-with-tag", func(b *testing.B) {
+		run(b, func() error {
+			_, err := plain.PostModelOutputs(metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag), req)
+			return err
+		})
+	})
 	b.Run("c-interceptor-static", func(b *testing.B) {
 		run(b, func() error {
 			_, err := lib.PostModelOutputs(ctx, req)
@@ -238,6 +260,67 @@ func BenchmarkUnaryRPC(b *testing.B) {
 			return err
 		})
 	})
+}
+
+// benchTag is the request tag the interceptor sends by default, for the
+// hand-written way to send the same two headers.
+var benchTag = "clarifaiauth-go-" + version.Version
+
+// BenchmarkStreamRPC measures a whole server-streaming call over bufconn
+// to the fake server, opened and read to its end: the hand-written headers
+// (the same two the interceptor sends) against the interceptor, with and
+// without its per-call transport guard.
+// Run: go test -run '^$' -bench 'StreamRPC' -benchmem ./interceptor/
+func BenchmarkStreamRPC(b *testing.B) {
+	e := newEnv(b, nil, nil)
+	dial := func(opts ...interceptor.Option) pb.V2Client {
+		conn, err := e.srv.Dial(secure, grpc.WithChainStreamInterceptor(interceptor.StreamClient(staticSource(benchKey), opts...)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		return pbClient(conn)
+	}
+	plain, lib, unguarded := pbClient(e.conn), dial(), dial(interceptor.AllowInsecureTransport())
+	req := predictReq()
+	ctx := context.Background()
+	readAll := func(c pb.V2Client, ctx context.Context) error {
+		stream, err := c.GenerateModelOutputs(ctx, req)
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		call func() error
+	}{
+		{"b-hand-written-with-tag", func() error {
+			return readAll(plain, metadata.AppendToOutgoingContext(ctx,
+				"authorization", "Key "+benchKey, "x-clarifai-request-id-prefix", benchTag))
+		}},
+		{"c-interceptor-static", func() error { return readAll(lib, ctx) }},
+		{"c-interceptor-no-guard", func() error { return readAll(unguarded, ctx) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if err := bc.call(); err != nil {
+					b.Fatal(err)
+				}
+				if n++; n%1024 == 0 {
+					e.srv.ResetCalls()
+				}
+			}
+		})
+	}
 }
 
 // nopLimiter sends every call at once.

@@ -7,6 +7,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/localerr"
 	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -15,15 +16,9 @@ import (
 
 // PerRPCCredentials returns the interceptors' credentials as gRPC
 // credentials, for grpc.WithPerRPCCredentials where an interceptor does not
-// fit. It sees no request, no reply and no call options, so it takes only
-// the options that need none (CredentialsOption); it refuses a personal
-// access token with Unauthenticated, since it cannot check that each
-// request names its user and app. The call's error is gRPC's, unscrubbed:
-// where a server could echo the key into it, use the interceptors.
-//
-// It sends a key only where the interceptors would (see
-// AllowInsecureTransport). An override on a context whose metadata already
-// holds a hand-written credential fails the call rather than send two.
+// fit. It sees no request or reply: it takes only CredentialsOptions,
+// refuses personal access tokens, and returns gRPC's errors unscrubbed. It
+// sends a key only where the interceptors would (docs/client.md).
 func PerRPCCredentials(src keysource.Source, opts ...CredentialsOption) credentials.PerRPCCredentials {
 	all := make([]Option, len(opts))
 	for i, opt := range opts {
@@ -63,18 +58,18 @@ func (p *perRPC) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		callsecret.Record(ctx, k)
 	}
 	tag := p.o.tag
-	if len(md[requestTagHeader]) > 0 {
+	if len(md[wire.HeaderRequestTag]) > 0 {
 		tag = "" // a tag the caller set wins
 	}
 	if handWritten {
 		// The caller's own header goes out as it is; add only the tag.
 		if tag != "" {
-			return map[string]string{requestTagHeader: tag}, nil
+			return map[string]string{wire.HeaderRequestTag: tag}, nil
 		}
 		return nil, nil
 	}
 	if tag != "" {
-		return map[string]string{headerName(k): headerValue(k), requestTagHeader: tag}, nil
+		return map[string]string{headerName(k): headerValue(k), wire.HeaderRequestTag: tag}, nil
 	}
 	return map[string]string{headerName(k): headerValue(k)}, nil
 }

@@ -1,7 +1,9 @@
 // Package interceptor holds the gRPC client interceptors that put a Clarifai
 // credential on every call and turn Clarifai's in-band failure statuses into
-// errors: on each attempt they resolve the key, attach it as metadata, and
-// read the reply's status by protobuf reflection.
+// errors. Each call runs one pipeline (pipeline.go): resolve the key and
+// attach it; check the request (the key's kind, the default app, the PAT
+// rule, the preflight grant); wait for the limiter; send; check the reply's
+// status by protobuf reflection; cut the key out of any error.
 //
 // UnaryClient and StreamClient are client interceptors; PerRPCCredentials is
 // the credential part alone, through gRPC's credentials hook. Each call
@@ -9,22 +11,16 @@
 // API keys and PATs, "x-clarifai-session-token" for session tokens) and the
 // request tag "x-clarifai-request-id-prefix" (see WithRequestTag).
 //
-// Where the credential comes from, highest precedence first:
+// Where the credential comes from, highest precedence first: CallKey (per
+// call, then when building); keysource.WithKey on the context; an
+// authorization header the caller appended by hand (validated, sent as it
+// is); the keysource.Source the interceptor was built with.
 //
-//  1. CallKey as a call option, then CallKey given when building;
-//  2. keysource.WithKey on the context (it travels to every call made with
-//     that context);
-//  3. an authorization header the caller appended by hand, as Clarifai's
-//     examples do (validated and left as it is);
-//  4. the keysource.Source the interceptor was built with.
-//
-// Clarifai reports most failures inside a successful reply. The
-// interceptors read the reply's status and turn a failure into a
-// *scopes.Error with the matching gRPC code; WithStatusCheck changes which
-// codes count. Options are given when building; CallOptions also per call.
-// WithPreflight refuses a call the key may not make, and WithThrottle paces
-// calls, before they are sent. A PAT call whose request names no user and
-// no app, with no WithUserApp default, is refused with FailedPrecondition.
+// A failure inside a successful reply becomes a *scopes.Error with the
+// matching gRPC code; WithStatusCheck changes which codes count. A call
+// with a personal access token whose request names no app, without a
+// WithUserApp default, fails unsent with FailedPrecondition. Options are
+// given when building; CallOptions also per call.
 //
 // # Chain order
 //

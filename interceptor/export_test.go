@@ -23,10 +23,19 @@ func NewPreflight(catalog *scopes.Catalog, opts ...preflight.Option) *Preflight 
 	return &Preflight{o: newOptions([]Option{WithPreflight(preflight.New(opts...))})}
 }
 
-// Check runs the preflight for one call with key k; MyScopes goes out on cc
-// with CallKey(k), so cc needs this package's interceptors.
+// Check runs the preflight's checks (the key's kind, then its grant) for
+// one call with key k; MyScopes goes out on cc with CallKey(k), so cc needs
+// this package's interceptors.
 func (t *Preflight) Check(ctx context.Context, cc grpc.ClientConnInterface, method string, req any, k keysource.Key) error {
-	return t.o.check(ctx, cc, method, req, k)
+	c := call{method: method, k: k, cc: cc}
+	c.need, c.known = preflightRequired(t.o.preflight, method)
+	if err := refuseAuthType(method, c.need, c.known, k); err != nil {
+		return err
+	}
+	if !grantCheck.on(t.o, c) {
+		return nil
+	}
+	return t.o.checkGrant(ctx, c, req)
 }
 
 // UserApp is userApp: the app a request names.

@@ -104,7 +104,7 @@ func TestBuildOnlyOptionsAreNoCallOptions(t *testing.T) {
 		}
 	}
 	for _, opt := range []interceptor.CallOption{
-		interceptor.CallKey(keyOf(callKey)), interceptor.WithStatusCheck(nil), interceptor.WithStreamEnd(nil),
+		interceptor.CallKey(keyOf(callKey)), interceptor.WithStatusCheck(nil),
 	} {
 		var _ grpc.CallOption = opt
 	}

@@ -6,11 +6,9 @@ import (
 	"io"
 	"testing"
 
-	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	pb "github.com/grpc-keyauth/clarifaiauth/internal/clarifaitest"
 	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -165,33 +163,4 @@ func TestClientStream(t *testing.T) {
 		t.Fatalf("CloseAndRecv = %v, want throttled", err)
 	}
 	_ = stream.Trailer()
-}
-
-func TestWithStreamEnd(t *testing.T) {
-	e := newEnv(t, staticSource(sourceKey), []interceptor.Option{
-		interceptor.WithStreamEnd(func(scopes.Code, bool) bool { return true }), // every failure ends the stream
-	})
-	e.srv.SetStreamCodes(generatePath, 10000, 10030, 10000)
-	recvAll := func(opts ...grpc.CallOption) (n int, err error) {
-		stream, err := e.client.GenerateModelOutputs(context.Background(), predictReq(), opts...)
-		if err != nil {
-			return 0, err
-		}
-		for {
-			if _, err := stream.Recv(); err != nil {
-				if err == io.EOF {
-					err = nil
-				}
-				return n, err
-			}
-			n++
-		}
-	}
-	if n, err := recvAll(); n != 1 || !errors.Is(err, scopes.ErrTryAgain) {
-		t.Errorf("built with an end on every failure: %d replies, %v", n, err)
-	}
-	// Per call: back to the default, which delivers the failed item.
-	if n, err := recvAll(interceptor.WithStreamEnd(nil)); n != 3 || err != nil {
-		t.Errorf("default rule on the call: %d replies, %v; want 3, nil", n, err)
-	}
 }

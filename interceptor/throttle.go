@@ -20,38 +20,47 @@ import (
 type Limiter interface {
 	// Wait returns nil when a call for bucket may be sent now, else an error
 	// (the call fails with it, unsent). retry is true for the 2nd and later
-	// attempts of one call (go-grpc-middleware retry's "x-retry-attempt" metadata).
+	// attempts of one call.
 	Wait(ctx context.Context, bucket string, retry bool) error
 	// Done reports how a sent call ended: throttled is true when the server
 	// answered CONN_THROTTLED (in-band or as a gRPC error).
 	Done(bucket string, throttled bool)
 }
 
-// WithThrottle makes every call wait for l before it is sent, and tells l
-// how it ended. The bucket names the call's credential without revealing
-// it. A stream waits once, when it opens. A retry l refuses fails with
-// l's error and, in the same chain, the error of the attempt before (see
-// docs/observability.md).
+// WithThrottle makes every attempt of a call wait for l before it is sent,
+// in a bucket naming the call's credential without revealing it, and tells
+// l how it ended. A stream waits once, when it opens. A retry l refuses
+// fails with l's error and the attempt before's (docs/observability.md).
 func WithThrottle(l Limiter) Option {
 	return buildOption(func(o *options) { o.limiter = l })
 }
 
 // retryAttemptHeader is the outgoing metadata go-grpc-middleware's retry
-// sets on the second and later attempts of a call.
+// sets on the second and later attempts of a call: how a retry is known
+// when the call has no record (see isRetry).
 const retryAttemptHeader = "x-retry-attempt"
 
-// codeConnThrottled is CONN_THROTTLED.
-const codeConnThrottled scopes.Code = 11005
+// isRetry reports whether this attempt of the call on ctx is a retry, and
+// counts it. The call's record c (callinfo, which NewClient chains before
+// its retry) counts the attempts that reach this interceptor, whichever
+// retry interceptor makes them; a call without one falls back to
+// go-grpc-middleware's header.
+func isRetry(ctx context.Context, c *callinfo.Call) bool {
+	if c != nil {
+		return c.Begin() > 1
+	}
+	return len(metadata.ValueFromOutgoingContext(ctx, retryAttemptHeader)) > 0
+}
 
 // wait asks l for a token for a call on ctx with bucket, and returns ctx
 // carrying how long that took (for clarifaiotel). A refusal made after an
 // earlier attempt of the same call failed returns that attempt's error too
 // (see refusedError); either way the call's callinfo.Call records it.
 func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error) {
-	retry := len(metadata.ValueFromOutgoingContext(ctx, retryAttemptHeader)) > 0
+	c := callinfo.Of(ctx)
+	retry := isRetry(ctx, c)
 	start := time.Now()
 	if err := l.Wait(ctx, bucket, retry); err != nil {
-		c := callinfo.Of(ctx)
 		// Only the limiter's own refusal, not the end of the caller's
 		// context, keeps the server's earlier answer.
 		if last, _ := c.Last(); last != nil && !contextEnded(err) {
@@ -63,7 +72,7 @@ func wait(ctx context.Context, l Limiter, bucket string) (context.Context, error
 		c.Attempt(err, true)
 		return ctx, err
 	}
-	return callinfo.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
+	return c.WithWait(ctx, callinfo.Wait{D: time.Since(start), Retry: retry}), nil
 }
 
 // contextEnded reports whether err says the call's context ended.
@@ -97,16 +106,16 @@ func (e *refusedError) Retriable() bool { return false }
 // check) and reply was throttled by the server.
 func throttled(method string, reply any, err error) bool {
 	if err == nil {
-		if raw, ok := reply.(*[]byte); ok && method == myScopesMethod && raw != nil {
+		if raw, ok := reply.(*[]byte); ok && method == wire.MethodMyScopes && raw != nil {
 			// The preflight's own call, whose reply it decodes itself.
 			r, _ := wire.DecodeMyScopesReply(*raw, maxRawItems, 0)
-			return r.HasStatus && r.Status.Code == int32(codeConnThrottled)
+			return r.HasStatus && r.Status.Code == wire.CodeConnThrottled
 		}
 		return reply != nil && replystatus.Check(method, reply, isThrottled) != nil
 	}
 	var se *scopes.Error
 	if errors.As(err, &se) && se != nil {
-		return !se.Local && se.Code == codeConnThrottled
+		return !se.Local && se.Code == wire.CodeConnThrottled
 	}
 	st, ok := status.FromError(err)
 	if !ok {
@@ -118,13 +127,13 @@ func throttled(method string, reply any, err error) bool {
 		}
 		if wire.IsStatusURL(d.GetTypeUrl()) {
 			ws := wire.DecodeStatus(d.GetValue())
-			return ws.Has && ws.Code == int32(codeConnThrottled)
+			return ws.Has && ws.Code == wire.CodeConnThrottled
 		}
 	}
 	return false
 }
 
-func isThrottled(c scopes.Code) bool { return c == codeConnThrottled }
+func isThrottled(c scopes.Code) bool { return c == wire.CodeConnThrottled }
 
 // maxRawItems bounds the names read in a MyScopes reply, as the preflight
 // does; the names themselves are skipped.
@@ -158,6 +167,15 @@ func (c *callLimit) report(reply any, err error) {
 	if c != nil && c.done.CompareAndSwap(false, true) {
 		c.l.Done(c.bucket, throttled(c.method, reply, err))
 	}
+}
+
+// fail reports err, a stream's error from gRPC, to the limiter (a nil c
+// does nothing) and returns it as the caller gets it (see options.fail).
+func (c *callLimit) fail(o *options, cl *call, err error) error {
+	c.report(nil, err)
+	err = o.fail(err, cl)
+	c.failed(err)
+	return err
 }
 
 // failed records err, the stream's error as its caller sees it, as the

@@ -1,32 +1,38 @@
 package interceptor
 
 import (
+	"context"
 	"sync/atomic"
-
-	"github.com/grpc-keyauth/clarifaiauth/keysource"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/protomsg"
 )
 
-// WithUserApp names a default app, as Clarifai's SDKs do with
-// CLARIFAI_USER_ID and CLARIFAI_APP_ID: a request whose user_app_id (any
-// top-level field of type clarifai.api.UserAppIDSet, or the upload_config of
-// an upload stream's first message) names neither a user nor an app is sent
-// with user_app_id {user_id: userID, app_id: appID}. A request that sets
-// either is sent as it is. The caller's message is never modified: a
-// shallow copy is sent. Two empty arguments turn it off.
+// WithUserApp names a default app, as CLARIFAI_USER_ID and CLARIFAI_APP_ID
+// do: a request whose user_app_id names neither a user nor an app is sent
+// as a shallow copy naming userID and appID; the caller's message is left
+// as it is. Given to NewClient (WithInterceptorOptions) it wins over the
+// environment. Two empty arguments turn it off.
 func WithUserApp(userID, appID string) Option {
 	return buildOption(func(o *options) {
+		o.userAppGiven = true
 		if userID == "" && appID == "" {
 			o.userApp = nil
 			return
 		}
 		o.userApp = &userAppDefault{userID: userID, appID: appID}
 	})
+}
+
+// userAppFill names the default app of WithUserApp in each request that
+// names none.
+var userAppFill = check{
+	on: func(o *options, _ call) bool { return o.userApp != nil },
+	at: atEach,
+	run: func(_ context.Context, o *options, _ call, req any) (any, error) {
+		return o.userApp.fill(req), nil
+	},
 }
 
 // userAppDefault is the app WithUserApp names.
@@ -110,41 +116,4 @@ func shallowCopy(m protoreflect.Message) protoreflect.Message {
 		c.SetUnknown(u)
 	}
 	return c
-}
-
-// errNoUserApp refuses a call made with a personal access token whose
-// request names no user and no app: Clarifai cannot tell which app a PAT
-// call is for, and answers with a vague error.
-var errNoUserApp = status.Error(codes.FailedPrecondition, "clarifaiauth: a call with a personal access token must name the user and app it acts on: "+
-	"set CLARIFAI_USER_ID and CLARIFAI_APP_ID, give interceptor.WithUserApp, or fill the request's user_app_id; call not sent")
-
-// needsUserApp returns errNoUserApp when k is a personal access token
-// (keysource.KindPAT; a KindKey may be an API key, which implies its app)
-// and req has a user_app_id that names neither a user nor an app. A
-// request type without user_app_id, and an upload stream's content part,
-// pass.
-func needsUserApp(k keysource.Key, req any) error {
-	if k.Kind() != keysource.KindPAT {
-		return nil
-	}
-	m, ok := protomsg.Reflect(req)
-	if !ok {
-		return nil
-	}
-	sh := shapeOf(m.Descriptor())
-	if sh.path == nil {
-		return nil
-	}
-	parents, leaf := sh.path[:len(sh.path)-1], sh.path[len(sh.path)-1]
-	for _, fd := range parents {
-		if !m.Has(fd) {
-			return nil // a content part: the first message named the app
-		}
-		m = m.Get(fd).Message()
-	}
-	set := m.Get(leaf).Message()
-	if sh.userID != nil && set.Has(sh.userID) || sh.appID != nil && set.Has(sh.appID) {
-		return nil
-	}
-	return errNoUserApp
 }

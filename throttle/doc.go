@@ -10,7 +10,7 @@
 // before every attempt of a call and tell it how the attempt ended:
 //
 //	l := throttle.Redis(rdb, 15, 15)
-//	conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+//	conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 //	// or, for a connection of your own:
 //	opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
 //

@@ -22,7 +22,7 @@ import (
 // A Local limiter of one call a second: the first call with a key goes at
 // once; the next would wait a second, past its deadline, so it fails at
 // once, unsent; another key has a budget of its own. The interceptors make
-// these calls for you (WithThrottle).
+// these calls for you (interceptor.WithThrottle).
 func ExampleLocal() {
 	l := throttle.Local(1, 1)
 	fmt.Println(l.Wait(context.Background(), "key-a", false))
@@ -47,7 +47,7 @@ func ExampleRedis() {
 		throttle.FallbackRate(15.0/40, 1),
 		throttle.Logger(slog.Default()))
 
-	conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+	conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func ExampleAccount() {
 func snippets(t *testing.T, rdb *redis.Client, src keysource.Source) {
 	{
 		l := throttle.Redis(rdb, 15, 15)
-		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 		// or, for a connection of your own:
 		opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
 		_, _, _ = conn, err, opts
@@ -76,7 +76,7 @@ func snippets(t *testing.T, rdb *redis.Client, src keysource.Source) {
 	{
 		rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 		l := throttle.Redis(rdb, 15, 15) // shared by every pod using this Redis
-		conn, err := clarifaiauth.NewClient(clarifaiauth.WithThrottle(l))
+		conn, err := clarifaiauth.NewClient(clarifaiauth.WithInterceptorOptions(interceptor.WithThrottle(l)))
 		// or, on a connection you dial yourself:
 		opts := clarifaiauth.DialOptions(src, interceptor.WithThrottle(l))
 		_, _, _ = conn, err, opts

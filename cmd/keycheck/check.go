@@ -12,6 +12,7 @@ import (
 	"github.com/grpc-keyauth/clarifaiauth"
 	"github.com/grpc-keyauth/clarifaiauth/interceptor"
 	"github.com/grpc-keyauth/clarifaiauth/internal/settings"
+	"github.com/grpc-keyauth/clarifaiauth/internal/transportsec"
 	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"github.com/grpc-keyauth/clarifaiauth/preflight"
@@ -156,7 +157,7 @@ func clientOptions(ctx context.Context, o *options, src keysource.Source, res se
 		clarifaiauth.WithSource(src),
 		clarifaiauth.WithAPIBase(res.APIBase.Value),
 		// The user and app go to MyScopes explicitly, not filled in.
-		clarifaiauth.WithUserApp("", ""),
+		clarifaiauth.WithInterceptorOptions(interceptor.WithUserApp("", "")),
 		clarifaiauth.WithoutRetry(),
 	}
 	if deadline, ok := ctx.Deadline(); ok {
@@ -232,7 +233,7 @@ func addrBase(o *options) (string, error) {
 // connectError explains why clarifaiauth.NewClient refused the set-up.
 func connectError(err error, from string) *failure {
 	var z sanitizer
-	if errors.Is(err, clarifaiauth.ErrInsecureBase) {
+	if errors.Is(err, transportsec.ErrInsecureBase) {
 		return usagef("the API base from %s is plaintext http:// to another machine: pass -insecure to send the key there without TLS", from)
 	}
 	// NewClient's errors name the setting they are about (the API base's,

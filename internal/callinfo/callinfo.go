@@ -1,7 +1,8 @@
 // Package callinfo carries what the library knows about one call between
-// its parts, through the call's context: the error of the call's last
-// attempt (for an attempt the limiter then refuses), and how long an
-// attempt waited for its rate-limit token (for clarifaiotel's handler).
+// its parts, through the call's context: how many attempts it has begun
+// (so the limiter knows a retry from any retry interceptor), the error of
+// its last attempt (for an attempt the limiter then refuses), and how long
+// an attempt waited for its rate-limit token (for clarifaiotel's handler).
 package callinfo
 
 import (
@@ -16,10 +17,13 @@ import (
 // safe for concurrent use and do nothing on a nil *Call.
 type Call struct {
 	context.Context
-	mu      sync.Mutex
-	last    error // the last attempt's error, nil after a success
-	refused bool  // the last attempt was refused by the limiter, unsent
-	own     bool  // the library's own call (see Own)
+	mu       sync.Mutex
+	attempts int   // the attempts begun so far (see Begin)
+	last     error // the last attempt's error, nil after a success
+	refused  bool  // the last attempt was refused by the limiter, unsent
+	own      bool  // the library's own call (see Own)
+	wait     Wait  // the last attempt's wait (see WithWait)
+	hasWait  bool
 }
 
 type callKey struct{}
@@ -53,6 +57,18 @@ func Of(ctx context.Context) *Call {
 	return c
 }
 
+// Begin counts an attempt of the call as it starts, and returns its number:
+// 1 for the first, 2 for the first retry. A nil *Call returns 0.
+func (c *Call) Begin() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.attempts++
+	return c.attempts
+}
+
 // Attempt records how an attempt ended: err (nil for a success), and
 // whether it was refused unsent by the limiter.
 func (c *Call) Attempt(err error, refused bool) {
@@ -74,19 +90,21 @@ func (c *Call) Last() (err error, refused bool) {
 	return c.last, c.refused
 }
 
-// Unary is a client interceptor that gives every call a Call of its own,
-// but keeps an Own one. Put it before a retry interceptor, so that the
-// attempts share it.
+// Unary is a client interceptor that gives every call a Call of its own
+// (see ForCall). Put it before a retry interceptor, so that the attempts
+// share it.
 func Unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(forCall(ctx), method, req, reply, cc, opts...)
+	return invoker(ForCall(ctx), method, req, reply, cc, opts...)
 }
 
 // Stream is Unary for streams.
 func Stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return streamer(forCall(ctx), desc, cc, method, opts...)
+	return streamer(ForCall(ctx), desc, cc, method, opts...)
 }
 
-func forCall(ctx context.Context) context.Context {
+// ForCall returns ctx with a Call of its own for one call, or ctx as it is
+// when it holds an Own Call.
+func ForCall(ctx context.Context) context.Context {
 	if c := Of(ctx); c != nil && c.own {
 		return ctx
 	}
@@ -115,15 +133,31 @@ func (c *waitCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// WithWait returns ctx carrying w.
-func WithWait(ctx context.Context, w Wait) context.Context {
-	return &waitCtx{Context: ctx, w: w}
+// WithWait returns ctx carrying w, the wait of the attempt about to be
+// sent on ctx. A call with a Call c keeps it there, without allocating:
+// its attempts run one after another. A nil c makes a new context.
+func (c *Call) WithWait(ctx context.Context, w Wait) context.Context {
+	if c == nil {
+		return &waitCtx{Context: ctx, w: w}
+	}
+	c.mu.Lock()
+	c.wait, c.hasWait = w, true
+	c.mu.Unlock()
+	return ctx
 }
+
+// WithWait returns ctx carrying w (see Call.WithWait).
+func WithWait(ctx context.Context, w Wait) context.Context { return Of(ctx).WithWait(ctx, w) }
 
 // WaitOf returns the Wait ctx carries, if any.
 func WaitOf(ctx context.Context) (Wait, bool) {
 	if w, ok := ctx.Value(waitKey{}).(*Wait); ok {
 		return *w, true
+	}
+	if c := Of(ctx); c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.wait, c.hasWait
 	}
 	return Wait{}, false
 }

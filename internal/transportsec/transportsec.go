@@ -8,6 +8,7 @@ package transportsec
 
 import (
 	"context"
+	"errors"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/localerr"
 )
+
+// ErrInsecureBase is what NewClient's error wraps when the API base asks for
+// plaintext to another machine and AllowInsecureTransport was not given.
+var ErrInsecureBase = errors.New("clarifaiauth: a plaintext API base off this machine needs interceptor.AllowInsecureTransport (through WithInterceptorOptions)")
 
 // ErrInsecure refuses a call whose connection the rule does not allow.
 var ErrInsecure error = localerr.New(codes.Unauthenticated, "clarifaiauth: refusing to send a Clarifai credential over a connection without transport security (see interceptor.AllowInsecureTransport)")

@@ -8,17 +8,11 @@ import (
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/callsecret"
 	"github.com/grpc-keyauth/clarifaiauth/internal/keyhook"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/keysource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-)
-
-// The metadata keys Clarifai reads credentials from; a caller's own values
-// under them are replaced by the Source's key.
-const (
-	authorizationHeader = "authorization"
-	sessionTokenHeader  = "x-clarifai-session-token"
 )
 
 // What a Key holds for the wire, and the override on a context, through
@@ -28,6 +22,16 @@ var (
 	headerName     = keyhook.HeaderName.(func(keysource.Key) string)
 	headerValue    = keyhook.HeaderValue.(func(keysource.Key) string)
 )
+
+// CallKey makes calls use k over every other credential: given to one call,
+// that call; given when building, every call without one of its own. A
+// zero k fails the call locally with Unauthenticated. Without this
+// package's interceptors in the chain it does nothing.
+//
+//	resp, err := client.PostInputs(ctx, req, interceptor.CallKey(pat))
+func CallKey(k keysource.Key) CallOption {
+	return &callOption{kind: optKey, key: k}
+}
 
 // resolve finds the credential for one call, in order of precedence:
 // CallKey (cfg), then keysource.WithKey on ctx, then an authorization (or
@@ -67,7 +71,7 @@ var (
 // outgoing metadata by hand. The header goes out exactly as written, so it
 // must be exactly what the Key would send: no white space around the secret.
 func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
-	auth, tok := md[authorizationHeader], md[sessionTokenHeader]
+	auth, tok := md[wire.HeaderAuthorization], md[wire.HeaderSessionToken]
 	var (
 		k   keysource.Key
 		err error
@@ -98,8 +102,8 @@ func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 	return k, true, nil
 }
 
-// attach resolves the call's credential and returns ctx with exactly one
-// credential header on it.
+// attach resolves the call's credential into c and returns ctx with
+// exactly one credential header on it.
 //
 // On a context without outgoing metadata, the common case, the metadata
 // holding the key is built once per key and shared by the calls that use
@@ -108,41 +112,42 @@ func fromMetadata(md metadata.MD) (keysource.Key, bool, error) {
 // cheaper than the metadata.AppendToOutgoingContext a caller would write by
 // hand. With other metadata present, the credential is merged into a copy
 // of it.
-func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callConfig) (context.Context, keysource.Key, bool, error) {
+func (o *options) attach(ctx context.Context, src keysource.Source, cfg *callConfig, c *call) (context.Context, error) {
 	md, hasMD := metadata.FromOutgoingContext(ctx) // a copy; nothing when absent
 	k, fromSource, handWritten, err := resolve(ctx, src, cfg, md)
 	if err != nil {
-		return ctx, keysource.Key{}, false, keyError(ctx, err)
+		return ctx, keyError(ctx, err)
 	}
+	c.k, c.fromSource = k, fromSource && !handWritten
 	// Code reporting on the call (MyScopes, which decodes the reply itself)
 	// learns what to cut out of the server's text.
 	callsecret.Record(ctx, k)
 	switch {
 	case handWritten:
-		if o.tag != "" && len(md[requestTagHeader]) == 0 {
-			ctx = metadata.AppendToOutgoingContext(ctx, requestTagHeader, o.tag)
+		if o.tag != "" && len(md[wire.HeaderRequestTag]) == 0 {
+			ctx = metadata.AppendToOutgoingContext(ctx, wire.HeaderRequestTag, o.tag)
 		}
-		return ctx, k, false, nil
+		return ctx, nil
 	case !hasMD && fromSource:
-		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastMD, k)), k, true, nil
+		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastMD, k)), nil
 	case !hasMD:
-		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastOverride, k)), k, false, nil
+		return metadata.NewOutgoingContext(ctx, o.cachedMD(&o.lastOverride, k)), nil
 	}
 	// An override replaces whatever the caller wrote by hand, so that
 	// exactly one credential goes out.
-	md.Delete(authorizationHeader)
-	md.Delete(sessionTokenHeader)
+	md.Delete(wire.HeaderAuthorization)
+	md.Delete(wire.HeaderSessionToken)
 	md.Set(headerName(k), headerValue(k))
-	if o.tag != "" && len(md[requestTagHeader]) == 0 {
-		md.Set(requestTagHeader, o.tag) // a tag the caller set wins
+	if o.tag != "" && len(md[wire.HeaderRequestTag]) == 0 {
+		md.Set(wire.HeaderRequestTag, o.tag) // a tag the caller set wins
 	}
-	return metadata.NewOutgoingContext(ctx, md), k, fromSource, nil
+	return metadata.NewOutgoingContext(ctx, md), nil
 }
 
 // newMD returns fresh outgoing metadata holding k and the request tag.
 func (o *options) newMD(k keysource.Key) metadata.MD {
 	if o.tag != "" {
-		return metadata.MD{headerName(k): {headerValue(k)}, requestTagHeader: {o.tag}}
+		return metadata.MD{headerName(k): {headerValue(k)}, wire.HeaderRequestTag: {o.tag}}
 	}
 	return metadata.MD{headerName(k): {headerValue(k)}}
 }

@@ -1,6 +1,7 @@
 package interceptor
 
 import (
+	"errors"
 	"io"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/redact"
@@ -18,25 +19,25 @@ func invalidator(src keysource.Source) sourceInvalidator {
 	return inv
 }
 
-// invalidate tells the Source that the server rejected k, when err says
-// so, k came from the Source (fromSource: an override was chosen by the
-// caller, and the Source may well hold a good key) and the Source is a
-// has an Invalidate method. It costs nothing unless err is non-nil.
-func (o *options) invalidate(err error, k keysource.Key, fromSource bool) {
-	if o.inv != nil && fromSource && err != nil && rejectsKey(err) {
-		o.inv.Invalidate(k)
+// invalidate tells the Source that the server rejected c's key, when err
+// says so, the key came from the Source (an override was chosen by the
+// caller, and the Source may well hold a good key) and the Source has an
+// Invalidate method. It costs nothing unless err is non-nil.
+func (o *options) invalidate(err error, c *call) {
+	if o.inv != nil && c.fromSource && err != nil && rejectsKey(err) {
+		o.inv.Invalidate(c.k)
 	}
 }
 
 // fail turns err, from gRPC or the server, into what the caller gets: it
-// tells the Source of a rejected key and scrubs k from the text. nil and
-// io.EOF pass unchanged.
-func (o *options) fail(err error, k keysource.Key, fromSource bool) error {
+// tells the Source of a rejected key and scrubs the key from the text. nil
+// and io.EOF pass unchanged.
+func (o *options) fail(err error, c *call) error {
 	if err == nil || err == io.EOF {
 		return err
 	}
-	o.invalidate(err, k, fromSource)
-	return redact.Error(err, k)
+	o.invalidate(err, c)
+	return redact.Error(err, c.k)
 }
 
 // rejectsKey reports whether err is the server's rejection of the key it
@@ -49,9 +50,5 @@ func rejectsKey(err error) bool {
 	if !ok || se.Local {
 		return false
 	}
-	switch se.Code {
-	case 11001, 11002, 11008, 11009:
-		return true
-	}
-	return false
+	return errors.Is(se, scopes.ErrKeyInvalid) || errors.Is(se, scopes.ErrKeyNotFound)
 }
