@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
@@ -60,22 +59,6 @@ func (w *watch) retriable(err error) bool {
 		return false
 	}
 	return scopes.Retriable(err)
-}
-
-func (w *watch) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	err := invoker(ctx, method, req, reply, cc, opts...)
-	if err != nil {
-		return w.explain(err)
-	}
-	return nil
-}
-
-func (w *watch) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	s, err := streamer(ctx, desc, cc, method, opts...)
-	if err != nil {
-		return nil, w.explain(err)
-	}
-	return s, nil
 }
 
 // explain rewrites an Unavailable error of a server that never worked, and
