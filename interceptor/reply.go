@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/grpc-keyauth/clarifaiauth/internal/replystatus"
+	"github.com/grpc-keyauth/clarifaiauth/internal/wire"
 	"github.com/grpc-keyauth/clarifaiauth/scopes"
 )
 
@@ -43,5 +44,5 @@ func endsStream(code scopes.Code, first bool) bool {
 }
 
 // connectionLevel reports whether code is one of Clarifai's connection-level
-// codes (11xxx: key, scopes, limits, throttling).
-func connectionLevel(code scopes.Code) bool { return code >= 11000 && code < 12000 }
+// codes (CONN_*: key, scopes, limits, throttling).
+func connectionLevel(code scopes.Code) bool { return wire.IsConnCode(int32(code)) }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -90,20 +89,6 @@ func TestSweepInUse(t *testing.T) {
 	}
 	if l.sweepAt.Load() <= minSweep && l.held.Load() < minSweep {
 		t.Log("no sweep ran: the check proves little on this machine")
-	}
-}
-
-// TestClip: clip cuts no UTF-8 character.
-func TestClip(t *testing.T) {
-	s := strings.Repeat("é", 150) // 300 bytes
-	for n := range 20 {
-		got := clip(s, 200+n)
-		if !utf8.ValidString(got) {
-			t.Fatalf("clip(…, %d) = invalid UTF-8 %q", 200+n, got)
-		}
-		if len(strings.TrimSuffix(got, "…")) > 200+n {
-			t.Fatalf("clip(…, %d) kept %d bytes", 200+n, len(got))
-		}
 	}
 }
 

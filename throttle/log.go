@@ -41,17 +41,3 @@ func (l *Limiter) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-// clip shortens s, text from outside, to at most n bytes, cutting no UTF-8
-// character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/grpc/status"
+
+	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 )
 
 //go:embed gcra.lua
@@ -116,9 +117,6 @@ func (s *shared) wait(ctx context.Context, l *Limiter, b *bucket) error {
 		if ctx.Err() != nil {
 			return contextError(ctx)
 		}
-		if err == errCallerDeadline {
-			return status.FromContextError(context.DeadlineExceeded).Err()
-		}
 		s.markDown(l, b, err)
 		return s.fallbackWait(ctx, l, b)
 	}
@@ -140,8 +138,6 @@ var minusOne any = int64(-1)
 var (
 	errGarbage = errors.New("the script's answer is not what it returns")
 	errTimeout = errors.New("no answer within the timeout")
-	// errCallerDeadline: the request ended at the caller's deadline.
-	errCallerDeadline = errors.New("the call's deadline passed")
 )
 
 // run runs the script for b, waiting for it up to timeout or ctx's end: in
@@ -181,11 +177,6 @@ func (s *shared) run(ctx context.Context, l *Limiter, b *bucket, mode string, ma
 		rctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
 		res.v, res.err = s.eval(rctx, keys, args)
 		cancel()
-		if res.err != nil && ctx.Err() == nil {
-			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-				res.err = errCallerDeadline // a moment before ctx says so
-			}
-		}
 	} else {
 		res = s.evalAsync(ctx, keys, args, timeout)
 	}
@@ -362,7 +353,7 @@ func (s *shared) markDown(l *Limiter, b *bucket, err error) {
 	if lg := l.logger(); lg != nil {
 		rate, burst := s.fallbackRate(l, b)
 		lg.Warn("throttle: Redis is unusable; pacing calls in this process until it answers",
-			"err", clip(err.Error(), 200), "rate", rate, "burst", burst,
+			"err", cleantext.String(err.Error(), 200), "rate", rate, "burst", burst,
 			"processes", fmt.Sprint(max(1, b.procs.Load())))
 	}
 }
