@@ -79,8 +79,8 @@ type options struct {
 
 // WithFiles serves the Clarifai services found in files: pass
 // protoregistry.GlobalFiles to insist on the descriptors of Clarifai's client
-// linked into the program, FixtureFiles() for the fixture, or the result of
-// ParseDescriptorSet for a descriptor set read from a file.
+// linked into the program, FixtureFiles() for the fixture, or files built by
+// protodesc.NewFiles from a descriptor set read from a file.
 func WithFiles(files *protoregistry.Files) Option {
 	return func(o *options) { o.files = files }
 }
