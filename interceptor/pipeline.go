@@ -47,7 +47,8 @@ type check struct {
 	// it is opened, and the others on the messages it sends.
 	at checkAt
 	// lazy makes a stream wait for its first message, and run this check
-	// on it, before the stream is opened.
+	// on it, before the stream is opened. A check that may refuse a message
+	// must be lazy: a stream ends on a refusal only when one is active.
 	lazy bool
 	// run returns the request to send, or why not to send it. For an
 	// atOpen check, req is nil.
