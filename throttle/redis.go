@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/grpc-keyauth/clarifaiauth/internal/cache"
 	"github.com/grpc-keyauth/clarifaiauth/internal/cleantext"
 )
 
@@ -218,27 +219,17 @@ func (s *shared) eval(ctx context.Context, keys []string, args []any) ([]int64, 
 	return gcraScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
 }
 
-// evalAsync runs the script in a goroutine of its own and waits for
-// it up to timeout or ctx's end: the client may not honour ctx, and a
-// stalled Redis must not hold the call.
+// evalAsync runs the script with cache.Run, in a goroutine of its own, and
+// waits for it up to timeout or ctx's end: the client may not honour ctx,
+// and a stalled Redis must not hold the call.
 func (s *shared) evalAsync(ctx context.Context, keys []string, args []any, timeout time.Duration) result {
-	done := make(chan result, 1)
-	go func() {
-		rctx, cancel := context.WithTimeout(context.Background(), timeout)
-		v, err := s.eval(rctx, keys, args)
-		cancel()
-		done <- result{v, err}
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case res := <-done:
-		return res
-	case <-t.C:
-		return result{err: errTimeout}
-	case <-ctx.Done():
-		return result{err: ctx.Err()}
+	v, err := cache.Run(ctx, timeout, func(rctx context.Context) ([]int64, error) {
+		return s.eval(rctx, keys, args)
+	})
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = errTimeout // Run's timeout, not the caller's end
 	}
+	return result{v, err}
 }
 
 // honoursDeadlines reports whether c ends its requests by their context's
