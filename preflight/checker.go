@@ -132,7 +132,7 @@ func New(opts ...Option) *Checker {
 		TTL:      o.ttl,
 		ErrTTL:   o.errTTL,
 		MaxBytes: o.maxBytes,
-		Size:     func(_ grantKey, g Grant) int64 { return g.size() },
+		Size:     func(k grantKey, g Grant) int64 { return k.size() + g.size() },
 		Timeout:  o.fetchTimeout + hungGrace,
 		MaxLoads: o.maxFetches,
 		Now:      o.now,
@@ -159,6 +159,16 @@ func (c *Checker) required(method string) (scopes.Requirement, bool) {
 type grantKey struct {
 	fp            [16]byte
 	userID, appID string
+}
+
+// entryOverhead is what one cached grant costs besides its names and the
+// app's: the key, the entry and its place in the cache's maps and queue.
+const entryOverhead = 256
+
+// size is what the cache counts for k: the app's names come from the
+// request, of any length, and stay alive while the grant is kept.
+func (k grantKey) size() int64 {
+	return int64(len(k.userID)+len(k.appID)) + entryOverhead
 }
 
 // grant returns what k may do in the app named by userID and appID: a
