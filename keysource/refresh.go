@@ -47,8 +47,9 @@ func RefreshInterval(d time.Duration) Option {
 
 // RefreshTimeout bounds each refresh (default 30s): a read of the file, or
 // Cached's call to its source, still running after d is given up and fails
-// with an error wrapping context.DeadlineExceeded. A d of zero or less keeps
-// the default.
+// with an error wrapping context.DeadlineExceeded. While four refreshes
+// given up on have not returned, a refresh fails at once the same way. A d
+// of zero or less keeps the default.
 func RefreshTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {
 		if d > 0 {

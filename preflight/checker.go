@@ -85,8 +85,8 @@ func WithCatalog(cat *scopes.Catalog) Option {
 }
 
 // CacheBytes sets the grant cache's budget in bytes of the names its grants
-// hold (default 8 MiB); the oldest grants are evicted first. Values <= 0
-// keep the default.
+// and their apps' IDs hold (default 8 MiB); the oldest grants are evicted
+// first. Values <= 0 keep the default.
 func CacheBytes(n int64) Option {
 	return func(o *options) {
 		if n > 0 {
