@@ -47,8 +47,9 @@ func RefreshInterval(d time.Duration) Option {
 
 // RefreshTimeout bounds each refresh (default 30s): a read of the file, or
 // Cached's call to its source, still running after d is given up and fails
-// with an error wrapping context.DeadlineExceeded. A d of zero or less keeps
-// the default.
+// with an error wrapping context.DeadlineExceeded. While four refreshes
+// given up on have not returned, a refresh fails at once the same way. A d
+// of zero or less keeps the default.
 func RefreshTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {
 		if d > 0 {
@@ -86,6 +87,10 @@ const (
 	maxRetry = time.Second
 	// invalidateEvery is how often, at most, a source acts on Invalidate.
 	invalidateEvery = 5 * time.Second
+	// maxAsking bounds the fetches that have not returned, the running one
+	// and those given up on at the timeout (a source that never returns):
+	// each holds a goroutine.
+	maxAsking = 4
 	// forever is a grace without limit.
 	forever = time.Duration(math.MaxInt64)
 )
@@ -134,6 +139,7 @@ type refresherLive struct {
 	flight      *cache.Cache[struct{}, *state] // single flight only; the state lives in state
 	kicked      atomic.Pointer[state]          // the state a fetch was last started for by a caller that did not wait
 	invalidated atomic.Int64                   // 1 + the time of the last Invalidate acted on; 0 for never
+	asking      atomic.Int32                   // fetches that have not returned, given up on or not
 }
 
 // state is an immutable snapshot; each fetch replaces it whole, so one
@@ -281,9 +287,18 @@ var errPanicked = cache.ErrPanicked
 
 // ask runs the fetch bounded by the refresh timeout (cache.Run): a fetch
 // still running at the timeout is abandoned, its answer dropped, and a
-// panic becomes a failure whose value is not kept.
+// panic becomes a failure whose value is not kept. While maxAsking fetches
+// have not returned, ask fails at once rather than start another.
 func (r *refresher) ask(ctx context.Context, prev *state) fetched {
-	f, err := cache.Run(ctx, r.timeout, func(ctx context.Context) (fetched, error) { return r.fetch(ctx, prev), nil })
+	if r.live.asking.Add(1) > maxAsking {
+		r.live.asking.Add(-1)
+		return fetched{err: fmt.Errorf("keysource: %s: %d refreshes abandoned after %v have not returned; not starting another: %w",
+			r.name(), maxAsking, r.timeout, context.DeadlineExceeded), failed: true}
+	}
+	f, err := cache.Run(ctx, r.timeout, func(ctx context.Context) (fetched, error) {
+		defer r.live.asking.Add(-1)
+		return r.fetch(ctx, prev), nil
+	})
 	switch {
 	case errors.Is(err, errPanicked):
 		return fetched{err: fmt.Errorf("keysource: %s: the source %w", r.name(), err), failed: true}

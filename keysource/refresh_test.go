@@ -113,3 +113,44 @@ func TestHungReadIsGivenUp(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// TestSourceThatNeverReturns: a Source that ignores its context and never
+// returns is given up at each RefreshTimeout; the abandoned calls are
+// bounded, so retries over hours hold a few goroutines, not one per retry.
+func TestSourceThatNeverReturns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var running, most atomic.Int32
+		deaf := SourceFunc(func(context.Context) (Key, error) {
+			n := running.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			defer running.Add(-1)
+			<-release
+			return Key{}, errors.New("released")
+		})
+		var reported atomic.Int32
+		src := Cached(deaf, time.Minute, RefreshTimeout(time.Second), OnError(func(error) { reported.Add(1) }))
+		const attempts = 200
+		for range attempts {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			if _, err := src.Key(ctx); err == nil {
+				t.Fatal("Key of a source that never returns succeeded")
+			}
+			cancel()
+			time.Sleep(2 * time.Second) // past the timeout and the retry delay
+			synctest.Wait()
+		}
+		if n := most.Load(); n > 4 { // maxAsking
+			t.Errorf("%d calls to the source at once after %d refreshes, want at most 4", n, attempts)
+		}
+		if n := reported.Load(); n < attempts-1 {
+			t.Errorf("%d failed refreshes reported, want one per attempt (%d)", n, attempts)
+		}
+		close(release)
+		synctest.Wait()
+		if n := running.Load(); n != 0 {
+			t.Errorf("%d calls to the source still running after release", n)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package preflight
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
@@ -83,8 +85,8 @@ func WithCatalog(cat *scopes.Catalog) Option {
 }
 
 // CacheBytes sets the grant cache's budget in bytes of the names its grants
-// hold (default 8 MiB); the oldest grants are evicted first. Values <= 0
-// keep the default.
+// and their apps' IDs hold (default 8 MiB); the oldest grants are evicted
+// first. Values <= 0 keep the default.
 func CacheBytes(n int64) Option {
 	return func(o *options) {
 		if n > 0 {
@@ -111,6 +113,9 @@ var (
 	// errPanic is what a panic during a MyScopes call (in an interceptor on
 	// it) becomes; the value is not kept, since it may hold anything.
 	errPanic = errors.New("clarifaiauth: preflight: the MyScopes call panicked; call sent unchecked")
+	// errHung is reported when a MyScopes call (an interceptor on it that
+	// ignores its context) is given up hungGrace past the fetch timeout.
+	errHung = fmt.Errorf("clarifaiauth: preflight: the MyScopes call did not return within the fetch timeout; call sent unchecked: %w", context.DeadlineExceeded)
 )
 
 // New returns a Checker.
@@ -132,7 +137,7 @@ func New(opts ...Option) *Checker {
 		TTL:      o.ttl,
 		ErrTTL:   o.errTTL,
 		MaxBytes: o.maxBytes,
-		Size:     func(_ grantKey, g Grant) int64 { return g.size() },
+		Size:     func(k grantKey, g Grant) int64 { return k.size() + g.size() },
 		Timeout:  o.fetchTimeout + hungGrace,
 		MaxLoads: o.maxFetches,
 		Now:      o.now,
@@ -159,6 +164,16 @@ func (c *Checker) required(method string) (scopes.Requirement, bool) {
 type grantKey struct {
 	fp            [16]byte
 	userID, appID string
+}
+
+// entryOverhead is what one cached grant costs besides its names and the
+// app's: the key, the entry and its place in the cache's maps and queue.
+const entryOverhead = 256
+
+// size is what the cache counts for k: the app's names come from the
+// request, of any length, and stay alive while the grant is kept.
+func (k grantKey) size() int64 {
+	return int64(len(k.userID)+len(k.appID)) + entryOverhead
 }
 
 // grant returns what k may do in the app named by userID and appID: a
@@ -191,11 +206,22 @@ func (c *Checker) grant(ctx context.Context, cc grpc.ClientConnInterface, k keys
 // fetch asks MyScopes, bounded by the fetch timeout, so that a call that
 // times out is reported like any failed one. A panic
 // (in an interceptor on the call) is reported here, then left to the cache,
-// which remembers it as a failure.
+// which remembers it as a failure. A call that ignores its context and is
+// given up by the cache (ctx's deadline) is reported then, once.
 func (c *Checker) fetch(ctx context.Context, cc grpc.ClientConnInterface, method string, gk grantKey, k keysource.Key, opts []grpc.CallOption) (g Grant, err error) {
+	var ended atomic.Bool // the outcome is reported, or the fetch returned
+	given := ctx          // the cache's: its deadline is when it gives up
+	stop := context.AfterFunc(given, func() {
+		if errors.Is(given.Err(), context.DeadlineExceeded) && !ended.Swap(true) {
+			c.report(method, errHung)
+		}
+	})
+	defer stop()
 	defer func() {
 		if p := recover(); p != nil {
-			c.report(method, errPanic)
+			if !ended.Swap(true) {
+				c.report(method, errPanic)
+			}
 			panic(p)
 		}
 	}()
@@ -203,8 +229,8 @@ func (c *Checker) fetch(ctx context.Context, cc grpc.ClientConnInterface, method
 	defer cancel()
 	ctx, call := ownCall(ctx)
 	g, err = MyScopes(ctx, cc, gk.userID, gk.appID, append(opts[:len(opts):len(opts)], retry.Disable())...)
-	if err == nil {
-		return g, nil
+	if ended.Swap(true) || err == nil {
+		return g, err // given up on and reported already, or a grant
 	}
 	err = redact.Error(err, k)
 	if _, refused := call.Last(); refused {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc"
@@ -282,6 +283,56 @@ func TestPanicsDuringAFetchAreContained(t *testing.T) {
 		// The failure is remembered like any failed fetch.
 		if err := check(p, ctx, e.conn, postInputsPath, inputsReq("u", "a"), keyOf(sourceKey)); err != nil {
 			t.Fatalf("second check = %v", err)
+		}
+	})
+}
+
+// deafConn is a connection whose MyScopes calls ignore their context (an
+// interceptor that does) and return only once release is closed.
+type deafConn struct {
+	grpc.ClientConnInterface
+	release chan struct{}
+}
+
+func (d deafConn) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	<-d.release
+	return status.Error(codes.Unavailable, "released")
+}
+
+// TestHungFetchIsReported: a MyScopes call that ignores its context is given
+// up a grace past the fetch timeout and remembered as a failure; it is
+// reported to OnFetchError once, like every other failed fetch, and not
+// again when it returns or while the failure is remembered.
+func TestHungFetchIsReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cc := deafConn{release: make(chan struct{})}
+		var release sync.Once
+		defer release.Do(func() { close(cc.release) })
+		var reports atomic.Int32
+		var reported atomic.Value
+		p := preflight.New(preflight.FetchTimeout(time.Second), preflight.OnFetchError(func(_ string, err error) {
+			reports.Add(1)
+			reported.Store(err)
+		}))
+		k := keyOf(sourceKey)
+		_, err := p.Grant(context.Background(), cc, k, "u", "a", postInputsPath)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Grant = %v, want the fetch given up (DeadlineExceeded)", err)
+		}
+		synctest.Wait()
+		if n := reports.Load(); n != 1 {
+			t.Fatalf("OnFetchError called %d times for the fetch given up, want 1", n)
+		}
+		if err, _ := reported.Load().(error); !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), sourceKey) {
+			t.Errorf("OnFetchError got %v, want a timeout without the key", err)
+		}
+		if _, err := p.Grant(context.Background(), cc, k, "u", "a", postInputsPath); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("second Grant = %v, want the remembered failure", err)
+		}
+		release.Do(func() { close(cc.release) }) // the hung call returns, with an error
+		synctest.Wait()
+		if n := reports.Load(); n != 1 {
+			t.Errorf("OnFetchError called %d times, want 1", n)
 		}
 	})
 }

@@ -107,3 +107,33 @@ func TestAttackGrantCacheBytes(t *testing.T) {
 		t.Errorf("a grant counted as %d bytes took %d of heap", counted, heap)
 	}
 }
+
+// TestAttackLongAppIDs: the app's names come from the request, of any
+// length, and a grant keeps them alive; the budget counts them, so calls
+// for many apps with 64 KiB IDs cannot keep more than CacheBytes of them.
+func TestAttackLongAppIDs(t *testing.T) {
+	srv, cc := startFake(t)
+	s := testutil.Marker(t)
+	srv.AddPAT(s, postInputsScopes, nil)
+	k, err := keysource.NewKey(keysource.KindKey, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls, budget, long = 64, 1 << 20, 64 << 10
+	c := New(CacheBytes(budget))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range calls {
+		app := fmt.Sprintf("%0*d", long, i)
+		if _, err := c.Grant(ctx, cc, k, "me", app, postInputs, withKey(s)); err != nil {
+			t.Fatalf("Grant: %v", err)
+		}
+	}
+	n, _ := c.Sizes()
+	if got := c.CachedBytes(); got > budget || got < int64(n)*long {
+		t.Errorf("cache counts %d bytes for %d grants of %d-byte app IDs, budget %d", got, n, long, budget)
+	}
+	if n > budget/long {
+		t.Errorf("cache keeps %d grants with %d-byte app IDs (%d bytes), budget %d", n, long, n*long, budget)
+	}
+}

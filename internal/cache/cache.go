@@ -53,8 +53,10 @@ type Cache[K comparable, V any] struct {
 
 	mu        sync.Mutex // guards what follows; held for O(1) work
 	flights   map[K]*flight[V]
-	order     []K // kept keys, oldest first: the eviction queue
-	head      int // order[head:] are live
+	order     []slot[K] // kept keys, oldest first: the eviction queue
+	head      int       // order[head:] are in the queue
+	stale     int       // slots in order[head:] whose entry is gone or newer
+	seq       uint64    // numbers the slots
 	bytes     int64
 	loads     int // loader goroutines running
 	abandoned int // flights given up on that have not finished
@@ -65,6 +67,13 @@ type entry[V any] struct {
 	err     error
 	expires time.Time // zero: never
 	size    int64
+	seq     uint64 // the entry's slot in the eviction queue
+}
+
+// slot is a place in the eviction queue: k's entry if it still has seq.
+type slot[K comparable] struct {
+	k   K
+	seq uint64
 }
 
 type flight[V any] struct {
@@ -201,7 +210,8 @@ func (c *Cache[K, V]) store(k K, v V, err error) {
 	}
 	if ttl <= 0 || size > c.o.MaxBytes {
 		if old, ok := c.entries.LoadAndDelete(k); ok {
-			c.bytes -= old.(*entry[V]).size // its place in the queue goes stale
+			c.bytes -= old.(*entry[V]).size
+			c.dropped()
 		}
 		return
 	}
@@ -209,29 +219,62 @@ func (c *Cache[K, V]) store(k K, v V, err error) {
 	if ttl != Forever {
 		e.expires = c.o.Now().Add(ttl)
 	}
-	if old, loaded := c.entries.Swap(k, e); loaded {
-		c.bytes += size - old.(*entry[V]).size // a reload keeps its place
+	if old, ok := c.entries.Load(k); ok {
+		e.seq = old.(*entry[V]).seq // a reload keeps its place
+		c.bytes += size - old.(*entry[V]).size
 	} else {
+		c.seq++
+		e.seq = c.seq
 		c.bytes += size
-		c.order = append(c.order, k)
+		c.order = append(c.order, slot[K]{k, e.seq})
 	}
+	c.entries.Store(k, e)
 	for c.bytes > c.o.MaxBytes && c.head < len(c.order) {
-		old := c.order[c.head]
-		var zeroK K
-		c.order[c.head] = zeroK
+		s := c.order[c.head]
+		c.order[c.head] = slot[K]{}
 		c.head++
-		if old == k {
-			c.order = append(c.order, k) // the newest stays; evict older ones
+		if !c.holds(s) {
+			c.stale--
 			continue
 		}
-		if v, ok := c.entries.LoadAndDelete(old); ok {
+		if s.k == k {
+			c.order = append(c.order, s) // the newest stays; evict older ones
+			continue
+		}
+		if v, ok := c.entries.LoadAndDelete(s.k); ok {
 			c.bytes -= v.(*entry[V]).size
 		}
 	}
-	if c.head > len(c.order)/2 { // compact: each key is copied O(1) times
+	if c.head > len(c.order)/2 { // each slot is copied O(1) times
 		c.order = append(c.order[:0], c.order[c.head:]...)
+		clear(c.order[len(c.order):cap(c.order)])
 		c.head = 0
 	}
+}
+
+// holds reports whether s is the place of k's entry in the queue. c.mu is
+// held.
+func (c *Cache[K, V]) holds(s slot[K]) bool {
+	v, ok := c.entries.Load(s.k)
+	return ok && v.(*entry[V]).seq == s.seq
+}
+
+// dropped counts a slot whose entry is gone without leaving the queue, and
+// drops the stale slots once they outnumber the live ones, so that the
+// queue stays within twice the entries kept: O(1) amortised. c.mu is held.
+func (c *Cache[K, V]) dropped() {
+	c.stale++
+	if c.stale <= len(c.order)-c.head-c.stale {
+		return
+	}
+	live := c.order[:0]
+	for _, s := range c.order[c.head:] {
+		if c.holds(s) {
+			live = append(live, s)
+		}
+	}
+	clear(c.order[len(live):])
+	c.order, c.head, c.stale = live, 0, 0
 }
 
 // Compute returns k's kept value, or computes it with f on the caller's

@@ -300,3 +300,49 @@ func TestCompute(t *testing.T) {
 		t.Error("the oldest entry was kept past the budget")
 	}
 }
+
+// TestQueueStaysBounded: a value too big to keep drops its entry; the
+// eviction queue must not keep one slot per such round. Before, 100,000
+// rounds left 100,000 slots for no entry.
+func TestQueueStaysBounded(t *testing.T) {
+	c := New(Options[string, string]{TTL: time.Minute, MaxBytes: 100, Size: sized})
+	small, big := string(make([]byte, 10)), string(make([]byte, 200))
+	for i := range 100_000 {
+		c.Put("k", small)
+		c.Put("k", big)
+		if i%2 == 0 {
+			c.Put(fmt.Sprint("other", i%4), small) // live keys between
+		}
+	}
+	entries, bytes, _ := c.Stats()
+	c.mu.Lock()
+	n := len(c.order)
+	c.mu.Unlock()
+	if entries != 2 || bytes != 20 {
+		t.Errorf("cache holds %d entries of %d bytes, want the 2 others of 20", entries, bytes)
+	}
+	if n > 4*entries+4 {
+		t.Errorf("eviction queue has %d slots for %d entries", n, entries)
+	}
+}
+
+// TestStaleSlotEvictsNothing: a key dropped (too big) and kept again is at
+// the back of the queue; its old slot reaching the front evicts the oldest
+// live entry, not the re-added one.
+func TestStaleSlotEvictsNothing(t *testing.T) {
+	c := New(Options[string, string]{TTL: time.Minute, MaxBytes: 100, Size: sized})
+	c.Put("a", string(make([]byte, 10)))
+	c.Put("a", string(make([]byte, 200))) // dropped: a's slot goes stale
+	c.Put("b", string(make([]byte, 10)))
+	c.Put("a", string(make([]byte, 10))) // kept again, after b
+	c.Put("c", string(make([]byte, 85))) // over budget by 5: evict b
+	if ok, _, _ := c.Peek("a"); !ok {
+		t.Error("the re-added a was evicted by its stale slot")
+	}
+	if ok, _, _ := c.Peek("b"); ok {
+		t.Error("b, the oldest live entry, was kept")
+	}
+	if _, bytes, _ := c.Stats(); bytes != 95 {
+		t.Errorf("cache counts %d bytes, want 95", bytes)
+	}
+}
